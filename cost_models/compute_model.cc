@@ -1,0 +1,51 @@
+#include "planner/compute_model.h"
+
+namespace planner {
+
+ForwardFlops CountForwardFlops(const Model& m, int64_t seq, int64_t micro_batch) {
+  const double tokens = static_cast<double>(seq) * static_cast<double>(micro_batch);
+  const double s = static_cast<double>(seq);
+  const double h = static_cast<double>(m.hidden);
+  const double q = static_cast<double>(m.heads * HeadDim(m));
+  const double kv = static_cast<double>(m.kv_heads * HeadDim(m));
+  const double mats = m.mlp == MlpKind::kSwiglu ? 3.0 : 2.0;
+  ForwardFlops f;
+  // 2 FLOPs per multiply-add. QKV: h -> q + 2kv; output projection: q -> h.
+  f.attention_linear = 2.0 * tokens * h * (2.0 * q + 2.0 * kv);
+  // Scores QK^T and the weighted sum with V, each 2 s^2 b q (Narayanan et al. 2021, eq. 3).
+  f.attention_core = 4.0 * tokens * s * q;
+  f.dense_mlp = 2.0 * tokens * h * static_cast<double>(m.ffn_hidden) * mats;
+  f.mlp = f.dense_mlp;
+  if (IsMoe(m)) {
+    const double fe =
+        static_cast<double>(m.moe_ffn_hidden > 0 ? m.moe_ffn_hidden : m.ffn_hidden);
+    const double active = static_cast<double>(m.experts_per_token + m.shared_experts);
+    f.mlp = 2.0 * tokens * h * fe * mats * active + 2.0 * tokens * h * m.experts;  // + router
+  }
+  f.logits = 2.0 * tokens * h * static_cast<double>(m.vocab);
+  return f;
+}
+
+double ModelFlopsPerStep(const Model& m, int64_t seq, int64_t global_batch) {
+  const ForwardFlops f = CountForwardFlops(m, seq, 1);
+  const double moe_layers = static_cast<double>(MoeLayers(m));
+  const double dense_layers = static_cast<double>(m.layers) - moe_layers;
+  const double forward = static_cast<double>(m.layers) * (f.attention_linear + f.attention_core) +
+                         dense_layers * f.dense_mlp + moe_layers * f.mlp + f.logits;
+  // Backward costs twice the forward (gradients for activations and for weights).
+  return 3.0 * forward * static_cast<double>(global_batch);
+}
+
+double TrainingFlops(double params, double tokens) { return 6.0 * params * tokens; }
+
+double TpComputeCommRatio(int64_t hidden, int tp, double bytes_per_value) {
+  return 6.0 * (static_cast<double>(hidden) / tp) / bytes_per_value;
+}
+
+double TpMax(int64_t hidden, double bytes_per_value, double peak_flops,
+             double one_way_bytes_per_s) {
+  return 6.0 * static_cast<double>(hidden) /
+         (bytes_per_value * peak_flops / one_way_bytes_per_s);
+}
+
+}  // namespace planner

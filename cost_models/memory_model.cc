@@ -1,0 +1,214 @@
+#include "planner/memory_model.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+
+#include "planner/units.h"
+
+namespace planner {
+namespace {
+
+// Allowance for NCCL communicators' buffers and cuBLAS workspaces beyond the CUDA context
+// (which Gpu::reserved_bytes already removes from capacity). NCCL's default is 4 MiB per channel
+// per peer; a few communicators with 32 channels come to a few hundred MiB.
+constexpr double kCommBuffersBytes = 0.5 * kGiB;
+// Caching-allocator fragmentation, as a share of activations: blocks freed in backward are
+// reused for tensors of other sizes. PyTorch reports reserved - allocated of 5-15 %.
+constexpr double kFragmentation = 0.10;
+
+double StageParams(const Model& m, const Plan& p, int stage, int64_t layers) {
+  const ParamCounts c = CountParameters(m);
+  const bool moe = IsMoe(m);
+  // MoE layers sit after the dense ones; count this stage's share of each kind.
+  const int64_t first_layer = stage == 0 ? 0 : StageLayers(m, p, 0) +
+                                                   (stage - 1) * StageLayers(m, p, 1);
+  const int64_t dense_count =
+      moe ? std::clamp<int64_t>(m.dense_layers - first_layer, 0, layers) : layers;
+  const int64_t moe_count = layers - dense_count;
+  double params = static_cast<double>(layers) * (c.attention_per_layer + c.norms_per_layer) +
+                  static_cast<double>(dense_count) * c.dense_mlp_per_layer;
+  params /= p.tp;
+  // Experts are spread over the expert-parallel ranks, then split by tensor parallelism.
+  params += static_cast<double>(moe_count) *
+            (c.expert_mlp_per_layer / (p.ep * p.tp) + c.shared_mlp_per_layer / p.tp);
+  const bool first = stage == 0;
+  const bool last = stage == p.pp - 1;
+  if (first) params += c.embedding / p.tp;
+  // With tied embeddings and pp > 1 the last stage keeps its own copy for the output layer.
+  if (last) params += (m.tied_embeddings ? (p.pp > 1 ? c.embedding : 0.0) : c.output) / p.tp;
+  if (last) params += c.final_norm / p.tp;
+  return params;
+}
+
+}  // namespace
+
+StateBytes StateBytesPerParam(const TrainingSetup& s) {
+  const bool mixed = s.precision != Precision::kFp32 && s.precision != Precision::kTf32;
+  // formulas.md section 4: AdamW keeps an fp32 master copy (mixed precision only), momentum
+  // and variance; 8-bit AdamW keeps 1-byte moments; SGD keeps the momentum.
+  const double master = mixed ? 4.0 : 0.0;
+  double moments = 8.0;
+  if (s.optimizer == Optimizer::kAdamW8bit) moments = 2.0;
+  if (s.optimizer == Optimizer::kSgdMomentum) moments = 4.0;
+  return StateBytes{
+      .weights = mixed ? 2.0 : 4.0,
+      .gradients = (mixed && !s.fp32_grads) ? 2.0 : 4.0,
+      .optimizer = master + moments,
+  };
+}
+
+double LayerActivationBytes(const Model& m, int64_t seq, int64_t micro_batch, int tp, bool sp,
+                            Recompute r, bool flash_attention) {
+  const double s = static_cast<double>(seq);
+  const double b = static_cast<double>(micro_batch);
+  const double h = static_cast<double>(m.hidden);
+  const double t = static_cast<double>(tp);
+  const double sbh = s * b * h;
+  // Korthikanti et al. 2022, section 4.2: full recomputation keeps only the layer's input.
+  if (r == Recompute::kFull) return 2.0 * sbh / (sp ? t : 1.0);
+  const double drop = m.dropout ? 1.0 : 0.0;
+  const double q = static_cast<double>(m.heads * HeadDim(m)) / h;  // query width / h
+  const double g = static_cast<double>(m.kv_heads) / static_cast<double>(m.heads);
+  const double f = static_cast<double>(IsMoe(m) && m.moe_ffn_hidden > 0 ? m.moe_ffn_hidden
+                                                                          : m.ffn_hidden);
+  const double k = IsMoe(m) ? static_cast<double>(m.experts_per_token) : 1.0;
+  // Replicated across TP ranks unless sequence parallel: two norm inputs (4sbh), the inputs of
+  // the QKV and first MLP matmuls (2sbh each), two dropout masks (sbh each). = 10sbh in the paper.
+  const double replicated = (8.0 + 2.0 * drop) * sbh;
+  // Split by TP: Q, K, V (2sbh each, K and V scaled by kv/heads), the attention output (2sbh);
+  // MLP: GELU keeps fc1's output and GELU's output (4sbf); fused SwiGLU keeps fc1's gate and up
+  // outputs and their product (6sbf). = 24sbh / t in the paper for f = 4h.
+  const double mlp_factor = m.mlp == MlpKind::kSwiglu ? 6.0 : 4.0;
+  double split = (4.0 * q + 4.0 * q * g) * sbh + k * mlp_factor * s * b * f;
+  // Attention scores: softmax output 2as^2b, plus dropout mask and output 3as^2b when training
+  // with dropout. Selective recomputation, and fused (flash) attention, keep none of it.
+  if (r == Recompute::kNone && !flash_attention) {
+    split += (2.0 + 3.0 * drop) * static_cast<double>(m.heads) * s * s * b;
+  }
+  return sp ? (replicated + split) / t : replicated + split / t;
+}
+
+double InFlightMicroBatches(Schedule s, int pp, int virtual_stages, int grad_accum) {
+  const double p = pp;
+  const double m = grad_accum;
+  switch (s) {
+    case Schedule::kGPipe: return m;
+    case Schedule::kNaive: return std::min(m, 2.0 * p - 1.0);
+    case Schedule::k1F1B:
+    case Schedule::kInterleaved: {
+      const double v = virtual_stages;
+      if (v <= 1) return std::min(m, p);
+      // Megatron's interleaved warm-up on the first rank: 2(p-1) + (v-1)p chunks plus the one in
+      // flight, each chunk 1/v of a stage: p (1 + (p-1)/(p v)) (Narayanan et al. 2021).
+      const double chunks = 2.0 * (p - 1.0) + (v - 1.0) * p + 1.0;
+      return std::min(chunks, m * v) / v;
+    }
+  }
+  return m;
+}
+
+namespace {
+
+// Micro-batches in flight on pipeline stage `stage` (the first holds the most).
+double InFlightOnStage(const TrainingSetup& s, const Plan& p, int stage) {
+  const int remaining = p.pp - stage;  // stages from this one to the last
+  return InFlightMicroBatches(s.schedule, remaining, p.virtual_stages, p.grad_accum);
+}
+
+}  // namespace
+
+MemoryBreakdown StageMemory(const Model& m, const Plan& p, const TrainingSetup& s, int stage) {
+  const int64_t layers = StageLayers(m, p, stage);
+  const double params = StageParams(m, p, stage, layers);
+  const StateBytes bytes = StateBytesPerParam(s);
+  const double dp = p.dp;
+  MemoryBreakdown mem;
+  mem.weights = params * bytes.weights / (p.zero_stage >= 3 ? dp : 1.0);
+  mem.gradients = params * bytes.gradients / (p.zero_stage >= 2 ? dp : 1.0);
+  mem.optimizer = params * bytes.optimizer / (p.zero_stage >= 1 ? dp : 1.0);
+
+  const int64_t seq = s.seq_len / p.cp;
+  const double per_layer = LayerActivationBytes(m, seq, p.micro_batch, p.tp, p.sequence_parallel,
+                                                p.recompute, s.flash_attention);
+  const double in_flight = InFlightOnStage(s, p, stage);
+  double act = per_layer * static_cast<double>(layers) * in_flight;
+  const double sb = static_cast<double>(seq) * p.micro_batch;
+  const double sbh = sb * static_cast<double>(m.hidden);
+  if (stage == 0) {
+    // Megatron's theoretical memory: token ids (8 bytes each) and the embedding dropout mask,
+    // both counted per TP rank as Megatron does.
+    act += (8.0 * sb + (m.dropout ? sbh : 0.0)) / p.tp * in_flight;
+  }
+  if (stage == p.pp - 1) {
+    // Output layer input and fp32 logits for the cross-entropy loss: 4sbh (1 + V / h) / t.
+    act += 4.0 * sbh * (1.0 + static_cast<double>(m.vocab) / static_cast<double>(m.hidden)) /
+           p.tp;
+  }
+  mem.activations = act;
+  mem.overhead = kCommBuffersBytes + kFragmentation * act;
+  return mem;
+}
+
+double StageParameters(const Model& m, const Plan& p, int stage) {
+  return StageParams(m, p, stage, StageLayers(m, p, stage));
+}
+
+int64_t StageLayers(const Model& m, const Plan& p, int stage) {
+  if (p.pp == 1) return m.layers;
+  const int64_t first = p.first_stage_layers;
+  const int64_t last = p.last_stage_layers;
+  if (first == 0 && last == 0) return m.layers / p.pp;
+  // Uneven split (Megatron's --decoder-first/last-pipeline-num-layers): the rest even.
+  const int64_t inner_stages = p.pp - (first > 0 ? 1 : 0) - (last > 0 ? 1 : 0);
+  const int64_t inner_layers = m.layers - first - last;
+  const int64_t inner = inner_stages > 0 ? inner_layers / inner_stages : 0;
+  if (stage == 0 && first > 0) return first;
+  if (stage == p.pp - 1 && last > 0) return last;
+  return inner;
+}
+
+MemoryBreakdown TrainingMemory(const Model& m, const Plan& p, const TrainingSetup& s) {
+  MemoryBreakdown worst = StageMemory(m, p, s, 0);
+  auto consider = [&](int stage) {
+    const MemoryBreakdown mem = StageMemory(m, p, s, stage);
+    if (mem.total() > worst.total()) worst = mem;
+  };
+  if (p.pp > 1) consider(p.pp - 1);
+  if (p.pp > 2 && (p.first_stage_layers > 0 || p.last_stage_layers > 0)) consider(1);
+  return worst;
+}
+
+ServingMemory InferenceMemory(const Model& m, double weight_bytes, double kv_bytes, int64_t batch,
+                              int64_t context) {
+  const ParamCounts c = CountParameters(m);
+  ServingMemory mem;
+  mem.weights = c.total * weight_bytes;
+  // formulas.md section 9: 2 (K and V) * L * kv_heads * head_dim * bytes * tokens.
+  mem.kv_cache = 2.0 * static_cast<double>(m.layers) * static_cast<double>(m.kv_heads) *
+                 static_cast<double>(HeadDim(m)) * kv_bytes * static_cast<double>(batch) *
+                 static_cast<double>(context);
+  // Working set of one layer while the batch's prompts are processed at once (prefill,
+  // 16-bit): layer input and output, Q/K/V, and the MLP's widest intermediate; plus fp32 logits
+  // of the last position. Nothing is kept for a backward pass.
+  const double tokens = static_cast<double>(batch) * static_cast<double>(context);
+  const double h = static_cast<double>(m.hidden);
+  const double qkv = static_cast<double>((m.heads + 2 * m.kv_heads) * HeadDim(m));
+  const double f = static_cast<double>(IsMoe(m) && m.moe_ffn_hidden > 0 ? m.moe_ffn_hidden
+                                                                         : m.ffn_hidden);
+  const double mlp_width = (m.mlp == MlpKind::kSwiglu ? 2.0 : 1.0) * f;
+  mem.activations = 2.0 * tokens * (2.0 * h + qkv + mlp_width) +
+                    4.0 * static_cast<double>(batch) * static_cast<double>(m.vocab);
+  return mem;
+}
+
+int64_t GpusNeeded(double bytes, double capacity_bytes) {
+  return static_cast<int64_t>(std::ceil(bytes / capacity_bytes));
+}
+
+double QuickServingBytes(double params, int bits) {
+  // formulas.md section 1: M = (P * 4 bytes) / (32 / Q) * 1.2.
+  return params * 4.0 / (32.0 / bits) * 1.2;
+}
+
+}  // namespace planner

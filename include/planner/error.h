@@ -1,0 +1,25 @@
+// The one error type for bad input: it names the place (flag or JSON path) and what was expected.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace planner {
+
+/// Bad user input. `where` is a flag ("--gpu") or a JSON path ("models[2].hidden"); main prints
+/// "planner: <where>: <message>" and exits with code 2.
+class InputError : public std::runtime_error {
+ public:
+  InputError(std::string where, const std::string& message)
+      : std::runtime_error(message), where_(std::move(where)) {}
+  const std::string& where() const { return where_; }
+
+ private:
+  std::string where_;
+};
+
+/// The closest of `choices` to `typed` by edit distance, or "" when none is close.
+std::string ClosestName(const std::string& typed, const std::vector<std::string>& choices);
+
+}  // namespace planner

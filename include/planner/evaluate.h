@@ -1,0 +1,55 @@
+// Scoring one plan: is it valid, does it fit, how fast is it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "planner/hardware.h"
+#include "planner/memory_model.h"
+#include "planner/model.h"
+#include "planner/plan.h"
+#include "planner/step_time.h"
+
+namespace planner {
+
+/// Why a plan was set aside; kFeasible when it was not. Cheapest checks first.
+enum class Reason {
+  kFeasible,
+  kIndivisible,     ///< a size does not divide (heads by tp, layers by pp * v, batch by dp * mb)
+  kTpCrossNode,     ///< tp larger than a node without --allow-cross-node-tp
+  kCommBound,       ///< formulas.md section 6: ratio(t) below peak / one-way link bandwidth
+  kOutOfMemory,
+  kCount
+};
+const char* ReasonName(Reason r);
+
+struct SearchLimits {
+  bool allow_cross_node_tp = false;
+  bool allow_comm_bound = false;
+};
+
+/// A scored plan. When not feasible, `detail` says which check failed and by how much.
+struct Evaluation {
+  Plan plan;
+  Reason reason = Reason::kFeasible;
+  MemoryBreakdown memory;
+  double capacity_bytes = 0;
+  TimeBreakdown time;
+  double tokens_per_s = 0;
+  double mfu = 0;  ///< model FLOPs per second over the peak of all GPUs
+  bool feasible() const { return reason == Reason::kFeasible; }
+};
+
+/// Checks a plan's structure; kFeasible or the first failing reason (no memory/time work).
+Reason CheckStructure(const Model& m, const Cluster& c, const Plan& p, const TrainingSetup& s,
+                      const SearchLimits& limits);
+
+/// Full scoring: structure, memory against capacity, then time.
+Evaluation Evaluate(const Model& m, const Cluster& c, const Plan& p, const TrainingSetup& s,
+                    const SearchLimits& limits);
+
+/// One line saying why a plan is infeasible, with numbers ("needs 31.2 GiB of 22.9 GiB").
+std::string Explain(const Model& m, const Cluster& c, const Evaluation& e,
+                    const TrainingSetup& s);
+
+}  // namespace planner

@@ -1,0 +1,58 @@
+// GPUs, links and the cluster they form.
+#pragma once
+
+#include <string>
+
+namespace planner {
+
+enum class Precision { kFp32, kTf32, kBf16, kFp16, kFp8 };
+
+/// One GPU model. Peaks are dense (no sparsity), 16-bit with fp32 accumulate.
+struct Gpu {
+  std::string name{};
+  std::string aliases{};           ///< comma-separated short names users type ("4090")
+  double hbm_bytes = 0;          ///< memory on the card
+  double reserved_bytes = 0;     ///< taken by the CUDA/ROCm context and never usable
+  double fp32_flops = 0;         ///< FLOP/s, non-tensor
+  double tf32_flops = 0;
+  double bf16_flops = 0;         ///< = fp16 with fp32 accumulate
+  double fp8_flops = 0;          ///< 0 when the GPU has no fp8
+  double hbm_bytes_per_s = 0;
+  std::string intra_link{};        ///< default link between GPUs of one node
+  std::string inter_link{};        ///< default NIC type between nodes
+  std::string arch{};              ///< volta, ampere, ada, hopper, blackwell, cdna3
+  std::string source{};            ///< datasheet
+
+  double usable_bytes() const { return hbm_bytes - reserved_bytes; }
+  double PeakFlops(Precision p) const;
+  bool operator==(const Gpu&) const = default;
+};
+
+/// A link type. One-way is what one GPU can send while it also receives at the same rate.
+struct Link {
+  std::string name{};
+  double one_way_bytes_per_s = 0;
+  double two_way_bytes_per_s = 0;
+  double latency_s = 0;
+  std::string source{};
+  bool operator==(const Link&) const = default;
+};
+
+/// GPUs of one type, `gpus_per_node` to a node joined by `intra`, nodes joined by
+/// `nics_per_node` NICs of type `inter`.
+struct Cluster {
+  Gpu gpu{};
+  int64_t gpus = 0;
+  int64_t gpus_per_node = 8;
+  Link intra{};
+  Link inter{};
+  int64_t nics_per_node = 8;
+
+  /// Inter-node bandwidth one GPU gets when every GPU of its node sends at once, bytes/s.
+  double inter_bytes_per_s_per_gpu() const;
+  bool operator==(const Cluster&) const = default;
+};
+
+const char* PrecisionName(Precision p);
+
+}  // namespace planner

@@ -1,0 +1,170 @@
+#include "planner/evaluate.h"
+
+#include <cstdio>
+#include <string>
+
+#include "planner/compute_model.h"
+#include "planner/units.h"
+
+namespace planner {
+
+const char* ReasonName(Reason r) {
+  switch (r) {
+    case Reason::kFeasible: return "feasible";
+    case Reason::kIndivisible: return "indivisible";
+    case Reason::kTpCrossNode: return "tp_cross_node";
+    case Reason::kCommBound: return "comm_bound";
+    case Reason::kOutOfMemory: return "out_of_memory";
+    case Reason::kCount: break;
+  }
+  return "?";
+}
+
+namespace {
+
+// Bytes of one value that tensor parallelism moves: activations travel in 16 bits even when the
+// matmuls run in fp8.
+double TpValueBytes(Precision p) {
+  return p == Precision::kFp32 || p == Precision::kTf32 ? 4.0 : 2.0;
+}
+
+bool Divides(int64_t d, int64_t n) { return d > 0 && n % d == 0; }
+
+bool LayersSplit(const Model& m, const Plan& p) {
+  if (p.first_stage_layers == 0 && p.last_stage_layers == 0) {
+    return Divides(static_cast<int64_t>(p.pp) * p.virtual_stages, m.layers);
+  }
+  const int64_t inner_stages =
+      p.pp - (p.first_stage_layers > 0 ? 1 : 0) - (p.last_stage_layers > 0 ? 1 : 0);
+  const int64_t inner_layers = m.layers - p.first_stage_layers - p.last_stage_layers;
+  if (inner_layers < 0 || p.first_stage_layers < 0 || p.last_stage_layers < 0) return false;
+  if (inner_stages <= 0) return inner_layers == 0;
+  return inner_layers > 0 && Divides(inner_stages * p.virtual_stages, inner_layers) &&
+         Divides(p.virtual_stages, p.first_stage_layers) &&
+         Divides(p.virtual_stages, p.last_stage_layers);
+}
+
+}  // namespace
+
+Reason CheckStructure(const Model& m, const Cluster& c, const Plan& p, const TrainingSetup& s,
+                      const SearchLimits& limits) {
+  if (p.tp < 1 || p.pp < 1 || p.dp < 1 || p.cp < 1 || p.ep < 1 || p.micro_batch < 1 ||
+      p.grad_accum < 1 || p.virtual_stages < 1 || p.zero_stage < 0 || p.zero_stage > 3) {
+    return Reason::kIndivisible;
+  }
+  const int64_t gpus = static_cast<int64_t>(p.tp) * p.cp * p.pp * p.dp;
+  if (gpus != c.gpus) return Reason::kIndivisible;
+  if (!Divides(p.tp, m.heads) || !Divides(p.tp, m.kv_heads) || !Divides(p.tp, m.ffn_hidden)) {
+    return Reason::kIndivisible;
+  }
+  if (!LayersSplit(m, p)) return Reason::kIndivisible;
+  if (static_cast<int64_t>(p.micro_batch) * p.dp * p.grad_accum != s.global_batch) {
+    return Reason::kIndivisible;
+  }
+  if (p.sequence_parallel && p.tp == 1) return Reason::kIndivisible;
+  if (p.virtual_stages > 1) {
+    // Megatron's interleaved schedule needs pp > 1 and micro-batches in multiples of pp.
+    if (p.pp == 1 || p.grad_accum % p.pp != 0) return Reason::kIndivisible;
+    if (s.schedule == Schedule::kGPipe || s.schedule == Schedule::kNaive) {
+      return Reason::kIndivisible;
+    }
+  }
+  // Ring attention with load balancing splits each sequence into 2 cp chunks.
+  if (p.cp > 1 && s.seq_len % (2 * p.cp) != 0) return Reason::kIndivisible;
+  if (p.ep > 1 && (!IsMoe(m) || !Divides(p.ep, m.experts) || !Divides(p.ep, p.dp))) {
+    return Reason::kIndivisible;
+  }
+  if (static_cast<int64_t>(p.tp) > c.gpus_per_node && !limits.allow_cross_node_tp) {
+    return Reason::kTpCrossNode;
+  }
+  if (p.tp > 1 && !limits.allow_comm_bound) {
+    const double ratio = TpComputeCommRatio(m.hidden, p.tp, TpValueBytes(s.precision));
+    const double needed = c.gpu.PeakFlops(s.precision) / c.intra.one_way_bytes_per_s;
+    if (ratio < needed) return Reason::kCommBound;
+  }
+  return Reason::kFeasible;
+}
+
+Evaluation Evaluate(const Model& m, const Cluster& c, const Plan& p, const TrainingSetup& s,
+                    const SearchLimits& limits) {
+  Evaluation e;
+  e.plan = p;
+  e.capacity_bytes = c.gpu.usable_bytes();
+  e.reason = CheckStructure(m, c, p, s, limits);
+  if (e.reason != Reason::kFeasible && e.reason != Reason::kCommBound) return e;
+  e.memory = TrainingMemory(m, p, s);
+  e.time = StepTime(m, c, p, s);
+  const double step = e.time.step();
+  e.tokens_per_s = static_cast<double>(s.global_batch) * static_cast<double>(s.seq_len) / step;
+  e.mfu = ModelFlopsPerStep(m, s.seq_len, s.global_batch) /
+          (step * static_cast<double>(c.gpus) * c.gpu.PeakFlops(s.precision));
+  if (e.reason == Reason::kFeasible && e.memory.total() > e.capacity_bytes) {
+    e.reason = Reason::kOutOfMemory;
+  }
+  return e;
+}
+
+std::string Explain(const Model& m, const Cluster& c, const Evaluation& e,
+                    const TrainingSetup& s) {
+  const Plan& p = e.plan;
+  char line[512];
+  switch (e.reason) {
+    case Reason::kFeasible:
+      std::snprintf(line, sizeof line, "fits: %.2f GiB of %.2f GiB usable per GPU",
+                    e.memory.total() / kGiB, e.capacity_bytes / kGiB);
+      return line;
+    case Reason::kOutOfMemory:
+      std::snprintf(line, sizeof line,
+                    "out of memory: needs %.2f GiB per GPU, %.2f GiB usable (short by %.2f GiB)",
+                    e.memory.total() / kGiB, e.capacity_bytes / kGiB,
+                    (e.memory.total() - e.capacity_bytes) / kGiB);
+      return line;
+    case Reason::kTpCrossNode:
+      std::snprintf(line, sizeof line,
+                    "tp %d spans nodes of %lld GPUs (use --allow-cross-node-tp to allow it)", p.tp,
+                    static_cast<long long>(c.gpus_per_node));
+      return line;
+    case Reason::kCommBound: {
+      const double bytes = TpValueBytes(s.precision);
+      std::snprintf(line, sizeof line,
+                    "communication-bound: 6*h/t/bytes = 6*%lld/%d/%.0f = %.0f FLOP/byte, below "
+                    "peak/link = %.3g/%.3g = %.0f; t_max = %.2f (formulas.md section 6)",
+                    static_cast<long long>(m.hidden), p.tp, bytes,
+                    TpComputeCommRatio(m.hidden, p.tp, bytes), c.gpu.PeakFlops(s.precision),
+                    c.intra.one_way_bytes_per_s,
+                    c.gpu.PeakFlops(s.precision) / c.intra.one_way_bytes_per_s,
+                    TpMax(m.hidden, bytes, c.gpu.PeakFlops(s.precision),
+                          c.intra.one_way_bytes_per_s));
+      return line;
+    }
+    case Reason::kIndivisible:
+    case Reason::kCount: break;
+  }
+  // Name the first rule that fails.
+  const int64_t gpus = static_cast<int64_t>(p.tp) * p.cp * p.pp * p.dp;
+  std::string why;
+  if (gpus != c.gpus) {
+    why = "tp*cp*pp*dp = " + std::to_string(gpus) + ", not the " + std::to_string(c.gpus) +
+          " GPUs";
+  } else if (m.heads % p.tp != 0 || m.kv_heads % p.tp != 0) {
+    why = "tp " + std::to_string(p.tp) + " does not divide heads " + std::to_string(m.heads) +
+          " and kv_heads " + std::to_string(m.kv_heads);
+  } else if (!LayersSplit(m, p)) {
+    why = "layers " + std::to_string(m.layers) + " do not split into pp " + std::to_string(p.pp) +
+          " x virtual stages " + std::to_string(p.virtual_stages);
+  } else if (static_cast<int64_t>(p.micro_batch) * p.dp * p.grad_accum != s.global_batch) {
+    why = "micro-batch " + std::to_string(p.micro_batch) + " x dp " + std::to_string(p.dp) +
+          " x accumulation " + std::to_string(p.grad_accum) + " is not the global batch " +
+          std::to_string(s.global_batch);
+  } else if (p.sequence_parallel && p.tp == 1) {
+    why = "sequence parallelism needs tp > 1";
+  } else if (p.virtual_stages > 1) {
+    why = "interleaving needs pp > 1, the 1F1B schedule, and micro-batches (" +
+          std::to_string(p.grad_accum) + ") in multiples of pp";
+  } else {
+    why = "a size does not divide (cp, ep or ffn_hidden)";
+  }
+  return "invalid plan: " + why;
+}
+
+}  // namespace planner

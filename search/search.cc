@@ -1,0 +1,149 @@
+#include "planner/search.h"
+
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/info.h>
+#include <oneapi/tbb/parallel_reduce.h>
+#include <oneapi/tbb/task_arena.h>
+
+#include <algorithm>
+#include <chrono>
+#include <tuple>
+
+namespace planner {
+namespace {
+
+std::vector<int> Divisors(int64_t n, int64_t limit) {
+  std::vector<int> out;
+  for (int64_t d = 1; d <= std::min(n, limit); ++d) {
+    if (n % d == 0) out.push_back(static_cast<int>(d));
+  }
+  return out;
+}
+
+// The outer dimensions of the space; the inner ones are enumerated per item.
+struct Shape {
+  int tp, cp, pp, micro_batch;
+};
+
+// Per-worker state: a bounded best-first list and counters. Merging two is associative and
+// independent of the split because RanksBefore is a strict total order.
+struct Partial {
+  std::vector<Evaluation> best;
+  SearchStats stats;
+};
+
+void Offer(std::vector<Evaluation>& best, const Evaluation& e, size_t k) {
+  if (best.size() == k && !RanksBefore(e, best.back())) return;
+  best.insert(std::upper_bound(best.begin(), best.end(), e, RanksBefore), e);
+  if (best.size() > k) best.pop_back();
+}
+
+Partial Merge(Partial a, const Partial& b, size_t k) {
+  for (const Evaluation& e : b.best) Offer(a.best, e, k);
+  a.stats.evaluated += b.stats.evaluated;
+  a.stats.feasible += b.stats.feasible;
+  for (size_t i = 0; i < a.stats.pruned.size(); ++i) a.stats.pruned[i] += b.stats.pruned[i];
+  if (b.stats.min_shortfall_bytes >= 0 &&
+      (a.stats.min_shortfall_bytes < 0 ||
+       b.stats.min_shortfall_bytes < a.stats.min_shortfall_bytes)) {
+    a.stats.min_shortfall_bytes = b.stats.min_shortfall_bytes;
+  }
+  return a;
+}
+
+auto Key(const Plan& p) {
+  return std::make_tuple(p.tp, p.cp, p.pp, p.dp, p.ep, p.micro_batch, p.grad_accum,
+                         static_cast<int>(p.recompute), p.zero_stage, p.sequence_parallel,
+                         p.virtual_stages, p.first_stage_layers, p.last_stage_layers);
+}
+
+}  // namespace
+
+bool RanksBefore(const Evaluation& a, const Evaluation& b) {
+  const double ta = a.time.step();
+  const double tb = b.time.step();
+  if (ta != tb) return ta < tb;
+  const double ma = a.memory.total();
+  const double mb = b.memory.total();
+  if (ma != mb) return ma < mb;
+  return Key(a.plan) < Key(b.plan);
+}
+
+SearchResult Search(const Model& m, const Cluster& c, const TrainingSetup& s,
+                    const SearchOptions& o) {
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<Shape> shapes;
+  const int64_t tp_limit = o.limits.allow_cross_node_tp ? c.gpus : c.gpus_per_node;
+  for (int tp : Divisors(c.gpus, tp_limit)) {
+    if (m.heads % tp != 0 || m.kv_heads % tp != 0) continue;
+    for (int cp : Divisors(c.gpus / tp, o.max_context_parallel)) {
+      if (cp > 1 && s.seq_len % (2 * cp) != 0) continue;
+      for (int pp : Divisors(c.gpus / (static_cast<int64_t>(tp) * cp), m.layers)) {
+        const int64_t dp = c.gpus / (static_cast<int64_t>(tp) * cp * pp);
+        if (s.global_batch % dp != 0) continue;
+        for (int mb : Divisors(s.global_batch / dp, o.max_micro_batch)) {
+          shapes.push_back(Shape{tp, cp, pp, mb});
+        }
+      }
+    }
+  }
+  const size_t k = static_cast<size_t>(std::max(1, o.top));
+  const int threads = o.threads > 0 ? o.threads : tbb::info::default_concurrency();
+  tbb::task_arena arena(threads);
+
+  auto search_range = [&](const tbb::blocked_range<size_t>& range, Partial acc) {
+    for (size_t i = range.begin(); i != range.end(); ++i) {
+      const Shape& sh = shapes[i];
+      const int dp = static_cast<int>(c.gpus / (static_cast<int64_t>(sh.tp) * sh.cp * sh.pp));
+      const int accum = static_cast<int>(s.global_batch / (static_cast<int64_t>(dp) * sh.micro_batch));
+      std::vector<int> eps{1};
+      if (IsMoe(m)) eps = Divisors(std::min<int64_t>(dp, m.experts), m.experts);
+      for (int ep : eps) {
+        if (dp % ep != 0 || (IsMoe(m) && m.experts % ep != 0)) continue;
+        for (int r = 0; r < 3; ++r) {
+          for (int zero = 0; zero <= (o.search_zero && dp > 1 ? 3 : 0); ++zero) {
+            for (int sp = 0; sp <= (o.search_sp && sh.tp > 1 ? 1 : 0); ++sp) {
+              const int vmax = o.search_vp && sh.pp > 1 ? o.max_virtual_stages : 1;
+              for (int v = 1; v <= vmax; ++v) {
+                if (m.layers % (static_cast<int64_t>(sh.pp) * v) != 0) continue;
+                const Plan plan{.tp = sh.tp, .pp = sh.pp, .dp = dp, .cp = sh.cp, .ep = ep,
+                                .micro_batch = sh.micro_batch, .grad_accum = accum,
+                                .recompute = static_cast<Recompute>(r), .zero_stage = zero,
+                                .sequence_parallel = sp == 1, .virtual_stages = v};
+                ++acc.stats.evaluated;
+                const Evaluation e = Evaluate(m, c, plan, s, o.limits);
+                if (e.feasible()) {
+                  ++acc.stats.feasible;
+                  Offer(acc.best, e, k);
+                  continue;
+                }
+                ++acc.stats.pruned[static_cast<int>(e.reason)];
+                if (e.reason == Reason::kOutOfMemory) {
+                  const double short_by = e.memory.total() - e.capacity_bytes;
+                  if (acc.stats.min_shortfall_bytes < 0 ||
+                      short_by < acc.stats.min_shortfall_bytes) {
+                    acc.stats.min_shortfall_bytes = short_by;
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    return acc;
+  };
+
+  Partial total = arena.execute([&] {
+    return tbb::parallel_reduce(
+        tbb::blocked_range<size_t>(0, shapes.size(), 4), Partial{}, search_range,
+        [k](Partial a, const Partial& b) { return Merge(std::move(a), b, k); });
+  });
+  SearchResult result{.plans = std::move(total.best), .stats = total.stats};
+  result.stats.threads = threads;
+  result.stats.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+}  // namespace planner
