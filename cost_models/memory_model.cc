@@ -17,8 +17,8 @@ constexpr double kCommBuffersBytes = 0.5 * kGiB;
 // reused for tensors of other sizes. PyTorch reports reserved - allocated of 5-15 %.
 constexpr double kFragmentation = 0.10;
 
-double StageParams(const Model& m, const Plan& p, int stage, int64_t layers) {
-  const ParamCounts c = CountParameters(m);
+double StageParams(const Model& m, const ParamCounts& c, const Plan& p, int stage,
+                   int64_t layers) {
   const bool moe = IsMoe(m);
   // MoE layers sit after the dense ones; count this stage's share of each kind.
   const int64_t first_layer = stage == 0 ? 0 : StageLayers(m, p, 0) +
@@ -59,7 +59,7 @@ StateBytes StateBytesPerParam(const TrainingSetup& s) {
 }
 
 double LayerActivationBytes(const Model& m, int64_t seq, int64_t micro_batch, int tp, bool sp,
-                            Recompute r, bool flash_attention) {
+                            Recompute r, bool flash_attention, bool fp8_inputs) {
   const double s = static_cast<double>(seq);
   const double b = static_cast<double>(micro_batch);
   const double h = static_cast<double>(m.hidden);
@@ -75,12 +75,14 @@ double LayerActivationBytes(const Model& m, int64_t seq, int64_t micro_batch, in
   const double k = IsMoe(m) ? static_cast<double>(m.experts_per_token) : 1.0;
   // Replicated across TP ranks unless sequence parallel: two norm inputs (4sbh), the inputs of
   // the QKV and first MLP matmuls (2sbh each), two dropout masks (sbh each). = 10sbh in the paper.
-  const double replicated = (8.0 + 2.0 * drop) * sbh;
+  // With fp8 matmuls, Transformer Engine keeps each matmul's input in fp8: 1 byte, not 2.
+  const double in = fp8_inputs ? 1.0 : 2.0;
+  const double replicated = (4.0 + 2.0 * in + 2.0 * drop) * sbh;
   // Split by TP: Q, K, V (2sbh each, K and V scaled by kv/heads), the attention output (2sbh);
   // MLP: GELU keeps fc1's output and GELU's output (4sbf); fused SwiGLU keeps fc1's gate and up
   // outputs and their product (6sbf). = 24sbh / t in the paper for f = 4h.
-  const double mlp_factor = m.mlp == MlpKind::kSwiglu ? 6.0 : 4.0;
-  double split = (4.0 * q + 4.0 * q * g) * sbh + k * mlp_factor * s * b * f;
+  const double mlp_factor = (m.mlp == MlpKind::kSwiglu ? 4.0 : 2.0) + in;
+  double split = ((2.0 + in) * q + 4.0 * q * g) * sbh + k * mlp_factor * s * b * f;
   // Attention scores: softmax output 2as^2b, plus dropout mask and output 3as^2b when training
   // with dropout. Selective recomputation, and fused (flash) attention, keep none of it.
   if (r == Recompute::kNone && !flash_attention) {
@@ -119,8 +121,18 @@ double InFlightOnStage(const TrainingSetup& s, const Plan& p, int stage) {
 }  // namespace
 
 MemoryBreakdown StageMemory(const Model& m, const Plan& p, const TrainingSetup& s, int stage) {
+  return StageMemoryFrom(m, p, s, stage, StageParameters(m, CountParameters(m), p, stage),
+                         PlanLayerActivationBytes(m, p, s));
+}
+
+double PlanLayerActivationBytes(const Model& m, const Plan& p, const TrainingSetup& s) {
+  return LayerActivationBytes(m, s.seq_len / p.cp, p.micro_batch, p.tp, p.sequence_parallel,
+                              p.recompute, s.flash_attention, s.precision == Precision::kFp8);
+}
+
+MemoryBreakdown StageMemoryFrom(const Model& m, const Plan& p, const TrainingSetup& s, int stage,
+                                double params, double per_layer) {
   const int64_t layers = StageLayers(m, p, stage);
-  const double params = StageParams(m, p, stage, layers);
   const StateBytes bytes = StateBytesPerParam(s);
   const double dp = p.dp;
   MemoryBreakdown mem;
@@ -129,8 +141,6 @@ MemoryBreakdown StageMemory(const Model& m, const Plan& p, const TrainingSetup& 
   mem.optimizer = params * bytes.optimizer / (p.zero_stage >= 1 ? dp : 1.0);
 
   const int64_t seq = s.seq_len / p.cp;
-  const double per_layer = LayerActivationBytes(m, seq, p.micro_batch, p.tp, p.sequence_parallel,
-                                                p.recompute, s.flash_attention);
   const double in_flight = InFlightOnStage(s, p, stage);
   double act = per_layer * static_cast<double>(layers) * in_flight;
   const double sb = static_cast<double>(seq) * p.micro_batch;
@@ -150,8 +160,8 @@ MemoryBreakdown StageMemory(const Model& m, const Plan& p, const TrainingSetup& 
   return mem;
 }
 
-double StageParameters(const Model& m, const Plan& p, int stage) {
-  return StageParams(m, p, stage, StageLayers(m, p, stage));
+double StageParameters(const Model& m, const ParamCounts& counts, const Plan& p, int stage) {
+  return StageParams(m, counts, p, stage, StageLayers(m, p, stage));
 }
 
 int64_t StageLayers(const Model& m, const Plan& p, int stage) {
@@ -169,13 +179,23 @@ int64_t StageLayers(const Model& m, const Plan& p, int stage) {
 }
 
 MemoryBreakdown TrainingMemory(const Model& m, const Plan& p, const TrainingSetup& s) {
-  MemoryBreakdown worst = StageMemory(m, p, s, 0);
-  auto consider = [&](int stage) {
-    const MemoryBreakdown mem = StageMemory(m, p, s, stage);
+  const ParamCounts counts = CountParameters(m);
+  const StageParamsSet params{StageParameters(m, counts, p, 0),
+                              p.pp > 2 ? StageParameters(m, counts, p, 1) : 0.0,
+                              StageParameters(m, counts, p, p.pp - 1)};
+  return TrainingMemoryFrom(m, p, s, params, PlanLayerActivationBytes(m, p, s));
+}
+
+MemoryBreakdown TrainingMemoryFrom(const Model& m, const Plan& p, const TrainingSetup& s,
+                                   const StageParamsSet& params, double per_layer) {
+  MemoryBreakdown worst = StageMemoryFrom(m, p, s, 0, params.first, per_layer);
+  auto consider = [&](int stage, double stage_params) {
+    const MemoryBreakdown mem = StageMemoryFrom(m, p, s, stage, stage_params, per_layer);
     if (mem.total() > worst.total()) worst = mem;
   };
-  if (p.pp > 1) consider(p.pp - 1);
-  if (p.pp > 2 && (p.first_stage_layers > 0 || p.last_stage_layers > 0)) consider(1);
+  if (p.pp > 1) consider(p.pp - 1, params.last);
+  // With an uneven split a middle stage can hold the most layers.
+  if (p.pp > 2 && (p.first_stage_layers > 0 || p.last_stage_layers > 0)) consider(1, params.second);
   return worst;
 }
 

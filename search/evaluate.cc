@@ -1,5 +1,6 @@
 #include "planner/evaluate.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -85,22 +86,40 @@ Reason CheckStructure(const Model& m, const Cluster& c, const Plan& p, const Tra
   return Reason::kFeasible;
 }
 
+PlanTerms ComputeTerms(const Model& m, const Cluster& c, const Plan& p, const TrainingSetup& s) {
+  const ParamCounts counts = CountParameters(m);
+  return PlanTerms{.params = {StageParameters(m, counts, p, 0),
+                              p.pp > 2 ? StageParameters(m, counts, p, 1) : 0.0,
+                              StageParameters(m, counts, p, p.pp - 1)},
+                   .layer_activation_bytes = PlanLayerActivationBytes(m, p, s),
+                   .forward = ForwardPass(m, c, p, s),
+                   .model_flops = ModelFlopsPerStep(m, s.seq_len, s.global_batch)};
+}
+
 Evaluation Evaluate(const Model& m, const Cluster& c, const Plan& p, const TrainingSetup& s,
                     const SearchLimits& limits) {
+  const Reason structure = CheckStructure(m, c, p, s, limits);
+  if (structure != Reason::kFeasible && structure != Reason::kCommBound) {
+    return Evaluation{.plan = p, .reason = structure, .capacity_bytes = c.gpu.usable_bytes()};
+  }
+  return EvaluateFrom(m, c, p, s, structure, ComputeTerms(m, c, p, s));
+}
+
+Evaluation EvaluateFrom(const Model& m, const Cluster& c, const Plan& p, const TrainingSetup& s,
+                        Reason structure, const PlanTerms& terms) {
   Evaluation e;
   e.plan = p;
   e.capacity_bytes = c.gpu.usable_bytes();
-  e.reason = CheckStructure(m, c, p, s, limits);
-  if (e.reason != Reason::kFeasible && e.reason != Reason::kCommBound) return e;
-  e.memory = TrainingMemory(m, p, s);
-  e.time = StepTime(m, c, p, s);
-  const double step = e.time.step();
-  e.tokens_per_s = static_cast<double>(s.global_batch) * static_cast<double>(s.seq_len) / step;
-  e.mfu = ModelFlopsPerStep(m, s.seq_len, s.global_batch) /
-          (step * static_cast<double>(c.gpus) * c.gpu.PeakFlops(s.precision));
+  e.reason = structure;
+  e.memory = TrainingMemoryFrom(m, p, s, terms.params, terms.layer_activation_bytes);
   if (e.reason == Reason::kFeasible && e.memory.total() > e.capacity_bytes) {
     e.reason = Reason::kOutOfMemory;
   }
+  e.time = StepTimeFrom(m, c, p, s, terms.forward, std::max(terms.params.first, terms.params.last));
+  const double step = e.time.step();
+  e.tokens_per_s = static_cast<double>(s.global_batch) * static_cast<double>(s.seq_len) / step;
+  e.mfu = terms.model_flops /
+          (step * static_cast<double>(c.gpus) * c.gpu.PeakFlops(s.precision));
   return e;
 }
 

@@ -9,6 +9,9 @@
 #include <chrono>
 #include <tuple>
 
+#include "planner/compute_model.h"
+#include "planner/memory_model.h"
+
 namespace planner {
 namespace {
 
@@ -91,39 +94,55 @@ SearchResult Search(const Model& m, const Cluster& c, const TrainingSetup& s,
   const int threads = o.threads > 0 ? o.threads : tbb::info::default_concurrency();
   tbb::task_arena arena(threads);
 
+  const ParamCounts counts = CountParameters(m);
+  const double model_flops = ModelFlopsPerStep(m, s.seq_len, s.global_batch);
+
+  // Each plan's costly terms depend on only some of its fields (PlanTerms), so they are computed
+  // once per group of plans that share those fields, in the loop that fixes them.
   auto search_range = [&](const tbb::blocked_range<size_t>& range, Partial acc) {
     for (size_t i = range.begin(); i != range.end(); ++i) {
       const Shape& sh = shapes[i];
-      const int dp = static_cast<int>(c.gpus / (static_cast<int64_t>(sh.tp) * sh.cp * sh.pp));
-      const int accum = static_cast<int>(s.global_batch / (static_cast<int64_t>(dp) * sh.micro_batch));
+      Plan plan{.tp = sh.tp, .pp = sh.pp, .cp = sh.cp, .micro_batch = sh.micro_batch};
+      plan.dp = static_cast<int>(c.gpus / (static_cast<int64_t>(sh.tp) * sh.cp * sh.pp));
+      plan.grad_accum =
+          static_cast<int>(s.global_batch / (static_cast<int64_t>(plan.dp) * sh.micro_batch));
       std::vector<int> eps{1};
-      if (IsMoe(m)) eps = Divisors(std::min<int64_t>(dp, m.experts), m.experts);
+      if (IsMoe(m)) eps = Divisors(std::min<int64_t>(plan.dp, m.experts), m.experts);
       for (int ep : eps) {
-        if (dp % ep != 0 || (IsMoe(m) && m.experts % ep != 0)) continue;
-        for (int r = 0; r < 3; ++r) {
-          for (int zero = 0; zero <= (o.search_zero && dp > 1 ? 3 : 0); ++zero) {
-            for (int sp = 0; sp <= (o.search_sp && sh.tp > 1 ? 1 : 0); ++sp) {
+        if (plan.dp % ep != 0 || (IsMoe(m) && m.experts % ep != 0)) continue;
+        plan.ep = ep;
+        PlanTerms terms{.params = {StageParameters(m, counts, plan, 0),
+                                   plan.pp > 2 ? StageParameters(m, counts, plan, 1) : 0.0,
+                                   StageParameters(m, counts, plan, plan.pp - 1)},
+                        .model_flops = model_flops};
+        for (int sp = 0; sp <= (o.search_sp && sh.tp > 1 ? 1 : 0); ++sp) {
+          plan.sequence_parallel = sp == 1;
+          terms.forward = ForwardPass(m, c, plan, s);
+          for (int r = 0; r < 3; ++r) {
+            plan.recompute = static_cast<Recompute>(r);
+            terms.layer_activation_bytes = PlanLayerActivationBytes(m, plan, s);
+            for (int zero = 0; zero <= (o.search_zero && plan.dp > 1 ? 3 : 0); ++zero) {
+              plan.zero_stage = zero;
               const int vmax = o.search_vp && sh.pp > 1 ? o.max_virtual_stages : 1;
               for (int v = 1; v <= vmax; ++v) {
                 if (m.layers % (static_cast<int64_t>(sh.pp) * v) != 0) continue;
-                const Plan plan{.tp = sh.tp, .pp = sh.pp, .dp = dp, .cp = sh.cp, .ep = ep,
-                                .micro_batch = sh.micro_batch, .grad_accum = accum,
-                                .recompute = static_cast<Recompute>(r), .zero_stage = zero,
-                                .sequence_parallel = sp == 1, .virtual_stages = v};
+                plan.virtual_stages = v;
                 ++acc.stats.evaluated;
-                const Evaluation e = Evaluate(m, c, plan, s, o.limits);
+                const Reason structure = CheckStructure(m, c, plan, s, o.limits);
+                if (structure != Reason::kFeasible) {
+                  ++acc.stats.pruned[static_cast<int>(structure)];
+                  continue;
+                }
+                const Evaluation e = EvaluateFrom(m, c, plan, s, structure, terms);
                 if (e.feasible()) {
                   ++acc.stats.feasible;
                   Offer(acc.best, e, k);
                   continue;
                 }
                 ++acc.stats.pruned[static_cast<int>(e.reason)];
-                if (e.reason == Reason::kOutOfMemory) {
-                  const double short_by = e.memory.total() - e.capacity_bytes;
-                  if (acc.stats.min_shortfall_bytes < 0 ||
-                      short_by < acc.stats.min_shortfall_bytes) {
-                    acc.stats.min_shortfall_bytes = short_by;
-                  }
+                const double short_by = e.memory.total() - e.capacity_bytes;
+                if (acc.stats.min_shortfall_bytes < 0 || short_by < acc.stats.min_shortfall_bytes) {
+                  acc.stats.min_shortfall_bytes = short_by;
                 }
               }
             }

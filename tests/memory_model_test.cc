@@ -44,7 +44,7 @@ TEST(MemoryModel, Llama2_70bTp8Pp8MatchesMegatronFormula) {
   // over the stages; Llama's RMSNorm has 2h per layer and its final norm is on the last stage:
   // 10 layers x 2h / tp + 2h / (pp tp) = 20,480 + 256 fewer parameters on stage 0.
   const double ours = megatron - 10 * 2 * 8192 / 8.0 - 2 * 8192 / 64.0;
-  EXPECT_DOUBLE_EQ(StageParameters(m, p, 0), ours);
+  EXPECT_DOUBLE_EQ(StageParameters(m, CountParameters(m), p, 0), ours);
   // Bytes: 2 (bf16 weights) + 4 (fp32 main grads) + 12 / dp (distributed optimizer) = 7.5.
   EXPECT_DOUBLE_EQ(mem.weights + mem.gradients + mem.optimizer, ours * (6 + 12.0 / 8));
   EXPECT_NEAR((mem.weights + mem.gradients + mem.optimizer) / kGiB, 7.70, 0.005);
@@ -72,7 +72,7 @@ TEST(MemoryModel, GptShapeMatchesMegatronFormulaExactly) {
     const MemoryBreakdown mem = StageMemory(m, p, s, 0);
     const double params = MegatronStage0Params(48, 6144, 1, 24576, 51200, 4, 8, false);
     // Only the final LayerNorm differs: Megatron spreads its 2h over the stages.
-    EXPECT_DOUBLE_EQ(StageParameters(m, p, 0), params - 2 * 6144 / 32.0);
+    EXPECT_DOUBLE_EQ(StageParameters(m, CountParameters(m), p, 0), params - 2 * 6144 / 32.0);
     EXPECT_DOUBLE_EQ(mem.activations,
                      MegatronStage0Activations(2048, 2, 6144, 24576, 48, 4, 8, vp))
         << "vp " << vp;
@@ -83,7 +83,7 @@ TEST(MemoryModel, ZeroStagesShardStatesOverDataParallel) {
   const Model m = FindModel(BuiltinCatalog(), "llama2-7b", "test");
   const TrainingSetup s{.global_batch = 64, .seq_len = 4096};
   Plan p{.dp = 8, .micro_batch = 1, .grad_accum = 8};
-  const double params = StageParameters(m, p, 0);
+  const double params = StageParameters(m, CountParameters(m), p, 0);
   const MemoryBreakdown z0 = StageMemory(m, p, s, 0);
   EXPECT_DOUBLE_EQ(z0.weights + z0.gradients + z0.optimizer, params * 18);
   p.zero_stage = 1;

@@ -48,6 +48,20 @@ Reason CheckStructure(const Model& m, const Cluster& c, const Plan& p, const Tra
 Evaluation Evaluate(const Model& m, const Cluster& c, const Plan& p, const TrainingSetup& s,
                     const SearchLimits& limits);
 
+/// The costly inputs of a plan's scoring. Each depends on only some of the plan's fields, so the
+/// search computes each once and reuses it across the plans that share those fields.
+struct PlanTerms {
+  StageParamsSet params;               ///< depends on tp, pp, ep, stage split
+  double layer_activation_bytes = 0;   ///< tp, cp, micro-batch, SP, recompute
+  ForwardCosts forward;                ///< tp, cp, ep, micro-batch, SP
+  double model_flops = 0;              ///< the search's constant
+};
+PlanTerms ComputeTerms(const Model& m, const Cluster& c, const Plan& p, const TrainingSetup& s);
+
+/// Scoring of a plan whose structure check gave `structure` (kFeasible or kCommBound).
+Evaluation EvaluateFrom(const Model& m, const Cluster& c, const Plan& p, const TrainingSetup& s,
+                        Reason structure, const PlanTerms& terms);
+
 /// One line saying why a plan is infeasible, with numbers ("needs 31.2 GiB of 22.9 GiB").
 std::string Explain(const Model& m, const Cluster& c, const Evaluation& e,
                     const TrainingSetup& s);

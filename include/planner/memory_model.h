@@ -30,8 +30,9 @@ StateBytes StateBytesPerParam(const TrainingSetup& setup);
 
 /// Activation bytes of one transformer layer for one micro-batch, on one GPU.
 /// Korthikanti et al. 2022 Table 2, generalised to GQA (kv/heads) and SwiGLU (3 matrices).
+/// With `fp8_inputs`, matmul inputs are stored in fp8 (Transformer Engine).
 double LayerActivationBytes(const Model& m, int64_t seq, int64_t micro_batch, int tp, bool sp,
-                            Recompute r, bool flash_attention);
+                            Recompute r, bool flash_attention, bool fp8_inputs = false);
 
 /// Micro-batches whose activations the first pipeline stage holds at its peak.
 /// 1F1B: min(m, p); interleaved: p * (1 + (p - 1) / (p * v)) (Narayanan et al. 2021);
@@ -42,7 +43,23 @@ double InFlightMicroBatches(Schedule s, int pp, int virtual_stages, int grad_acc
 int64_t StageLayers(const Model& m, const Plan& p, int stage);
 
 /// Parameters held by one GPU of pipeline stage `stage` (before ZeRO sharding).
-double StageParameters(const Model& m, const Plan& p, int stage);
+double StageParameters(const Model& m, const ParamCounts& counts, const Plan& p, int stage);
+
+/// Parameters per GPU of the first, a middle (pp > 2) and the last stage.
+struct StageParamsSet {
+  double first = 0;
+  double second = 0;
+  double last = 0;
+};
+
+/// LayerActivationBytes for the plan's tp, cp, micro-batch, SP, recomputation and precision.
+double PlanLayerActivationBytes(const Model& m, const Plan& p, const TrainingSetup& s);
+
+/// StageMemory from its two costly inputs, computed once and reused across plans by the search.
+MemoryBreakdown StageMemoryFrom(const Model& m, const Plan& p, const TrainingSetup& s, int stage,
+                                double params, double per_layer_activation_bytes);
+MemoryBreakdown TrainingMemoryFrom(const Model& m, const Plan& p, const TrainingSetup& s,
+                                   const StageParamsSet& params, double per_layer_activation_bytes);
 
 /// Training memory of one GPU of pipeline stage `stage`.
 MemoryBreakdown StageMemory(const Model& m, const Plan& p, const TrainingSetup& s, int stage);

@@ -39,6 +39,9 @@ struct TrainingSetup {
   Optimizer optimizer = Optimizer::kAdamW;
   Schedule schedule = Schedule::k1F1B;
   bool flash_attention = true;  ///< fused attention: no s^2 scores stored or moved
+  bool overlap_grad_reduce = true;  ///< reduce gradient buckets during backward (Megatron DDP)
+  bool comm_overlap = false;  ///< TP collectives and pipeline sends overlapped with matmuls
+                              ///< (Megatron --tp-comm-overlap, --overlap-p2p-communication)
   bool operator==(const TrainingSetup&) const = default;
 };
 

@@ -25,16 +25,40 @@ struct TimeBreakdown {
 
 /// Constants of the efficiency model, one set per GPU architecture (README: "Calibration").
 struct Efficiency {
-  double gemm = 0.8;           ///< fraction of peak a large GEMM reaches
+  double gemm = 0.8;           ///< fraction of peak a large 16-bit GEMM reaches
+  double gemm_fp8 = 0.6;       ///< fraction of the fp8 peak a large fp8 GEMM reaches
   double gemm_half_dim = 96;   ///< GEMM edge length at which efficiency halves (tile occupancy)
-  double attention = 0.6;      ///< fraction of peak of the fused attention kernel
+  double attention = 0.6;      ///< fraction of the 16-bit peak of fused attention (causal)
   double hbm = 0.8;            ///< fraction of HBM bandwidth element-wise kernels reach
   double link = 0.8;           ///< fraction of a link's bandwidth NCCL reaches
-  double dp_overlap = 0.9;     ///< share of data-parallel traffic hidden behind backward
+  double step_overhead = 0.0;  ///< launch gaps and host work, as a share of compute time
 };
 Efficiency EfficiencyFor(const Gpu& gpu);
 
+/// Seconds of one layer's forward pass for one micro-batch on one GPU, by kind.
+struct LayerCost {
+  double gemm = 0;         ///< matmuls
+  double attention = 0;    ///< attention core (scores, softmax, weighted sum)
+  double elementwise = 0;  ///< norms, residuals, activation function, dropout, fp8 casts
+  double tp_comm = 0;      ///< tensor-parallel collectives not hidden behind matmuls
+  double cp_comm = 0;      ///< K/V ring exchange not hidden behind attention
+  double ep_comm = 0;      ///< expert-parallel token dispatch and combine
+};
+
+/// The forward costs that depend on tp, cp, ep, micro-batch and SP only (not on pp, ZeRO, v).
+struct ForwardCosts {
+  LayerCost dense;
+  LayerCost moe;       ///< = dense for a dense model
+  double logits = 0;   ///< output layer, seconds
+};
+ForwardCosts ForwardPass(const Model& m, const Cluster& c, const Plan& p, const TrainingSetup& s);
+
 /// Step time of a plan. Precondition: the plan divides the model and cluster.
 TimeBreakdown StepTime(const Model& m, const Cluster& c, const Plan& p, const TrainingSetup& s);
+
+/// StepTime from the plan's forward costs and the parameters of its most loaded stage, which
+/// the search computes once for many plans.
+TimeBreakdown StepTimeFrom(const Model& m, const Cluster& c, const Plan& p,
+                           const TrainingSetup& s, const ForwardCosts& f, double stage_params);
 
 }  // namespace planner
