@@ -141,6 +141,7 @@ Device DeviceFor(const Cluster& c, const TrainingSetup& s) {
 ForwardCosts ForwardPass(const Model& m, const Cluster& c, const Plan& p, const TrainingSetup& s) {
   const Device d = DeviceFor(c, s);
   ForwardCosts f;
+  f.eff = d.eff;
   f.dense = LayerForward(m, c, p, s, d, false);
   f.moe = IsMoe(m) ? LayerForward(m, c, p, s, d, true) : f.dense;
   const double tokens = static_cast<double>(s.seq_len) / p.cp * p.micro_batch;
@@ -151,14 +152,15 @@ ForwardCosts ForwardPass(const Model& m, const Cluster& c, const Plan& p, const 
 
 TimeBreakdown StepTime(const Model& m, const Cluster& c, const Plan& p, const TrainingSetup& s) {
   const ParamCounts counts = CountParameters(m);
-  const double params = std::max(StageParameters(m, counts, p, 0),
-                                 StageParameters(m, counts, p, p.pp - 1));
+  const double params = std::max({StageParameters(m, counts, p, 0),
+                                  p.pp > 2 ? StageParameters(m, counts, p, 1) : 0.0,
+                                  StageParameters(m, counts, p, p.pp - 1)});
   return StepTimeFrom(m, c, p, s, ForwardPass(m, c, p, s), params);
 }
 
 TimeBreakdown StepTimeFrom(const Model& m, const Cluster& c, const Plan& p,
                            const TrainingSetup& s, const ForwardCosts& f, double params) {
-  const Efficiency eff = EfficiencyFor(c.gpu);
+  const Efficiency& eff = f.eff;
   const double hbm = c.gpu.hbm_bytes_per_s * eff.hbm;
   const LayerCost& dense = f.dense;
   const LayerCost& moe = f.moe;
@@ -166,15 +168,23 @@ TimeBreakdown StepTimeFrom(const Model& m, const Cluster& c, const Plan& p,
   const double h = static_cast<double>(m.hidden);
   const double mb = p.grad_accum;
 
-  // The slowest stage sets the pace; with an even split every stage has the same layers and the
-  // last one also runs the output layer, so it is the slowest.
+  // The slowest stage sets the pace: the last one runs the output layer beside its layers, an
+  // uneven split can give another stage more layers.
   const int last = p.pp - 1;
-  const double layers = static_cast<double>(StageLayers(m, p, last));
   const double moe_share = IsMoe(m) ? static_cast<double>(MoeLayers(m)) / m.layers : 0.0;
+  const double layer_time = (1.0 - moe_share) * (dense.gemm + dense.attention + dense.elementwise) +
+                            moe_share * (moe.gemm + moe.attention + moe.elementwise);
+  double layers = static_cast<double>(StageLayers(m, p, last));
+  double logits = f.logits;
+  const double busiest_other =
+      static_cast<double>(std::max(StageLayers(m, p, 0), p.pp > 2 ? StageLayers(m, p, 1) : 0));
+  if (p.pp > 1 && busiest_other * layer_time > layers * layer_time + logits) {
+    layers = busiest_other;
+    logits = 0.0;
+  }
   auto mix = [&](double LayerCost::*field) {
     return layers * ((1.0 - moe_share) * dense.*field + moe_share * moe.*field);
   };
-  const double logits = f.logits;
   const double fwd_compute = mix(&LayerCost::gemm) + mix(&LayerCost::attention) +
                              mix(&LayerCost::elementwise) + logits;
   const double fwd_comm = mix(&LayerCost::tp_comm) + mix(&LayerCost::cp_comm);

@@ -31,21 +31,33 @@ double TpValueBytes(Precision p) {
 
 bool Divides(int64_t d, int64_t n) { return d > 0 && n % d == 0; }
 
-bool LayersSplit(const Model& m, const Plan& p) {
-  if (p.first_stage_layers == 0 && p.last_stage_layers == 0) {
-    return Divides(static_cast<int64_t>(p.pp) * p.virtual_stages, m.layers);
-  }
-  const int64_t inner_stages =
-      p.pp - (p.first_stage_layers > 0 ? 1 : 0) - (p.last_stage_layers > 0 ? 1 : 0);
-  const int64_t inner_layers = m.layers - p.first_stage_layers - p.last_stage_layers;
-  if (inner_layers < 0 || p.first_stage_layers < 0 || p.last_stage_layers < 0) return false;
-  if (inner_stages <= 0) return inner_layers == 0;
-  return inner_layers > 0 && Divides(inner_stages * p.virtual_stages, inner_layers) &&
-         Divides(p.virtual_stages, p.first_stage_layers) &&
-         Divides(p.virtual_stages, p.last_stage_layers);
-}
-
 }  // namespace
+
+bool LayersSplit(const Model& m, const Plan& p) {
+  const int64_t L = m.layers;
+  const int64_t v = p.virtual_stages;
+  const int64_t chunks = p.pp * v;
+  const int64_t first = p.first_stage_layers;
+  const int64_t last = p.last_stage_layers;
+  if (first == 0 && last == 0) return Divides(chunks, L);
+  if (first < 0 || last < 0 || p.pp < 2) return false;
+  // Megatron's --account-for-embedding-in-pipeline-split and --account-for-loss-in-pipeline-split:
+  // the embedding and/or the loss take one layer's slot, and all pp x v chunks are equal.
+  if (first > 0 && first == last && Divides(chunks, L + 2) && first == (L + 2) / p.pp - 1) {
+    return true;
+  }
+  if ((first > 0) != (last > 0) && Divides(chunks, L + 1) &&
+      std::max(first, last) == (L + 1) / p.pp - 1) {
+    return true;
+  }
+  // Otherwise the given first/last stages and the even rest each split into v chunks
+  // (--decoder-first-pipeline-num-layers for the first stage).
+  const int64_t inner_stages = p.pp - (first > 0 ? 1 : 0) - (last > 0 ? 1 : 0);
+  const int64_t inner_layers = L - first - last;
+  if (first % v != 0 || last % v != 0) return false;
+  if (inner_stages == 0) return inner_layers == 0;
+  return inner_layers > 0 && Divides(inner_stages * v, inner_layers);
+}
 
 Reason CheckStructure(const Model& m, const Cluster& c, const Plan& p, const TrainingSetup& s,
                       const SearchLimits& limits) {
@@ -115,7 +127,8 @@ Evaluation EvaluateFrom(const Model& m, const Cluster& c, const Plan& p, const T
   if (e.reason == Reason::kFeasible && e.memory.total() > e.capacity_bytes) {
     e.reason = Reason::kOutOfMemory;
   }
-  e.time = StepTimeFrom(m, c, p, s, terms.forward, std::max(terms.params.first, terms.params.last));
+  e.time = StepTimeFrom(m, c, p, s, terms.forward,
+                        std::max({terms.params.first, terms.params.second, terms.params.last}));
   const double step = e.time.step();
   e.tokens_per_s = static_cast<double>(s.global_batch) * static_cast<double>(s.seq_len) / step;
   e.mfu = terms.model_flops /

@@ -25,8 +25,35 @@ std::vector<int> Divisors(int64_t n, int64_t limit) {
 
 // The outer dimensions of the space; the inner ones are enumerated per item.
 struct Shape {
-  int tp, cp, pp, micro_batch;
+  int tp, cp, pp, micro_batch, first_stage_layers, last_stage_layers;
 };
+
+// The pipeline splits of `layers` over `pp` stages that Megatron-LM can express: even; the
+// embedding and/or the loss taking one layer's slot on the first and last stage
+// (--account-for-embedding/loss-in-pipeline-split); or a lighter first stage
+// (--decoder-first-pipeline-num-layers F, the rest even).
+std::vector<std::pair<int, int>> StageSplits(int64_t layers, int pp) {
+  std::vector<std::pair<int, int>> out;
+  if (layers % pp == 0) out.emplace_back(0, 0);
+  if (pp < 2) return out;
+  if ((layers + 2) % pp == 0 && (layers + 2) / pp >= 2) {
+    const int x = static_cast<int>((layers + 2) / pp - 1);
+    out.emplace_back(x, x);
+  }
+  if ((layers + 1) % pp == 0 && (layers + 1) / pp >= 2) {
+    const int x = static_cast<int>((layers + 1) / pp - 1);
+    out.emplace_back(x, 0);
+    out.emplace_back(0, x);
+  }
+  // A first stage 1 to 4 layers lighter than the others, which share the rest evenly.
+  for (int64_t inner = (layers + pp - 1) / pp; inner <= layers / (pp - 1); ++inner) {
+    const int64_t first = layers - inner * (pp - 1);
+    if (first >= 1 && first < inner && inner - first <= 4 && first + 1 != inner) {
+      out.emplace_back(static_cast<int>(first), 0);
+    }
+  }
+  return out;
+}
 
 // Per-worker state: a bounded best-first list and counters. Merging two is associative and
 // independent of the split because RanksBefore is a strict total order.
@@ -80,12 +107,15 @@ SearchResult Search(const Model& m, const Cluster& c, const TrainingSetup& s,
   for (int tp : Divisors(c.gpus, tp_limit)) {
     if (m.heads % tp != 0 || m.kv_heads % tp != 0) continue;
     for (int cp : Divisors(c.gpus / tp, o.max_context_parallel)) {
-      if (cp > 1 && s.seq_len % (2 * cp) != 0) continue;
+      // Ring attention pays off on long sequences; chunks under 2048 tokens only add traffic.
+      if (cp > 1 && (s.seq_len % (2 * cp) != 0 || s.seq_len / cp < 2048)) continue;
       for (int pp : Divisors(c.gpus / (static_cast<int64_t>(tp) * cp), m.layers)) {
         const int64_t dp = c.gpus / (static_cast<int64_t>(tp) * cp * pp);
         if (s.global_batch % dp != 0) continue;
-        for (int mb : Divisors(s.global_batch / dp, o.max_micro_batch)) {
-          shapes.push_back(Shape{tp, cp, pp, mb});
+        for (const auto& [first, last] : StageSplits(m.layers, pp)) {
+          for (int mb : Divisors(s.global_batch / dp, o.max_micro_batch)) {
+            shapes.push_back(Shape{tp, cp, pp, mb, first, last});
+          }
         }
       }
     }
@@ -102,7 +132,9 @@ SearchResult Search(const Model& m, const Cluster& c, const TrainingSetup& s,
   auto search_range = [&](const tbb::blocked_range<size_t>& range, Partial acc) {
     for (size_t i = range.begin(); i != range.end(); ++i) {
       const Shape& sh = shapes[i];
-      Plan plan{.tp = sh.tp, .pp = sh.pp, .cp = sh.cp, .micro_batch = sh.micro_batch};
+      Plan plan{.tp = sh.tp, .pp = sh.pp, .cp = sh.cp, .micro_batch = sh.micro_batch,
+                .first_stage_layers = sh.first_stage_layers,
+                .last_stage_layers = sh.last_stage_layers};
       plan.dp = static_cast<int>(c.gpus / (static_cast<int64_t>(sh.tp) * sh.cp * sh.pp));
       plan.grad_accum =
           static_cast<int>(s.global_batch / (static_cast<int64_t>(plan.dp) * sh.micro_batch));
@@ -118,21 +150,27 @@ SearchResult Search(const Model& m, const Cluster& c, const TrainingSetup& s,
         for (int sp = 0; sp <= (o.search_sp && sh.tp > 1 ? 1 : 0); ++sp) {
           plan.sequence_parallel = sp == 1;
           terms.forward = ForwardPass(m, c, plan, s);
-          for (int r = 0; r < 3; ++r) {
-            plan.recompute = static_cast<Recompute>(r);
-            terms.layer_activation_bytes = PlanLayerActivationBytes(m, plan, s);
-            for (int zero = 0; zero <= (o.search_zero && plan.dp > 1 ? 3 : 0); ++zero) {
-              plan.zero_stage = zero;
-              const int vmax = o.search_vp && sh.pp > 1 ? o.max_virtual_stages : 1;
-              for (int v = 1; v <= vmax; ++v) {
-                if (m.layers % (static_cast<int64_t>(sh.pp) * v) != 0) continue;
-                plan.virtual_stages = v;
-                ++acc.stats.evaluated;
-                const Reason structure = CheckStructure(m, c, plan, s, o.limits);
-                if (structure != Reason::kFeasible) {
-                  ++acc.stats.pruned[static_cast<int>(structure)];
-                  continue;
-                }
+          const int vmax = o.search_vp && sh.pp > 1 ? o.max_virtual_stages : 1;
+          const int zero_max = o.search_zero && plan.dp > 1 ? 3 : 0;
+          for (int v = 1; v <= vmax; ++v) {
+            plan.virtual_stages = v;
+            if (!LayersSplit(m, plan)) continue;
+            // Recomputation and ZeRO stage do not change the structure: check it once for all.
+            const int64_t variants = (s.flash_attention ? 2 : 3) * (zero_max + 1);
+            acc.stats.evaluated += variants;
+            const Reason structure = CheckStructure(m, c, plan, s, o.limits);
+            if (structure != Reason::kFeasible) {
+              acc.stats.pruned[static_cast<int>(structure)] += variants;
+              continue;
+            }
+            for (int r = 0; r < 3; ++r) {
+              // Selective recomputation redoes the attention core, which fused attention never
+              // stores: with flash attention it is the same plan as none.
+              if (r == 1 && s.flash_attention) continue;
+              plan.recompute = static_cast<Recompute>(r);
+              terms.layer_activation_bytes = PlanLayerActivationBytes(m, plan, s);
+              for (int zero = 0; zero <= zero_max; ++zero) {
+                plan.zero_stage = zero;
                 const Evaluation e = EvaluateFrom(m, c, plan, s, structure, terms);
                 if (e.feasible()) {
                   ++acc.stats.feasible;

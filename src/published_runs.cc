@@ -119,6 +119,12 @@ std::vector<PublishedRun> LoadPublishedRuns(const std::string& path, const Catal
     p.dp = static_cast<int>(Int(r, "dp", c.gpus / (static_cast<int64_t>(p.tp) * p.pp * p.cp)));
     p.virtual_stages = static_cast<int>(Int(r, "vp", 1));
     p.micro_batch = static_cast<int>(Int(r, "micro_batch", 1));
+    // Megatron-Bridge splits Llama 3.1 405B's 126 layers over pp x vp = 64 chunks by letting the
+    // embedding and the loss each take a layer's slot (--account-for-*-in-pipeline-split).
+    const int64_t chunks = static_cast<int64_t>(p.pp) * p.virtual_stages;
+    if (m.layers % chunks != 0 && (m.layers + 2) % chunks == 0) {
+      p.first_stage_layers = p.last_stage_layers = static_cast<int>((m.layers + 2) / p.pp - 1);
+    }
     const int64_t global_batch = Int(r, "global_batch_seqs", 1);
     p.grad_accum = static_cast<int>(global_batch / (static_cast<int64_t>(p.micro_batch) * p.dp));
     p.sequence_parallel = p.tp > 1 && (Has(sp, "true") || (Has(sp, "not stated") && !MegatronEra(run.id)));

@@ -17,7 +17,7 @@ struct SearchOptions {
   bool search_sp = true;
   bool search_vp = true;
   int max_virtual_stages = 8;
-  int max_context_parallel = 1;  ///< 1 keeps cp out of the search
+  int max_context_parallel = 32;  ///< largest cp searched (with at least 2048 tokens per rank)
   int max_micro_batch = 64;
 };
 

@@ -50,6 +50,7 @@ struct ForwardCosts {
   LayerCost dense;
   LayerCost moe;       ///< = dense for a dense model
   double logits = 0;   ///< output layer, seconds
+  Efficiency eff;      ///< the GPU architecture's constants
 };
 ForwardCosts ForwardPass(const Model& m, const Cluster& c, const Plan& p, const TrainingSetup& s);
 
