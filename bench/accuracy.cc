@@ -37,6 +37,8 @@ int main(int argc, char** argv) {
           row["memory_bytes"] = a.predicted.memory.total();
           row["capacity_bytes"] = a.predicted.capacity_bytes;
           if (a.run.peak_memory_bytes > 0) row["measured_peak_bytes"] = a.run.peak_memory_bytes;
+          row["search_rank_of_published"] = a.search_rank;
+          row["search_best_predicted_s"] = a.search_best_s;
         }
         j["runs"].push_back(row);
       }
@@ -50,8 +52,8 @@ int main(int argc, char** argv) {
       std::cout << j.dump(2) << "\n";
       return 0;
     }
-    std::printf("%-38s %5s %10s %10s %8s %16s %s\n", "run", "trust", "pred s", "meas s", "error",
-                "mem GiB/usable", "peak meas/pred");
+    std::printf("%-38s %5s %8s %8s %7s %15s %-14s %s\n", "run", "trust", "pred s", "meas s",
+                "error", "mem GiB/usable", "search", "peak meas/pred");
     for (const RunAccuracy& a : r.rows) {
       if (!a.run.skip_reason.empty()) {
         std::printf("%-38s %5s skipped: %s\n", a.run.id.c_str(), a.run.trust.c_str(),
@@ -62,8 +64,18 @@ int main(int argc, char** argv) {
       std::snprintf(mem, sizeof mem, "%.1f/%.1f%s", a.predicted.memory.total() / kGiB,
                     a.predicted.capacity_bytes / kGiB,
                     a.predicted.memory.total() <= a.predicted.capacity_bytes ? "" : " OOM");
-      std::printf("%-38s %5s %10.3f %10.3f %+7.1f%% %16s", a.run.id.c_str(), a.run.trust.c_str(),
-                  a.predicted.time.step(), a.run.iter_time_s, 100 * a.error, mem);
+      // The search's verdict on the published plan: its rank, or a plan predicted faster.
+      char search[64];
+      if (a.search_rank > 0) {
+        std::snprintf(search, sizeof search, "rank %d", a.search_rank);
+      } else if (a.search_best_s > 0 && a.search_best_s <= a.predicted.time.step()) {
+        std::snprintf(search, sizeof search, "faster %.3gs", a.search_best_s);
+      } else {
+        std::snprintf(search, sizeof search, "MISSED");
+      }
+      std::printf("%-38s %5s %8.3f %8.3f %+6.1f%% %15s %-14s", a.run.id.c_str(),
+                  a.run.trust.c_str(), a.predicted.time.step(), a.run.iter_time_s, 100 * a.error,
+                  mem, search);
       if (a.run.peak_memory_bytes > 0) {
         std::printf(" %.1f/%.1f (%+.1f%%)", a.run.peak_memory_bytes / kGiB,
                     a.predicted.memory.total() / kGiB, 100 * a.memory_error);

@@ -1,5 +1,7 @@
 #include "accuracy_report.h"
 
+#include "planner/search.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -28,6 +30,14 @@ AccuracyReport ComputeAccuracy(const std::vector<PublishedRun>& runs) {
         if (run.trust == "A") Add(report.trust_a, row.error);
         Add(report.by_source[run.id.substr(0, run.id.find('-'))], row.error);
       }
+      // Asked for the same model, cluster and batch, does the search rank the published plan
+      // in its top 10, or find one it predicts at least as fast?
+      const SearchResult found = Search(run.specs.model, run.specs.cluster, run.specs.setup,
+                                        SearchOptions{.top = 10});
+      for (size_t i = 0; i < found.plans.size(); ++i) {
+        if (found.plans[i].plan == run.plan) row.search_rank = static_cast<int>(i) + 1;
+      }
+      if (!found.plans.empty()) row.search_best_s = found.plans.front().time.step();
       if (run.peak_memory_bytes > 0) {
         row.memory_error =
             (row.predicted.memory.total() - run.peak_memory_bytes) / run.peak_memory_bytes;

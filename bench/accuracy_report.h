@@ -15,6 +15,8 @@ struct RunAccuracy {
   Evaluation predicted;
   double error = 0;         ///< (predicted - measured) / measured iteration time; 0 if skipped
   double memory_error = 0;  ///< same for peak memory, where published
+  int search_rank = 0;      ///< the published plan's rank in the search's top 10; 0 if absent
+  double search_best_s = 0; ///< the search's best predicted step for the same model and cluster
 };
 
 struct ErrorSummary {

@@ -121,21 +121,42 @@ double InFlightOnStage(const TrainingSetup& s, const Plan& p, int stage) {
 }  // namespace
 
 MemoryBreakdown StageMemory(const Model& m, const Plan& p, const TrainingSetup& s, int stage) {
-  return StageMemoryFrom(m, p, s, stage, StageParameters(m, CountParameters(m), p, stage),
-                         PlanLayerActivationBytes(m, p, s));
+  const ParamCounts counts = CountParameters(m);
+  return StageMemoryFrom(m, p, s, stage, StageParameters(m, counts, p, stage),
+                         PlanLayerActivationBytes(m, p, s), LayerParameters(m, counts, p));
+}
+
+double LayerParameters(const Model& m, const ParamCounts& c, const Plan& p) {
+  const double common = c.attention_per_layer + c.norms_per_layer;
+  const double dense = (common + c.dense_mlp_per_layer) / p.tp;
+  if (!IsMoe(m)) return dense;
+  const double moe = (common + c.shared_mlp_per_layer) / p.tp + c.expert_mlp_per_layer / (p.ep * p.tp);
+  return std::max(m.dense_layers > 0 ? dense : 0.0, moe);
+}
+
+StageParamsSet PlanStageParams(const Model& m, const ParamCounts& counts, const Plan& p) {
+  return StageParamsSet{.first = StageParameters(m, counts, p, 0),
+                        .second = p.pp > 2 ? StageParameters(m, counts, p, 1) : 0.0,
+                        .last = StageParameters(m, counts, p, p.pp - 1),
+                        .layer = LayerParameters(m, counts, p)};
 }
 
 double PlanLayerActivationBytes(const Model& m, const Plan& p, const TrainingSetup& s) {
+  if (s.framework == Framework::kTorchtitan && p.recompute == Recompute::kSelective) {
+    return OpCheckpointBytes(m, s.seq_len / p.cp, p.micro_batch, p.tp);
+  }
   return LayerActivationBytes(m, s.seq_len / p.cp, p.micro_batch, p.tp, p.sequence_parallel,
                               p.recompute, s.flash_attention, s.precision == Precision::kFp8);
 }
 
 MemoryBreakdown StageMemoryFrom(const Model& m, const Plan& p, const TrainingSetup& s, int stage,
-                                double params, double per_layer) {
+                                double params, double per_layer, double layer_params) {
   const int64_t layers = StageLayers(m, p, stage);
   const StateBytes bytes = StateBytesPerParam(s);
-  const double dp = p.dp;
   MemoryBreakdown mem;
+  // Megatron shards over the data- and context-parallel ranks together: CP ranks hold the same
+  // parameters (parallel_state's data-parallel group with context parallelism).
+  const double dp = static_cast<double>(p.dp) * p.cp;
   mem.weights = params * bytes.weights / (p.zero_stage >= 3 ? dp : 1.0);
   mem.gradients = params * bytes.gradients / (p.zero_stage >= 2 ? dp : 1.0);
   mem.optimizer = params * bytes.optimizer / (p.zero_stage >= 1 ? dp : 1.0);
@@ -151,12 +172,23 @@ MemoryBreakdown StageMemoryFrom(const Model& m, const Plan& p, const TrainingSet
     act += (8.0 * sb + (m.dropout ? sbh : 0.0)) / p.tp * in_flight;
   }
   if (stage == p.pp - 1) {
-    // Output layer input and fp32 logits for the cross-entropy loss: 4sbh (1 + V / h) / t.
-    act += 4.0 * sbh * (1.0 + static_cast<double>(m.vocab) / static_cast<double>(m.hidden)) /
-           p.tp;
+    const double sbv = sb * static_cast<double>(m.vocab);
+    if (s.framework == Framework::kTorchtitan) {
+      // PyTorch's cross-entropy at its peak: 16-bit logits, their fp32 copy, the fp32 gradient
+      // and its 16-bit cast, 12 bytes per logit.
+      act += 12.0 * sbv / p.tp;
+    } else {
+      // Megatron's fused vocab-parallel loss: output layer input and fp32 logits, 4sbh + 4sbv.
+      act += (4.0 * sbh + 4.0 * sbv) / p.tp;
+    }
   }
   mem.activations = act;
   mem.overhead = kCommBuffersBytes + kFragmentation * act;
+  if (p.zero_stage >= 3 && p.dp * p.cp > 1) {
+    // ZeRO-3 / FSDP gathers each layer's weights before using them: the layer in use and the
+    // one prefetched are whole, and the layer's gradients are whole until reduce-scattered.
+    mem.overhead += layer_params * (2.0 * bytes.weights + bytes.gradients);
+  }
   return mem;
 }
 
@@ -179,18 +211,16 @@ int64_t StageLayers(const Model& m, const Plan& p, int stage) {
 }
 
 MemoryBreakdown TrainingMemory(const Model& m, const Plan& p, const TrainingSetup& s) {
-  const ParamCounts counts = CountParameters(m);
-  const StageParamsSet params{StageParameters(m, counts, p, 0),
-                              p.pp > 2 ? StageParameters(m, counts, p, 1) : 0.0,
-                              StageParameters(m, counts, p, p.pp - 1)};
-  return TrainingMemoryFrom(m, p, s, params, PlanLayerActivationBytes(m, p, s));
+  return TrainingMemoryFrom(m, p, s, PlanStageParams(m, CountParameters(m), p),
+                            PlanLayerActivationBytes(m, p, s));
 }
 
 MemoryBreakdown TrainingMemoryFrom(const Model& m, const Plan& p, const TrainingSetup& s,
                                    const StageParamsSet& params, double per_layer) {
-  MemoryBreakdown worst = StageMemoryFrom(m, p, s, 0, params.first, per_layer);
+  MemoryBreakdown worst = StageMemoryFrom(m, p, s, 0, params.first, per_layer, params.layer);
   auto consider = [&](int stage, double stage_params) {
-    const MemoryBreakdown mem = StageMemoryFrom(m, p, s, stage, stage_params, per_layer);
+    const MemoryBreakdown mem =
+        StageMemoryFrom(m, p, s, stage, stage_params, per_layer, params.layer);
     if (mem.total() > worst.total()) worst = mem;
   };
   if (p.pp > 1) consider(p.pp - 1, params.last);
@@ -220,6 +250,20 @@ ServingMemory InferenceMemory(const Model& m, double weight_bytes, double kv_byt
   mem.activations = 2.0 * tokens * (2.0 * h + qkv + mlp_width) +
                     4.0 * static_cast<double>(batch) * static_cast<double>(m.vocab);
   return mem;
+}
+
+double OpCheckpointBytes(const Model& m, int64_t seq, int64_t micro_batch, int tp) {
+  const double h = static_cast<double>(m.hidden);
+  const double sbh = static_cast<double>(seq) * static_cast<double>(micro_batch) * h;
+  const double q = static_cast<double>(m.heads * HeadDim(m)) / h;
+  const double g = static_cast<double>(m.kv_heads) / static_cast<double>(m.heads);
+  const double f = static_cast<double>(m.ffn_hidden) / h;
+  // Matmul outputs of a layer (in sbh): Q, K, V, output projection, the MLP's up (and gate) and
+  // down projections. torchtitan's policy keeps every other one, the attention output, and the
+  // layer's input; everything else is recomputed.
+  const double mm_outputs =
+      2.0 * q + 4.0 * q * g + 2.0 + (m.mlp == MlpKind::kSwiglu ? 4.0 : 2.0) * f + 2.0;
+  return (2.0 + 2.0 * q + 0.5 * mm_outputs) * sbh / tp;
 }
 
 int64_t GpusNeeded(double bytes, double capacity_bytes) {

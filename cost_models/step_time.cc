@@ -194,6 +194,9 @@ TimeBreakdown StepTimeFrom(const Model& m, const Cluster& c, const Plan& p,
   if (p.recompute == Recompute::kFull) {
     recompute = fwd_compute - logits;
     recompute_comm = fwd_comm + fwd_ep;
+  } else if (p.recompute == Recompute::kSelective && s.framework == Framework::kTorchtitan) {
+    // Op-level checkpointing recomputes every other matmul and all element-wise work.
+    recompute = 0.5 * mix(&LayerCost::gemm) + mix(&LayerCost::elementwise);
   } else if (p.recompute == Recompute::kSelective && !s.flash_attention) {
     recompute = mix(&LayerCost::attention);
   }
@@ -226,22 +229,24 @@ TimeBreakdown StepTimeFrom(const Model& m, const Cluster& c, const Plan& p,
 
   // Data parallelism: gradients of this GPU's parameters, reduced over dp ranks once per step.
   const StateBytes per_param = StateBytesPerParam(s);
-  if (p.dp > 1) {
-    const Path path = RingPath(c, p.dp, static_cast<int64_t>(p.tp) * p.cp, eff.link);
+  // Gradients are reduced over the data- and context-parallel ranks together (Megatron).
+  const int dp = p.dp * p.cp;
+  if (dp > 1) {
+    const Path path = RingPath(c, dp, p.tp, eff.link);
     const double bw = path.bytes_per_s;
     const double grad_bytes = params * per_param.gradients;
     const double weight_bytes = params * per_param.weights;
     double comm = 0;
     if (p.zero_stage == 0) {
-      comm = AllReduceSeconds(grad_bytes, p.dp, bw, path.latency_s);
+      comm = AllReduceSeconds(grad_bytes, dp, bw, path.latency_s);
     } else if (p.zero_stage <= 2) {
       // Reduce-scatter the gradients, all-gather the updated 16-bit weights.
-      comm = AllGatherSeconds(grad_bytes, p.dp, bw, path.latency_s) +
-             AllGatherSeconds(weight_bytes, p.dp, bw, path.latency_s);
+      comm = AllGatherSeconds(grad_bytes, dp, bw, path.latency_s) +
+             AllGatherSeconds(weight_bytes, dp, bw, path.latency_s);
     } else {
       // ZeRO-3 gathers the weights for every micro-batch's forward and backward.
-      comm = mb * 2.0 * AllGatherSeconds(weight_bytes, p.dp, bw, path.latency_s) +
-             AllGatherSeconds(grad_bytes, p.dp, bw, path.latency_s);
+      comm = mb * 2.0 * AllGatherSeconds(weight_bytes, dp, bw, path.latency_s) +
+             AllGatherSeconds(grad_bytes, dp, bw, path.latency_s);
     }
     // With overlap, buckets are reduced while the last micro-batch's backward runs (ZeRO-3
     // prefetches weights during every micro-batch).
@@ -252,7 +257,7 @@ TimeBreakdown StepTimeFrom(const Model& m, const Cluster& c, const Plan& p,
     t.dp_comm = std::max(0.0, comm - window);
   }
   // The optimizer reads and writes master weights, moments and gradients over this GPU's shard.
-  const double shard = p.zero_stage >= 1 ? params / p.dp : params;
+  const double shard = p.zero_stage >= 1 ? params / dp : params;
   t.optimizer = shard * (per_param.optimizer + per_param.gradients + per_param.weights) * 2.0 / hbm;
   return t;
 }

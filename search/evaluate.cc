@@ -13,6 +13,7 @@ const char* ReasonName(Reason r) {
   switch (r) {
     case Reason::kFeasible: return "feasible";
     case Reason::kIndivisible: return "indivisible";
+    case Reason::kUnsupported: return "unsupported";
     case Reason::kTpCrossNode: return "tp_cross_node";
     case Reason::kCommBound: return "comm_bound";
     case Reason::kOutOfMemory: return "out_of_memory";
@@ -87,6 +88,9 @@ Reason CheckStructure(const Model& m, const Cluster& c, const Plan& p, const Tra
   if (p.ep > 1 && (!IsMoe(m) || !Divides(p.ep, m.experts) || !Divides(p.ep, p.dp))) {
     return Reason::kIndivisible;
   }
+  // Megatron-LM shards gradients and weights only in its FSDP, which has no pipeline
+  // parallelism; DeepSpeed's pipeline engine takes ZeRO stages 0 and 1 only.
+  if (p.zero_stage >= 2 && p.pp > 1) return Reason::kUnsupported;
   if (static_cast<int64_t>(p.tp) > c.gpus_per_node && !limits.allow_cross_node_tp) {
     return Reason::kTpCrossNode;
   }
@@ -100,9 +104,7 @@ Reason CheckStructure(const Model& m, const Cluster& c, const Plan& p, const Tra
 
 PlanTerms ComputeTerms(const Model& m, const Cluster& c, const Plan& p, const TrainingSetup& s) {
   const ParamCounts counts = CountParameters(m);
-  return PlanTerms{.params = {StageParameters(m, counts, p, 0),
-                              p.pp > 2 ? StageParameters(m, counts, p, 1) : 0.0,
-                              StageParameters(m, counts, p, p.pp - 1)},
+  return PlanTerms{.params = PlanStageParams(m, counts, p),
                    .layer_activation_bytes = PlanLayerActivationBytes(m, p, s),
                    .forward = ForwardPass(m, c, p, s),
                    .model_flops = ModelFlopsPerStep(m, s.seq_len, s.global_batch)};
@@ -151,6 +153,9 @@ std::string Explain(const Model& m, const Cluster& c, const Evaluation& e,
                     e.memory.total() / kGiB, e.capacity_bytes / kGiB,
                     (e.memory.total() - e.capacity_bytes) / kGiB);
       return line;
+    case Reason::kUnsupported:
+      return "unsupported: ZeRO-2/3 with pipeline parallelism runs in neither Megatron-LM (its "
+             "FSDP has no pipeline) nor DeepSpeed (its pipeline engine takes ZeRO 0-1)";
     case Reason::kTpCrossNode:
       std::snprintf(line, sizeof line,
                     "tp %d spans nodes of %lld GPUs (use --allow-cross-node-tp to allow it)", p.tp,

@@ -138,26 +138,30 @@ SearchResult Search(const Model& m, const Cluster& c, const TrainingSetup& s,
       plan.dp = static_cast<int>(c.gpus / (static_cast<int64_t>(sh.tp) * sh.cp * sh.pp));
       plan.grad_accum =
           static_cast<int>(s.global_batch / (static_cast<int64_t>(plan.dp) * sh.micro_batch));
+      // Interleaving depths that split this shape's stages into equal chunks.
+      std::vector<int> depths;
+      const int vmax = o.search_vp && sh.pp > 1 ? o.max_virtual_stages : 1;
+      for (int v = 1; v <= vmax && v <= m.layers; ++v) {
+        plan.virtual_stages = v;
+        if (LayersSplit(m, plan)) depths.push_back(v);
+      }
       std::vector<int> eps{1};
       if (IsMoe(m)) eps = Divisors(std::min<int64_t>(plan.dp, m.experts), m.experts);
       for (int ep : eps) {
         if (plan.dp % ep != 0 || (IsMoe(m) && m.experts % ep != 0)) continue;
         plan.ep = ep;
-        PlanTerms terms{.params = {StageParameters(m, counts, plan, 0),
-                                   plan.pp > 2 ? StageParameters(m, counts, plan, 1) : 0.0,
-                                   StageParameters(m, counts, plan, plan.pp - 1)},
-                        .model_flops = model_flops};
+        PlanTerms terms{.params = PlanStageParams(m, counts, plan), .model_flops = model_flops};
         for (int sp = 0; sp <= (o.search_sp && sh.tp > 1 ? 1 : 0); ++sp) {
           plan.sequence_parallel = sp == 1;
           terms.forward = ForwardPass(m, c, plan, s);
-          const int vmax = o.search_vp && sh.pp > 1 ? o.max_virtual_stages : 1;
           const int zero_max = o.search_zero && plan.dp > 1 ? 3 : 0;
-          for (int v = 1; v <= vmax; ++v) {
+          for (int v : depths) {
             plan.virtual_stages = v;
-            if (!LayersSplit(m, plan)) continue;
-            // Recomputation and ZeRO stage do not change the structure: check it once for all.
+            // Recomputation and ZeRO stage do not change the structure (but for ZeRO >= 2 with
+            // pipelines, counted below): check it once for all.
             const int64_t variants = (s.flash_attention ? 2 : 3) * (zero_max + 1);
             acc.stats.evaluated += variants;
+            plan.zero_stage = 0;
             const Reason structure = CheckStructure(m, c, plan, s, o.limits);
             if (structure != Reason::kFeasible) {
               acc.stats.pruned[static_cast<int>(structure)] += variants;
@@ -171,6 +175,10 @@ SearchResult Search(const Model& m, const Cluster& c, const TrainingSetup& s,
               terms.layer_activation_bytes = PlanLayerActivationBytes(m, plan, s);
               for (int zero = 0; zero <= zero_max; ++zero) {
                 plan.zero_stage = zero;
+                if (zero >= 2 && plan.pp > 1) {
+                  ++acc.stats.pruned[static_cast<int>(Reason::kUnsupported)];
+                  continue;
+                }
                 const Evaluation e = EvaluateFrom(m, c, plan, s, structure, terms);
                 if (e.feasible()) {
                   ++acc.stats.feasible;

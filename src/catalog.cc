@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "json_text.h"
 #include "planner/error.h"
 #include "planner/model_loader.h"
 #include "planner/units.h"
@@ -97,16 +98,23 @@ class Entry {
                                      : "unknown key; did you mean " + close + "?");
     }
   }
-  // Required and > 0.
+  // Required and > 0. Figures are in the key's unit (GiB, TFLOP/s, GB/s, us); the bounds keep
+  // every product of the cost models finite.
   double Positive(const std::string& key) const {
     const double v = Number(key, true, 0);
     if (v <= 0) Fail(key, "must be positive, got " + Shown(obj_.at(key)));
+    if (v < kSmallest || v > kLargest) {
+      Fail(key, "must be between 1e-06 and 1e+09, got " + Shown(obj_.at(key)));
+    }
     return v;
   }
   // Optional and >= 0 (0 means "none" or "not stated").
   double NonNegative(const std::string& key, double fallback) const {
     const double v = Number(key, false, fallback);
     if (v < 0) Fail(key, "must not be negative, got " + Shown(obj_.at(key)));
+    if (v != 0 && (v < kSmallest || v > kLargest)) {
+      Fail(key, "must be 0 or between 1e-06 and 1e+09, got " + Shown(obj_.at(key)));
+    }
     return v;
   }
   std::string String(const std::string& key, bool required) const {
@@ -135,6 +143,8 @@ class Entry {
     return it->get<double>();
   }
 
+  static constexpr double kSmallest = 1e-6;
+  static constexpr double kLargest = 1e9;
   const json& obj_;
   std::string path_;
 };
@@ -188,14 +198,11 @@ void ExtendCatalog(Catalog& catalog, const std::string& json_path) {
   }
   std::ostringstream text;
   text << in.rdbuf();
-  json doc;
-  try {
-    doc = json::parse(text.str());
-  } catch (const json::parse_error& e) {
-    // nlohmann's message is one line; drop its "[json.exception.parse_error.101] " tag.
-    const std::string message = e.what();
-    throw InputError(json_path, "malformed JSON: " + message.substr(message.find("] ") + 2));
-  }
+  ExtendCatalogJson(catalog, text.str(), json_path);
+}
+
+void ExtendCatalogJson(Catalog& catalog, const std::string& text, const std::string& json_path) {
+  const json doc = ParseJsonText(text, json_path);
   if (!doc.is_object()) throw InputError(json_path, "expected an object {\"models\": [...], ...}");
   const std::vector<std::string> sections = {"models", "gpus", "links"};
   for (const auto& item : doc.items()) {

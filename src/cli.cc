@@ -1,6 +1,8 @@
 #include "planner/cli.h"
 
 #include <boost/program_options.hpp>
+#include <cstdio>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "cli_common.h"
@@ -16,14 +18,19 @@ void AddSpecOptions(po::options_description& d, SpecInput& in) {
       ("model", po::value(&in.model), "catalog name or JSON file (planner schema or HF config.json)")
       ("catalog", po::value(&in.catalogs)->composing(), "JSON file adding models, GPUs, links")
       ("gpu", po::value(&in.gpu), "GPU type (planner list gpus)")
-      ("gpus", po::value(&in.gpus), "number of GPUs")
-      ("gpus-per-node", po::value(&in.gpus_per_node), "GPUs per node (default 8)")
+      ("gpus", PositiveValue(&in.gpus, "--gpus"), "number of GPUs")
+      ("gpus-per-node", PositiveValue(&in.gpus_per_node, "--gpus-per-node"),
+       "GPUs per node (default 8)")
       ("intra-link", po::value(&in.intra_link), "link inside a node (default: the GPU's)")
       ("inter-link", po::value(&in.inter_link), "NIC type between nodes (default: the GPU's)")
-      ("nics-per-node", po::value(&in.nics_per_node), "NICs per node (default: GPUs per node)")
-      ("seq-len", po::value(&in.seq_len), "tokens per sequence (default: the model's)")
-      ("global-batch", po::value(&in.global_batch), "sequences per optimizer step")
-      ("tokens-per-batch", po::value(&in.tokens_per_batch), "tokens per optimizer step")
+      ("nics-per-node", PositiveValue(&in.nics_per_node, "--nics-per-node"),
+       "NICs per node (default: GPUs per node)")
+      ("seq-len", PositiveValue(&in.seq_len, "--seq-len"),
+       "tokens per sequence (default: the model's)")
+      ("global-batch", PositiveValue(&in.global_batch, "--global-batch"),
+       "sequences per optimizer step")
+      ("tokens-per-batch", PositiveValue(&in.tokens_per_batch, "--tokens-per-batch"),
+       "tokens per optimizer step")
       ("precision", po::value(&in.precision), "bf16 (default), fp16, fp8, fp32, tf32")
       ("grad-precision", po::value(&in.grad_precision), "fp32 (default, Megatron) or 16bit")
       ("optimizer", po::value(&in.optimizer), "adamw (default), adamw-8bit, sgd")
@@ -34,11 +41,50 @@ void AddSpecOptions(po::options_description& d, SpecInput& in) {
 void AddOutputOptions(po::options_description& d, OutputInput& o) {
   d.add_options()
       ("format", po::value(&o.format), "table (default), json, csv")
-      ("train-tokens", po::value(&o.cost.train_tokens), "tokens to train, for days and cost")
-      ("gpu-hour-cost", po::value(&o.cost.gpu_hour_cost), "price of one GPU-hour")
+      ("train-tokens", BoundedValue(&o.cost.train_tokens, 1e18, "--train-tokens"),
+       "tokens to train, for days and cost")
+      ("gpu-hour-cost", BoundedValue(&o.cost.gpu_hour_cost, 1e6, "--gpu-hour-cost"),
+       "price of one GPU-hour")
       ("explain", po::bool_switch(&o.explain), "show the formulas and why plans were rejected")
       ("help,h", po::bool_switch(&o.help), "this help");
 }
+
+po::typed_value<double>* BoundedValue(double* v, double most, const char* flag) {
+  return po::value(v)->notifier([most, flag](double x) {
+    // Written so that NaN fails too.
+    if (!(x >= 0 && x <= most)) {
+      char buf[96];
+      std::snprintf(buf, sizeof buf, "must be a number from 0 to %g, got %g", most, x);
+      throw InputError(flag, buf);
+    }
+  });
+}
+
+namespace {
+
+// What a flag's value should have looked like, from the type it is read into.
+std::string Expected(const po::options_description& d, const std::string& flag) {
+  const size_t name = flag.find_first_not_of('-');
+  const po::option_description* o =
+      name == std::string::npos ? nullptr : d.find_nothrow(flag.substr(name), false);
+  const po::value_semantic* v = o == nullptr ? nullptr : o->semantic().get();
+  if (dynamic_cast<const po::typed_value<int>*>(v) != nullptr) {
+    return "an integer up to " + std::to_string(std::numeric_limits<int>::max());
+  }
+  if (dynamic_cast<const po::typed_value<int64_t>*>(v) != nullptr) return "an integer";
+  if (dynamic_cast<const po::typed_value<double>*>(v) != nullptr) return "a number";
+  return "";
+}
+
+// "unknown option; did you mean --gpus?" from the long names `d` knows.
+std::string UnknownOption(const po::options_description& d, const std::string& flag) {
+  std::vector<std::string> names;
+  for (const auto& o : d.options()) names.push_back("--" + o->long_name());
+  const std::string close = ClosestName(flag, names);
+  return close.empty() ? "unknown option; see --help" : "unknown option; did you mean " + close + "?";
+}
+
+}  // namespace
 
 void ParseOptions(const std::vector<std::string>& args, const po::options_description& d,
                   const po::positional_options_description* positional) {
@@ -49,6 +95,19 @@ void ParseOptions(const std::vector<std::string>& args, const po::options_descri
     po::variables_map vm;
     po::store(parser.run(), vm);
     po::notify(vm);
+  } catch (const po::unknown_option& e) {
+    throw InputError(e.get_option_name(), UnknownOption(d, e.get_option_name()));
+  } catch (const po::invalid_option_value& e) {
+    // Boost's text is "the argument ('abc') for option '--gpus' is invalid".
+    const std::string what = e.what();
+    const size_t open = what.find("('");
+    const size_t close = what.find("')");
+    const std::string value = open < close && close != std::string::npos
+                                  ? what.substr(open + 2, close - open - 2)
+                                  : "";
+    const std::string expected = Expected(d, e.get_option_name());
+    throw InputError(e.get_option_name(),
+                     expected.empty() ? what : "expected " + expected + ", got '" + value + "'");
   } catch (const po::error_with_option_name& e) {
     std::string name = e.get_option_name();
     if (name.empty()) name = "arguments";
@@ -71,9 +130,11 @@ int RunSearch(const std::vector<std::string>& args, std::ostream& out) {
   SpecInput in;
   OutputInput o;
   SearchOptions options;
+  EmitInput emit_input;
   po::options_description d("planner [search] options");
   AddSpecOptions(d, in);
   AddOutputOptions(d, o);
+  AddEmitOptions(d, emit_input);
   d.add_options()
       ("top", po::value(&options.top), "plans to show (default 5)")
       ("threads", po::value(&options.threads), "worker threads (default: all cores)")
@@ -88,14 +149,19 @@ int RunSearch(const std::vector<std::string>& args, std::ostream& out) {
     return 0;
   }
   if (in.gpus == 0) throw InputError("--gpus", "is required");
-  if (options.top < 1 || options.top > 10000) throw InputError("--top", "must be 1 to 10000");
+  // Each worker keeps its best `top` in a sorted vector; beyond 1000 inserting costs seconds.
+  if (options.top < 1 || options.top > 1000) {
+    throw InputError("--top", "must be 1 to 1000, got " + std::to_string(options.top));
+  }
   if (options.threads < 0 || options.threads > 1024) {
     throw InputError("--threads", "must be 0 (all cores) to 1024");
   }
   if (options.max_context_parallel < 1) throw InputError("--max-cp", "must be at least 1");
   const Format format = ParseFormat(o.format, "--format");
+  const std::optional<EmitSet> emit = ResolveEmit(emit_input);
   const Specs specs = BuildSpecs(in, LoadCatalog(in));
   const SearchResult r = Search(specs.model, specs.cluster, specs.setup, options);
+  if (emit) WritePlanFiles(emit_input.out, specs, r.plans, *emit);
   if (format == Format::kJson) {
     out << SearchJson(specs, r, o.cost);
   } else if (format == Format::kCsv) {
@@ -113,20 +179,23 @@ int RunEvaluate(const std::vector<std::string>& args, std::ostream& out) {
   Plan p;
   std::string recompute = "none";
   int64_t dp = 0;
+  EmitInput emit_input;
   po::options_description d("planner evaluate options");
   AddSpecOptions(d, in);
   AddOutputOptions(d, o);
+  AddEmitOptions(d, emit_input);
   d.add_options()
-      ("tp", po::value(&p.tp), "tensor-parallel size")
-      ("pp", po::value(&p.pp), "pipeline-parallel size")
-      ("dp", po::value(&dp), "data-parallel size (default: GPUs / (tp cp pp))")
-      ("cp", po::value(&p.cp), "context-parallel size")
-      ("ep", po::value(&p.ep), "expert-parallel size")
-      ("micro-batch", po::value(&p.micro_batch), "sequences per micro-batch")
+      ("tp", PositiveValue(&p.tp, "--tp"), "tensor-parallel size")
+      ("pp", PositiveValue(&p.pp, "--pp"), "pipeline-parallel size")
+      ("dp", PositiveValue(&dp, "--dp"), "data-parallel size (default: GPUs / (tp cp pp))")
+      ("cp", PositiveValue(&p.cp, "--cp"), "context-parallel size")
+      ("ep", PositiveValue(&p.ep, "--ep"), "expert-parallel size")
+      ("micro-batch", PositiveValue(&p.micro_batch, "--micro-batch"), "sequences per micro-batch")
       ("recompute", po::value(&recompute), "none, selective, full")
       ("sequence-parallel", po::bool_switch(&p.sequence_parallel), "sequence parallelism")
       ("zero", po::value(&p.zero_stage), "ZeRO stage 0-3 (1 = distributed optimizer)")
-      ("virtual-stages", po::value(&p.virtual_stages), "model chunks per pipeline rank")
+      ("virtual-stages", PositiveValue(&p.virtual_stages, "--virtual-stages"),
+       "model chunks per pipeline rank")
       ("first-stage-layers", po::value(&p.first_stage_layers), "layers on the first stage")
       ("last-stage-layers", po::value(&p.last_stage_layers), "layers on the last stage");
   ParseOptions(args, d, nullptr);
@@ -136,10 +205,12 @@ int RunEvaluate(const std::vector<std::string>& args, std::ostream& out) {
   }
   p.recompute = ParseRecompute(recompute, "--recompute");
   const Format format = ParseFormat(o.format, "--format");
+  const std::optional<EmitSet> emit = ResolveEmit(emit_input);
+  const int64_t model_parallel = CheckPlanSizes(p, dp);
   if (in.gpus == 0) {
     // A published run states its parallel sizes; the GPU count follows from them.
     if (dp <= 0) throw InputError("--gpus", "is required (or give --dp)");
-    in.gpus = static_cast<int64_t>(p.tp) * p.cp * p.pp * dp;
+    in.gpus = model_parallel * dp;
   }
   const Specs specs = BuildSpecs(in, LoadCatalog(in));
   ValidatePlanFlags(p, dp, specs);
@@ -154,6 +225,7 @@ int RunEvaluate(const std::vector<std::string>& args, std::ostream& out) {
   // The user named this plan: score it even if its TP is below the ratio bound, and say so.
   const SearchLimits limits{.allow_cross_node_tp = true, .allow_comm_bound = true};
   const Evaluation e = Evaluate(specs.model, specs.cluster, p, specs.setup, limits);
+  if (emit) WritePlanFiles(emit_input.out, specs, {e}, *emit);  // DIR/plan-1
   if (format == Format::kJson) {
     out << EvaluationJson(specs, e, o.cost);
   } else {
@@ -176,9 +248,12 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
     if (command == "evaluate") return RunEvaluate(rest, out);
     if (command == "memory") return RunMemory(rest, out);
     if (command == "list") return RunList(rest, out);
+    if (command == "sweep") return RunSweepCommand(rest, out, err);
+    if (command == "merge") return RunMergeCommand(rest, out);
     if (command.rfind("--", 0) == 0) return RunSearch(args, out);
     throw InputError("command", "unknown command '" + command +
-                                    "'; expected search, evaluate, memory, list (or options)");
+                                    "'; expected search, evaluate, memory, list, sweep, merge "
+                                    "(or options)");
   } catch (const InputError& e) {
     err << "planner: " << e.where() << ": " << e.what() << "\n";
     return 2;

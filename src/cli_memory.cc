@@ -17,23 +17,53 @@ const char* const kUsage =
     "  planner evaluate --model M --gpu G --gpus N --tp 8 --pp 8 ...   score one plan\n"
     "  planner memory --model M --mode training|finetune|inference [--gpu G]\n"
     "  planner list models|gpus|links [--format json]\n"
+    "  planner sweep FILE --out DIR [--shard K/N]            many searches, resumable\n"
+    "  planner merge DIR1 DIR2 ... --out DIR                 join a sharded sweep's parts\n"
     "\n"
     "Each command takes --help. Memory is printed in GiB (2^30 bytes), bandwidth in GB/s.\n";
 
-void ValidatePlanFlags(const Plan& p, int64_t dp, const Specs& specs) {
+int64_t CheckPlanSizes(const Plan& p, int64_t dp) {
   auto positive = [](int64_t v, const char* flag) {
     if (v < 1) throw InputError(flag, "must be a positive integer, got " + std::to_string(v));
   };
-  positive(p.tp, "--tp");
-  positive(p.pp, "--pp");
-  positive(p.cp, "--cp");
-  positive(p.ep, "--ep");
+  auto at_most = [](int64_t v, int64_t most, const char* flag) {
+    if (v > most) {
+      throw InputError(flag, "must be at most " + std::to_string(most) + ", got " +
+                                 std::to_string(v));
+    }
+  };
+  for (const auto& [v, flag] : {std::pair<int64_t, const char*>{p.tp, "--tp"},
+                                {p.pp, "--pp"}, {p.cp, "--cp"}, {p.ep, "--ep"}}) {
+    positive(v, flag);
+    at_most(v, kMaxGpus, flag);
+  }
   positive(p.micro_batch, "--micro-batch");
+  at_most(p.micro_batch, ModelLimits::kGlobalBatch, "--micro-batch");
   positive(p.virtual_stages, "--virtual-stages");
-  if (p.zero_stage < 0 || p.zero_stage > 3) throw InputError("--zero", "must be 0, 1, 2 or 3");
+  at_most(p.virtual_stages, ModelLimits::kLayers, "--virtual-stages");
+  if (p.zero_stage < 0 || p.zero_stage > 3) {
+    throw InputError("--zero", "must be 0, 1, 2 or 3, got " + std::to_string(p.zero_stage));
+  }
   if (p.first_stage_layers < 0) throw InputError("--first-stage-layers", "must not be negative");
   if (p.last_stage_layers < 0) throw InputError("--last-stage-layers", "must not be negative");
+  if (dp < 0) throw InputError("--dp", "must be a positive integer, got " + std::to_string(dp));
+  // Each factor is at most kMaxGpus (10^6), so these products stay far inside int64.
   const int64_t model_parallel = static_cast<int64_t>(p.tp) * p.cp * p.pp;
+  if (model_parallel > kMaxGpus) {
+    throw InputError("--tp", "tp x cp x pp = " + std::to_string(model_parallel) +
+                                 " is more than the largest cluster, " +
+                                 std::to_string(kMaxGpus) + " GPUs");
+  }
+  if (dp > kMaxGpus / model_parallel) {
+    throw InputError("--dp", "tp x cp x pp = " + std::to_string(model_parallel) + " times dp " +
+                                 std::to_string(dp) + " is more than the largest cluster, " +
+                                 std::to_string(kMaxGpus) + " GPUs");
+  }
+  return model_parallel;
+}
+
+void ValidatePlanFlags(const Plan& p, int64_t dp, const Specs& specs) {
+  const int64_t model_parallel = CheckPlanSizes(p, dp);
   if (specs.cluster.gpus % model_parallel != 0) {
     throw InputError("--gpus", std::to_string(specs.cluster.gpus) +
                                    " GPUs are not a multiple of tp x cp x pp = " +
@@ -51,6 +81,11 @@ void ValidatePlanFlags(const Plan& p, int64_t dp, const Specs& specs) {
 }
 
 std::string NoPlanSummary(const SearchResult& r) {
+  if (r.stats.evaluated == 0) {
+    return "No feasible plan: no split of the GPUs into tp x cp x pp x dp divides the heads, the "
+           "layers and the global batch; try a GPU count with more factors of 2, or "
+           "--global-batch.";
+  }
   int worst = 1;
   for (int i = 1; i < static_cast<int>(Reason::kCount); ++i) {
     if (r.stats.pruned[i] > r.stats.pruned[worst]) worst = i;
@@ -101,13 +136,19 @@ int RunMemory(const std::vector<std::string>& args, std::ostream& out) {
     throw InputError("--mode", "unknown value '" + mode +
                                    "'; expected one of: training, finetune, inference");
   }
-  if (batch < 1 || batch > 10'000'000) throw InputError("--batch", "must be 1 to 10000000");
+  if (batch < 1 || batch > ModelLimits::kGlobalBatch) {
+    throw InputError("--batch", "must be 1 to " + std::to_string(ModelLimits::kGlobalBatch) +
+                                    ", got " + std::to_string(batch));
+  }
   const Format format = ParseFormat(o.format, "--format");
   const Catalog catalog = LoadCatalog(in);
   if (in.model.empty()) throw InputError("--model", "is required");
   const Model model = FindModel(catalog, in.model, "--model");
   const int64_t seq = in.seq_len == 0 ? model.seq_len : in.seq_len;
-  if (seq < 1 || seq > 16'777'216) throw InputError("--seq-len", "must be 1 to 16777216");
+  if (seq < 1 || seq > ModelLimits::kSeqLen) {
+    throw InputError("--seq-len", "must be 1 to " + std::to_string(ModelLimits::kSeqLen) +
+                                      ", got " + std::to_string(seq));
+  }
   const ParamCounts params = CountParameters(model);
 
   std::vector<std::pair<std::string, double>> parts;

@@ -28,6 +28,13 @@ size_t EditDistance(const std::string& a, const std::string& b) {
 
 }  // namespace
 
+std::string OneLine(std::string text) {
+  for (char& ch : text) {
+    if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) ch = ' ';
+  }
+  return text;
+}
+
 std::string ClosestName(const std::string& typed, const std::vector<std::string>& choices) {
   const std::string t = Lower(typed);
   std::string best;

@@ -1,6 +1,8 @@
 #include "planner/model.h"
 
+#include <cstdio>
 #include <string>
+#include <utility>
 
 #include "planner/error.h"
 
@@ -84,6 +86,37 @@ void ValidateModel(const Model& m, const std::string& where) {
   }
   if (m.dense_layers > m.layers) {
     throw InputError(where + ".dense_layers", "exceeds layers");
+  }
+  auto at_most = [&](int64_t v, int64_t most, const char* key) {
+    if (v > most) {
+      throw InputError(where + "." + key, "must be at most " + std::to_string(most) + ", got " +
+                                              std::to_string(v));
+    }
+  };
+  at_most(m.layers, ModelLimits::kLayers, "layers");
+  at_most(m.hidden, ModelLimits::kHidden, "hidden");
+  at_most(m.heads, ModelLimits::kHeads, "heads");
+  at_most(m.kv_heads, ModelLimits::kHeads, "kv_heads");
+  at_most(m.head_dim, ModelLimits::kHeads, "head_dim");
+  at_most(m.ffn_hidden, ModelLimits::kFfnHidden, "ffn_hidden");
+  at_most(m.moe_ffn_hidden, ModelLimits::kFfnHidden, "moe_ffn_hidden");
+  at_most(m.vocab, ModelLimits::kVocab, "vocab");
+  at_most(m.seq_len, ModelLimits::kSeqLen, "seq_len");
+  at_most(m.experts, ModelLimits::kHeads, "experts");
+  at_most(m.shared_experts, ModelLimits::kHeads, "shared_experts");
+  at_most(m.default_global_batch, ModelLimits::kGlobalBatch, "default_global_batch");
+  for (const auto& [v, key] : {std::pair{m.head_dim, "head_dim"},
+                               std::pair{m.moe_ffn_hidden, "moe_ffn_hidden"},
+                               std::pair{m.default_global_batch, "default_global_batch"}}) {
+    if (v < 0) {
+      throw InputError(where + "." + key, "must not be negative, got " + std::to_string(v));
+    }
+  }
+  const double params = CountParameters(m).total;
+  if (!(params <= ModelLimits::kParameters)) {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%.3g parameters; at most 1e+13 (10T) are supported", params);
+    throw InputError(where, buf);
   }
 }
 

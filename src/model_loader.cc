@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "json_text.h"
 #include "planner/error.h"
 
 namespace planner {
@@ -98,6 +99,9 @@ class Fields {
       Fail(key, std::string(min > 0 ? "must be a positive integer" : "must not be negative") +
                     ", got " + std::to_string(n));
     }
+    // ValidateModel bounds each size far lower; this keeps the arithmetic before it (4 x n_embd)
+    // within int64.
+    if (n > (int64_t{1} << 50)) Fail(key, "is too large: " + Shown(v));
     return n;
   }
 
@@ -247,36 +251,54 @@ Model ParseHuggingFace(const json& obj, const std::string& where) {
   return m;
 }
 
-// ValidateModel joins with "."; directly below a file the planner writes "file: key".
-void Validate(const Model& m, const std::string& where) {
+// The config.json key a Model field was read from, so that an error names the user's key.
+std::string HuggingFaceKey(const json& doc, const std::string& field) {
+  static const std::vector<std::pair<std::string, std::vector<std::string>>> kKeys = {
+      {"layers", {"num_hidden_layers", "n_layer"}},
+      {"hidden", {"hidden_size", "n_embd"}},
+      {"heads", {"num_attention_heads", "n_head"}},
+      {"kv_heads", {"num_key_value_heads", "num_attention_heads"}},
+      {"head_dim", {"v_head_dim", "head_dim"}},
+      {"ffn_hidden", {"intermediate_size", "n_inner", "n_embd"}},
+      {"vocab", {"vocab_size"}},
+      {"seq_len", {"max_position_embeddings", "n_positions"}},
+      {"experts", {"num_local_experts", "n_routed_experts"}},
+      {"experts_per_token", {"num_experts_per_tok"}},
+      {"shared_experts", {"n_shared_experts"}},
+      {"moe_ffn_hidden", {"moe_intermediate_size"}},
+      {"dense_layers", {"first_k_dense_replace"}}};
+  for (const auto& [name, keys] : kKeys) {
+    if (name != field) continue;
+    for (const std::string& key : keys) {
+      if (doc.contains(key)) return key;
+    }
+  }
+  return field;
+}
+
+// ValidateModel joins with "."; directly below a file the planner writes "file: key", and for a
+// Hugging Face config names the config's own key.
+void Validate(const Model& m, const std::string& where, const json& doc, bool hugging_face) {
   try {
     ValidateModel(m, where);
   } catch (const InputError& e) {
     const std::string prefix = where + ".";
-    if (where.find(": ") != std::string::npos || e.where().rfind(prefix, 0) != 0) throw;
-    throw InputError(Child(where, e.where().substr(prefix.size())), e.what());
+    if (e.where().rfind(prefix, 0) != 0) throw;
+    const std::string field = e.where().substr(prefix.size());
+    const std::string key = hugging_face ? HuggingFaceKey(doc, field) : field;
+    if (where.find(": ") != std::string::npos && key == field) throw;
+    throw InputError(Child(where, key), e.what());
   }
 }
 
 }  // namespace
 
 Model ParseModelJson(const std::string& text, const std::string& where) {
-  json doc;
-  try {
-    doc = json::parse(text);
-  } catch (const json::parse_error& e) {
-    std::string message = e.what();
-    // Drop nlohmann's "[json.exception.parse_error.101] " tag; keep the position and reason.
-    if (message.rfind("[json.exception.", 0) == 0) message.erase(0, message.find("] ") + 2);
-    for (char& ch : message) {
-      if (ch == '\n' || ch == '\r') ch = ' ';
-    }
-    throw InputError(where, "malformed JSON: " + message);
-  }
+  const json doc = ParseJsonText(text, where);
   if (!doc.is_object()) throw InputError(where, "expected a JSON object, got " + Shown(doc));
   const bool hugging_face = doc.contains("architectures") || doc.contains("model_type");
   Model m = hugging_face ? ParseHuggingFace(doc, where) : ParsePlannerSchema(doc, where);
-  Validate(m, where);
+  Validate(m, where, doc, hugging_face);
   return m;
 }
 

@@ -1,5 +1,6 @@
 #include <nlohmann/json.hpp>
 
+#include "planner/emit.h"
 #include "planner/output.h"
 
 namespace planner {
@@ -49,6 +50,12 @@ ordered_json PlanJson(const Specs& specs, const Evaluation& e, const CostInput& 
     j["gpu_hours"] = seconds / 3600.0 * static_cast<double>(specs.cluster.gpus);
     if (cost.gpu_hour_cost > 0) j["train_cost"] = j["gpu_hours"].get<double>() * cost.gpu_hour_cost;
   }
+  // The same snippets `--emit` writes as files (README: "Emitting configuration").
+  j["snippets"] = {{"megatron_args", MegatronArgv(specs, p)},
+                   {"megatron_sh", MegatronScript(specs, p)},
+                   {"ds_config", ordered_json::parse(DeepSpeedConfig(specs, p))},
+                   {"deepspeed_sh", DeepSpeedScript(specs, p)},
+                   {"launch", LaunchScript(specs, p)}};
   return j;
 }
 

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "planner/compute_model.h"
+#include "planner/emit.h"
 #include "planner/output.h"
 #include "planner/units.h"
 
@@ -57,6 +58,26 @@ void PrintCost(std::ostream& out, const Specs& s, const Evaluation& e, const Cos
   out << "\n";
 }
 
+// Pasteable: flags wrapped at about 96 columns with shell line continuations.
+void PrintMegatronArgs(std::ostream& out, const Specs& s, const Plan& p) {
+  out << "\nMegatron-LM arguments of plan 1 (all files: --emit megatron,deepspeed,launch --out "
+         "DIR):\n";
+  std::string line;
+  for (const auto& [flag, value] : MegatronArgs(s, p)) {
+    // Values with shell syntax in them (--moe-layer-freq's list expression) are quoted.
+    const bool plain = value.find_first_of("()[]*+ ") == std::string::npos;
+    std::string item = flag;
+    if (!value.empty()) item += plain ? " " + value : " '" + value + "'";
+    if (!line.empty() && line.size() + 1 + item.size() > 94) {
+      out << "  " << line << " \\\n";
+      line.clear();
+    }
+    if (!line.empty()) line += ' ';
+    line += item;
+  }
+  out << "  " << line << "\n";
+}
+
 }  // namespace
 
 std::string Gib(double bytes) { return Fmt("%.2f", bytes / kGiB); }
@@ -99,6 +120,7 @@ void PrintSearchTable(std::ostream& out, const Specs& specs, const SearchResult&
   out << "Memory in GiB (2^30 bytes) per GPU of usable capacity; MFU = model FLOPs / peak "
          "(" << Fmt("%.4g", specs.cluster.gpu.PeakFlops(specs.setup.precision) / kTera)
       << " TFLOP/s " << PrecisionName(specs.setup.precision) << ").\n";
+  if (!r.plans.empty()) PrintMegatronArgs(out, specs, r.plans.front().plan);
 }
 
 void PrintSearchCsv(std::ostream& out, const Specs& specs, const SearchResult& r,

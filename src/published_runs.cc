@@ -100,9 +100,16 @@ std::vector<PublishedRun> LoadPublishedRuns(const std::string& path, const Catal
     if (Has(gpu_type, "h100")) gpu = "h100-sxm";
     Cluster c{.gpu = FindGpu(catalog, gpu, where)};
     if (Has(gpu_type, "96gb")) {
-      // torchtitan's Grand Teton H100s: 96 GB HBM2e at a 500 W power limit.
+      // torchtitan's Grand Teton H100s: the 96 GB HBM2e part (about 2.4 TB/s, as measured for
+      // the same part in arXiv 2604.11391) capped at 500 W instead of 700 W. Clocks fall about
+      // with the square root of the power cap: (500/700)^0.5 = 0.85 of the peaks, an estimate
+      // (a 600 W cap is reported to cost 10-15 % of step time).
+      c.gpu.name = "h100-96gb-500w";
       c.gpu.hbm_bytes = 96 * kGB;
-      c.gpu.name = "h100-96gb";
+      c.gpu.hbm_bytes_per_s = 2.4e12;
+      for (double* peak : {&c.gpu.fp32_flops, &c.gpu.tf32_flops, &c.gpu.bf16_flops, &c.gpu.fp8_flops}) {
+        *peak *= 0.85;
+      }
     }
     c.gpus = Int(r, "num_gpus", 1);
     c.gpus_per_node = 8;
@@ -145,6 +152,11 @@ std::vector<PublishedRun> LoadPublishedRuns(const std::string& path, const Catal
     // Megatron-LM reduced fp16 gradients in fp16 unless --accumulate-allreduce-grads-in-fp32
     // (off by default); bf16 forces fp32 main gradients.
     s.fp32_grads = s.precision != Precision::kFp16;
+    // NeMo 24.07's distributed fused Adam syncs gradients in bf16 (launcher configs:
+    // grad_sync_dtype: bf16).
+    if (run.id.rfind("nemo2407", 0) == 0) s.fp32_grads = false;
+    // torchtitan: op-level selective checkpointing, unfused cross-entropy.
+    if (run.id.rfind("tt-", 0) == 0) s.framework = Framework::kTorchtitan;
     // Megatron's own DDP of 2021 ("DDP-impl local") reduced gradients after the backward pass.
     // Megatron-LM's 2020 scaling runs used the same local DDP (its default then).
     s.overlap_grad_reduce = !Has(zero, "ddp-impl local") && run.id.rfind("megatron20", 0) != 0;

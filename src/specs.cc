@@ -20,6 +20,12 @@ void RequirePositive(int64_t v, const char* flag) {
   if (v <= 0) throw InputError(flag, "must be a positive integer, got " + std::to_string(v));
 }
 
+void AtMost(int64_t v, int64_t most, const char* flag) {
+  if (v > most) {
+    throw InputError(flag, "must be at most " + std::to_string(most) + ", got " + std::to_string(v));
+  }
+}
+
 }  // namespace
 
 Precision ParsePrecision(const std::string& s, const std::string& where) {
@@ -60,22 +66,23 @@ Specs BuildSpecs(const SpecInput& in, const Catalog& catalog) {
   Cluster& c = specs.cluster;
   c.gpu = FindGpu(catalog, in.gpu, "--gpu");
   RequirePositive(in.gpus, "--gpus");
-  if (in.gpus > 10'000'000) throw InputError("--gpus", "at most 10000000 GPUs are supported");
+  AtMost(in.gpus, kMaxGpus, "--gpus");
   c.gpus = in.gpus;
   c.gpus_per_node = in.gpus_per_node == 0 ? 8 : in.gpus_per_node;
   RequirePositive(c.gpus_per_node, "--gpus-per-node");
-  if (c.gpus_per_node > 1024) throw InputError("--gpus-per-node", "at most 1024");
+  AtMost(c.gpus_per_node, kMaxGpusPerNode, "--gpus-per-node");
   c.intra = FindLink(catalog, in.intra_link.empty() ? c.gpu.intra_link : in.intra_link,
                      "--intra-link");
   c.inter = FindLink(catalog, in.inter_link.empty() ? c.gpu.inter_link : in.inter_link,
                      "--inter-link");
   c.nics_per_node = in.nics_per_node == 0 ? c.gpus_per_node : in.nics_per_node;
   RequirePositive(c.nics_per_node, "--nics-per-node");
+  AtMost(c.nics_per_node, kMaxGpusPerNode, "--nics-per-node");
 
   TrainingSetup& s = specs.setup;
   s.seq_len = in.seq_len == 0 ? specs.model.seq_len : in.seq_len;
   RequirePositive(s.seq_len, "--seq-len");
-  if (s.seq_len > 16'777'216) throw InputError("--seq-len", "at most 16777216 tokens");
+  AtMost(s.seq_len, ModelLimits::kSeqLen, "--seq-len");
   if (in.global_batch != 0 && in.tokens_per_batch != 0) {
     throw InputError("--global-batch", "give --global-batch or --tokens-per-batch, not both");
   }
@@ -87,6 +94,7 @@ Specs BuildSpecs(const SpecInput& in, const Catalog& catalog) {
                                                  std::to_string(s.seq_len));
     }
     s.global_batch = in.tokens_per_batch / s.seq_len;
+    AtMost(s.global_batch, ModelLimits::kGlobalBatch, "--tokens-per-batch");
   } else if (in.global_batch != 0) {
     s.global_batch = in.global_batch;
   } else if (specs.model.default_global_batch > 0) {
@@ -97,7 +105,7 @@ Specs BuildSpecs(const SpecInput& in, const Catalog& catalog) {
     s.global_batch = std::max<int64_t>(1, (4 << 20) / s.seq_len);  // 4M tokens
   }
   RequirePositive(s.global_batch, "--global-batch");
-  if (s.global_batch > 100'000'000) throw InputError("--global-batch", "at most 100000000");
+  AtMost(s.global_batch, ModelLimits::kGlobalBatch, "--global-batch");
   s.precision = ParsePrecision(in.precision, "--precision");
   if (s.precision == Precision::kFp8 && c.gpu.fp8_flops <= 0) {
     throw InputError("--precision", c.gpu.name + " has no fp8 tensor cores");

@@ -120,6 +120,39 @@ TEST(Search, UnevenStagesSplitLayersThatDoNotDivide) {
   EXPECT_TRUE(uneven);
 }
 
+TEST(Search, LongContextNeedsContextParallelism) {
+  // Llama 3.1 405B at 131072 tokens on 16384 H100s (global batch 16M tokens = 128 sequences).
+  Specs s = BuildSpecs(SpecInput{.model = "llama3.1-405b", .gpu = "h100-sxm", .gpus = 16384,
+                                 .seq_len = 131072},
+                       BuiltinCatalog());
+  const SearchResult with_cp = Search(s.model, s.cluster, s.setup, SearchOptions{.top = 10});
+  ASSERT_FALSE(with_cp.plans.empty());
+  for (const Evaluation& e : with_cp.plans) EXPECT_GT(e.plan.cp, 1);
+  // Without CP, memory rules out every plan that keeps its pipeline full (at least pp
+  // micro-batches): what fits runs one micro-batch through 16+ stages, mostly bubble.
+  const SearchResult without =
+      Search(s.model, s.cluster, s.setup, SearchOptions{.top = 1000, .max_context_parallel = 1});
+  for (const Evaluation& e : without.plans) {
+    EXPECT_LT(e.plan.grad_accum, e.plan.pp);
+    EXPECT_GT(e.time.bubble, e.time.compute);
+  }
+  ASSERT_FALSE(without.plans.empty());
+  EXPECT_GT(without.plans.front().time.step(), 5 * with_cp.plans.front().time.step());
+}
+
+TEST(Search, MixtureOfExpertsPlansUseExpertParallelism) {
+  const Specs s = MakeSpecs("mixtral-8x22b", 256, "h100-sxm");
+  // Mistral AI: 141B parameters in all, 39B active per token (top-2 of 8 experts).
+  EXPECT_NEAR(CountParameters(s.model).total / 1e9, 141, 1.41);
+  EXPECT_NEAR(CountParameters(s.model).active / 1e9, 39, 0.39);
+  const SearchResult r = Search(s.model, s.cluster, s.setup, SearchOptions{.top = 5});
+  ASSERT_FALSE(r.plans.empty());
+  for (const Evaluation& e : r.plans) {
+    EXPECT_GT(e.plan.ep, 1);
+    EXPECT_GT(e.time.ep_comm, 0);
+  }
+}
+
 TEST(Search, NoFeasiblePlanReportsTheShortfall) {
   // Llama-2 70B cannot train on 8 RTX 4090s: 70e9 x 2 bytes of weights alone exceed 8 x 24 GiB.
   const Specs s = MakeSpecs("llama2-70b", 8, "4090");

@@ -21,6 +21,8 @@ Catalog BuiltinCatalog();
 /// Adds (or replaces, by name) the entries of a JSON file {"models": [...], "gpus": [...],
 /// "links": [...]}. Throws InputError naming the file and JSON path of a bad entry.
 void ExtendCatalog(Catalog& catalog, const std::string& json_path);
+/// The same from the file's text; `json_path` names the file in errors.
+void ExtendCatalogJson(Catalog& catalog, const std::string& text, const std::string& json_path);
 
 /// A model by catalog name, or a path to a JSON file (the planner's schema or a Hugging Face
 /// config.json). Throws InputError(where) with a suggestion when nothing matches.

@@ -7,12 +7,17 @@
 
 namespace planner {
 
+/// `text` with each control character replaced by a space.
+std::string OneLine(std::string text);
+
 /// Bad user input. `where` is a flag ("--gpu") or a JSON path ("models[2].hidden"); main prints
 /// "planner: <where>: <message>" and exits with code 2.
 class InputError : public std::runtime_error {
  public:
+  /// Control characters (a newline inside a JSON string the user typed) become spaces, so that
+  /// the message main prints is one line.
   InputError(std::string where, const std::string& message)
-      : std::runtime_error(message), where_(std::move(where)) {}
+      : std::runtime_error(OneLine(message)), where_(OneLine(std::move(where))) {}
   const std::string& where() const { return where_; }
 
  private:

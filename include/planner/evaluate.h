@@ -16,6 +16,7 @@ namespace planner {
 enum class Reason {
   kFeasible,
   kIndivisible,     ///< a size does not divide (heads by tp, layers by pp * v, batch by dp * mb)
+  kUnsupported,     ///< no framework runs it: ZeRO-2/3 with pipeline parallelism
   kTpCrossNode,     ///< tp larger than a node without --allow-cross-node-tp
   kCommBound,       ///< formulas.md section 6: ratio(t) below peak / one-way link bandwidth
   kOutOfMemory,

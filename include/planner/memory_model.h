@@ -34,6 +34,10 @@ StateBytes StateBytesPerParam(const TrainingSetup& setup);
 double LayerActivationBytes(const Model& m, int64_t seq, int64_t micro_batch, int tp, bool sp,
                             Recompute r, bool flash_attention, bool fp8_inputs = false);
 
+/// Bytes per layer kept by torchtitan's op-level selective checkpointing (its default
+/// "selective" mode): every other matmul output, the attention output and the layer input.
+double OpCheckpointBytes(const Model& m, int64_t seq, int64_t micro_batch, int tp);
+
 /// Micro-batches whose activations the first pipeline stage holds at its peak.
 /// 1F1B: min(m, p); interleaved: p * (1 + (p - 1) / (p * v)) (Narayanan et al. 2021);
 /// GPipe: m; naive: 2p - 1 (formulas.md section 7).
@@ -50,14 +54,22 @@ struct StageParamsSet {
   double first = 0;
   double second = 0;
   double last = 0;
+  double layer = 0;  ///< the largest transformer layer's parameters per GPU (ZeRO-3 gathers it)
 };
+
+/// Parameters per GPU of the largest transformer layer (dense or MoE) under the plan's tp, ep.
+double LayerParameters(const Model& m, const ParamCounts& counts, const Plan& p);
+
+/// All of StageParamsSet for a plan.
+StageParamsSet PlanStageParams(const Model& m, const ParamCounts& counts, const Plan& p);
 
 /// LayerActivationBytes for the plan's tp, cp, micro-batch, SP, recomputation and precision.
 double PlanLayerActivationBytes(const Model& m, const Plan& p, const TrainingSetup& s);
 
 /// StageMemory from its two costly inputs, computed once and reused across plans by the search.
 MemoryBreakdown StageMemoryFrom(const Model& m, const Plan& p, const TrainingSetup& s, int stage,
-                                double params, double per_layer_activation_bytes);
+                                double params, double per_layer_activation_bytes,
+                                double layer_params);
 MemoryBreakdown TrainingMemoryFrom(const Model& m, const Plan& p, const TrainingSetup& s,
                                    const StageParamsSet& params, double per_layer_activation_bytes);
 

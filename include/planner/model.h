@@ -56,7 +56,21 @@ int64_t MoeLayers(const Model& m);
 bool IsMoe(const Model& m);
 ParamCounts CountParameters(const Model& m);
 
-/// Throws InputError (where = `where`) unless the shape is usable.
+/// The largest models the planner answers for: beyond these a size is a typo, and refusing it
+/// keeps every product of sizes (heads x head_dim, ...) within int64 and finite doubles.
+struct ModelLimits {
+  static constexpr int64_t kLayers = 100'000;
+  static constexpr int64_t kHidden = 1 << 20;
+  static constexpr int64_t kHeads = 1 << 16;     ///< also kv_heads, head_dim, experts
+  static constexpr int64_t kFfnHidden = 1 << 24;  ///< also moe_ffn_hidden
+  static constexpr int64_t kVocab = 100'000'000;
+  static constexpr int64_t kSeqLen = 1 << 24;    ///< 16M tokens
+  static constexpr int64_t kGlobalBatch = 10'000'000;
+  static constexpr double kParameters = 1e13;    ///< 10T
+};
+
+/// Throws InputError (where = `where` + "." + key) unless the shape is usable and within
+/// ModelLimits; a model over kParameters names `where` itself.
 void ValidateModel(const Model& m, const std::string& where);
 
 }  // namespace planner

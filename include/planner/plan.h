@@ -10,6 +10,9 @@ namespace planner {
 enum class Recompute { kNone, kSelective, kFull };
 enum class Schedule { k1F1B, kInterleaved, kGPipe, kNaive };
 enum class Optimizer { kAdamW, kAdamW8bit, kSgdMomentum };
+/// Whose implementation the numbers follow. kTorchtitan: "selective" is torchtitan's op-level
+/// checkpointing and the loss is PyTorch's unfused cross-entropy.
+enum class Framework { kMegatron, kTorchtitan };
 
 /// How one training step is split over the GPUs. tp * cp * pp * dp = GPUs.
 struct Plan {
@@ -40,6 +43,7 @@ struct TrainingSetup {
   Schedule schedule = Schedule::k1F1B;
   bool flash_attention = true;  ///< fused attention: no s^2 scores stored or moved
   bool overlap_grad_reduce = true;  ///< reduce gradient buckets during backward (Megatron DDP)
+  Framework framework = Framework::kMegatron;
   bool comm_overlap = false;  ///< TP collectives and pipeline sends overlapped with matmuls
                               ///< (Megatron --tp-comm-overlap, --overlap-p2p-communication)
   bool operator==(const TrainingSetup&) const = default;

@@ -16,7 +16,7 @@ struct SearchOptions {
   bool search_zero = true;
   bool search_sp = true;
   bool search_vp = true;
-  int max_virtual_stages = 8;
+  int max_virtual_stages = 128;  ///< up to one layer per model chunk
   int max_context_parallel = 32;  ///< largest cp searched (with at least 2048 tokens per rank)
   int max_micro_batch = 64;
 };

@@ -14,6 +14,10 @@ namespace planner {
 
 enum class Format { kTable, kJson, kCsv };
 
+/// The largest clusters the planner answers for (sequence and batch limits: ModelLimits).
+inline constexpr int64_t kMaxGpus = 1'000'000;
+inline constexpr int64_t kMaxGpusPerNode = 1024;  ///< also NICs per node
+
 /// Raw values as typed; empty / 0 means "not given". Turned into specs by BuildSpecs.
 struct SpecInput {
   std::string model;

@@ -1,0 +1,78 @@
+// Helpers the emitter tests share: the flag and key lists of ../shared/fixtures, flag scanning.
+#pragma once
+
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include "planner/catalog.h"
+#include "planner/emit.h"
+#include "planner/specs.h"
+
+namespace planner {
+
+inline std::string ReadText(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+/// One name a line; '#' starts a comment (whole-line headers and "bfloat16  # keeping ...").
+inline std::set<std::string> LoadNameList(const std::string& fixture) {
+  std::ifstream in(std::string(PLANNER_SHARED_DIR) + "/fixtures/" + fixture);
+  std::set<std::string> names;
+  std::string line;
+  while (std::getline(in, line)) {
+    line = line.substr(0, line.find('#'));
+    const size_t first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos) continue;
+    names.insert(line.substr(first, line.find_last_not_of(" \t\r") - first + 1));
+  }
+  return names;
+}
+
+/// torchrun's own flags: they configure the launcher, not pretrain_gpt.py, so the Megatron-LM
+/// flag check leaves out exactly these (and the #SBATCH lines, which are sbatch's).
+inline const std::set<std::string>& TorchrunFlags() {
+  static const std::set<std::string> flags = {"--nnodes",       "--nproc_per_node", "--node_rank",
+                                              "--master_addr",  "--master_port",    "--rdzv_id",
+                                              "--rdzv_backend", "--rdzv_endpoint",  "--standalone"};
+  return flags;
+}
+
+/// Every "--flag" token of a script or argument file, comments included, except torchrun's
+/// flags and the lines that start with "#SBATCH".
+inline std::set<std::string> ScriptFlags(const std::string& text) {
+  static const std::regex flag(R"((^|[\s"'(=])(--[A-Za-z0-9][A-Za-z0-9_-]*))");
+  std::set<std::string> found;
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind("#SBATCH", 0) == 0) continue;
+    for (std::sregex_iterator it(line.begin(), line.end(), flag), end; it != end; ++it) {
+      const std::string name = (*it)[2];
+      if (!TorchrunFlags().contains(name)) found.insert(name);
+    }
+  }
+  return found;
+}
+
+/// Specs from a catalog model and GPU with the CLI's defaults for the rest.
+inline Specs MakeSpecs(const std::string& model, const std::string& gpu, int64_t gpus,
+                       const std::string& precision = "bf16") {
+  return BuildSpecs(SpecInput{.model = model, .gpu = gpu, .gpus = gpus, .precision = precision},
+                    BuiltinCatalog());
+}
+
+/// Fills dp and grad_accum as `planner evaluate` does.
+inline Plan Complete(const Specs& s, Plan p) {
+  p.dp = static_cast<int>(s.cluster.gpus / (static_cast<int64_t>(p.tp) * p.cp * p.pp));
+  p.grad_accum =
+      static_cast<int>(s.setup.global_batch / (static_cast<int64_t>(p.micro_batch) * p.dp));
+  return p;
+}
+
+}  // namespace planner
