@@ -35,7 +35,9 @@ void AddSpecOptions(po::options_description& d, SpecInput& in) {
       ("grad-precision", po::value(&in.grad_precision), "fp32 (default, Megatron) or 16bit")
       ("optimizer", po::value(&in.optimizer), "adamw (default), adamw-8bit, sgd")
       ("schedule", po::value(&in.schedule), "1f1b (default), interleaved, gpipe, naive")
-      ("attention", po::value(&in.attention), "flash (default) or standard");
+      ("attention", po::value(&in.attention), "flash (default) or standard")
+      ("comm-overlap", po::bool_switch(&in.comm_overlap),
+       "overlap TP collectives and pipeline sends with matmuls (Megatron --tp-comm-overlap)");
 }
 
 void AddOutputOptions(po::options_description& d, OutputInput& o) {

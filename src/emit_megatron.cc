@@ -145,6 +145,9 @@ void AddShape(std::vector<FlagValue>& a, const Model& m, const TrainingSetup& s)
 std::vector<FlagValue> MegatronArgs(const Specs& s, const Plan& p) {
   std::vector<FlagValue> a;
   AddParallel(a, s.model, p);
+  // Transformer Engine's userbuffer overlap of TP collectives (--comm-overlap); the interleaved
+  // schedule's pipeline sends overlap by default in this Megatron-LM.
+  if (s.setup.comm_overlap && p.tp > 1) Add(a, "--tp-comm-overlap");
   Add(a, "--micro-batch-size", p.micro_batch);
   Add(a, "--global-batch-size", s.setup.global_batch);
   AddMemory(a, p);

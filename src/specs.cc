@@ -122,6 +122,7 @@ Specs BuildSpecs(const SpecInput& in, const Catalog& catalog) {
                      "unknown value '" + in.attention + "'; expected one of: flash, standard");
   }
   s.flash_attention = in.attention == "flash";
+  s.comm_overlap = in.comm_overlap;
   return specs;
 }
 

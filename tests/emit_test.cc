@@ -68,6 +68,9 @@ std::vector<Case> Cases() {
                 .recompute = Recompute::kFull,
                 .zero_stage = 1,
                 .sequence_parallel = true});
+  Specs overlapped = llama405;
+  overlapped.setup.comm_overlap = true;  // --comm-overlap: TE's TP userbuffer overlap
+  add(overlapped, {.tp = 8, .pp = 8, .zero_stage = 1, .sequence_parallel = true});
   const Specs deepseek = BuildSpecs(
       SpecInput{.model = std::string(PLANNER_SOURCE_DIR) + "/tests/data/hf_deepseek_v2_lite.json",
                 .gpu = "h100-sxm",
@@ -129,7 +132,8 @@ TEST(Emit, EveryMegatronFlagIsInMegatronLmsParser) {
         "--group-query-attention", "--untie-embeddings-and-output-weights",
         "--context-parallel-size", "--expert-model-parallel-size", "--moe-layer-freq", "--fp16",
         "--bf16", "--fp8-format", "--decoder-first-pipeline-num-layers",
-        "--account-for-embedding-in-pipeline-split", "--account-for-loss-in-pipeline-split"}) {
+        "--account-for-embedding-in-pipeline-split", "--account-for-loss-in-pipeline-split",
+        "--tp-comm-overlap"}) {
     EXPECT_TRUE(used.contains(flag)) << "no case covers " << flag;
   }
 }

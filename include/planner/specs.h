@@ -36,6 +36,7 @@ struct SpecInput {
   std::string optimizer = "adamw";
   std::string schedule = "1f1b";
   std::string attention = "flash";
+  bool comm_overlap = false;  ///< TP collectives and pipeline sends overlapped (Transformer Engine)
 };
 
 struct Specs {
