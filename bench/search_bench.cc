@@ -16,11 +16,15 @@ Specs MakeSpecs(const char* model, int64_t gpus, const char* gpu) {
 void RunSearch(benchmark::State& state, const Specs& specs) {
   const SearchOptions options{.threads = static_cast<int>(state.range(0))};
   int64_t evaluated = 0;
+  int64_t scored = 0;  // went through memory and step time, not only the structural checks
   for (auto _ : state) {
     const SearchResult r = Search(specs.model, specs.cluster, specs.setup, options);
     benchmark::DoNotOptimize(r.plans.data());
     evaluated += r.stats.evaluated;
+    scored += r.stats.feasible + r.stats.pruned[static_cast<int>(Reason::kOutOfMemory)];
   }
+  state.counters["scored_per_s"] = benchmark::Counter(static_cast<double>(scored),
+                                                      benchmark::Counter::kIsRate);
   state.counters["candidates"] = static_cast<double>(evaluated) / state.iterations();
   state.counters["evals_per_s"] = benchmark::Counter(static_cast<double>(evaluated),
                                                      benchmark::Counter::kIsRate);
