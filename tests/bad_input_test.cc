@@ -1,0 +1,300 @@
+// Bad input, as users type it: every row is refused with exit code 2 and one line on stderr,
+// "planner: <where>: <message>", naming the flag or JSON path and saying what was expected. The
+// expected places and messages are the ones the README promises (a flag or a JSON path, then
+// what was wrong); each message part below is written out from the check that gives it.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "planner/cli.h"
+
+namespace planner {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The fixture files, written once: bad model, catalog and sweep files.
+const std::string& Dir() {
+  static const std::string dir = [] {
+    const fs::path d = fs::path(testing::TempDir()) / ("planner_bad_input_" + std::to_string(::getpid()));
+    fs::remove_all(d);
+    fs::create_directories(d);
+    auto write = [&](const char* name, const std::string& text) {
+      std::ofstream(d / name, std::ios::binary) << text;
+    };
+    const std::string tiny_rest =
+        R"("heads": 8, "ffn_hidden": 1024, "vocab": 1000, "seq_len": 512, "mlp": "gelu",
+           "tied_embeddings": true})";
+    write("truncated.json", R"({"name": "x", "layers": 4,)");
+    write("typo.json", R"({"name": "x", "layers": 4, "hiden": 256, )" + tiny_rest);
+    write("zero_layers.json", R"({"name": "x", "layers": 0, "hidden": 256, )" + tiny_rest);
+    write("heads.json", R"({"name": "x", "layers": 4, "hidden": 250, )" + tiny_rest);
+    write("string_size.json", R"({"name": "x", "layers": "4", "hidden": 256, )" + tiny_rest);
+    write("overflow.json", R"({"name": "x", "layers": 1e400, "hidden": 256, )" + tiny_rest);
+    write("deep.json", std::string(5000, '[') + std::string(5000, ']'));
+    // 100 layers of hidden 1M: about 1.2e15 parameters, over 10T.
+    write("huge.json", R"({"name": "huge", "layers": 100, "hidden": 1048576, "heads": 8192,
+                          "ffn_hidden": 4194304, "vocab": 32000, "seq_len": 4096,
+                          "mlp": "gelu", "tied_embeddings": true})");
+    write("hf_huge_hidden.json", R"({"architectures": ["LlamaForCausalLM"],
+        "num_hidden_layers": 32, "hidden_size": 2097152, "num_attention_heads": 32,
+        "intermediate_size": 11008, "vocab_size": 32000, "max_position_embeddings": 4096})");
+    write("hf_falcon.json", R"({"architectures": ["FalconForCausalLM"], "hidden_size": 4544})");
+    write("catalog_huge.json", R"({"links": [{"name": "fast", "one_way_gb_per_s": 1e12,
+                                              "latency_us": 1}]})");
+    write("catalog_key.json", R"({"gpu": []})");
+    write("sweep_key.json", R"({"models": ["llama3-8b"], "gpus": ["h200"], "gpu_count": [64]})");
+    write("sweep_gpus.json", R"({"models": ["llama3-8b"], "gpus": ["h200"],
+                                 "gpu_counts": [64, 2000000]})");
+    return d.string();
+  }();
+  return dir;
+}
+
+struct Row {
+  std::vector<std::string> args;
+  std::string where;    ///< "{dir}" stands for the fixture directory
+  std::string message;  ///< a part of the message
+};
+
+std::string Expand(std::string s) {
+  for (size_t at = s.find("{dir}"); at != std::string::npos; at = s.find("{dir}")) {
+    s.replace(at, 5, Dir());
+  }
+  return s;
+}
+
+const std::vector<Row>& Table() {
+  static const std::vector<Row> rows = {
+      // Models: catalog names and files.
+      {{"--model", "llama2-70", "--gpus", "8", "--gpu", "h100-sxm"},
+       "--model", "unknown model 'llama2-70'; did you mean llama2-70b?"},
+      {{"--model", "{dir}/truncated.json", "--gpus", "8", "--gpu", "h100-sxm"},
+       "{dir}/truncated.json", "malformed JSON: parse error at line 1, column 27"},
+      {{"--model", "{dir}/typo.json", "--gpus", "8", "--gpu", "h100-sxm"},
+       "{dir}/typo.json: hiden", "unknown key; did you mean hidden?"},
+      {{"--model", "{dir}/zero_layers.json", "--gpus", "8", "--gpu", "h100-sxm"},
+       "{dir}/zero_layers.json: layers", "must be a positive integer, got 0"},
+      {{"--model", "{dir}/heads.json", "--gpus", "8", "--gpu", "h100-sxm"},
+       "{dir}/heads.json: heads", "hidden 250 is not divisible by heads 8"},
+      {{"--model", "{dir}/string_size.json", "--gpus", "8", "--gpu", "h100-sxm"},
+       "{dir}/string_size.json: layers", "expected an integer, got \"4\""},
+      {{"memory", "--model", "{dir}/overflow.json"},
+       "{dir}/overflow.json", "malformed JSON: number overflow parsing '1e400'"},
+      {{"memory", "--model", "{dir}/deep.json"},
+       "{dir}/deep.json", "malformed JSON: nested deeper than 100 levels"},
+      {{"memory", "--model", "{dir}/huge.json"},
+       "{dir}/huge.json", "parameters; at most 1e+13 (10T) are supported"},
+      {{"memory", "--model", "{dir}/hf_huge_hidden.json"},
+       "{dir}/hf_huge_hidden.json: hidden_size", "must be at most 1048576, got 2097152"},
+      {{"memory", "--model", "{dir}/hf_falcon.json"},
+       "{dir}/hf_falcon.json", "unsupported architecture 'FalconForCausalLM'; supported:"},
+      {{"memory", "--model", "{dir}/missing.json"},
+       "{dir}/missing.json", "cannot read file"},
+      // GPUs and links.
+      {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "h1000"},
+       "--gpu", "unknown GPU 'h1000'; did you mean"},
+      {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "a100"},
+       "--gpu", "'a100' is ambiguous: a100-40gb, a100-80gb"},
+      {{"--model", "llama2-7b", "--gpus", "8"}, "--gpu", "is required (see: planner list gpus)"},
+      {{"--model", "llama2-7b", "--gpus", "16", "--gpu", "h100-sxm", "--inter-link", "ib-qdr"},
+       "--inter-link", "unknown link 'ib-qdr'; did you mean"},
+      {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--catalog",
+        "{dir}/catalog_huge.json"},
+       "{dir}/catalog_huge.json: links[0].one_way_gb_per_s", "must be between 1e-06 and 1e+09"},
+      {{"list", "gpus", "--catalog", "{dir}/catalog_key.json"},
+       "{dir}/catalog_key.json: gpu", "unknown key; did you mean gpus?"},
+      {{"list", "gpus", "--catalog", PLANNER_SOURCE_DIR "/tests/data/catalog_bad_gpu.json"},
+       PLANNER_SOURCE_DIR "/tests/data/catalog_bad_gpu.json: gpus[1].bf16_tflops",
+       "expected a number, got \""},
+      // Sizes.
+      {{"--model", "llama2-7b", "--gpu", "h100-sxm"}, "--gpus", "is required"},
+      {{"--model", "llama2-7b", "--gpus", "eight", "--gpu", "h100-sxm"},
+       "--gpus", "expected an integer, got 'eight'"},
+      {{"--model", "llama2-7b", "--gpus", "0", "--gpu", "h100-sxm"},
+       "--gpus", "must be a positive integer, got 0"},
+      {{"--model", "llama2-7b", "--gpus=-8", "--gpu", "h100-sxm"},
+       "--gpus", "must be a positive integer, got -8"},
+      {{"--model", "llama2-7b", "--gpus", "2000000", "--gpu", "h100-sxm"},
+       "--gpus", "must be at most 1000000, got 2000000"},
+      {{"--model", "llama2-7b", "--gpus", "99999999999999999999", "--gpu", "h100-sxm"},
+       "--gpus", "expected an integer, got '99999999999999999999'"},
+      {{"--model", "llama2-7b", "--gpus", "8", "--gpus", "16", "--gpu", "h100-sxm"},
+       "--gpus", "cannot be specified more than once"},
+      {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--gpus-per-node", "2048"},
+       "--gpus-per-node", "must be at most 1024, got 2048"},
+      {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--seq-len", "0"},
+       "--seq-len", "must be a positive integer, got 0"},
+      {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--seq-len", "20000000"},
+       "--seq-len", "must be at most 16777216, got 20000000"},
+      {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--global-batch", "20000000"},
+       "--global-batch", "must be at most 10000000, got 20000000"},
+      {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--tokens-per-batch", "1000"},
+       "--tokens-per-batch", "1000 is not a multiple of the sequence length 4096"},
+      {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--global-batch", "64",
+        "--tokens-per-batch", "262144"},
+       "--global-batch", "give --global-batch or --tokens-per-batch, not both"},
+      {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--train-tokens", "nan"},
+       "--train-tokens", "must be a number from 0 to 1e+18, got nan"},
+      {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--top", "0"},
+       "--top", "must be 1 to 1000, got 0"},
+      // Settings.
+      {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--precision", "fp4"},
+       "--precision", "unknown value 'fp4'; expected one of: bf16, fp16, fp8, fp32, tf32"},
+      {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "a100-80gb", "--precision", "fp8"},
+       "--precision", "a100-80gb has no fp8 tensor cores"},
+      {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--schedule", "1f2b"},
+       "--schedule", "unknown value '1f2b'; expected one of: 1f1b, interleaved, gpipe, naive"},
+      {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--optimizer", "adam"},
+       "--optimizer", "unknown value 'adam'; expected one of: adamw, adamw-8bit, sgd"},
+      {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--format", "yaml"},
+       "--format", "unknown value 'yaml'; expected one of: table, json, csv"},
+      {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--global-bach", "64"},
+       "--global-bach", "unknown option; did you mean --global-batch?"},
+      {{"serch", "--model", "llama2-7b"}, "command", "unknown command 'serch'"},
+      // evaluate's plan flags.
+      {{"evaluate", "--model", "llama2-7b", "--gpu", "h100-sxm", "--gpus", "8", "--recompute",
+        "some"},
+       "--recompute", "unknown value 'some'; expected one of: none, selective, full"},
+      {{"evaluate", "--model", "llama2-7b", "--gpu", "h100-sxm", "--gpus", "8", "--zero", "4"},
+       "--zero", "must be 0, 1, 2 or 3, got 4"},
+      {{"evaluate", "--model", "llama2-7b", "--gpu", "h100-sxm", "--gpus", "6", "--tp", "3"},
+       "--tp", "tp 3 does not divide heads 32 and kv_heads 32"},
+      {{"evaluate", "--model", "llama2-7b", "--gpu", "h100-sxm", "--gpus", "8", "--tp",
+        "99999999999"},
+       "--tp", "expected an integer up to 2147483647, got '99999999999'"},
+      {{"evaluate", "--model", "llama2-7b", "--gpu", "h100-sxm", "--tp", "65536", "--pp", "65536",
+        "--dp", "2"},
+       "--tp", "tp x cp x pp = 4294967296 is more than the largest cluster, 1000000 GPUs"},
+      {{"evaluate", "--model", "llama2-7b", "--gpu", "h100-sxm", "--tp", "8", "--dp",
+        "4611686018427387904"},
+       "--dp", "times dp 4611686018427387904 is more than the largest cluster"},
+      {{"evaluate", "--model", "llama2-7b", "--gpu", "h100-sxm", "--gpus", "8", "--global-batch",
+        "12"},
+       "--global-batch", "global batch 12 is not a multiple of micro-batch x dp = 8"},
+      // memory and list.
+      {{"memory", "--model", "llama2-7b", "--mode", "serve"},
+       "--mode", "unknown value 'serve'; expected one of: training, finetune, inference"},
+      {{"memory", "--model", "llama2-7b", "--batch", "0"}, "--batch", "must be 1 to 10000000, got 0"},
+      {{"list", "model"}, "list", "expected models, gpus or links, got 'model'"},
+      // Sweeps, shards and emitted files.
+      {{"sweep", "{dir}/sweep_key.json", "--out", "{dir}/never"},
+       "{dir}/sweep_key.json: gpu_count", "unknown key; did you mean gpu_counts?"},
+      {{"sweep", "{dir}/sweep_gpus.json", "--out", "{dir}/never"},
+       "{dir}/sweep_gpus.json: gpu_counts[1]", "must be at most 1000000, got 2000000"},
+      {{"sweep", "{dir}/sweep_key.json", "--out", "{dir}/never", "--shard", "3/2"},
+       "--shard", "expected K/N with 1 <= K <= N (e.g. 2/8), got '3/2'"},
+      {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--emit", "megatron"},
+       "--out", "is required with --emit"},
+      {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--emit", "slurm", "--out",
+        "{dir}/never"},
+       "--emit", "unknown snippet 'slurm'"},
+  };
+  return rows;
+}
+
+std::vector<std::string> Args(const Row& row) {
+  std::vector<std::string> args;
+  for (const std::string& a : row.args) args.push_back(Expand(a));
+  return args;
+}
+
+std::string Shown(const std::vector<std::string>& args) {
+  std::string s;
+  for (const std::string& a : args) s += " " + a;
+  return s;
+}
+
+TEST(BadInput, TheTableHasAtLeastThirtyRows) { EXPECT_GE(Table().size(), 30u); }
+
+TEST(BadInput, EachRowExitsWithTwoAndOneLineNamingItsPlace) {
+  for (const Row& row : Table()) {
+    const std::vector<std::string> args = Args(row);
+    std::ostringstream out, err;
+    const int rc = RunCli(args, out, err);
+    const std::string e = err.str();
+    EXPECT_EQ(rc, 2) << Shown(args) << "\n" << e;
+    const std::string head = "planner: " + Expand(row.where) + ": ";
+    EXPECT_EQ(e.rfind(head, 0), 0u) << Shown(args) << "\n  got: " << e << "  want: " << head;
+    EXPECT_NE(e.find(row.message), std::string::npos)
+        << Shown(args) << "\n  got: " << e << "  want a part: " << row.message;
+    EXPECT_EQ(e.find('\n'), e.size() - 1) << "not one line:" << Shown(args) << "\n" << e;
+    EXPECT_TRUE(out.str().empty()) << Shown(args) << "\n" << out.str();
+  }
+  // Nothing the table runs writes a file, not even the directories named by --out.
+  EXPECT_FALSE(fs::exists(Dir() + "/never"));
+}
+
+// The real binary: its exit code, stderr, and no file where --out points.
+struct Outcome {
+  int rc = -1;
+  std::string out, err;
+};
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+Outcome RunBinary(const std::vector<std::string>& args) {
+  const std::string out = Dir() + "/stdout.txt", err = Dir() + "/stderr.txt";
+  std::vector<std::string> all = {PLANNER_BINARY};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    if (std::freopen(out.c_str(), "w", stdout) == nullptr) ::_exit(126);
+    if (std::freopen(err.c_str(), "w", stderr) == nullptr) ::_exit(126);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return Outcome{.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+             .out = ReadFile(out),
+             .err = ReadFile(err)};
+}
+
+TEST(BadInput, TheBinaryExitsWithTwoAndWritesNoFile) {
+  const std::string out_dir = Dir() + "/binary_out";
+  const std::vector<std::vector<std::string>> cases = {
+      {"--model", "llama2-7b", "--gpus", "0", "--gpu", "h100-sxm", "--out", out_dir},
+      {"--model", Dir() + "/typo.json", "--gpus", "8", "--gpu", "h100-sxm", "--emit",
+       "megatron,launch", "--out", out_dir},
+      {"evaluate", "--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--zero", "4",
+       "--out", out_dir},
+      {"sweep", Dir() + "/sweep_gpus.json", "--out", out_dir},
+      {"sweep", Dir() + "/deep.json", "--out", out_dir},
+      {"--model", "llama2-7b", "--gpus", "eight", "--gpu", "h100-sxm"},
+  };
+  for (const std::vector<std::string>& args : cases) {
+    const Outcome r = RunBinary(args);
+    EXPECT_EQ(r.rc, 2) << Shown(args) << "\n" << r.err;
+    EXPECT_EQ(r.err.rfind("planner: ", 0), 0u) << r.err;
+    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+    EXPECT_FALSE(fs::exists(out_dir)) << Shown(args);
+  }
+}
+
+TEST(BadInput, APrimeGpuCountHasNoPlanAndSaysWhy) {
+  // 2039 is prime: only tp = cp = pp = 1 and dp = 2039 split it, and 2039 data-parallel ranks
+  // do not divide Llama 2's published batch of 1024 sequences. Not bad input: exit code 1.
+  const Outcome r = RunBinary({"--model", "llama2-70b", "--gpus", "2039", "--gpu", "h100-sxm"});
+  EXPECT_EQ(r.rc, 1) << r.err;
+  EXPECT_TRUE(r.err.empty()) << r.err;
+  EXPECT_NE(r.out.find("No feasible plan: no split of the GPUs"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace planner
