@@ -98,17 +98,20 @@ void ParseOptions(const std::vector<std::string>& args, const po::options_descri
     po::store(parser.run(), vm);
     po::notify(vm);
   } catch (const po::unknown_option& e) {
-    throw InputError(e.get_option_name(), UnknownOption(d, e.get_option_name()));
+    const std::string name = e.get_option_name().empty() ? "arguments" : e.get_option_name();
+    throw InputError(name, UnknownOption(d, name));
   } catch (const po::invalid_option_value& e) {
     // Boost's text is "the argument ('abc') for option '--gpus' is invalid".
     const std::string what = e.what();
     const size_t open = what.find("('");
-    const size_t close = what.find("')");
-    const std::string value = open < close && close != std::string::npos
+    const size_t close = what.rfind("') for option");
+    const std::string value = open != std::string::npos && close != std::string::npos &&
+                                      open < close
                                   ? what.substr(open + 2, close - open - 2)
                                   : "";
-    const std::string expected = Expected(d, e.get_option_name());
-    throw InputError(e.get_option_name(),
+    const std::string name = e.get_option_name().empty() ? "arguments" : e.get_option_name();
+    const std::string expected = Expected(d, name);
+    throw InputError(name,
                      expected.empty() ? what : "expected " + expected + ", got '" + value + "'");
   } catch (const po::error_with_option_name& e) {
     std::string name = e.get_option_name();
