@@ -1,5 +1,6 @@
 #include "planner/cli.h"
 
+#include <algorithm>
 #include <boost/program_options.hpp>
 #include <cstdio>
 #include <limits>
@@ -83,7 +84,61 @@ std::string UnknownOption(const po::options_description& d, const std::string& f
   std::vector<std::string> names;
   for (const auto& o : d.options()) names.push_back("--" + o->long_name());
   const std::string close = ClosestName(flag, names);
-  return close.empty() ? "unknown option; see --help" : "unknown option; did you mean " + close + "?";
+  return close.empty() ? "unknown option; see --help"
+                       : "unknown option; did you mean " + close + "?";
+}
+
+// Boost fills its error messages by replacing "%value%"-style placeholders with what was typed,
+// and loops forever when that contains the placeholder again (`--gpus %value%`). Messages are
+// made from a copy of the arguments with '%' swapped for a byte no argument carries, then
+// swapped back.
+constexpr char kPercentStandIn = '\x1a';
+
+std::string WithPercent(std::string s) {
+  std::replace(s.begin(), s.end(), kPercentStandIn, '%');
+  return s;
+}
+
+void Parse(const std::vector<std::string>& args, const po::options_description& d,
+           const po::positional_options_description* positional) {
+  po::command_line_parser parser(args);
+  parser.options(d);
+  if (positional != nullptr) parser.positional(*positional);
+  po::variables_map vm;
+  po::store(parser.run(), vm);
+  po::notify(vm);
+}
+
+// The InputError for the error that parsing `args` with `d` raised.
+InputError ParseError(std::vector<std::string> args, const po::options_description& d,
+                      const po::positional_options_description* positional) {
+  for (std::string& a : args) std::replace(a.begin(), a.end(), '%', kPercentStandIn);
+  try {
+    Parse(args, d, positional);
+  } catch (const po::unknown_option& e) {
+    const std::string name = e.get_option_name().empty() ? "arguments" : e.get_option_name();
+    return InputError(WithPercent(name), UnknownOption(d, WithPercent(name)));
+  } catch (const po::invalid_option_value& e) {
+    // Boost's text is "the argument ('abc') for option '--gpus' is invalid".
+    const std::string what = WithPercent(e.what());
+    const size_t open = what.find("('");
+    const size_t close = what.rfind("') for option");
+    const std::string value =
+        open != std::string::npos && close != std::string::npos && open < close
+            ? what.substr(open + 2, close - open - 2)
+            : "";
+    const std::string name =
+        e.get_option_name().empty() ? "arguments" : WithPercent(e.get_option_name());
+    const std::string expected = Expected(d, name);
+    return InputError(name,
+                      expected.empty() ? what : "expected " + expected + ", got '" + value + "'");
+  } catch (const po::error_with_option_name& e) {
+    const std::string name = e.get_option_name().empty() ? "arguments" : e.get_option_name();
+    return InputError(WithPercent(name), WithPercent(e.what()));
+  } catch (const po::error& e) {
+    return InputError("arguments", WithPercent(e.what()));
+  }
+  return InputError("arguments", "malformed arguments");
 }
 
 }  // namespace
@@ -91,35 +146,9 @@ std::string UnknownOption(const po::options_description& d, const std::string& f
 void ParseOptions(const std::vector<std::string>& args, const po::options_description& d,
                   const po::positional_options_description* positional) {
   try {
-    po::command_line_parser parser(args);
-    parser.options(d);
-    if (positional != nullptr) parser.positional(*positional);
-    po::variables_map vm;
-    po::store(parser.run(), vm);
-    po::notify(vm);
-  } catch (const po::unknown_option& e) {
-    const std::string name = e.get_option_name().empty() ? "arguments" : e.get_option_name();
-    throw InputError(name, UnknownOption(d, name));
-  } catch (const po::invalid_option_value& e) {
-    // Boost's text is "the argument ('abc') for option '--gpus' is invalid".
-    const std::string what = e.what();
-    const size_t open = what.find("('");
-    const size_t close = what.rfind("') for option");
-    const std::string value = open != std::string::npos && close != std::string::npos &&
-                                      open < close
-                                  ? what.substr(open + 2, close - open - 2)
-                                  : "";
-    const std::string name = e.get_option_name().empty() ? "arguments" : e.get_option_name();
-    const std::string expected = Expected(d, name);
-    throw InputError(name,
-                     expected.empty() ? what : "expected " + expected + ", got '" + value + "'");
-  } catch (const po::error_with_option_name& e) {
-    std::string name = e.get_option_name();
-    if (name.empty()) name = "arguments";
-    std::string message = e.what();
-    throw InputError(name, message);
-  } catch (const po::error& e) {
-    throw InputError("arguments", e.what());
+    Parse(args, d, positional);
+  } catch (const po::error&) {
+    throw ParseError(args, d, positional);  // never e.what(): see kPercentStandIn
   }
 }
 

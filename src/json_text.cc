@@ -31,8 +31,8 @@ nlohmann::json ParseJsonText(const std::string& text, const std::string& where) 
   try {
     return json::parse(text, depth_check);
   } catch (const TooDeep&) {
-    throw InputError(where, "malformed JSON: nested deeper than " + std::to_string(kMaxJsonDepth) +
-                                " levels");
+    throw InputError(
+        where, "malformed JSON: nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
   } catch (const json::exception& e) {
     throw InputError(where, "malformed JSON: " + Reason(e));
   }

@@ -42,7 +42,8 @@ void ExpectFiniteFigures(const json& j, const std::string& path = "") {
   if (j.is_object()) {
     for (const auto& [key, value] : j.items()) ExpectFiniteFigures(value, path + "." + key);
   } else if (j.is_array()) {
-    for (size_t i = 0; i < j.size(); ++i) ExpectFiniteFigures(j[i], path + "[" + std::to_string(i) + "]");
+    for (size_t i = 0; i < j.size(); ++i)
+      ExpectFiniteFigures(j[i], path + "[" + std::to_string(i) + "]");
   } else if (j.is_number_float()) {
     EXPECT_TRUE(std::isfinite(j.get<double>())) << path;
   } else if (j.is_null() && path.find("min_shortfall") == std::string::npos) {
@@ -60,8 +61,8 @@ void ExpectPlansUse(const json& doc, int64_t gpus) {
 }
 
 TEST(Limits, OneGpu) {
-  const Answer a = Ask({"--model", "llama3-8b", "--gpus", "1", "--gpu", "h200", "--seq-len",
-                        "2048", "--global-batch", "8"});
+  const Answer a = Ask({"--model", "llama3-8b", "--gpus", "1", "--gpu", "h200", "--seq-len", "2048",
+                        "--global-batch", "8"});
   ASSERT_EQ(a.rc, 0) << a.err;
   ExpectFiniteFigures(a.doc);
   ExpectPlansUse(a.doc, 1);
@@ -81,8 +82,8 @@ TEST(Limits, AMillionGpus) {
 TEST(Limits, APrimeGpuCountSplitsOnlyIntoDataParallelRanks) {
   // 2039 is prime: the only split is tp = cp = pp = 1, dp = 2039, which a global batch of 2039
   // sequences allows; ZeRO-3 shards Llama 2 70B's 16 bytes per parameter over the 2039 ranks.
-  const Answer a = Ask({"--model", "llama2-70b", "--gpus", "2039", "--gpu", "h100-sxm",
-                        "--global-batch", "2039"});
+  const Answer a = Ask(
+      {"--model", "llama2-70b", "--gpus", "2039", "--gpu", "h100-sxm", "--global-batch", "2039"});
   ASSERT_TRUE(a.rc == 0 || a.rc == 1) << a.err;
   ExpectFiniteFigures(a.doc);
   for (const json& p : a.doc["plans"]) {
@@ -112,8 +113,15 @@ TEST(Limits, GlobalBatchOfTenMillionSequences) {
 TEST(Limits, MemoryOfTheLargestModelsIsFinite) {
   // 160 layers of 6.1e10 parameters (attention 2h(q + kv), SwiGLU 3hf) and embeddings: 9.8e12,
   // under the 10^13 limit, so this model is answered.
-  Model m{.name = "ten-t", .layers = 160, .hidden = 65536, .heads = 512, .kv_heads = 64,
-          .ffn_hidden = 262144, .vocab = 256000, .seq_len = 1 << 20, .mlp = MlpKind::kSwiglu};
+  Model m{.name = "ten-t",
+          .layers = 160,
+          .hidden = 65536,
+          .heads = 512,
+          .kv_heads = 64,
+          .ffn_hidden = 262144,
+          .vocab = 256000,
+          .seq_len = 1 << 20,
+          .mlp = MlpKind::kSwiglu};
   ValidateModel(m, "ten-t");
   EXPECT_GT(CountParameters(m).total, 9e12);
   EXPECT_LE(CountParameters(m).total, ModelLimits::kParameters);

@@ -73,13 +73,13 @@ Model RandomModel(std::mt19937& rng, int index) {
 
 std::string Describe(const Model& m, const Plan& p) {
   std::ostringstream s;
-  s << m.name << " L=" << m.layers << " h=" << m.hidden << " heads=" << m.heads << "/"
-    << m.kv_heads << " ffn=" << m.ffn_hidden << " V=" << m.vocab << " seq=" << m.seq_len
+  s << m.name << " L=" << m.layers << " h=" << m.hidden << " heads=" << m.heads << "/" << m.kv_heads
+    << " ffn=" << m.ffn_hidden << " V=" << m.vocab << " seq=" << m.seq_len
     << " experts=" << m.experts << "/" << m.experts_per_token << " dense=" << m.dense_layers
-    << (m.tied_embeddings ? " tied" : "") << (m.dropout ? " dropout" : "") << "; tp " << p.tp << " pp " << p.pp << " dp "
-    << p.dp << " cp " << p.cp << " ep " << p.ep << " mb " << p.micro_batch << " ga "
-    << p.grad_accum << " recompute " << RecomputeName(p.recompute) << " zero " << p.zero_stage
-    << " sp " << p.sequence_parallel;
+    << (m.tied_embeddings ? " tied" : "") << (m.dropout ? " dropout" : "") << "; tp " << p.tp
+    << " pp " << p.pp << " dp " << p.dp << " cp " << p.cp << " ep " << p.ep << " mb "
+    << p.micro_batch << " ga " << p.grad_accum << " recompute " << RecomputeName(p.recompute)
+    << " zero " << p.zero_stage << " sp " << p.sequence_parallel;
   return s.str();
 }
 
@@ -105,8 +105,8 @@ TrainingSetup RandomSetup(std::mt19937& rng, const Model& m) {
   TrainingSetup s;
   s.seq_len = m.seq_len;
   s.global_batch = 1024;
-  s.precision = Pick(rng, std::vector<Precision>{Precision::kBf16, Precision::kFp8,
-                                                 Precision::kFp32});
+  s.precision =
+      Pick(rng, std::vector<Precision>{Precision::kBf16, Precision::kFp8, Precision::kFp32});
   s.optimizer = Pick(rng, std::vector<Optimizer>{Optimizer::kAdamW, Optimizer::kAdamW8bit,
                                                  Optimizer::kSgdMomentum});
   s.schedule = Pick(rng, std::vector<Schedule>{Schedule::k1F1B, Schedule::kGPipe});
@@ -169,11 +169,10 @@ TEST(Property, MemoryFallsWithPipelineParallelism) {
     deeper.pp = 2 * p.pp;
     ++compared;
     const double sb = static_cast<double>(s.seq_len) * p.micro_batch;
-    const double input_bytes = (8.0 * sb + (m.dropout ? sb * static_cast<double>(m.hidden) : 0)) /
-                               p.tp;
-    const double more_in_flight =
-        InFlightMicroBatches(s.schedule, deeper.pp, 1, p.grad_accum) -
-        InFlightMicroBatches(s.schedule, p.pp, 1, p.grad_accum);
+    const double input_bytes =
+        (8.0 * sb + (m.dropout ? sb * static_cast<double>(m.hidden) : 0)) / p.tp;
+    const double more_in_flight = InFlightMicroBatches(s.schedule, deeper.pp, 1, p.grad_accum) -
+                                  InFlightMicroBatches(s.schedule, p.pp, 1, p.grad_accum);
     EXPECT_LE(TrainingMemory(m, deeper, s).total(),
               TrainingMemory(m, p, s).total() + 1.1 * input_bytes * more_in_flight)
         << Describe(m, p) << " schedule " << ScheduleName(s.schedule);
@@ -189,8 +188,8 @@ struct Case {
 };
 
 Case RandomCase(std::mt19937& rng, int index) {
-  static const std::vector<std::string> gpus = {"h100-sxm", "a100-80gb", "4090", "h200",
-                                                "mi300x", "b200"};
+  static const std::vector<std::string> gpus = {"h100-sxm", "a100-80gb", "4090",
+                                                "h200",     "mi300x",    "b200"};
   return Case{.model = RandomModel(rng, index),
               .gpu = Pick(rng, gpus),
               .gpus = Pick(rng, std::vector<int64_t>{1, 6, 8, 24, 64, 96, 128, 256, 2039}),
@@ -200,9 +199,9 @@ Case RandomCase(std::mt19937& rng, int index) {
 Specs SpecsFor(const Case& c, int64_t gpus) {
   Catalog catalog = BuiltinCatalog();
   catalog.models.push_back(c.model);
-  return BuildSpecs(SpecInput{.model = c.model.name, .gpu = c.gpu, .gpus = gpus,
-                              .global_batch = c.global_batch},
-                    catalog);
+  return BuildSpecs(
+      SpecInput{.model = c.model.name, .gpu = c.gpu, .gpus = gpus, .global_batch = c.global_batch},
+      catalog);
 }
 
 // Every plan the search returns uses every GPU, the whole global batch, and fits in memory.
@@ -288,8 +287,7 @@ TEST(Property, OneThreadEqualsManyThreads) {
 // read back from it multiply to the GPU count.
 TEST(Property, JsonOutputRoundTrips) {
   std::mt19937 rng(kSeed + 6);
-  const std::vector<std::string> models = {"llama2-7b", "llama3-70b", "gpt3-175b",
-                                           "mixtral-8x7b"};
+  const std::vector<std::string> models = {"llama2-7b", "llama3-70b", "gpt3-175b", "mixtral-8x7b"};
   for (int i = 0; i < 8; ++i) {
     const std::string model = Pick(rng, models);
     const std::string gpus = std::to_string(Pick(rng, std::vector<int64_t>{8, 64, 96, 512}));
