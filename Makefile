@@ -1,12 +1,17 @@
-# The two commands of the README: `make run` and `make test`. Everything else is CMake.
+# The two commands of the README: `make run` and `make test`; `make check` after each edit.
+# Everything else is CMake.
 JOBS ?= $(shell nproc)
 
 FUZZ_SECONDS ?= 20
 
-.PHONY: run test build deps clean asan fuzz
+.PHONY: run test check build deps clean asan fuzz
 
-deps:
+# Set-up: installs the missing Debian packages, and checks again only when the list changes.
+build/.deps-ok: .ci/install-deps
 	@bash .ci/install-deps
+	@mkdir -p build && touch $@
+
+deps: build/.deps-ok
 
 build: deps
 	@cmake --preset release >/dev/null
@@ -23,6 +28,13 @@ test: build
 	@ctest --preset release -j $(JOBS)
 	@$(MAKE) --no-print-directory asan
 	@tests/fuzz/run $(FUZZ_SECONDS)
+
+# The edit loop: rebuilds what the edit touched and runs the unit tests (no package check, no
+# sanitizers, no fuzzing; `make test` before you push).
+check:
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release -j $(JOBS) --target planner planner_tests accuracy
+	@ctest --preset release -j $(JOBS) --output-on-failure
 
 asan: deps
 	@cmake --preset asan >/dev/null

@@ -6,8 +6,8 @@
 #include <string>
 
 #include "accuracy_report.h"
-#include "planner/error.h"
-#include "planner/units.h"
+#include "planner/model/error.h"
+#include "planner/model/units.h"
 
 int main(int argc, char** argv) {
   using namespace planner;

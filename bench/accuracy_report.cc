@@ -1,6 +1,6 @@
 #include "accuracy_report.h"
 
-#include "planner/search.h"
+#include "planner/search/search.h"
 
 #include <algorithm>
 #include <cmath>

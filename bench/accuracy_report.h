@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "planner/evaluate.h"
-#include "planner/published_runs.h"
+#include "planner/search/evaluate.h"
+#include "planner/input/published_runs.h"
 
 namespace planner {
 

@@ -3,8 +3,8 @@
 //   build/release/search_bench --benchmark_counters_tabular=true
 #include <benchmark/benchmark.h>
 
-#include "planner/search.h"
-#include "planner/specs.h"
+#include "planner/search/search.h"
+#include "planner/input/specs.h"
 
 namespace planner {
 namespace {

@@ -5,7 +5,7 @@
 
 #include <filesystem>
 
-#include "planner/sweep.h"
+#include "planner/sweep/sweep.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "planner/collectives.h"
+#include "planner/cost/collectives.h"
 
 namespace planner {
 

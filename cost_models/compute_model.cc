@@ -1,4 +1,4 @@
-#include "planner/compute_model.h"
+#include "planner/cost/compute_model.h"
 
 namespace planner {
 

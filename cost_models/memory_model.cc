@@ -1,10 +1,10 @@
-#include "planner/memory_model.h"
+#include "planner/cost/memory_model.h"
 
 #include <algorithm>
 #include <cassert>
 #include <cmath>
 
-#include "planner/units.h"
+#include "planner/model/units.h"
 
 namespace planner {
 namespace {

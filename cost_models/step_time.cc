@@ -1,10 +1,10 @@
-#include "planner/step_time.h"
+#include "planner/cost/step_time.h"
 
 #include <algorithm>
 #include <cmath>
 
-#include "planner/collectives.h"
-#include "planner/memory_model.h"
+#include "planner/cost/collectives.h"
+#include "planner/cost/memory_model.h"
 
 namespace planner {
 

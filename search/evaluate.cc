@@ -1,11 +1,11 @@
-#include "planner/evaluate.h"
+#include "planner/search/evaluate.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <string>
 
-#include "planner/compute_model.h"
-#include "planner/units.h"
+#include "planner/cost/compute_model.h"
+#include "planner/model/units.h"
 
 namespace planner {
 

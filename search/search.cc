@@ -1,4 +1,4 @@
-#include "planner/search.h"
+#include "planner/search/search.h"
 
 #include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/info.h>
@@ -9,8 +9,8 @@
 #include <chrono>
 #include <tuple>
 
-#include "planner/compute_model.h"
-#include "planner/memory_model.h"
+#include "planner/cost/compute_model.h"
+#include "planner/cost/memory_model.h"
 
 namespace planner {
 namespace {

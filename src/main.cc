@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "planner/cli.h"
+#include "planner/cli/cli.h"
 
 int main(int argc, char** argv) {
   std::ios::sync_with_stdio(false);

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "planner/cli.h"
+#include "planner/cli/cli.h"
 
 namespace planner {
 namespace {

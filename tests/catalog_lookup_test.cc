@@ -7,9 +7,9 @@
 #include <set>
 #include <string>
 
-#include "planner/catalog.h"
-#include "planner/error.h"
-#include "planner/units.h"
+#include "planner/input/catalog.h"
+#include "planner/model/error.h"
+#include "planner/model/units.h"
 
 namespace planner {
 namespace {

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "planner/catalog.h"
-#include "planner/model.h"
+#include "planner/input/catalog.h"
+#include "planner/model/model.h"
 
 namespace planner {
 namespace {

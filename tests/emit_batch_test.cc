@@ -10,7 +10,7 @@
 #include <string>
 
 #include "emit_fixtures.h"
-#include "planner/search.h"
+#include "planner/search/search.h"
 
 namespace planner {
 namespace {

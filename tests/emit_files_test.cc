@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "emit_fixtures.h"
-#include "planner/cli.h"
-#include "planner/error.h"
+#include "planner/cli/cli.h"
+#include "planner/model/error.h"
 
 namespace planner {
 namespace {

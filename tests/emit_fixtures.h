@@ -7,9 +7,9 @@
 #include <sstream>
 #include <string>
 
-#include "planner/catalog.h"
-#include "planner/emit.h"
-#include "planner/specs.h"
+#include "planner/input/catalog.h"
+#include "planner/render/emit.h"
+#include "planner/input/specs.h"
 
 namespace planner {
 

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "emit_fixtures.h"
-#include "planner/cli.h"
+#include "planner/cli/cli.h"
 
 namespace planner {
 namespace {

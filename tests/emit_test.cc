@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "emit_fixtures.h"
-#include "planner/error.h"
-#include "planner/evaluate.h"
+#include "planner/model/error.h"
+#include "planner/search/evaluate.h"
 
 namespace planner {
 namespace {

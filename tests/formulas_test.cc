@@ -2,12 +2,12 @@
 // Where the article's arithmetic slips, formulas.md gives the right figure and we assert that.
 #include <gtest/gtest.h>
 
-#include "planner/catalog.h"
-#include "planner/collectives.h"
-#include "planner/compute_model.h"
-#include "planner/evaluate.h"
-#include "planner/memory_model.h"
-#include "planner/units.h"
+#include "planner/input/catalog.h"
+#include "planner/cost/collectives.h"
+#include "planner/cost/compute_model.h"
+#include "planner/search/evaluate.h"
+#include "planner/cost/memory_model.h"
+#include "planner/model/units.h"
 
 namespace planner {
 namespace {

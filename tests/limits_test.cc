@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "planner/cli.h"
-#include "planner/error.h"
-#include "planner/model.h"
+#include "planner/cli/cli.h"
+#include "planner/model/error.h"
+#include "planner/model/model.h"
 
 namespace planner {
 namespace {

@@ -3,9 +3,9 @@
 // sequence parallelism), and its invariants.
 #include <gtest/gtest.h>
 
-#include "planner/catalog.h"
-#include "planner/memory_model.h"
-#include "planner/units.h"
+#include "planner/input/catalog.h"
+#include "planner/cost/memory_model.h"
+#include "planner/model/units.h"
 
 namespace planner {
 namespace {

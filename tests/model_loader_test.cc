@@ -1,13 +1,13 @@
 // Reading models from the planner's JSON schema and from Hugging Face config.json files.
-#include "planner/model_loader.h"
+#include "planner/input/model_loader.h"
 
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "planner/error.h"
-#include "planner/model.h"
+#include "planner/model/error.h"
+#include "planner/model/model.h"
 
 namespace planner {
 namespace {

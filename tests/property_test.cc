@@ -11,11 +11,11 @@
 #include <string>
 #include <vector>
 
-#include "planner/catalog.h"
-#include "planner/cli.h"
-#include "planner/memory_model.h"
-#include "planner/search.h"
-#include "planner/specs.h"
+#include "planner/input/catalog.h"
+#include "planner/cli/cli.h"
+#include "planner/cost/memory_model.h"
+#include "planner/search/search.h"
+#include "planner/input/specs.h"
 
 namespace planner {
 namespace {

@@ -6,10 +6,10 @@
 
 #include <cmath>
 
-#include "planner/compute_model.h"
-#include "planner/memory_model.h"
-#include "planner/published_runs.h"
-#include "planner/search.h"
+#include "planner/cost/compute_model.h"
+#include "planner/cost/memory_model.h"
+#include "planner/input/published_runs.h"
+#include "planner/search/search.h"
 
 namespace planner {
 namespace {

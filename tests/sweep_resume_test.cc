@@ -14,9 +14,9 @@
 #include <sstream>
 #include <thread>
 
-#include "planner/cli.h"
-#include "planner/error.h"
-#include "planner/sweep.h"
+#include "planner/cli/cli.h"
+#include "planner/model/error.h"
+#include "planner/sweep/sweep.h"
 
 namespace planner {
 namespace {

@@ -6,8 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "planner/error.h"
-#include "planner/sweep.h"
+#include "planner/model/error.h"
+#include "planner/sweep/sweep.h"
 
 namespace planner {
 namespace {

@@ -13,14 +13,14 @@
 #include <system_error>
 #include <vector>
 
-#include "planner/catalog.h"
-#include "planner/cli.h"
-#include "planner/error.h"
-#include "planner/memory_model.h"
-#include "planner/model_loader.h"
-#include "planner/specs.h"
-#include "planner/step_time.h"
-#include "planner/sweep.h"
+#include "planner/input/catalog.h"
+#include "planner/cli/cli.h"
+#include "planner/model/error.h"
+#include "planner/cost/memory_model.h"
+#include "planner/input/model_loader.h"
+#include "planner/input/specs.h"
+#include "planner/cost/step_time.h"
+#include "planner/sweep/sweep.h"
 
 namespace planner::fuzz {
 namespace {

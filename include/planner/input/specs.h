@@ -1,0 +1,56 @@
+// What the command line (or a sweep file) asks for, validated: model, cluster, setup, options.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "planner/input/catalog.h"
+#include "planner/model/hardware.h"
+#include "planner/model/model.h"
+#include "planner/model/plan.h"
+
+namespace planner {
+
+enum class Format { kTable, kJson, kCsv };
+
+/// The largest clusters the planner answers for (sequence and batch limits: ModelLimits).
+inline constexpr int64_t kMaxGpus = 1'000'000;
+inline constexpr int64_t kMaxGpusPerNode = 1024;  ///< also NICs per node
+
+/// Raw values as typed; empty / 0 means "not given". Turned into specs by BuildSpecs.
+struct SpecInput {
+  std::string model;
+  std::vector<std::string> catalogs;
+  std::string gpu;
+  int64_t gpus = 0;
+  int64_t gpus_per_node = 0;
+  std::string intra_link;
+  std::string inter_link;
+  int64_t nics_per_node = 0;
+  int64_t seq_len = 0;
+  int64_t global_batch = 0;
+  int64_t tokens_per_batch = 0;
+  std::string precision = "bf16";
+  std::string grad_precision = "fp32";
+  std::string optimizer = "adamw";
+  std::string schedule = "1f1b";
+  std::string attention = "flash";
+  bool comm_overlap = false;  ///< TP collectives and pipeline sends overlapped (Transformer Engine)
+};
+
+struct Specs {
+  Model model;
+  Cluster cluster;
+  TrainingSetup setup;
+};
+
+/// Validates and resolves names against the catalog. Throws InputError naming the flag.
+Specs BuildSpecs(const SpecInput& in, const Catalog& catalog);
+
+Precision ParsePrecision(const std::string& s, const std::string& where);
+Recompute ParseRecompute(const std::string& s, const std::string& where);
+Schedule ParseSchedule(const std::string& s, const std::string& where);
+Optimizer ParseOptimizer(const std::string& s, const std::string& where);
+Format ParseFormat(const std::string& s, const std::string& where);
+
+}  // namespace planner

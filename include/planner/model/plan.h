@@ -1,0 +1,56 @@
+// A parallelisation plan and the training settings every plan of one search shares.
+#pragma once
+
+#include <cstdint>
+
+#include "planner/model/hardware.h"
+
+namespace planner {
+
+enum class Recompute { kNone, kSelective, kFull };
+enum class Schedule { k1F1B, kInterleaved, kGPipe, kNaive };
+enum class Optimizer { kAdamW, kAdamW8bit, kSgdMomentum };
+/// Whose implementation the numbers follow. kTorchtitan: "selective" is torchtitan's op-level
+/// checkpointing and the loss is PyTorch's unfused cross-entropy.
+enum class Framework { kMegatron, kTorchtitan };
+
+/// How one training step is split over the GPUs. tp * cp * pp * dp = GPUs.
+struct Plan {
+  int tp = 1;
+  int pp = 1;
+  int dp = 1;
+  int cp = 1;                 ///< context parallel (sequence split for attention)
+  int ep = 1;                 ///< expert parallel, inside the data-parallel group
+  int micro_batch = 1;        ///< sequences per micro-batch per data-parallel rank
+  int grad_accum = 1;         ///< micro-batches per step per data-parallel rank
+  Recompute recompute = Recompute::kNone;
+  int zero_stage = 0;         ///< 1 = Megatron's distributed optimizer
+  bool sequence_parallel = false;
+  int virtual_stages = 1;     ///< model chunks per pipeline rank (interleaved 1F1B when > 1)
+  int first_stage_layers = 0;  ///< 0: layers split evenly; else layers on the first stage
+  int last_stage_layers = 0;   ///< 0: layers split evenly; else layers on the last stage
+
+  bool operator==(const Plan&) const = default;
+};
+
+/// Held fixed across one search: the work (batch, sequence) and the numerics.
+struct TrainingSetup {
+  int64_t global_batch = 0;   ///< sequences per optimizer step
+  int64_t seq_len = 0;
+  Precision precision = Precision::kBf16;  ///< compute precision (16/8-bit imply mixed precision)
+  bool fp32_grads = true;     ///< Megatron keeps fp32 main grads; the articles count 16-bit grads
+  Optimizer optimizer = Optimizer::kAdamW;
+  Schedule schedule = Schedule::k1F1B;
+  bool flash_attention = true;  ///< fused attention: no s^2 scores stored or moved
+  bool overlap_grad_reduce = true;  ///< reduce gradient buckets during backward (Megatron DDP)
+  Framework framework = Framework::kMegatron;
+  bool comm_overlap = false;  ///< TP collectives and pipeline sends overlapped with matmuls
+                              ///< (Megatron --tp-comm-overlap, --overlap-p2p-communication)
+  bool operator==(const TrainingSetup&) const = default;
+};
+
+const char* RecomputeName(Recompute r);
+const char* ScheduleName(Schedule s);
+const char* OptimizerName(Optimizer o);
+
+}  // namespace planner

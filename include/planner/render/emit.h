@@ -1,0 +1,66 @@
+// Ready-to-run configuration for a plan: Megatron-LM arguments, a DeepSpeed config and launchers.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "planner/search/evaluate.h"
+#include "planner/input/specs.h"
+
+namespace planner {
+
+/// Which snippets `--emit` asks for. plan.json is written whatever the set.
+struct EmitSet {
+  bool megatron = false;   ///< megatron.args, megatron.sh
+  bool deepspeed = false;  ///< ds_config.json, deepspeed.sh
+  bool launch = false;     ///< launch.sh
+  bool operator==(const EmitSet&) const = default;
+};
+inline constexpr EmitSet kEmitAll{.megatron = true, .deepspeed = true, .launch = true};
+
+/// Parses a comma-separated subset of "megatron,deepspeed,launch". Throws InputError(where).
+EmitSet ParseEmitSet(const std::string& list, const std::string& where);
+
+/// One Megatron-LM command-line flag and its value ("" for a switch).
+using FlagValue = std::pair<std::string, std::string>;
+
+/// Megatron-LM pretrain_gpt.py arguments for the plan and the model: parallel sizes, batch,
+/// recomputation, optimizer sharding, precision, model shape. Flags as Megatron-LM spells them.
+std::vector<FlagValue> MegatronArgs(const Specs& s, const Plan& p);
+/// The same arguments as argv tokens ("--flag", "value", ...).
+std::vector<std::string> MegatronArgv(const Specs& s, const Plan& p);
+
+/// A node layout torchrun can start: nnodes x nproc_per_node = GPUs.
+struct NodeLayout {
+  int64_t nnodes = 1;
+  int64_t nproc_per_node = 1;
+};
+NodeLayout NodesFor(const Cluster& c);
+
+/// The files of one plan, each as written to disk.
+struct Snippets {
+  std::string megatron_args;   ///< megatron.args: pretrain_gpt.py flags, one (with value) a line
+  std::string megatron_sh;     ///< megatron.sh: torchrun of Megatron-LM with megatron.args
+  std::string ds_config_json;  ///< ds_config.json: batch, ZeRO, precision, checkpointing
+  std::string deepspeed_sh;    ///< deepspeed.sh: Megatron-DeepSpeed reading ds_config.json
+  std::string launch_sh;       ///< launch.sh: Slurm sbatch script running torchrun on each node
+  std::string plan_json;       ///< plan.json: `planner evaluate --format json` for the plan
+};
+
+std::string MegatronArgsFile(const Specs& s, const Plan& p);
+std::string MegatronScript(const Specs& s, const Plan& p);
+std::string DeepSpeedConfig(const Specs& s, const Plan& p);
+std::string DeepSpeedScript(const Specs& s, const Plan& p);
+std::string LaunchScript(const Specs& s, const Plan& p);
+
+/// Every snippet of one scored plan.
+Snippets Emit(const Specs& s, const Evaluation& e);
+
+/// Writes out_dir/plan-N/ (N = 1, 2, ... in rank order) with the files `set` names and plan.json.
+/// Each file is written to a temporary name in its directory and renamed, so it is whole or
+/// absent. Throws InputError("--out", "cannot write ...") when a file cannot be written.
+void WritePlanFiles(const std::string& out_dir, const Specs& s,
+                    const std::vector<Evaluation>& plans, EmitSet set);
+
+}  // namespace planner

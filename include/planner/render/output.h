@@ -1,0 +1,35 @@
+// Rendering results: a terminal table, JSON (stable field names, README), CSV.
+#pragma once
+
+#include <ostream>
+#include <string>
+
+#include "planner/search/evaluate.h"
+#include "planner/search/search.h"
+#include "planner/input/specs.h"
+
+namespace planner {
+
+/// Optional cost figures: days and money to train `train_tokens` at `gpu_hour_cost` each.
+struct CostInput {
+  double train_tokens = 0;
+  double gpu_hour_cost = 0;
+};
+
+void PrintSearchTable(std::ostream& out, const Specs& specs, const SearchResult& r,
+                      const CostInput& cost);
+void PrintSearchCsv(std::ostream& out, const Specs& specs, const SearchResult& r,
+                    const CostInput& cost);
+std::string SearchJson(const Specs& specs, const SearchResult& r, const CostInput& cost);
+
+void PrintEvaluationTable(std::ostream& out, const Specs& specs, const Evaluation& e,
+                          const CostInput& cost, bool explain);
+std::string EvaluationJson(const Specs& specs, const Evaluation& e, const CostInput& cost);
+
+/// "No feasible plan: ..." naming the constraint that removed the most, with the shortfall.
+std::string NoPlanSummary(const SearchResult& r);
+
+/// "12.3 GiB" style helpers shared by the renderers.
+std::string Gib(double bytes);
+
+}  // namespace planner

@@ -1,0 +1,44 @@
+// The space of plans, enumerated in parallel, pruned, and ranked.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "planner/search/evaluate.h"
+
+namespace planner {
+
+struct SearchOptions {
+  SearchLimits limits;
+  int top = 5;           ///< plans to keep
+  int threads = 0;       ///< 0: all cores
+  bool search_zero = true;
+  bool search_sp = true;
+  bool search_vp = true;
+  int max_virtual_stages = 128;  ///< up to one layer per model chunk
+  int max_context_parallel = 32;  ///< largest cp searched (with at least 2048 tokens per rank)
+  int max_micro_batch = 64;
+};
+
+struct SearchStats {
+  int64_t evaluated = 0;  ///< candidates looked at
+  int64_t feasible = 0;
+  std::array<int64_t, static_cast<int>(Reason::kCount)> pruned{};  ///< by reason
+  double min_shortfall_bytes = -1;  ///< smallest memory overshoot seen, -1 when none
+  double seconds = 0;
+  int threads = 0;
+};
+
+struct SearchResult {
+  std::vector<Evaluation> plans;  ///< best first
+  SearchStats stats;
+};
+
+/// Strict total order: step time, then memory, then the plan's fields.
+bool RanksBefore(const Evaluation& a, const Evaluation& b);
+
+SearchResult Search(const Model& m, const Cluster& c, const TrainingSetup& s,
+                    const SearchOptions& o);
+
+}  // namespace planner

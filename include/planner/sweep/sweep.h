@@ -1,0 +1,104 @@
+// Batch runs over cluster options: a sweep file's scenarios, searched in parallel, resumable.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "planner/input/catalog.h"
+#include "planner/search/search.h"
+#include "planner/input/specs.h"
+#include "planner/sweep/sweep_store.h"
+
+namespace planner {
+
+/// One search of a sweep: its inputs as typed and, once expanded, as resolved.
+struct Scenario {
+  int64_t index = 0;               ///< position in the expanded list, 0-based ("scenario")
+  std::string source{};            ///< "scenarios[3]", or the grid entries: "models[0] gpus[2] ..."
+  SpecInput input{};               ///< as typed in the sweep file
+  double price_per_gpu_hour = 0;   ///< money per GPU-hour; 0: no price
+  Specs specs{};                   ///< resolved by ExpandScenarios
+  std::string id{};                ///< 16 hex digits: FNV-1a 64 of the resolved inputs
+};
+
+/// The axes of the cartesian product. An empty optional axis means "the default" (one value).
+struct SweepGrid {
+  std::vector<std::string> models{}, gpus{};
+  std::vector<int64_t> gpu_counts{}, gpus_per_node{};
+  std::vector<std::string> intra_links{}, inter_links{};
+  std::vector<int64_t> nics_per_node{}, seq_lens{}, global_batches{};
+};
+
+/// A parsed sweep file (README, "Sweeps"). Names are not resolved yet.
+struct SweepSpec {
+  std::string file{};        ///< path as given; every error's place starts with it
+  std::string hash{};        ///< 16 hex digits over the canonical JSON and the catalog files
+  bool has_grid = false;
+  SweepGrid grid{};
+  SpecInput defaults{};      ///< precision, optimizer, ..., catalogs: shared by every scenario
+  std::vector<Scenario> listed{};  ///< "scenarios": [...], inputs only
+  std::vector<std::pair<std::string, double>> prices{};  ///< GPU as typed, money per GPU-hour
+  double train_tokens = 0;   ///< tokens to train, for days and cost; 0: not given
+  SearchOptions options{};   ///< top, limits, max_cp (the runner sets threads)
+};
+
+/// Reads and checks a sweep file's syntax: keys, types, signs. Throws InputError("FILE: path").
+SweepSpec ParseSweepFile(const std::string& path);
+/// The same from text; `file` names the place in errors and anchors relative paths.
+SweepSpec ParseSweepJson(const std::string& text, const std::string& file);
+
+/// The built-in catalog plus the sweep's "catalogs" files.
+Catalog LoadSweepCatalog(const SweepSpec& spec);
+
+/// The grid's cartesian product (models outermost, global_batches innermost), then the listed
+/// scenarios; each resolved with BuildSpecs before any search. An error names the JSON path.
+std::vector<Scenario> ExpandScenarios(const SweepSpec& spec, const Catalog& catalog);
+
+/// FNV-1a 64 of `text` as 16 hex digits: identity, not security.
+std::string HashHex(const std::string& text);
+
+/// The K-th of N disjoint parts, 1 <= K <= N: scenario i belongs to part (i % N) + 1.
+struct Shard {
+  int64_t k = 1;
+  int64_t n = 1;
+  bool operator==(const Shard&) const = default;
+};
+/// "K/N" -> Shard; throws InputError("--shard") unless 1 <= K <= N.
+Shard ParseShard(const std::string& text);
+std::string ShardName(const Shard& s);
+bool InShard(const Shard& s, int64_t scenario);
+
+struct SweepProgress {
+  int64_t done = 0;     ///< scenarios of this shard with a line in results.jsonl
+  int64_t total = 0;    ///< scenarios of this shard
+  int64_t resumed = 0;  ///< of `done`, those found from an earlier run
+};
+
+struct SweepRunOptions {
+  std::string out_dir{};
+  Shard shard{};
+  int threads = 0;  ///< 0: all cores
+  /// Called once at the start and after each scenario's line is on disk, one call at a time.
+  std::function<void(const SweepProgress&)> on_progress{};
+};
+
+struct SweepRunResult {
+  SweepProgress progress{};
+  int64_t dropped_lines = 0;     ///< torn or repeated lines removed from an earlier run
+  std::vector<ResultLine> lines{};  ///< every line of results.jsonl, by scenario
+};
+
+/// Searches the shard's scenarios not yet in OUT/results.jsonl, appending one line each, then
+/// rewrites OUT/summary.csv. Writes OUT/manifest.json first; throws InputError("--out") when
+/// OUT holds another sweep or shard, or is in use by another run.
+SweepRunResult RunSweep(const SweepSpec& spec, const std::vector<Scenario>& scenarios,
+                        const SweepRunOptions& options);
+
+/// One scenario's results line, without "\n": scenario, id, source, inputs, best (or null and a
+/// reason), runners_up, search. No timings, so it is the same bytes on every run.
+std::string ScenarioLine(const SweepSpec& spec, const Scenario& s, const SearchResult& r);
+
+}  // namespace planner

@@ -1,0 +1,300 @@
+#include "planner/cli/cli.h"
+
+#include <algorithm>
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <limits>
+#include <nlohmann/json.hpp>
+
+#include "cli_common.h"
+#include "planner/model/error.h"
+#include "planner/render/output.h"
+#include "planner/model/units.h"
+
+namespace planner {
+namespace po = boost::program_options;
+
+void AddSpecOptions(po::options_description& d, SpecInput& in) {
+  d.add_options()
+      ("model", po::value(&in.model), "catalog name or JSON file (planner schema or HF config.json)")
+      ("catalog", po::value(&in.catalogs)->composing(), "JSON file adding models, GPUs, links")
+      ("gpu", po::value(&in.gpu), "GPU type (planner list gpus)")
+      ("gpus", PositiveValue(&in.gpus, "--gpus"), "number of GPUs")
+      ("gpus-per-node", PositiveValue(&in.gpus_per_node, "--gpus-per-node"),
+       "GPUs per node (default 8)")
+      ("intra-link", po::value(&in.intra_link), "link inside a node (default: the GPU's)")
+      ("inter-link", po::value(&in.inter_link), "NIC type between nodes (default: the GPU's)")
+      ("nics-per-node", PositiveValue(&in.nics_per_node, "--nics-per-node"),
+       "NICs per node (default: GPUs per node)")
+      ("seq-len", PositiveValue(&in.seq_len, "--seq-len"),
+       "tokens per sequence (default: the model's)")
+      ("global-batch", PositiveValue(&in.global_batch, "--global-batch"),
+       "sequences per optimizer step")
+      ("tokens-per-batch", PositiveValue(&in.tokens_per_batch, "--tokens-per-batch"),
+       "tokens per optimizer step")
+      ("precision", po::value(&in.precision), "bf16 (default), fp16, fp8, fp32, tf32")
+      ("grad-precision", po::value(&in.grad_precision), "fp32 (default, Megatron) or 16bit")
+      ("optimizer", po::value(&in.optimizer), "adamw (default), adamw-8bit, sgd")
+      ("schedule", po::value(&in.schedule), "1f1b (default), interleaved, gpipe, naive")
+      ("attention", po::value(&in.attention), "flash (default) or standard")
+      ("comm-overlap", po::bool_switch(&in.comm_overlap),
+       "overlap TP collectives and pipeline sends with matmuls (Megatron --tp-comm-overlap)");
+}
+
+void AddOutputOptions(po::options_description& d, OutputInput& o) {
+  d.add_options()
+      ("format", po::value(&o.format), "table (default), json, csv")
+      ("train-tokens", BoundedValue(&o.cost.train_tokens, 1e18, "--train-tokens"),
+       "tokens to train, for days and cost")
+      ("gpu-hour-cost", BoundedValue(&o.cost.gpu_hour_cost, 1e6, "--gpu-hour-cost"),
+       "price of one GPU-hour")
+      ("explain", po::bool_switch(&o.explain), "show the formulas and why plans were rejected")
+      ("help,h", po::bool_switch(&o.help), "this help");
+}
+
+po::typed_value<double>* BoundedValue(double* v, double most, const char* flag) {
+  return po::value(v)->notifier([most, flag](double x) {
+    // Written so that NaN fails too.
+    if (!(x >= 0 && x <= most)) {
+      char buf[96];
+      std::snprintf(buf, sizeof buf, "must be a number from 0 to %g, got %g", most, x);
+      throw InputError(flag, buf);
+    }
+  });
+}
+
+namespace {
+
+// What a flag's value should have looked like, from the type it is read into.
+std::string Expected(const po::options_description& d, const std::string& flag) {
+  const size_t name = flag.find_first_not_of('-');
+  const po::option_description* o =
+      name == std::string::npos ? nullptr : d.find_nothrow(flag.substr(name), false);
+  const po::value_semantic* v = o == nullptr ? nullptr : o->semantic().get();
+  if (dynamic_cast<const po::typed_value<int>*>(v) != nullptr) {
+    return "an integer up to " + std::to_string(std::numeric_limits<int>::max());
+  }
+  if (dynamic_cast<const po::typed_value<int64_t>*>(v) != nullptr) return "an integer";
+  if (dynamic_cast<const po::typed_value<double>*>(v) != nullptr) return "a number";
+  return "";
+}
+
+// "unknown option; did you mean --gpus?" from the long names `d` knows.
+std::string UnknownOption(const po::options_description& d, const std::string& flag) {
+  std::vector<std::string> names;
+  for (const auto& o : d.options()) names.push_back("--" + o->long_name());
+  const std::string close = ClosestName(flag, names);
+  return close.empty() ? "unknown option; see --help"
+                       : "unknown option; did you mean " + close + "?";
+}
+
+// Boost fills its error messages by replacing "%value%"-style placeholders with what was typed,
+// and loops forever when that contains the placeholder again (`--gpus %value%`). Messages are
+// made from a copy of the arguments with '%' swapped for a byte no argument carries, then
+// swapped back.
+constexpr char kPercentStandIn = '\x1a';
+
+std::string WithPercent(std::string s) {
+  std::replace(s.begin(), s.end(), kPercentStandIn, '%');
+  return s;
+}
+
+void Parse(const std::vector<std::string>& args, const po::options_description& d,
+           const po::positional_options_description* positional) {
+  po::command_line_parser parser(args);
+  parser.options(d);
+  if (positional != nullptr) parser.positional(*positional);
+  po::variables_map vm;
+  po::store(parser.run(), vm);
+  po::notify(vm);
+}
+
+// The InputError for the error that parsing `args` with `d` raised.
+InputError ParseError(std::vector<std::string> args, const po::options_description& d,
+                      const po::positional_options_description* positional) {
+  for (std::string& a : args) std::replace(a.begin(), a.end(), '%', kPercentStandIn);
+  try {
+    Parse(args, d, positional);
+  } catch (const po::unknown_option& e) {
+    const std::string name = e.get_option_name().empty() ? "arguments" : e.get_option_name();
+    return InputError(WithPercent(name), UnknownOption(d, WithPercent(name)));
+  } catch (const po::invalid_option_value& e) {
+    // Boost's text is "the argument ('abc') for option '--gpus' is invalid".
+    const std::string what = WithPercent(e.what());
+    const size_t open = what.find("('");
+    const size_t close = what.rfind("') for option");
+    const std::string value =
+        open != std::string::npos && close != std::string::npos && open < close
+            ? what.substr(open + 2, close - open - 2)
+            : "";
+    const std::string name =
+        e.get_option_name().empty() ? "arguments" : WithPercent(e.get_option_name());
+    const std::string expected = Expected(d, name);
+    return InputError(name,
+                      expected.empty() ? what : "expected " + expected + ", got '" + value + "'");
+  } catch (const po::error_with_option_name& e) {
+    const std::string name = e.get_option_name().empty() ? "arguments" : e.get_option_name();
+    return InputError(WithPercent(name), WithPercent(e.what()));
+  } catch (const po::error& e) {
+    return InputError("arguments", WithPercent(e.what()));
+  }
+  return InputError("arguments", "malformed arguments");
+}
+
+}  // namespace
+
+void ParseOptions(const std::vector<std::string>& args, const po::options_description& d,
+                  const po::positional_options_description* positional) {
+  try {
+    Parse(args, d, positional);
+  } catch (const po::error&) {
+    throw ParseError(args, d, positional);  // never e.what(): see kPercentStandIn
+  }
+}
+
+Catalog LoadCatalog(const SpecInput& in) {
+  Catalog catalog = BuiltinCatalog();
+  for (const std::string& file : in.catalogs) ExtendCatalog(catalog, file);
+  return catalog;
+}
+
+namespace {
+
+int RunSearch(const std::vector<std::string>& args, std::ostream& out) {
+  SpecInput in;
+  OutputInput o;
+  SearchOptions options;
+  EmitInput emit_input;
+  po::options_description d("planner [search] options");
+  AddSpecOptions(d, in);
+  AddOutputOptions(d, o);
+  AddEmitOptions(d, emit_input);
+  d.add_options()
+      ("top", po::value(&options.top), "plans to show (default 5)")
+      ("threads", po::value(&options.threads), "worker threads (default: all cores)")
+      ("allow-cross-node-tp", po::bool_switch(&options.limits.allow_cross_node_tp),
+       "let tensor parallelism span nodes")
+      ("allow-comm-bound", po::bool_switch(&options.limits.allow_comm_bound),
+       "keep TP sizes below the compute/communication ratio (formulas.md section 6)")
+      ("max-cp", po::value(&options.max_context_parallel), "largest context-parallel size searched");
+  ParseOptions(args, d, nullptr);
+  if (o.help) {
+    out << d;
+    return 0;
+  }
+  if (in.gpus == 0) throw InputError("--gpus", "is required");
+  // Each worker keeps its best `top` in a sorted vector; beyond 1000 inserting costs seconds.
+  if (options.top < 1 || options.top > 1000) {
+    throw InputError("--top", "must be 1 to 1000, got " + std::to_string(options.top));
+  }
+  if (options.threads < 0 || options.threads > 1024) {
+    throw InputError("--threads", "must be 0 (all cores) to 1024");
+  }
+  if (options.max_context_parallel < 1) throw InputError("--max-cp", "must be at least 1");
+  const Format format = ParseFormat(o.format, "--format");
+  const std::optional<EmitSet> emit = ResolveEmit(emit_input);
+  const Specs specs = BuildSpecs(in, LoadCatalog(in));
+  const SearchResult r = Search(specs.model, specs.cluster, specs.setup, options);
+  if (emit) WritePlanFiles(emit_input.out, specs, r.plans, *emit);
+  if (format == Format::kJson) {
+    out << SearchJson(specs, r, o.cost);
+  } else if (format == Format::kCsv) {
+    PrintSearchCsv(out, specs, r, o.cost);
+  } else {
+    PrintSearchTable(out, specs, r, o.cost);
+    if (r.plans.empty()) out << NoPlanSummary(r) << "\n";
+  }
+  return r.plans.empty() ? 1 : 0;
+}
+
+int RunEvaluate(const std::vector<std::string>& args, std::ostream& out) {
+  SpecInput in;
+  OutputInput o;
+  Plan p;
+  std::string recompute = "none";
+  int64_t dp = 0;
+  EmitInput emit_input;
+  po::options_description d("planner evaluate options");
+  AddSpecOptions(d, in);
+  AddOutputOptions(d, o);
+  AddEmitOptions(d, emit_input);
+  d.add_options()
+      ("tp", PositiveValue(&p.tp, "--tp"), "tensor-parallel size")
+      ("pp", PositiveValue(&p.pp, "--pp"), "pipeline-parallel size")
+      ("dp", PositiveValue(&dp, "--dp"), "data-parallel size (default: GPUs / (tp cp pp))")
+      ("cp", PositiveValue(&p.cp, "--cp"), "context-parallel size")
+      ("ep", PositiveValue(&p.ep, "--ep"), "expert-parallel size")
+      ("micro-batch", PositiveValue(&p.micro_batch, "--micro-batch"), "sequences per micro-batch")
+      ("recompute", po::value(&recompute), "none, selective, full")
+      ("sequence-parallel", po::bool_switch(&p.sequence_parallel), "sequence parallelism")
+      ("zero", po::value(&p.zero_stage), "ZeRO stage 0-3 (1 = distributed optimizer)")
+      ("virtual-stages", PositiveValue(&p.virtual_stages, "--virtual-stages"),
+       "model chunks per pipeline rank")
+      ("first-stage-layers", po::value(&p.first_stage_layers), "layers on the first stage")
+      ("last-stage-layers", po::value(&p.last_stage_layers), "layers on the last stage");
+  ParseOptions(args, d, nullptr);
+  if (o.help) {
+    out << d;
+    return 0;
+  }
+  p.recompute = ParseRecompute(recompute, "--recompute");
+  const Format format = ParseFormat(o.format, "--format");
+  const std::optional<EmitSet> emit = ResolveEmit(emit_input);
+  const int64_t model_parallel = CheckPlanSizes(p, dp);
+  if (in.gpus == 0) {
+    // A published run states its parallel sizes; the GPU count follows from them.
+    if (dp <= 0) throw InputError("--gpus", "is required (or give --dp)");
+    in.gpus = model_parallel * dp;
+  }
+  const Specs specs = BuildSpecs(in, LoadCatalog(in));
+  ValidatePlanFlags(p, dp, specs);
+  p.dp = static_cast<int>(specs.cluster.gpus / (static_cast<int64_t>(p.tp) * p.cp * p.pp));
+  const int64_t per_step = static_cast<int64_t>(p.micro_batch) * p.dp;
+  if (specs.setup.global_batch % per_step != 0) {
+    throw InputError("--global-batch", "global batch " + std::to_string(specs.setup.global_batch) +
+                                           " is not a multiple of micro-batch x dp = " +
+                                           std::to_string(per_step));
+  }
+  p.grad_accum = static_cast<int>(specs.setup.global_batch / per_step);
+  // The user named this plan: score it even if its TP is below the ratio bound, and say so.
+  const SearchLimits limits{.allow_cross_node_tp = true, .allow_comm_bound = true};
+  const Evaluation e = Evaluate(specs.model, specs.cluster, p, specs.setup, limits);
+  if (emit) WritePlanFiles(emit_input.out, specs, {e}, *emit);  // DIR/plan-1
+  if (format == Format::kJson) {
+    out << EvaluationJson(specs, e, o.cost);
+  } else {
+    PrintEvaluationTable(out, specs, e, o.cost, o.explain);
+  }
+  return e.feasible() ? 0 : 1;
+}
+
+}  // namespace
+
+int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  try {
+    if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+      out << kUsage;
+      return args.empty() ? 2 : 0;
+    }
+    const std::string& command = args[0];
+    const std::vector<std::string> rest(args.begin() + 1, args.end());
+    if (command == "search") return RunSearch(rest, out);
+    if (command == "evaluate") return RunEvaluate(rest, out);
+    if (command == "memory") return RunMemory(rest, out);
+    if (command == "list") return RunList(rest, out);
+    if (command == "sweep") return RunSweepCommand(rest, out, err);
+    if (command == "merge") return RunMergeCommand(rest, out);
+    if (command.rfind("--", 0) == 0) return RunSearch(args, out);
+    throw InputError("command", "unknown command '" + command +
+                                    "'; expected search, evaluate, memory, list, sweep, merge "
+                                    "(or options)");
+  } catch (const InputError& e) {
+    err << "planner: " << e.where() << ": " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    err << "planner: internal error: " << e.what() << "\n";
+    return 3;
+  }
+}
+
+}  // namespace planner

@@ -1,0 +1,67 @@
+// Pieces the subcommands share (internal to the command line).
+#pragma once
+
+#include <boost/program_options.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "planner/render/emit.h"
+#include "planner/model/error.h"
+#include "planner/render/output.h"
+#include "planner/input/specs.h"
+
+namespace planner {
+
+struct OutputInput {
+  std::string format = "table";
+  CostInput cost;
+  bool explain = false;
+  bool help = false;
+};
+
+/// --emit LIST and --out DIR as typed (search and evaluate).
+struct EmitInput {
+  std::string emit;
+  std::string out;
+};
+
+/// A flag's value that must be at least 1 when given (0 means "not given" in SpecInput).
+template <typename T>
+boost::program_options::typed_value<T>* PositiveValue(T* v, const char* flag) {
+  return boost::program_options::value(v)->notifier([flag](const T& x) {
+    if (x < 1) throw InputError(flag, "must be a positive integer, got " + std::to_string(x));
+  });
+}
+/// A flag's number that must be finite and in [0, most].
+boost::program_options::typed_value<double>* BoundedValue(double* v, double most,
+                                                           const char* flag);
+
+void AddSpecOptions(boost::program_options::options_description& d, SpecInput& in);
+void AddEmitOptions(boost::program_options::options_description& d, EmitInput& e);
+/// The snippets to write, or nullopt when neither flag was given; --out alone means all of them.
+/// Throws InputError("--out") for --emit without --out, InputError("--emit") for unknown names.
+std::optional<EmitSet> ResolveEmit(const EmitInput& e);
+void AddOutputOptions(boost::program_options::options_description& d, OutputInput& o);
+/// Parses into the bound variables; unknown or malformed options become InputError(flag).
+void ParseOptions(const std::vector<std::string>& args,
+                  const boost::program_options::options_description& d,
+                  const boost::program_options::positional_options_description* positional);
+Catalog LoadCatalog(const SpecInput& in);
+
+/// Range checks of evaluate's plan flags that need no specs, each naming its flag; returns
+/// tp x cp x pp, which with dp (0: not given) is at most kMaxGpus.
+int64_t CheckPlanSizes(const Plan& p, int64_t dp);
+/// Range checks of evaluate's plan flags, each naming its flag.
+void ValidatePlanFlags(const Plan& p, int64_t dp, const Specs& specs);
+
+int RunMemory(const std::vector<std::string>& args, std::ostream& out);
+int RunList(const std::vector<std::string>& args, std::ostream& out);
+/// `planner sweep FILE --out DIR` (src/cli_sweep.cc); progress goes to `err`.
+int RunSweepCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+/// `planner merge DIR... --out DIR`.
+int RunMergeCommand(const std::vector<std::string>& args, std::ostream& out);
+
+extern const char* const kUsage;
+
+}  // namespace planner

@@ -1,0 +1,302 @@
+// Looking up models, GPUs and links by name, and extending the catalog from a user's JSON file.
+#include "planner/input/catalog.h"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "planner/input/json_text.h"
+#include "planner/model/error.h"
+#include "planner/input/model_loader.h"
+#include "planner/model/units.h"
+
+namespace planner {
+namespace {
+
+using nlohmann::json;
+
+std::string Lower(std::string s) {
+  for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return s;
+}
+
+// A JSON value for an error message: one line (dump() escapes newlines), at most 40 characters.
+std::string Shown(const json& v) {
+  const std::string s = v.dump();
+  return s.size() > 40 ? s.substr(0, 37) + "..." : s;
+}
+
+bool SameName(const std::string& a, const std::string& b) { return Lower(a) == Lower(b); }
+
+std::string Join(const std::vector<std::string>& parts, const std::string& separator) {
+  std::string out;
+  for (const std::string& part : parts) out += (out.empty() ? "" : separator) + part;
+  return out;
+}
+
+std::vector<std::string> Aliases(const Gpu& gpu) {
+  std::vector<std::string> out;
+  std::stringstream in(gpu.aliases);
+  for (std::string alias; std::getline(in, alias, ',');) {
+    const auto first = alias.find_first_not_of(' ');
+    if (first == std::string::npos) continue;
+    out.push_back(alias.substr(first, alias.find_last_not_of(' ') - first + 1));
+  }
+  return out;
+}
+
+template <typename T>
+std::vector<std::string> Names(const std::vector<T>& entries) {
+  std::vector<std::string> names;
+  for (const T& e : entries) names.push_back(e.name);
+  return names;
+}
+
+// ClosestName, but names that start with what was typed come first: "llama2-70" is one edit
+// from both llama2-7b and llama2-70b, and the user meant the one it is a prefix of.
+std::string Suggest(const std::string& typed, const std::vector<std::string>& choices) {
+  std::vector<std::string> prefixed;
+  for (const std::string& c : choices) {
+    if (Lower(c).starts_with(Lower(typed))) prefixed.push_back(c);
+  }
+  return ClosestName(typed, prefixed.empty() ? choices : prefixed);
+}
+
+// "unknown GPU 'h1000'; did you mean h100-sxm?", or the list of names when nothing is close.
+std::string Unknown(const std::string& kind, const std::string& typed,
+                    const std::string& suggestion, const std::vector<std::string>& names) {
+  const std::string head = "unknown " + kind + " '" + typed + "'";
+  if (!suggestion.empty()) return head + "; did you mean " + suggestion + "?";
+  return head + "; available: " + (names.empty() ? "none" : Join(names, ", "));
+}
+
+// Replaces the entry of the same name (case-insensitive) or appends.
+template <typename T>
+void Upsert(std::vector<T>& entries, T entry) {
+  for (T& e : entries) {
+    if (SameName(e.name, entry.name)) {
+      e = std::move(entry);
+      return;
+    }
+  }
+  entries.push_back(std::move(entry));
+}
+
+// One catalog entry's fields. `path` is "my.json: gpus[1]"; errors name "my.json: gpus[1].key".
+class Entry {
+ public:
+  Entry(const json& obj, std::string path, const std::vector<std::string>& keys)
+      : obj_(obj), path_(std::move(path)) {
+    if (!obj.is_object()) throw InputError(path_, "expected an object, got " + Shown(obj));
+    for (const auto& item : obj.items()) {
+      if (std::find(keys.begin(), keys.end(), item.key()) != keys.end()) continue;
+      const std::string close = ClosestName(item.key(), keys);
+      Fail(item.key(), close.empty() ? "unknown key; expected one of " + Join(keys, ", ")
+                                     : "unknown key; did you mean " + close + "?");
+    }
+  }
+  // Required and > 0. Figures are in the key's unit (GiB, TFLOP/s, GB/s, us); the bounds keep
+  // every product of the cost models finite.
+  double Positive(const std::string& key) const {
+    const double v = Number(key, true, 0);
+    if (v <= 0) Fail(key, "must be positive, got " + Shown(obj_.at(key)));
+    if (v < kSmallest || v > kLargest) {
+      Fail(key, "must be between 1e-06 and 1e+09, got " + Shown(obj_.at(key)));
+    }
+    return v;
+  }
+  // Optional and >= 0 (0 means "none" or "not stated").
+  double NonNegative(const std::string& key, double fallback) const {
+    const double v = Number(key, false, fallback);
+    if (v < 0) Fail(key, "must not be negative, got " + Shown(obj_.at(key)));
+    if (v != 0 && (v < kSmallest || v > kLargest)) {
+      Fail(key, "must be 0 or between 1e-06 and 1e+09, got " + Shown(obj_.at(key)));
+    }
+    return v;
+  }
+  std::string String(const std::string& key, bool required) const {
+    const auto it = obj_.find(key);
+    if (it == obj_.end()) {
+      if (required) Fail(key, "missing required key '" + key + "'");
+      return "";
+    }
+    if (!it->is_string()) Fail(key, "expected a string, got " + Shown(*it));
+    if (required && it->get<std::string>().empty()) Fail(key, "must not be empty");
+    return it->get<std::string>();
+  }
+  bool Has(const std::string& key) const { return obj_.contains(key); }
+  [[noreturn]] void Fail(const std::string& key, const std::string& message) const {
+    throw InputError(path_ + "." + key, message);
+  }
+
+ private:
+  double Number(const std::string& key, bool required, double fallback) const {
+    const auto it = obj_.find(key);
+    if (it == obj_.end()) {
+      if (required) Fail(key, "missing required key '" + key + "'");
+      return fallback;
+    }
+    if (!it->is_number()) Fail(key, "expected a number, got " + Shown(*it));
+    return it->get<double>();
+  }
+
+  static constexpr double kSmallest = 1e-6;
+  static constexpr double kLargest = 1e9;
+  const json& obj_;
+  std::string path_;
+};
+
+// Required: name, hbm_gib, fp32_tflops, bf16_tflops, hbm_gb_per_s, intra_link, inter_link.
+// Optional: aliases, arch, source, reserved_gib, tf32_tflops and fp8_tflops (0: none, no TF32/fp8).
+Gpu ParseGpu(const json& obj, const std::string& path) {
+  const Entry e(
+      obj, path,
+      {"name", "aliases", "hbm_gib", "reserved_gib", "fp32_tflops", "tf32_tflops", "bf16_tflops",
+       "fp8_tflops", "hbm_gb_per_s", "intra_link", "inter_link", "arch", "source"});
+  Gpu gpu{.name = e.String("name", true),
+          .aliases = e.String("aliases", false),
+          .hbm_bytes = e.Positive("hbm_gib") * kGiB,
+          .reserved_bytes = e.NonNegative("reserved_gib", 0) * kGiB,
+          .fp32_flops = e.Positive("fp32_tflops") * kTera,
+          .tf32_flops = e.NonNegative("tf32_tflops", 0) * kTera,
+          .bf16_flops = e.Positive("bf16_tflops") * kTera,
+          .fp8_flops = e.NonNegative("fp8_tflops", 0) * kTera,
+          .hbm_bytes_per_s = e.Positive("hbm_gb_per_s") * kGB,
+          .intra_link = e.String("intra_link", true),
+          .inter_link = e.String("inter_link", true),
+          .arch = e.String("arch", false),
+          .source = e.String("source", false)};
+  if (gpu.reserved_bytes >= gpu.hbm_bytes) e.Fail("reserved_gib", "must be less than hbm_gib");
+  return gpu;
+}
+
+// Required: name, one_way_gb_per_s, latency_us. Optional: two_way_gb_per_s (2x one way), source.
+Link ParseLink(const json& obj, const std::string& path) {
+  const Entry e(obj, path,
+                {"name", "one_way_gb_per_s", "two_way_gb_per_s", "latency_us", "source"});
+  Link link{.name = e.String("name", true),
+            .one_way_bytes_per_s = e.Positive("one_way_gb_per_s") * kGB,
+            .latency_s = e.Positive("latency_us") * 1e-6,
+            .source = e.String("source", false)};
+  link.two_way_bytes_per_s = e.Has("two_way_gb_per_s") ? e.Positive("two_way_gb_per_s") * kGB
+                                                       : 2.0 * link.one_way_bytes_per_s;
+  return link;
+}
+
+}  // namespace
+
+Catalog BuiltinCatalog() { return {BuiltinModels(), BuiltinGpus(), BuiltinLinks()}; }
+
+void ExtendCatalog(Catalog& catalog, const std::string& json_path) {
+  std::ifstream in(json_path, std::ios::binary);
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(json_path, ec) || !in) {
+    throw InputError(json_path, "cannot read file '" + json_path + "'");
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  ExtendCatalogJson(catalog, text.str(), json_path);
+}
+
+void ExtendCatalogJson(Catalog& catalog, const std::string& text, const std::string& json_path) {
+  const json doc = ParseJsonText(text, json_path);
+  if (!doc.is_object()) throw InputError(json_path, "expected an object {\"models\": [...], ...}");
+  const std::vector<std::string> sections = {"models", "gpus", "links"};
+  for (const auto& item : doc.items()) {
+    if (std::find(sections.begin(), sections.end(), item.key()) != sections.end()) continue;
+    const std::string close = ClosestName(item.key(), sections);
+    throw InputError(json_path + ": " + item.key(),
+                     close.empty() ? "unknown key; expected models, gpus or links"
+                                   : "unknown key; did you mean " + close + "?");
+  }
+  // Built on a copy so that a bad entry leaves the caller's catalog as it was.
+  Catalog out = catalog;
+  // Calls add(entry, "my.json: gpus[1]") for each entry of the array `key`.
+  auto each = [&](const std::string& key, const auto& add) {
+    const auto it = doc.find(key);
+    if (it == doc.end()) return;
+    if (!it->is_array()) throw InputError(json_path + ": " + key, "expected an array");
+    for (size_t i = 0; i < it->size(); ++i) {
+      add((*it)[i], json_path + ": " + key + "[" + std::to_string(i) + "]");
+    }
+  };
+  each("links",
+       [&](const json& j, const std::string& path) { Upsert(out.links, ParseLink(j, path)); });
+  each("gpus", [&](const json& j, const std::string& path) {
+    Gpu gpu = ParseGpu(j, path);
+    FindLink(out, gpu.intra_link, path + ".intra_link");  // the defaults must exist
+    FindLink(out, gpu.inter_link, path + ".inter_link");
+    Upsert(out.gpus, std::move(gpu));
+  });
+  each("models", [&](const json& j, const std::string& path) {
+    if (!j.is_object()) throw InputError(path, "expected an object, got " + Shown(j));
+    if (j.contains("architectures") || j.contains("model_type")) {
+      throw InputError(path,
+                       "catalog models use the planner's schema (name, layers, ...); give "
+                       "a Hugging Face config.json to --model as a file instead");
+    }
+    Upsert(out.models, ParseModelJson(j.dump(), path));
+  });
+  catalog = std::move(out);
+}
+
+Model FindModel(const Catalog& catalog, const std::string& name_or_path, const std::string& where) {
+  for (const Model& m : catalog.models) {
+    if (SameName(m.name, name_or_path)) return m;
+  }
+  std::error_code ec;
+  const std::string lower = Lower(name_or_path);
+  if (std::filesystem::is_regular_file(name_or_path, ec) ||
+      (lower.size() > 5 && lower.ends_with(".json"))) {
+    return LoadModelFile(name_or_path, name_or_path);
+  }
+  const std::vector<std::string> names = Names(catalog.models);
+  const std::string close = Suggest(name_or_path, names);
+  throw InputError(where, Unknown("model", name_or_path, close, names) +
+                              (close.empty() ? "; or give the path of a model .json file" : ""));
+}
+
+Gpu FindGpu(const Catalog& catalog, const std::string& name, const std::string& where) {
+  for (const Gpu& gpu : catalog.gpus) {
+    if (SameName(gpu.name, name)) return gpu;
+  }
+  // The GPUs whose alias list has `alias`.
+  auto by_alias = [&](const std::string& alias) {
+    std::vector<std::string> hits;
+    for (const Gpu& gpu : catalog.gpus) {
+      const std::vector<std::string> aliases = Aliases(gpu);
+      if (std::any_of(aliases.begin(), aliases.end(),
+                      [&](const std::string& a) { return SameName(a, alias); })) {
+        hits.push_back(gpu.name);
+      }
+    }
+    return hits;
+  };
+  const std::vector<std::string> hits = by_alias(name);
+  if (hits.size() == 1) return FindGpu(catalog, hits[0], where);
+  if (hits.size() > 1) throw InputError(where, "'" + name + "' is ambiguous: " + Join(hits, ", "));
+  std::vector<std::string> choices = Names(catalog.gpus);
+  for (const Gpu& gpu : catalog.gpus) {
+    for (const std::string& alias : Aliases(gpu)) choices.push_back(alias);
+  }
+  std::string close = Suggest(name, choices);
+  // A close alias is shown as the GPU(s) it stands for.
+  const std::vector<std::string> names = Names(catalog.gpus);
+  if (!close.empty() && std::find(names.begin(), names.end(), close) == names.end()) {
+    close = Join(by_alias(close), " or ");
+  }
+  throw InputError(where, Unknown("GPU", name, close, names));
+}
+
+Link FindLink(const Catalog& catalog, const std::string& name, const std::string& where) {
+  for (const Link& link : catalog.links) {
+    if (SameName(link.name, name)) return link;
+  }
+  const std::vector<std::string> names = Names(catalog.links);
+  throw InputError(where, Unknown("link", name, Suggest(name, names), names));
+}
+
+}  // namespace planner

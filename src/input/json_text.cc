@@ -1,0 +1,41 @@
+#include "planner/input/json_text.h"
+
+#include "planner/model/error.h"
+
+namespace planner {
+namespace {
+
+// nlohmann's message without its "[json.exception.parse_error.101] " tag, on one line.
+std::string Reason(const nlohmann::json::exception& e) {
+  std::string message = e.what();
+  if (message.rfind("[json.exception.", 0) == 0 && message.find("] ") != std::string::npos) {
+    message.erase(0, message.find("] ") + 2);
+  }
+  for (char& ch : message) {
+    if (static_cast<unsigned char>(ch) < 0x20) ch = ' ';
+  }
+  return message;
+}
+
+// Thrown from the parser's callback to stop at the first level too deep.
+struct TooDeep {};
+
+}  // namespace
+
+nlohmann::json ParseJsonText(const std::string& text, const std::string& where) {
+  using nlohmann::json;
+  const json::parser_callback_t depth_check = [](int depth, json::parse_event_t, json&) {
+    if (depth > kMaxJsonDepth) throw TooDeep{};
+    return true;
+  };
+  try {
+    return json::parse(text, depth_check);
+  } catch (const TooDeep&) {
+    throw InputError(
+        where, "malformed JSON: nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+  } catch (const json::exception& e) {
+    throw InputError(where, "malformed JSON: " + Reason(e));
+  }
+}
+
+}  // namespace planner

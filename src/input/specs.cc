@@ -1,0 +1,129 @@
+#include "planner/input/specs.h"
+
+#include "planner/model/error.h"
+
+namespace planner {
+namespace {
+
+template <typename Enum>
+Enum ParseChoice(const std::string& s, const std::string& where,
+                 std::initializer_list<std::pair<const char*, Enum>> choices) {
+  std::string names;
+  for (const auto& [name, value] : choices) {
+    if (s == name) return value;
+    names += names.empty() ? name : std::string(", ") + name;
+  }
+  throw InputError(where, "unknown value '" + s + "'; expected one of: " + names);
+}
+
+void RequirePositive(int64_t v, const char* flag) {
+  if (v <= 0) throw InputError(flag, "must be a positive integer, got " + std::to_string(v));
+}
+
+void AtMost(int64_t v, int64_t most, const char* flag) {
+  if (v > most) {
+    throw InputError(flag, "must be at most " + std::to_string(most) + ", got " + std::to_string(v));
+  }
+}
+
+}  // namespace
+
+Precision ParsePrecision(const std::string& s, const std::string& where) {
+  return ParseChoice<Precision>(s, where,
+                                {{"bf16", Precision::kBf16}, {"fp16", Precision::kFp16},
+                                 {"fp8", Precision::kFp8}, {"fp32", Precision::kFp32},
+                                 {"tf32", Precision::kTf32}});
+}
+
+Recompute ParseRecompute(const std::string& s, const std::string& where) {
+  return ParseChoice<Recompute>(
+      s, where,
+      {{"none", Recompute::kNone}, {"selective", Recompute::kSelective}, {"full", Recompute::kFull}});
+}
+
+Schedule ParseSchedule(const std::string& s, const std::string& where) {
+  return ParseChoice<Schedule>(s, where,
+                               {{"1f1b", Schedule::k1F1B}, {"interleaved", Schedule::kInterleaved},
+                                {"gpipe", Schedule::kGPipe}, {"naive", Schedule::kNaive}});
+}
+
+Optimizer ParseOptimizer(const std::string& s, const std::string& where) {
+  return ParseChoice<Optimizer>(s, where,
+                                {{"adamw", Optimizer::kAdamW}, {"adamw-8bit", Optimizer::kAdamW8bit},
+                                 {"sgd", Optimizer::kSgdMomentum}});
+}
+
+Format ParseFormat(const std::string& s, const std::string& where) {
+  return ParseChoice<Format>(s, where,
+                             {{"table", Format::kTable}, {"json", Format::kJson}, {"csv", Format::kCsv}});
+}
+
+Specs BuildSpecs(const SpecInput& in, const Catalog& catalog) {
+  if (in.model.empty()) throw InputError("--model", "is required (a catalog name or a JSON file)");
+  Specs specs;
+  specs.model = FindModel(catalog, in.model, "--model");
+  if (in.gpu.empty()) throw InputError("--gpu", "is required (see: planner list gpus)");
+  Cluster& c = specs.cluster;
+  c.gpu = FindGpu(catalog, in.gpu, "--gpu");
+  RequirePositive(in.gpus, "--gpus");
+  AtMost(in.gpus, kMaxGpus, "--gpus");
+  c.gpus = in.gpus;
+  c.gpus_per_node = in.gpus_per_node == 0 ? 8 : in.gpus_per_node;
+  RequirePositive(c.gpus_per_node, "--gpus-per-node");
+  AtMost(c.gpus_per_node, kMaxGpusPerNode, "--gpus-per-node");
+  c.intra = FindLink(catalog, in.intra_link.empty() ? c.gpu.intra_link : in.intra_link,
+                     "--intra-link");
+  c.inter = FindLink(catalog, in.inter_link.empty() ? c.gpu.inter_link : in.inter_link,
+                     "--inter-link");
+  c.nics_per_node = in.nics_per_node == 0 ? c.gpus_per_node : in.nics_per_node;
+  RequirePositive(c.nics_per_node, "--nics-per-node");
+  AtMost(c.nics_per_node, kMaxGpusPerNode, "--nics-per-node");
+
+  TrainingSetup& s = specs.setup;
+  s.seq_len = in.seq_len == 0 ? specs.model.seq_len : in.seq_len;
+  RequirePositive(s.seq_len, "--seq-len");
+  AtMost(s.seq_len, ModelLimits::kSeqLen, "--seq-len");
+  if (in.global_batch != 0 && in.tokens_per_batch != 0) {
+    throw InputError("--global-batch", "give --global-batch or --tokens-per-batch, not both");
+  }
+  if (in.tokens_per_batch != 0) {
+    RequirePositive(in.tokens_per_batch, "--tokens-per-batch");
+    if (in.tokens_per_batch % s.seq_len != 0) {
+      throw InputError("--tokens-per-batch", std::to_string(in.tokens_per_batch) +
+                                                 " is not a multiple of the sequence length " +
+                                                 std::to_string(s.seq_len));
+    }
+    s.global_batch = in.tokens_per_batch / s.seq_len;
+    AtMost(s.global_batch, ModelLimits::kGlobalBatch, "--tokens-per-batch");
+  } else if (in.global_batch != 0) {
+    s.global_batch = in.global_batch;
+  } else if (specs.model.default_global_batch > 0) {
+    // The published batch is in tokens; keep the tokens when the sequence length changes.
+    const int64_t tokens = specs.model.default_global_batch * specs.model.seq_len;
+    s.global_batch = std::max<int64_t>(1, tokens / s.seq_len);
+  } else {
+    s.global_batch = std::max<int64_t>(1, (4 << 20) / s.seq_len);  // 4M tokens
+  }
+  RequirePositive(s.global_batch, "--global-batch");
+  AtMost(s.global_batch, ModelLimits::kGlobalBatch, "--global-batch");
+  s.precision = ParsePrecision(in.precision, "--precision");
+  if (s.precision == Precision::kFp8 && c.gpu.fp8_flops <= 0) {
+    throw InputError("--precision", c.gpu.name + " has no fp8 tensor cores");
+  }
+  if (in.grad_precision != "fp32" && in.grad_precision != "16bit") {
+    throw InputError("--grad-precision", "unknown value '" + in.grad_precision +
+                                             "'; expected one of: fp32, 16bit");
+  }
+  s.fp32_grads = in.grad_precision == "fp32";
+  s.optimizer = ParseOptimizer(in.optimizer, "--optimizer");
+  s.schedule = ParseSchedule(in.schedule, "--schedule");
+  if (in.attention != "flash" && in.attention != "standard") {
+    throw InputError("--attention",
+                     "unknown value '" + in.attention + "'; expected one of: flash, standard");
+  }
+  s.flash_attention = in.attention == "flash";
+  s.comm_overlap = in.comm_overlap;
+  return specs;
+}
+
+}  // namespace planner

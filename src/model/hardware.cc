@@ -1,0 +1,36 @@
+#include "planner/model/hardware.h"
+
+#include <algorithm>
+
+namespace planner {
+
+double Gpu::PeakFlops(Precision p) const {
+  switch (p) {
+    case Precision::kFp32: return fp32_flops;
+    case Precision::kTf32: return tf32_flops;
+    case Precision::kBf16:
+    case Precision::kFp16: return bf16_flops;
+    case Precision::kFp8: return fp8_flops;
+  }
+  return 0;
+}
+
+double Cluster::inter_bytes_per_s_per_gpu() const {
+  // The node's NICs are shared by the GPUs that send at once; a GPU never gets more than one NIC.
+  const double share = static_cast<double>(nics_per_node) /
+                       static_cast<double>(std::max<int64_t>(1, std::min(gpus, gpus_per_node)));
+  return inter.one_way_bytes_per_s * std::min(1.0, share);
+}
+
+const char* PrecisionName(Precision p) {
+  switch (p) {
+    case Precision::kFp32: return "fp32";
+    case Precision::kTf32: return "tf32";
+    case Precision::kBf16: return "bf16";
+    case Precision::kFp16: return "fp16";
+    case Precision::kFp8: return "fp8";
+  }
+  return "?";
+}
+
+}  // namespace planner

@@ -1,0 +1,170 @@
+// Snippets of a plan, and writing them as files: DIR/plan-N/{megatron.args, megatron.sh,
+// ds_config.json, deepspeed.sh, launch.sh, plan.json}, each whole or not at all.
+#include "planner/render/emit.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "emit_common.h"
+#include "planner/model/error.h"
+#include "planner/render/output.h"
+
+namespace planner {
+
+EmitSet ParseEmitSet(const std::string& list, const std::string& where) {
+  EmitSet set;
+  size_t start = 0;
+  while (start <= list.size()) {
+    const size_t comma = std::min(list.find(',', start), list.size());
+    const std::string name = list.substr(start, comma - start);
+    if (name == "megatron") {
+      set.megatron = true;
+    } else if (name == "deepspeed") {
+      set.deepspeed = true;
+    } else if (name == "launch") {
+      set.launch = true;
+    } else {
+      throw InputError(where,
+                       "unknown snippet '" + name +
+                           "'; expected a comma-separated list of megatron, deepspeed, launch");
+    }
+    start = comma + 1;
+  }
+  return set;
+}
+
+std::string PlanSummary(const Specs& s, const Plan& p) {
+  std::string t = s.model.name + " on " + std::to_string(s.cluster.gpus) + " x " +
+                  s.cluster.gpu.name + ": TP " + std::to_string(p.tp) + ", PP " +
+                  std::to_string(p.pp);
+  if (p.virtual_stages > 1) t += " x " + std::to_string(p.virtual_stages) + " virtual stages";
+  t += ", DP " + std::to_string(p.dp);
+  if (p.cp > 1) t += ", CP " + std::to_string(p.cp);
+  if (p.ep > 1) t += ", EP " + std::to_string(p.ep);
+  t += ", micro-batch " + std::to_string(p.micro_batch) + " x " + std::to_string(p.grad_accum) +
+       " accumulation steps, recompute " + RecomputeName(p.recompute) + ", ZeRO-" +
+       std::to_string(p.zero_stage);
+  if (p.sequence_parallel) t += ", sequence parallel";
+  return t;
+}
+
+bool UsesMegatronFsdp(const Plan& p) { return p.zero_stage >= 2 && p.pp == 1; }
+
+bool ZeroBeyondPipelineLimit(const Plan& p) { return p.zero_stage >= 2 && p.pp > 1; }
+
+int64_t PaddedVocab(int64_t vocab, int tp) {
+  const int64_t multiple = 128 * static_cast<int64_t>(tp);
+  return (vocab + multiple - 1) / multiple * multiple;
+}
+
+std::string Fill(const std::string& text, const std::map<std::string, std::string>& fields) {
+  std::string out;
+  size_t at = 0;
+  while (at < text.size()) {
+    const size_t open = text.find('@', at);
+    const size_t close = open == std::string::npos ? open : text.find('@', open + 1);
+    const std::string name =
+        close == std::string::npos ? "" : text.substr(open + 1, close - open - 1);
+    const bool placeholder =
+        !name.empty() && name.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") == std::string::npos;
+    if (!placeholder) {
+      const size_t end = open == std::string::npos ? text.size() : open + 1;
+      out += text.substr(at, end - at);
+      at = end;
+      continue;
+    }
+    out += text.substr(at, open - at) + fields.at(name);
+    at = close + 1;
+  }
+  return out;
+}
+
+std::string Commented(const std::string& text) {
+  std::string out;
+  size_t start = 0;
+  while (start < text.size()) {
+    const size_t end = std::min(text.find('\n', start), text.size());
+    out += "# " + text.substr(start, end - start) + "\n";
+    start = end + 1;
+  }
+  return out;
+}
+
+namespace {
+
+// `planner evaluate --format json` for the plan, less the snippets its sibling files hold.
+std::string PlanFileJson(const Specs& s, const Evaluation& e) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::parse(EvaluationJson(s, e, CostInput{}));
+  j["plan"].erase("snippets");
+  return j.dump(2) + "\n";
+}
+
+// Writes `text` to dir/name through a temporary file in the same directory, then renames it.
+void WriteWhole(const std::filesystem::path& dir, const std::string& name,
+                const std::string& text) {
+  const std::filesystem::path path = dir / name;
+  const std::filesystem::path temp = dir / ("." + name + ".tmp");
+  bool ok = false;
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    if (out) {
+      out.write(text.data(), static_cast<std::streamsize>(text.size()));
+      out.flush();
+      ok = static_cast<bool>(out);
+    }
+  }
+  const int saved_errno = errno;
+  if (ok && name.ends_with(".sh")) {
+    std::error_code ignored;
+    using std::filesystem::perms;
+    std::filesystem::permissions(temp, perms::owner_exec | perms::group_exec | perms::others_exec,
+                                 std::filesystem::perm_options::add, ignored);
+  }
+  if (ok && std::rename(temp.c_str(), path.c_str()) == 0) return;
+  const std::string why = std::strerror(ok ? errno : saved_errno);
+  std::error_code ignored;
+  std::filesystem::remove(temp, ignored);
+  throw InputError("--out", "cannot write " + path.string() + ": " + why);
+}
+
+}  // namespace
+
+Snippets Emit(const Specs& s, const Evaluation& e) {
+  const Plan& p = e.plan;
+  return Snippets{.megatron_args = MegatronArgsFile(s, p),
+                  .megatron_sh = MegatronScript(s, p),
+                  .ds_config_json = DeepSpeedConfig(s, p),
+                  .deepspeed_sh = DeepSpeedScript(s, p),
+                  .launch_sh = LaunchScript(s, p),
+                  .plan_json = PlanFileJson(s, e)};
+}
+
+void WritePlanFiles(const std::string& out_dir, const Specs& s,
+                    const std::vector<Evaluation>& plans, EmitSet set) {
+  for (size_t i = 0; i < plans.size(); ++i) {
+    const std::filesystem::path dir =
+        std::filesystem::path(out_dir) / ("plan-" + std::to_string(i + 1));
+    std::error_code error;
+    std::filesystem::create_directories(dir, error);
+    if (error) throw InputError("--out", "cannot write " + dir.string() + ": " + error.message());
+    const Snippets n = Emit(s, plans[i]);
+    if (set.megatron) {
+      WriteWhole(dir, "megatron.args", n.megatron_args);
+      WriteWhole(dir, "megatron.sh", n.megatron_sh);
+    }
+    if (set.deepspeed) {
+      WriteWhole(dir, "ds_config.json", n.ds_config_json);
+      WriteWhole(dir, "deepspeed.sh", n.deepspeed_sh);
+    }
+    if (set.launch) WriteWhole(dir, "launch.sh", n.launch_sh);
+    WriteWhole(dir, "plan.json", n.plan_json);
+  }
+}
+
+}  // namespace planner

@@ -1,0 +1,36 @@
+// Pieces the emitters share (internal to src/emit_*.cc).
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "planner/render/emit.h"
+
+namespace planner {
+
+/// "llama2-70b on 2048 x rtx-4090: TP 2, PP 8 x 5 virtual stages, DP 128, ..." for comments.
+std::string PlanSummary(const Specs& s, const Plan& p);
+
+/// Megatron-LM shards gradients (ZeRO-2) and weights (ZeRO-3) only through its custom FSDP,
+/// which runs with TP, CP and EP but not with pipeline parallelism.
+bool UsesMegatronFsdp(const Plan& p);
+
+/// ZeRO-2/3 with PP > 1: neither Megatron-LM's FSDP nor DeepSpeed's pipeline engine runs it.
+bool ZeroBeyondPipelineLimit(const Plan& p);
+
+/// Vocabulary rows after Megatron's padding to a multiple of 128 x TP
+/// (--make-vocab-size-divisible-by).
+int64_t PaddedVocab(int64_t vocab, int tp);
+
+/// torchrun's own flags for a manual start, node by node (NODE_RANK and MASTER_ADDR from the
+/// environment): the default of TORCHRUN_ARGS in megatron.sh and deepspeed.sh.
+std::string ManualTorchrunArgs(const Cluster& c);
+
+/// `text` with every @name@ replaced by fields.at(name). Script templates use @...@ because the
+/// shell owns ${...}; "@]" (as in "${ARGS[@]}") is not a placeholder.
+std::string Fill(const std::string& text, const std::map<std::string, std::string>& fields);
+
+/// "# " before every line of `text`.
+std::string Commented(const std::string& text);
+
+}  // namespace planner

@@ -1,0 +1,102 @@
+// The launcher: a Slurm sbatch script that starts torchrun on every node (launch.sh).
+#include <cctype>
+#include <numeric>
+#include <string>
+
+#include "emit_common.h"
+#include "planner/render/emit.h"
+
+namespace planner {
+
+NodeLayout NodesFor(const Cluster& c) {
+  // Whole nodes when the GPUs fill them; else the largest equal share per node that adds up.
+  const int64_t per_node = std::gcd(c.gpus, c.gpus_per_node);
+  return NodeLayout{.nnodes = c.gpus / per_node, .nproc_per_node = per_node};
+}
+
+std::string ManualTorchrunArgs(const Cluster& c) {
+  const NodeLayout n = NodesFor(c);
+  if (n.nnodes == 1) return "--standalone --nproc_per_node " + std::to_string(n.nproc_per_node);
+  return "--nnodes " + std::to_string(n.nnodes) + " --nproc_per_node " +
+         std::to_string(n.nproc_per_node) +
+         " --node_rank ${NODE_RANK:?set NODE_RANK} --master_addr ${MASTER_ADDR:?set MASTER_ADDR}"
+         " --master_port ${MASTER_PORT:-29500}";
+}
+
+namespace {
+
+// The identity every emitted config keeps (tests/emit_batch_test.cc checks it for whole searches).
+std::string BatchIdentity(const Specs& s, const Plan& p, const NodeLayout& n) {
+  const std::string gb = std::to_string(s.setup.global_batch);
+  std::string text =
+      "Batch: global batch = micro-batch x data-parallel size x accumulation steps\n"
+      "  " +
+      gb + " = " + std::to_string(p.micro_batch) + " x " + std::to_string(p.dp) + " x " +
+      std::to_string(p.grad_accum) +
+      "\n"
+      "  data-parallel size " +
+      std::to_string(p.dp) + " = " + std::to_string(s.cluster.gpus) + " GPUs / (TP " +
+      std::to_string(p.tp) + " x PP " + std::to_string(p.pp) + " x CP " + std::to_string(p.cp) +
+      ")\n";
+  if (static_cast<int64_t>(p.tp) * p.pp * p.cp == 1) {
+    text +=
+        "With TP = PP = 1: global batch = gradient_accumulation_steps x nnodes x "
+        "nproc_per_node x micro_batch_size\n"
+        "  " +
+        gb + " = " + std::to_string(p.grad_accum) + " x " + std::to_string(n.nnodes) + " x " +
+        std::to_string(n.nproc_per_node) + " x " + std::to_string(p.micro_batch) + "\n";
+  }
+  return text;
+}
+
+std::string JobName(const std::string& model) {
+  std::string name;
+  for (char ch : model) {
+    const bool plain =
+        std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' || ch == '.';
+    name += plain ? ch : '_';
+  }
+  return name.empty() ? "planner" : name;
+}
+
+}  // namespace
+
+// Slurm starts one task per node; torchrun there starts one process per GPU.
+constexpr const char* kLaunchScript = R"sh(#!/bin/bash
+# Slurm launch of
+# @summary@.
+# sbatch launch.sh from this directory: every node runs megatron.sh (Megatron-LM) or, with
+# FRAMEWORK=deepspeed, deepspeed.sh (Megatron-DeepSpeed and ds_config.json).
+@batch@#SBATCH --job-name=@job@
+#SBATCH --nodes=@nnodes@
+#SBATCH --ntasks-per-node=1
+#SBATCH --gpus-per-node=@nproc@
+#SBATCH --exclusive
+#SBATCH --time=24:00:00  # placeholder: your time limit
+set -euo pipefail
+cd "${SLURM_SUBMIT_DIR:-.}"
+FRAMEWORK=${FRAMEWORK:-megatron}
+MASTER_ADDR=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)
+
+# torchrun's own flags: one process per GPU, rendezvous on the first node.
+export TORCHRUN_ARGS="--nnodes @nnodes@ --nproc_per_node @nproc@ --rdzv_id $SLURM_JOB_ID --rdzv_backend c10d --rdzv_endpoint $MASTER_ADDR:29500"
+# Each node runs: torchrun $TORCHRUN_ARGS pretrain_gpt.py <arguments of $FRAMEWORK.sh>
+srun bash "$FRAMEWORK.sh"
+)sh";
+
+std::string LaunchScript(const Specs& s, const Plan& p) {
+  const NodeLayout n = NodesFor(s.cluster);
+  std::string batch = BatchIdentity(s, p, n);
+  if (n.nproc_per_node != s.cluster.gpus_per_node) {
+    batch += std::to_string(s.cluster.gpus) + " GPUs do not fill nodes of " +
+             std::to_string(s.cluster.gpus_per_node) + ": " + std::to_string(n.nproc_per_node) +
+             " processes on each of " + std::to_string(n.nnodes) + " nodes.\n";
+  }
+  return Fill(kLaunchScript, {{"summary", PlanSummary(s, p)},
+                              {"batch", Commented(batch)},
+                              {"job", JobName(s.model.name)},
+                              {"nnodes", std::to_string(n.nnodes)},
+                              {"nproc", std::to_string(n.nproc_per_node)}});
+}
+
+}  // namespace planner

@@ -1,0 +1,265 @@
+// Megatron-LM: pretrain_gpt.py arguments (megatron.args) and a script that runs them (megatron.sh).
+// Flag names and their rules are Megatron-LM's megatron/training/arguments.py at the commit of
+// ../shared/fixtures/megatron-lm-flags.txt; tests/emit_test.cc checks every flag against it.
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "emit_common.h"
+#include "planner/render/emit.h"
+
+namespace planner {
+namespace {
+
+void Add(std::vector<FlagValue>& a, const char* flag, int64_t value) {
+  a.emplace_back(flag, std::to_string(value));
+}
+void Add(std::vector<FlagValue>& a, const char* flag, std::string value = "") {
+  a.emplace_back(flag, std::move(value));
+}
+
+bool UnevenStages(const Plan& p) { return p.first_stage_layers > 0 || p.last_stage_layers > 0; }
+
+void AddParallel(std::vector<FlagValue>& a, const Model& m, const Plan& p) {
+  Add(a, "--tensor-model-parallel-size", p.tp);
+  Add(a, "--pipeline-model-parallel-size", p.pp);
+  if (p.cp > 1) Add(a, "--context-parallel-size", p.cp);
+  if (p.sequence_parallel) Add(a, "--sequence-parallel");
+  if (p.virtual_stages > 1) {
+    // Megatron-LM wants the chunk count, not the chunk size, when the stages are uneven.
+    if (UnevenStages(p)) {
+      Add(a, "--num-virtual-stages-per-pipeline-rank", p.virtual_stages);
+    } else {
+      Add(a, "--num-layers-per-virtual-pipeline-stage",
+          m.layers / (static_cast<int64_t>(p.pp) * p.virtual_stages));
+    }
+  }
+  // The split as LayersSplit (search/evaluate.cc) reads it: the embedding and/or the loss taking
+  // one layer's slot, else a first stage of its own size with the rest even.
+  const int64_t first = p.first_stage_layers;
+  const int64_t last = p.last_stage_layers;
+  if (first > 0 && first == last && first == (m.layers + 2) / p.pp - 1 &&
+      (m.layers + 2) % (static_cast<int64_t>(p.pp) * p.virtual_stages) == 0) {
+    Add(a, "--account-for-embedding-in-pipeline-split");
+    Add(a, "--account-for-loss-in-pipeline-split");
+  } else if ((first > 0) != (last > 0) && std::max(first, last) == (m.layers + 1) / p.pp - 1 &&
+             (m.layers + 1) % (static_cast<int64_t>(p.pp) * p.virtual_stages) == 0) {
+    Add(a, first > 0 ? "--account-for-embedding-in-pipeline-split"
+                     : "--account-for-loss-in-pipeline-split");
+  } else if (first > 0) {
+    Add(a, "--decoder-first-pipeline-num-layers", p.first_stage_layers);
+  }
+  // A last stage of its own size has no flag in Megatron-LM of the fixture's version; the search
+  // never proposes one (planner evaluate --last-stage-layers can still score it).
+  if (p.ep > 1) Add(a, "--expert-model-parallel-size", p.ep);
+}
+
+void AddMemory(std::vector<FlagValue>& a, const Plan& p) {
+  if (p.recompute == Recompute::kFull) {
+    Add(a, "--recompute-granularity", "full");
+    Add(a, "--recompute-method", "uniform");
+    Add(a, "--recompute-num-layers", 1);
+  } else if (p.recompute == Recompute::kSelective) {
+    Add(a, "--recompute-granularity", "selective");  // takes no --recompute-method
+  }
+  // The distributed optimizer is Megatron-LM's ZeRO-1; custom FSDP adds ZeRO-2/3 and needs it.
+  if (p.zero_stage >= 1) Add(a, "--use-distributed-optimizer");
+  if (UsesMegatronFsdp(p)) {
+    Add(a, "--use-custom-fsdp");
+    Add(a, "--data-parallel-sharding-strategy",
+        p.zero_stage == 2 ? "optim_grads" : "optim_grads_params");
+    Add(a, "--no-gradient-accumulation-fusion");
+  }
+  if (p.dp > 1) {
+    Add(a, "--overlap-grad-reduce");
+    if (p.zero_stage >= 1) Add(a, "--overlap-param-gather");
+  }
+}
+
+void AddNumerics(std::vector<FlagValue>& a, const TrainingSetup& s) {
+  switch (s.precision) {
+    case Precision::kBf16:
+      Add(a, "--bf16");
+      break;
+    case Precision::kFp16:
+      Add(a, "--fp16");
+      break;
+    case Precision::kFp8:
+      Add(a, "--bf16");
+      Add(a, "--fp8-format", "hybrid");  // Transformer Engine: E4M3 forward, E5M2 backward
+      break;
+    case Precision::kFp32:
+    case Precision::kTf32:
+      break;  // Megatron-LM's default is fp32
+  }
+  // Main gradients: fp32 by default with bf16, 16-bit by default with fp16.
+  const bool bf16 = s.precision == Precision::kBf16 || s.precision == Precision::kFp8;
+  if (bf16 && !s.fp32_grads) Add(a, "--grad-reduce-in-bf16");
+  if (s.precision == Precision::kFp16 && s.fp32_grads) {
+    Add(a, "--accumulate-allreduce-grads-in-fp32");
+  }
+  Add(a, "--optimizer", s.optimizer == Optimizer::kSgdMomentum ? "sgd" : "adam");
+}
+
+void AddShape(std::vector<FlagValue>& a, const Model& m, const TrainingSetup& s) {
+  Add(a, "--num-layers", m.layers);
+  Add(a, "--hidden-size", m.hidden);
+  Add(a, "--ffn-hidden-size", m.ffn_hidden);
+  Add(a, "--num-attention-heads", m.heads);
+  if (m.head_dim > 0 && m.head_dim * m.heads != m.hidden) Add(a, "--kv-channels", m.head_dim);
+  if (m.kv_heads != m.heads) {
+    Add(a, "--group-query-attention");
+    Add(a, "--num-query-groups", m.kv_heads);
+  }
+  if (m.mlp == MlpKind::kSwiglu) Add(a, "--swiglu");
+  Add(a, "--normalization", m.rms_norm ? "RMSNorm" : "LayerNorm");
+  Add(a, "--position-embedding-type", m.learned_positions ? "learned_absolute" : "rope");
+  Add(a, "--seq-length", s.seq_len);
+  Add(a, "--max-position-embeddings", std::max(m.seq_len, s.seq_len));
+  if (!m.tied_embeddings) Add(a, "--untie-embeddings-and-output-weights");
+  if (!m.linear_bias) Add(a, "--disable-bias-linear");
+  if (!m.dropout) {
+    Add(a, "--attention-dropout", 0);
+    Add(a, "--hidden-dropout", 0);
+  }
+  Add(a, "--attention-backend", s.flash_attention ? "flash" : "unfused");
+  if (!IsMoe(m)) return;
+  const int64_t expert_ffn = m.moe_ffn_hidden > 0 ? m.moe_ffn_hidden : m.ffn_hidden;
+  Add(a, "--num-experts", m.experts);
+  Add(a, "--moe-router-topk", m.experts_per_token);
+  Add(a, "--moe-ffn-hidden-size", expert_ffn);
+  if (m.shared_experts > 0) {
+    Add(a, "--moe-shared-expert-intermediate-size", m.shared_experts * expert_ffn);
+  }
+  if (m.dense_layers > 0) {
+    // A Python list expression Megatron-LM evaluates: 0 = dense layer, 1 = MoE layer.
+    Add(a, "--moe-layer-freq",
+        "([0]*" + std::to_string(m.dense_layers) + "+[1]*" +
+            std::to_string(m.layers - m.dense_layers) + ")");
+  }
+  Add(a, "--moe-token-dispatcher-type", "alltoall");
+}
+
+}  // namespace
+
+std::vector<FlagValue> MegatronArgs(const Specs& s, const Plan& p) {
+  std::vector<FlagValue> a;
+  AddParallel(a, s.model, p);
+  // Transformer Engine's userbuffer overlap of TP collectives (--comm-overlap); the interleaved
+  // schedule's pipeline sends overlap by default in this Megatron-LM.
+  if (s.setup.comm_overlap && p.tp > 1) Add(a, "--tp-comm-overlap");
+  Add(a, "--micro-batch-size", p.micro_batch);
+  Add(a, "--global-batch-size", s.setup.global_batch);
+  AddMemory(a, p);
+  AddNumerics(a, s.setup);
+  AddShape(a, s.model, s.setup);
+  return a;
+}
+
+std::vector<std::string> MegatronArgv(const Specs& s, const Plan& p) {
+  std::vector<std::string> argv;
+  for (const auto& [flag, value] : MegatronArgs(s, p)) {
+    argv.push_back(flag);
+    if (!value.empty()) argv.push_back(value);
+  }
+  return argv;
+}
+
+std::string MegatronArgsFile(const Specs& s, const Plan& p) {
+  std::string text;
+  for (const auto& [flag, value] : MegatronArgs(s, p)) {
+    text += value.empty() ? flag + "\n" : flag + " " + value + "\n";
+  }
+  return text;
+}
+
+namespace {
+
+// What the arguments cannot say: limits of Megatron-LM against the plan, and where data comes from.
+std::string MegatronNotes(const Specs& s, const Plan& p) {
+  const Model& m = s.model;
+  std::string n = "Vocabulary: " + std::to_string(m.vocab) +
+                  " tokens from the tokenizer, padded by Megatron-LM to a multiple of 128 x TP: " +
+                  std::to_string(PaddedVocab(m.vocab, p.tp)) + " rows.\n";
+  if (UsesMegatronFsdp(p)) {
+    n += "ZeRO-" + std::to_string(p.zero_stage) + " is Megatron-LM's custom FSDP (sharding " +
+         (p.zero_stage == 2 ? "optim_grads" : "optim_grads_params") + ").\n";
+  }
+  if (ZeroBeyondPipelineLimit(p)) {
+    n += "WARNING: the plan shards " +
+         std::string(p.zero_stage == 2 ? "gradients" : "gradients and weights") + " (ZeRO-" +
+         std::to_string(p.zero_stage) +
+         ") with pipeline parallelism. Megatron-LM shards them only\n"
+         "through its custom FSDP, which does not run with pipeline parallelism, so this command\n"
+         "runs the distributed optimizer (ZeRO-1) and needs more memory per GPU than the plan\n"
+         "counts. DeepSpeed's pipeline engine stops at ZeRO-1 as well (deepspeed.sh).\n";
+  }
+  if (s.setup.optimizer == Optimizer::kAdamW8bit) {
+    n += "NOTE: Megatron-LM has no 8-bit AdamW; Adam keeps 32-bit moments here, more memory than\n"
+         "the plan counts.\n";
+  }
+  if (s.setup.schedule == Schedule::kGPipe || s.setup.schedule == Schedule::kNaive) {
+    n += std::string("NOTE: the plan was scored with the ") + ScheduleName(s.setup.schedule) +
+         " schedule; Megatron-LM runs 1F1B.\n";
+  }
+  if (s.setup.precision == Precision::kFp32 || s.setup.precision == Precision::kTf32) {
+    n += "No precision flag: Megatron-LM trains in fp32 unless told otherwise.\n";
+  }
+  return n;
+}
+
+}  // namespace
+
+// The data, tokenizer and schedule are placeholders; the plan lives in megatron.args.
+constexpr const char* kMegatronScript = R"sh(#!/bin/bash
+# Megatron-LM pretrain_gpt.py for
+# @summary@.
+# Set MEGATRON_DIR (a Megatron-LM checkout), DATA_PATH and TOKENIZER_MODEL, or MOCK_DATA=1 for a
+# smoke test without data. Start it on every node with NODE_RANK and MASTER_ADDR set, or through
+# launch.sh (Slurm), which sets TORCHRUN_ARGS.
+@notes@set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+@env@
+ARGS=()  # megatron.args: the plan and the model, one flag a line
+while read -r -a words; do ARGS+=("${words[@]}"); done < "$HERE/megatron.args"
+
+# Placeholders: your data, tokenizer and schedule.
+if [[ "${MOCK_DATA:-0}" == 1 ]]; then
+  DATA_ARGS=(--mock-data --tokenizer-type NullTokenizer --vocab-size @vocab@)
+else
+  DATA_ARGS=(
+    --data-path "${DATA_PATH:?set DATA_PATH to a Megatron-LM indexed dataset prefix}"
+    --tokenizer-type HuggingFaceTokenizer
+    --tokenizer-model "${TOKENIZER_MODEL:?set TOKENIZER_MODEL to a tokenizer}"
+    --split "99,1,0"
+  )
+fi
+TRAIN_ARGS=(
+  --train-iters "${TRAIN_ITERS:-1000}" --lr "${LR:-3.0e-4}" --min-lr "${MIN_LR:-3.0e-5}"
+  --lr-decay-style cosine --lr-warmup-iters "${WARMUP_ITERS:-100}"
+  --weight-decay 0.1 --adam-beta1 0.9 --adam-beta2 0.95 --clip-grad 1.0
+  --log-interval 1 --eval-interval 1000 --eval-iters 10
+)
+
+# torchrun's own flags (not pretrain_gpt.py's).
+TORCHRUN_ARGS=${TORCHRUN_ARGS:-"@torchrun@"}
+# shellcheck disable=SC2086  # TORCHRUN_ARGS splits into words on purpose
+torchrun $TORCHRUN_ARGS "${MEGATRON_DIR:?set MEGATRON_DIR to a Megatron-LM checkout}/pretrain_gpt.py" \
+  "${ARGS[@]}" "${DATA_ARGS[@]}" "${TRAIN_ARGS[@]}"
+)sh";
+
+std::string MegatronScript(const Specs& s, const Plan& p) {
+  std::string env;
+  if (UsesMegatronFsdp(p)) {
+    env = "unset CUDA_DEVICE_MAX_CONNECTIONS  # Megatron-LM's FSDP wants it unset\n";
+  } else if (p.tp > 1 || p.cp > 1) {
+    env = "export CUDA_DEVICE_MAX_CONNECTIONS=1  # Megatron-LM requires it with TP or CP > 1\n";
+  }
+  return Fill(kMegatronScript, {{"summary", PlanSummary(s, p)},
+                                {"notes", Commented(MegatronNotes(s, p))},
+                                {"env", env},
+                                {"vocab", std::to_string(s.model.vocab)},
+                                {"torchrun", ManualTorchrunArgs(s.cluster)}});
+}
+
+}  // namespace planner

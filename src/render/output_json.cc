@@ -1,0 +1,107 @@
+#include <nlohmann/json.hpp>
+
+#include "planner/render/emit.h"
+#include "planner/render/output.h"
+
+namespace planner {
+namespace {
+
+using nlohmann::ordered_json;
+
+ordered_json MemoryJson(const MemoryBreakdown& m) {
+  return {{"weights", m.weights},         {"gradients", m.gradients},
+          {"optimizer", m.optimizer},     {"activations", m.activations},
+          {"overhead", m.overhead},       {"total", m.total()}};
+}
+
+ordered_json TimeJson(const TimeBreakdown& t) {
+  return {{"compute", t.compute},   {"recompute", t.recompute}, {"tp_comm", t.tp_comm},
+          {"pp_comm", t.pp_comm},   {"dp_comm", t.dp_comm},     {"ep_comm", t.ep_comm},
+          {"bubble", t.bubble},     {"optimizer", t.optimizer}, {"total", t.step()}};
+}
+
+ordered_json PlanJson(const Specs& specs, const Evaluation& e, const CostInput& cost) {
+  const Plan& p = e.plan;
+  ordered_json j = {{"tp", p.tp},
+                    {"pp", p.pp},
+                    {"dp", p.dp},
+                    {"cp", p.cp},
+                    {"ep", p.ep},
+                    {"micro_batch", p.micro_batch},
+                    {"grad_accum_steps", p.grad_accum},
+                    {"recompute", RecomputeName(p.recompute)},
+                    {"zero_stage", p.zero_stage},
+                    {"sequence_parallel", p.sequence_parallel},
+                    {"virtual_stages", p.virtual_stages},
+                    {"first_stage_layers", p.first_stage_layers},
+                    {"last_stage_layers", p.last_stage_layers},
+                    {"feasible", e.feasible()},
+                    {"reason", ReasonName(e.reason)}};
+  j["memory_bytes"] = MemoryJson(e.memory);
+  j["capacity_bytes"] = e.capacity_bytes;
+  j["step_s"] = e.time.step();
+  j["time_s"] = TimeJson(e.time);
+  j["tokens_per_s"] = e.tokens_per_s;
+  j["tokens_per_s_per_gpu"] = e.tokens_per_s / static_cast<double>(specs.cluster.gpus);
+  j["mfu"] = e.mfu;
+  if (cost.train_tokens > 0 && e.tokens_per_s > 0) {
+    const double seconds = cost.train_tokens / e.tokens_per_s;
+    j["train_days"] = seconds / 86400.0;
+    j["gpu_hours"] = seconds / 3600.0 * static_cast<double>(specs.cluster.gpus);
+    if (cost.gpu_hour_cost > 0) j["train_cost"] = j["gpu_hours"].get<double>() * cost.gpu_hour_cost;
+  }
+  // The same snippets `--emit` writes as files (README: "Emitting configuration").
+  j["snippets"] = {{"megatron_args", MegatronArgv(specs, p)},
+                   {"megatron_sh", MegatronScript(specs, p)},
+                   {"ds_config", ordered_json::parse(DeepSpeedConfig(specs, p))},
+                   {"deepspeed_sh", DeepSpeedScript(specs, p)},
+                   {"launch", LaunchScript(specs, p)}};
+  return j;
+}
+
+ordered_json InputsJson(const Specs& s) {
+  const Cluster& c = s.cluster;
+  return {{"model", s.model.name},
+          {"gpu", c.gpu.name},
+          {"gpus", c.gpus},
+          {"gpus_per_node", c.gpus_per_node},
+          {"intra_link", c.intra.name},
+          {"inter_link", c.inter.name},
+          {"nics_per_node", c.nics_per_node},
+          {"seq_len", s.setup.seq_len},
+          {"global_batch", s.setup.global_batch},
+          {"precision", PrecisionName(s.setup.precision)},
+          {"optimizer", OptimizerName(s.setup.optimizer)},
+          {"schedule", ScheduleName(s.setup.schedule)},
+          {"flash_attention", s.setup.flash_attention}};
+}
+
+}  // namespace
+
+std::string SearchJson(const Specs& specs, const SearchResult& r, const CostInput& cost) {
+  ordered_json j;
+  j["inputs"] = InputsJson(specs);
+  ordered_json plans = ordered_json::array();
+  for (const Evaluation& e : r.plans) plans.push_back(PlanJson(specs, e, cost));
+  j["plans"] = plans;
+  ordered_json pruned = ordered_json::object();
+  for (int i = 1; i < static_cast<int>(Reason::kCount); ++i) {
+    pruned[ReasonName(static_cast<Reason>(i))] = r.stats.pruned[i];
+  }
+  j["search"] = {{"evaluated", r.stats.evaluated},
+                 {"feasible", r.stats.feasible},
+                 {"pruned", pruned},
+                 {"min_shortfall_bytes", r.stats.min_shortfall_bytes},
+                 {"seconds", r.stats.seconds},
+                 {"threads", r.stats.threads}};
+  return j.dump(2) + "\n";
+}
+
+std::string EvaluationJson(const Specs& specs, const Evaluation& e, const CostInput& cost) {
+  ordered_json j;
+  j["inputs"] = InputsJson(specs);
+  j["plan"] = PlanJson(specs, e, cost);
+  return j.dump(2) + "\n";
+}
+
+}  // namespace planner

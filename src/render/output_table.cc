@@ -1,0 +1,210 @@
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "planner/cost/compute_model.h"
+#include "planner/render/emit.h"
+#include "planner/render/output.h"
+#include "planner/model/units.h"
+
+namespace planner {
+namespace {
+
+std::string Fmt(const char* format, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, v);
+  return buf;
+}
+
+std::string Duration(double s) {
+  if (s < 1e-3) return Fmt("%.1f us", s * 1e6);
+  if (s < 1.0) return Fmt("%.1f ms", s * 1e3);
+  return Fmt("%.2f s", s);
+}
+
+// Columns padded to their widest cell; numbers right-aligned.
+void PrintColumns(std::ostream& out, const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width;
+  for (const auto& row : rows) {
+    width.resize(std::max(width.size(), row.size()));
+    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+  }
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      line += std::string(width[i] - row[i].size(), ' ') + row[i];
+      if (i + 1 < row.size()) line += "  ";
+    }
+    out << line << "\n";
+  }
+}
+
+std::string Header(const Specs& s) {
+  const Cluster& c = s.cluster;
+  return s.model.name + " on " + std::to_string(c.gpus) + " x " + c.gpu.name + " (" +
+         std::to_string(c.gpus_per_node) + " per node, " + c.intra.name + " inside, " +
+         std::to_string(c.nics_per_node) + " x " + c.inter.name + " between nodes); global batch " +
+         std::to_string(s.setup.global_batch) + " x " + std::to_string(s.setup.seq_len) +
+         " tokens, " + PrecisionName(s.setup.precision) + ", " + ScheduleName(s.setup.schedule);
+}
+
+void PrintCost(std::ostream& out, const Specs& s, const Evaluation& e, const CostInput& cost) {
+  if (cost.train_tokens <= 0 || e.tokens_per_s <= 0) return;
+  const double seconds = cost.train_tokens / e.tokens_per_s;
+  const double gpu_hours = seconds / 3600.0 * static_cast<double>(s.cluster.gpus);
+  out << "Training " << Fmt("%.3g", cost.train_tokens) << " tokens with the best plan: "
+      << Fmt("%.1f", seconds / 86400.0) << " days, " << Fmt("%.3g", gpu_hours) << " GPU-hours";
+  if (cost.gpu_hour_cost > 0) out << ", cost " << Fmt("%.3g", gpu_hours * cost.gpu_hour_cost);
+  out << "\n";
+}
+
+// Pasteable: flags wrapped at about 96 columns with shell line continuations.
+void PrintMegatronArgs(std::ostream& out, const Specs& s, const Plan& p) {
+  out << "\nMegatron-LM arguments of plan 1 (all files: --emit megatron,deepspeed,launch --out "
+         "DIR):\n";
+  std::string line;
+  for (const auto& [flag, value] : MegatronArgs(s, p)) {
+    // Values with shell syntax in them (--moe-layer-freq's list expression) are quoted.
+    const bool plain = value.find_first_of("()[]*+ ") == std::string::npos;
+    std::string item = flag;
+    if (!value.empty()) item += plain ? " " + value : " '" + value + "'";
+    if (!line.empty() && line.size() + 1 + item.size() > 94) {
+      out << "  " << line << " \\\n";
+      line.clear();
+    }
+    if (!line.empty()) line += ' ';
+    line += item;
+  }
+  out << "  " << line << "\n";
+}
+
+}  // namespace
+
+std::string Gib(double bytes) { return Fmt("%.2f", bytes / kGiB); }
+
+void PrintSearchTable(std::ostream& out, const Specs& specs, const SearchResult& r,
+                      const CostInput& cost) {
+  out << Header(specs) << "\n\n";
+  std::vector<std::vector<std::string>> rows = {
+      {"#", "TP", "CP", "PP", "DP", "EP", "MB", "GA", "recompute", "ZeRO", "SP", "VP",
+       "mem GiB", "step", "tokens/s", "MFU"}};
+  int rank = 1;
+  for (const Evaluation& e : r.plans) {
+    const Plan& p = e.plan;
+    rows.push_back({std::to_string(rank++), std::to_string(p.tp), std::to_string(p.cp),
+                    std::to_string(p.pp), std::to_string(p.dp), std::to_string(p.ep),
+                    std::to_string(p.micro_batch), std::to_string(p.grad_accum),
+                    RecomputeName(p.recompute), std::to_string(p.zero_stage),
+                    p.sequence_parallel ? "yes" : "no", std::to_string(p.virtual_stages),
+                    Gib(e.memory.total()) + "/" + Gib(e.capacity_bytes), Duration(e.time.step()),
+                    Fmt("%.4g", e.tokens_per_s), Fmt("%.1f%%", 100.0 * e.mfu)});
+  }
+  if (!r.plans.empty()) PrintColumns(out, rows);
+  out << "\nSearched " << r.stats.evaluated << " plans in " << Duration(r.stats.seconds) << " on "
+      << r.stats.threads << " threads: " << r.stats.feasible << " feasible";
+  for (int i = 1; i < static_cast<int>(Reason::kCount); ++i) {
+    out << ", " << r.stats.pruned[i] << " " << ReasonName(static_cast<Reason>(i));
+  }
+  out << ".\n";
+  if (!r.plans.empty()) {
+    const Evaluation& best = r.plans.front();
+    const TimeBreakdown& t = best.time;
+    out << "Best plan's step: compute " << Duration(t.compute) << ", recompute "
+        << Duration(t.recompute) << ", bubble " << Duration(t.bubble) << ", TP comm "
+        << Duration(t.tp_comm) << ", PP comm " << Duration(t.pp_comm) << ", DP comm "
+        << Duration(t.dp_comm);
+    if (t.ep_comm > 0) out << ", EP comm " << Duration(t.ep_comm);
+    out << ", optimizer " << Duration(t.optimizer) << ".\n";
+    PrintCost(out, specs, best, cost);
+  }
+  out << "Memory in GiB (2^30 bytes) per GPU of usable capacity; MFU = model FLOPs / peak "
+         "(" << Fmt("%.4g", specs.cluster.gpu.PeakFlops(specs.setup.precision) / kTera)
+      << " TFLOP/s " << PrecisionName(specs.setup.precision) << ").\n";
+  if (!r.plans.empty()) PrintMegatronArgs(out, specs, r.plans.front().plan);
+}
+
+void PrintSearchCsv(std::ostream& out, const Specs& specs, const SearchResult& r,
+                    const CostInput& cost) {
+  out << "rank,tp,cp,pp,dp,ep,micro_batch,grad_accum_steps,recompute,zero_stage,"
+         "sequence_parallel,virtual_stages,memory_bytes,capacity_bytes,step_s,tokens_per_s,mfu";
+  if (cost.train_tokens > 0) out << ",train_days";
+  out << "\n";
+  int rank = 1;
+  for (const Evaluation& e : r.plans) {
+    const Plan& p = e.plan;
+    out << rank++ << "," << p.tp << "," << p.cp << "," << p.pp << "," << p.dp << "," << p.ep
+        << "," << p.micro_batch << "," << p.grad_accum << "," << RecomputeName(p.recompute) << ","
+        << p.zero_stage << "," << (p.sequence_parallel ? "true" : "false") << ","
+        << p.virtual_stages << "," << Fmt("%.0f", e.memory.total()) << ","
+        << Fmt("%.0f", e.capacity_bytes) << "," << Fmt("%.6g", e.time.step()) << ","
+        << Fmt("%.6g", e.tokens_per_s) << "," << Fmt("%.4f", e.mfu);
+    if (cost.train_tokens > 0) out << "," << Fmt("%.3f", cost.train_tokens / e.tokens_per_s / 86400);
+    out << "\n";
+  }
+  (void)specs;
+}
+
+void PrintEvaluationTable(std::ostream& out, const Specs& specs, const Evaluation& e,
+                          const CostInput& cost, bool explain) {
+  out << Header(specs) << "\n";
+  const Plan& p = e.plan;
+  out << "Plan: tp " << p.tp << ", cp " << p.cp << ", pp " << p.pp << ", dp " << p.dp << ", ep "
+      << p.ep << ", micro-batch " << p.micro_batch << ", accumulation " << p.grad_accum
+      << ", recompute " << RecomputeName(p.recompute) << ", ZeRO " << p.zero_stage << ", SP "
+      << (p.sequence_parallel ? "yes" : "no") << ", virtual stages " << p.virtual_stages << "\n";
+  const MemoryBreakdown& m = e.memory;
+  out << "\nMemory per GPU (most loaded stage), GiB:\n";
+  PrintColumns(out, {{"weights", Gib(m.weights)},
+                     {"gradients", Gib(m.gradients)},
+                     {"optimizer", Gib(m.optimizer)},
+                     {"activations", Gib(m.activations)},
+                     {"overhead", Gib(m.overhead)},
+                     {"total", Gib(m.total())},
+                     {"usable", Gib(e.capacity_bytes)}});
+  const TimeBreakdown& t = e.time;
+  out << "\nStep time:\n";
+  PrintColumns(out, {{"compute", Duration(t.compute)},
+                     {"recompute", Duration(t.recompute)},
+                     {"bubble", Duration(t.bubble)},
+                     {"TP/CP comm", Duration(t.tp_comm)},
+                     {"PP comm", Duration(t.pp_comm)},
+                     {"DP comm", Duration(t.dp_comm)},
+                     {"EP comm", Duration(t.ep_comm)},
+                     {"optimizer", Duration(t.optimizer)},
+                     {"step", Duration(t.step())}});
+  out << "\n" << Fmt("%.6g", e.tokens_per_s) << " tokens/s ("
+      << Fmt("%.5g", e.tokens_per_s / static_cast<double>(specs.cluster.gpus)) << " per GPU), MFU "
+      << Fmt("%.1f%%", 100.0 * e.mfu) << "\n";
+  PrintCost(out, specs, e, cost);
+  out << "Verdict: " << Explain(specs.model, specs.cluster, e, specs.setup) << "\n";
+  if (explain) {
+    out << "\nFormulas: weights/gradients/optimizer = parameters on the stage / tp x bytes per "
+           "parameter (2/4/12 for mixed-precision AdamW), / dp for the states ZeRO shards; "
+           "activations = per-layer bytes (Korthikanti et al. 2022 Table 2, GQA and SwiGLU "
+           "aware) x layers on the stage x micro-batches in flight ("
+        << ScheduleName(specs.setup.schedule)
+        << "); step = (m + (p-1)/v) x per-micro-batch stage time + exposed DP traffic + "
+           "optimizer.\n";
+  }
+}
+
+std::string NoPlanSummary(const SearchResult& r) {
+  if (r.stats.evaluated == 0) {
+    return "No feasible plan: no split of the GPUs into tp x cp x pp x dp divides the heads, the "
+           "layers and the global batch; try a GPU count with more factors of 2, or "
+           "--global-batch.";
+  }
+  int worst = 1;
+  for (int i = 1; i < static_cast<int>(Reason::kCount); ++i) {
+    if (r.stats.pruned[i] > r.stats.pruned[worst]) worst = i;
+  }
+  std::string s = "No feasible plan: most candidates failed on " +
+                  std::string(ReasonName(static_cast<Reason>(worst)));
+  if (r.stats.min_shortfall_bytes >= 0) {
+    s += "; the plan closest to fitting needs " + Gib(r.stats.min_shortfall_bytes) +
+         " GiB more per GPU";
+  }
+  return s + ".";
+}
+
+}  // namespace planner

@@ -1,0 +1,208 @@
+// Expanding a sweep into scenarios: the grid's cartesian product, then the listed ones, each
+// resolved by BuildSpecs before any search, with errors naming the sweep file's JSON path.
+#include <array>
+#include <unordered_map>
+
+#include "planner/model/error.h"
+#include "planner/sweep/sweep.h"
+
+namespace planner {
+namespace {
+
+constexpr int64_t kMaxScenarios = 10'000'000;
+
+// An error from a file the sweep names (a model .json), placed at the entry that names it.
+InputError At(const std::string& path, const InputError& e) {
+  const std::string message = e.what();
+  if (message.find(e.where()) != std::string::npos) return InputError(path, message);
+  return InputError(path, e.where() + ": " + message);
+}
+
+// The JSON path that stands for each flag BuildSpecs may name, for one scenario.
+using Places = std::vector<std::pair<std::string, std::string>>;
+
+Specs Resolve(const SweepSpec& spec, const Catalog& catalog, const SpecInput& in,
+              const Places& places, const std::string& source) {
+  try {
+    return BuildSpecs(in, catalog);
+  } catch (const InputError& e) {
+    for (const auto& [flag, path] : places) {
+      if (flag == e.where()) throw InputError(spec.file + ": " + path, e.what());
+    }
+    if (e.where().starts_with("--")) throw InputError(spec.file + ": " + source, e.what());
+    // A model file's own errors name that file and the JSON path inside it.
+    throw At(spec.file + ": " + places.front().second, e);
+  }
+}
+
+// Settings given in a listed scenario are its own; others are the file's top-level keys.
+void AddSettingPlaces(Places& places, const SpecInput& in, const SpecInput& defaults,
+                      const std::string& prefix) {
+  auto place = [&](const char* flag, const std::string& value, const std::string& fallback,
+                   const char* key) {
+    places.emplace_back(flag, (value != fallback ? prefix : "") + key);
+  };
+  place("--precision", in.precision, defaults.precision, "precision");
+  place("--grad-precision", in.grad_precision, defaults.grad_precision, "grad_precision");
+  place("--optimizer", in.optimizer, defaults.optimizer, "optimizer");
+  place("--schedule", in.schedule, defaults.schedule, "schedule");
+  place("--attention", in.attention, defaults.attention, "attention");
+}
+
+// Everything the search depends on, resolved; equal keys would give equal lines.
+std::string Key(const Specs& s) {
+  const Cluster& c = s.cluster;
+  const TrainingSetup& t = s.setup;
+  const auto n = [](int64_t v) { return std::to_string(v); };
+  return s.model.name + "|" + c.gpu.name + "|" + n(c.gpus) + "|" + n(c.gpus_per_node) + "|" +
+         c.intra.name + "|" + c.inter.name + "|" + n(c.nics_per_node) + "|" + n(t.seq_len) + "|" +
+         n(t.global_batch) + "|" + PrecisionName(t.precision) + "|" +
+         (t.fp32_grads ? "fp32" : "16") + "|" + OptimizerName(t.optimizer) + "|" +
+         ScheduleName(t.schedule) + "|" + (t.flash_attention ? "flash" : "standard");
+}
+
+// Each name of a grid axis resolved once: unknown names and two spellings of one entry fail here.
+template <typename Find>
+void CheckAxis(const SweepSpec& spec, const std::vector<std::string>& axis, const char* key,
+               Find find) {
+  std::unordered_map<std::string, size_t> seen;
+  for (size_t i = 0; i < axis.size(); ++i) {
+    const std::string path = spec.file + ": " + key + "[" + std::to_string(i) + "]";
+    std::string name;
+    try {
+      name = find(axis[i], path);
+    } catch (const InputError& e) {
+      if (e.where() == path) throw;
+      throw At(path, e);
+    }
+    const auto [it, fresh] = seen.emplace(name, i);
+    if (!fresh) {
+      throw InputError(path, "'" + axis[i] + "' is " + key + "[" + std::to_string(it->second) +
+                                 "] again (" + name + ")");
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<Scenario> ExpandScenarios(const SweepSpec& spec, const Catalog& catalog) {
+  const SweepGrid& g = spec.grid;
+  CheckAxis(spec, g.models, "models", [&](const std::string& n, const std::string& where) {
+    return FindModel(catalog, n, where).name;
+  });
+  CheckAxis(spec, g.gpus, "gpus", [&](const std::string& n, const std::string& where) {
+    return FindGpu(catalog, n, where).name;
+  });
+  const auto link = [&](const std::string& n, const std::string& where) {
+    return FindLink(catalog, n, where).name;
+  };
+  CheckAxis(spec, g.intra_links, "intra_links", link);
+  CheckAxis(spec, g.inter_links, "inter_links", link);
+  std::unordered_map<std::string, double> prices;
+  for (const auto& [typed, price] : spec.prices) {
+    const std::string name = FindGpu(catalog, typed, spec.file + ": prices." + typed).name;
+    if (!prices.emplace(name, price).second) {
+      throw InputError(spec.file + ": prices." + typed, "a second price for " + name);
+    }
+  }
+
+  std::vector<Scenario> out;
+  std::unordered_map<std::string, size_t> seen;  // key -> position in `out`
+  auto add = [&](Scenario s, const Places& places) {
+    s.index = static_cast<int64_t>(out.size());
+    s.specs = Resolve(spec, catalog, s.input, places, s.source);
+    const std::string key = Key(s.specs);
+    const auto [it, fresh] = seen.emplace(key, out.size());
+    if (!fresh) {
+      throw InputError(spec.file + ": " + s.source,
+                       "same inputs as " + out[it->second].source + " (" + key + ")");
+    }
+    s.id = HashHex(key);
+    if (s.price_per_gpu_hour == 0) {
+      const auto price = prices.find(s.specs.cluster.gpu.name);
+      if (price != prices.end()) s.price_per_gpu_hour = price->second;
+    }
+    out.push_back(std::move(s));
+  };
+
+  if (spec.has_grid) {
+    // Axis sizes, models outermost; an absent axis counts once, as "the default".
+    const std::array<size_t, 9> sizes = {
+        g.models.size(),        g.gpus.size(),        g.gpu_counts.size(),
+        g.gpus_per_node.size(), g.intra_links.size(), g.inter_links.size(),
+        g.nics_per_node.size(), g.seq_lens.size(),    g.global_batches.size()};
+    const std::array<const char*, 9> keys = {
+        "models",      "gpus",          "gpu_counts", "gpus_per_node", "intra_links",
+        "inter_links", "nics_per_node", "seq_lens",   "global_batches"};
+    int64_t total = static_cast<int64_t>(spec.listed.size());
+    for (const size_t n : sizes) {
+      total *= static_cast<int64_t>(std::max<size_t>(n, 1));
+      if (total > kMaxScenarios) {
+        throw InputError(spec.file, "more than " + std::to_string(kMaxScenarios) +
+                                        " scenarios; split the sweep into several files");
+      }
+    }
+    out.reserve(static_cast<size_t>(total) + spec.listed.size());
+    std::array<size_t, 9> at{};
+    auto path = [&](int axis) {
+      return std::string(keys[axis]) + "[" + std::to_string(at[axis]) + "]";
+    };
+    // Where a flag's value came from: its axis, or what supplied the default.
+    auto from = [&](int axis, int otherwise) { return path(sizes[axis] > 0 ? axis : otherwise); };
+    for (bool more = true; more;) {
+      Scenario s{.input = spec.defaults};
+      SpecInput& in = s.input;
+      in.model = g.models[at[0]];
+      in.gpu = g.gpus[at[1]];
+      in.gpus = g.gpu_counts[at[2]];
+      if (sizes[3] > 0) in.gpus_per_node = g.gpus_per_node[at[3]];
+      if (sizes[4] > 0) in.intra_link = g.intra_links[at[4]];
+      if (sizes[5] > 0) in.inter_link = g.inter_links[at[5]];
+      if (sizes[6] > 0) in.nics_per_node = g.nics_per_node[at[6]];
+      if (sizes[7] > 0) in.seq_len = g.seq_lens[at[7]];
+      if (sizes[8] > 0) in.global_batch = g.global_batches[at[8]];
+      for (int axis = 0; axis < 9; ++axis) {
+        if (sizes[axis] == 0) continue;
+        if (!s.source.empty()) s.source += ' ';
+        s.source += path(axis);
+      }
+      Places places = {{"--model", path(0)},          {"--gpu", path(1)},
+                       {"--gpus", path(2)},           {"--gpus-per-node", from(3, 2)},
+                       {"--intra-link", from(4, 1)},  {"--inter-link", from(5, 1)},
+                       {"--nics-per-node", from(6, 1)}, {"--seq-len", from(7, 0)},
+                       {"--global-batch", from(8, 0)}};
+      AddSettingPlaces(places, in, spec.defaults, "");
+      add(std::move(s), places);
+      // The odometer: the last axis turns fastest.
+      more = false;
+      for (int axis = 8; axis >= 0; --axis) {
+        if (++at[axis] < std::max<size_t>(sizes[axis], 1)) {
+          more = true;
+          break;
+        }
+        at[axis] = 0;
+      }
+    }
+  }
+  for (const Scenario& listed : spec.listed) {
+    const SpecInput& in = listed.input;
+    const std::string& p = listed.source;
+    auto own = [&](bool given, const char* key, const char* otherwise) {
+      return p + "." + (given ? key : otherwise);
+    };
+    Places places = {{"--model", p + ".model"},
+                     {"--gpu", p + ".gpu"},
+                     {"--gpus", p + ".gpus"},
+                     {"--gpus-per-node", own(in.gpus_per_node > 0, "gpus_per_node", "gpus")},
+                     {"--intra-link", own(!in.intra_link.empty(), "intra_link", "gpu")},
+                     {"--inter-link", own(!in.inter_link.empty(), "inter_link", "gpu")},
+                     {"--nics-per-node", own(in.nics_per_node > 0, "nics_per_node", "gpus")},
+                     {"--seq-len", own(in.seq_len > 0, "seq_len", "model")},
+                     {"--global-batch", own(in.global_batch > 0, "global_batch", "model")}};
+    AddSettingPlaces(places, in, spec.defaults, p + ".");
+    add(listed, places);
+  }
+  return out;
+}
+
+}  // namespace planner

@@ -1,0 +1,292 @@
+// Reading a sweep file: keys, types and signs checked here; names are resolved on expansion.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "planner/input/json_text.h"
+#include "planner/model/error.h"
+#include "planner/sweep/sweep.h"
+
+namespace planner {
+namespace {
+
+using nlohmann::json;
+
+const std::vector<std::string> kGridKeys = {
+    "models",      "gpus",          "gpu_counts", "gpus_per_node", "intra_links",
+    "inter_links", "nics_per_node", "seq_lens",   "global_batches"};
+const std::vector<std::string> kSettingKeys = {
+    "precision", "grad_precision", "optimizer",           "schedule",         "attention",
+    "catalogs",  "top",            "train_tokens",        "prices",           "max_cp",
+    "scenarios", "description",    "allow_cross_node_tp", "allow_comm_bound"};
+const std::vector<std::string> kScenarioKeys = {
+    "model",        "gpu",        "gpus",          "gpus_per_node", "intra_link",
+    "inter_link",   "nics_per_node", "seq_len",    "global_batch",  "precision",
+    "grad_precision", "optimizer", "schedule",     "attention",     "price_per_gpu_hour"};
+
+std::string Shown(const json& v) {
+  const std::string s = v.dump();
+  return s.size() > 40 ? s.substr(0, 37) + "..." : s;
+}
+
+// A key as typed, or quoted and escaped when it holds control characters: errors are one line.
+std::string KeyName(const std::string& key) {
+  const bool plain = std::none_of(key.begin(), key.end(),
+                                  [](char ch) { return static_cast<unsigned char>(ch) < 0x20; });
+  return plain && !key.empty() ? key : json(key).dump();
+}
+
+std::string Join(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const std::string& p : parts) out += (out.empty() ? "" : ", ") + p;
+  return out;
+}
+
+// Typed reads of one file's values; each error names "FILE: json.path".
+class Reader {
+ public:
+  explicit Reader(std::string file) : file_(std::move(file)) {}
+
+  [[noreturn]] void Fail(const std::string& path, const std::string& message) const {
+    throw InputError(file_ + ": " + path, message);
+  }
+  void CheckKeys(const json& obj, const std::string& prefix,
+                 const std::vector<std::string>& keys) const {
+    for (const auto& item : obj.items()) {
+      if (std::find(keys.begin(), keys.end(), item.key()) != keys.end()) continue;
+      const std::string close = ClosestName(item.key(), keys);
+      Fail(prefix + KeyName(item.key()), close.empty() ? "unknown key; expected one of " + Join(keys)
+                                              : "unknown key; did you mean " + close + "?");
+    }
+  }
+  std::string Name(const json& v, const std::string& path) const {
+    if (!v.is_string() || v.get<std::string>().empty()) {
+      Fail(path, "expected a non-empty string, got " + Shown(v));
+    }
+    if (KeyName(v.get<std::string>()) != v.get<std::string>()) {
+      Fail(path, "control characters in " + Shown(v));
+    }
+    return v.get<std::string>();
+  }
+  int64_t Count(const json& v, const std::string& path) const {
+    if (!v.is_number_integer() || v.get<int64_t>() <= 0) {
+      Fail(path, "expected a positive integer, got " + Shown(v));
+    }
+    return v.get<int64_t>();
+  }
+  double Positive(const json& v, const std::string& path) const {
+    if (!v.is_number() || !(v.get<double>() > 0) || !std::isfinite(v.get<double>())) {
+      Fail(path, "expected a positive number, got " + Shown(v));
+    }
+    return v.get<double>();
+  }
+  bool Bool(const json& v, const std::string& path) const {
+    if (!v.is_boolean()) Fail(path, "expected true or false, got " + Shown(v));
+    return v.get<bool>();
+  }
+  // A value or a non-empty array of values, none repeated; `one` reads each.
+  template <typename T, typename Read>
+  std::vector<T> Axis(const json& doc, const std::string& key, Read one) const {
+    std::vector<T> out;
+    const auto it = doc.find(key);
+    if (it == doc.end()) return out;
+    if (!it->is_array()) return {one(*it, key)};
+    if (it->empty()) Fail(key, "must not be empty; leave the key out for the default");
+    for (size_t i = 0; i < it->size(); ++i) {
+      const std::string path = key + "[" + std::to_string(i) + "]";
+      for (size_t j = 0; j < i; ++j) {
+        if ((*it)[j] == (*it)[i]) Fail(path, "repeats " + key + "[" + std::to_string(j) + "]");
+      }
+      out.push_back(one((*it)[i], path));
+    }
+    return out;
+  }
+
+ private:
+  std::string file_;
+};
+
+// Model and catalog files are named relative to the sweep file, so an example runs from anywhere.
+std::string Relative(const std::filesystem::path& base, const std::string& path) {
+  const std::filesystem::path p(path);
+  return p.is_absolute() ? path : (base / p).lexically_normal().string();
+}
+
+std::string ModelName(const std::filesystem::path& base, const std::string& typed) {
+  const bool is_file = typed.size() > 5 && typed.ends_with(".json");
+  return is_file ? Relative(base, typed) : typed;
+}
+
+void ReadSettings(const Reader& r, const json& obj, const std::string& prefix, SpecInput& in) {
+  auto text = [&](const char* key, std::string& field) {
+    if (obj.contains(key)) field = r.Name(obj.at(key), prefix + key);
+  };
+  text("precision", in.precision);
+  text("grad_precision", in.grad_precision);
+  text("optimizer", in.optimizer);
+  text("schedule", in.schedule);
+  text("attention", in.attention);
+}
+
+Scenario ReadScenario(const Reader& r, const json& obj, const std::string& path,
+                      const SpecInput& defaults, const std::filesystem::path& base) {
+  if (!obj.is_object()) r.Fail(path, "expected an object, got " + Shown(obj));
+  r.CheckKeys(obj, path + ".", kScenarioKeys);
+  for (const char* key : {"model", "gpu", "gpus"}) {
+    if (!obj.contains(key)) {
+      r.Fail(path + "." + key, std::string("missing required key '") + key + "'");
+    }
+  }
+  Scenario s{.source = path, .input = defaults};
+  SpecInput& in = s.input;
+  in.model = ModelName(base, r.Name(obj.at("model"), path + ".model"));
+  in.gpu = r.Name(obj.at("gpu"), path + ".gpu");
+  in.gpus = r.Count(obj.at("gpus"), path + ".gpus");
+  auto count = [&](const char* key, int64_t& field) {
+    if (obj.contains(key)) field = r.Count(obj.at(key), path + "." + key);
+  };
+  count("gpus_per_node", in.gpus_per_node);
+  count("nics_per_node", in.nics_per_node);
+  count("seq_len", in.seq_len);
+  count("global_batch", in.global_batch);
+  if (obj.contains("intra_link")) {
+    in.intra_link = r.Name(obj.at("intra_link"), path + ".intra_link");
+  }
+  if (obj.contains("inter_link")) {
+    in.inter_link = r.Name(obj.at("inter_link"), path + ".inter_link");
+  }
+  ReadSettings(r, obj, path + ".", in);
+  if (obj.contains("price_per_gpu_hour")) {
+    s.price_per_gpu_hour = r.Positive(obj.at("price_per_gpu_hour"), path + ".price_per_gpu_hour");
+  }
+  return s;
+}
+
+std::string ReadText(const std::string& path, const std::string& where) {
+  std::ifstream in(path, std::ios::binary);
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec) || !in) {
+    throw InputError(where, "cannot read file '" + path + "'");
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+std::string HashHex(const std::string& text) {
+  uint64_t h = 14695981039346656037ull;  // FNV-1a 64 offset basis and prime (Fowler, Noll, Vo)
+  for (const char ch : text) {
+    h ^= static_cast<unsigned char>(ch);
+    h *= 1099511628211ull;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+SweepSpec ParseSweepJson(const std::string& text, const std::string& file) {
+  const json doc = ParseJsonText(text, file);
+  if (!doc.is_object()) throw InputError(file, "expected an object {\"models\": [...], ...}");
+  const Reader r(file);
+  std::vector<std::string> keys = kGridKeys;
+  keys.insert(keys.end(), kSettingKeys.begin(), kSettingKeys.end());
+  r.CheckKeys(doc, "", keys);
+  if (doc.contains("description") && !doc.at("description").is_string()) {
+    r.Fail("description", "expected a string");
+  }
+  const std::filesystem::path base = std::filesystem::path(file).parent_path();
+  SweepSpec spec{.file = file};
+  // Whitespace and key order do not change the sweep; the catalog files' contents do.
+  std::string identity = doc.dump();
+  for (const std::string& path : r.Axis<std::string>(doc, "catalogs", [&](const json& v,
+                                                                           const std::string& p) {
+         return r.Name(v, p);
+       })) {
+    spec.defaults.catalogs.push_back(Relative(base, path));
+    identity += '\n';
+    identity += ReadText(spec.defaults.catalogs.back(), file + ": catalogs");
+  }
+  spec.hash = HashHex(identity);
+  ReadSettings(r, doc, "", spec.defaults);
+
+  auto names = [&](const json& v, const std::string& p) { return r.Name(v, p); };
+  auto counts = [&](const json& v, const std::string& p) { return r.Count(v, p); };
+  SweepGrid& g = spec.grid;
+  g.models = r.Axis<std::string>(doc, "models", names);
+  for (std::string& m : g.models) m = ModelName(base, m);
+  g.gpus = r.Axis<std::string>(doc, "gpus", names);
+  g.gpu_counts = r.Axis<int64_t>(doc, "gpu_counts", counts);
+  g.gpus_per_node = r.Axis<int64_t>(doc, "gpus_per_node", counts);
+  g.intra_links = r.Axis<std::string>(doc, "intra_links", names);
+  g.inter_links = r.Axis<std::string>(doc, "inter_links", names);
+  g.nics_per_node = r.Axis<int64_t>(doc, "nics_per_node", counts);
+  g.seq_lens = r.Axis<int64_t>(doc, "seq_lens", counts);
+  g.global_batches = r.Axis<int64_t>(doc, "global_batches", counts);
+  spec.has_grid = std::any_of(kGridKeys.begin(), kGridKeys.end(),
+                              [&](const std::string& k) { return doc.contains(k); });
+  if (spec.has_grid) {
+    for (const char* key : {"models", "gpus", "gpu_counts"}) {
+      if (!doc.contains(key)) r.Fail(key, "missing; a grid needs models, gpus and gpu_counts");
+    }
+  }
+
+  if (doc.contains("scenarios")) {
+    const json& list = doc.at("scenarios");
+    if (!list.is_array() || list.empty()) r.Fail("scenarios", "expected a non-empty array");
+    for (size_t i = 0; i < list.size(); ++i) {
+      const std::string path = "scenarios[" + std::to_string(i) + "]";
+      spec.listed.push_back(ReadScenario(r, list[i], path, spec.defaults, base));
+    }
+  }
+  if (!spec.has_grid && spec.listed.empty()) {
+    throw InputError(file, "no scenarios: give models, gpus and gpu_counts (a grid), "
+                           "or scenarios, or both");
+  }
+  if (doc.contains("prices")) {
+    const json& prices = doc.at("prices");
+    if (!prices.is_object()) r.Fail("prices", "expected an object {\"h100-sxm\": 2.5, ...}");
+    for (const auto& item : prices.items()) {
+      const std::string path = "prices." + KeyName(item.key());
+      r.Name(json(item.key()), path);
+      spec.prices.emplace_back(item.key(), r.Positive(item.value(), path));
+    }
+  }
+  if (doc.contains("train_tokens")) {
+    spec.train_tokens = r.Positive(doc.at("train_tokens"), "train_tokens");
+  }
+  SearchOptions& o = spec.options;
+  auto bounded = [&](const char* key, int64_t most) {
+    const int64_t v = r.Count(doc.at(key), key);
+    if (v > most) {
+      r.Fail(key, "must be 1 to " + std::to_string(most) + ", got " + std::to_string(v));
+    }
+    return static_cast<int>(v);
+  };
+  o.top = doc.contains("top") ? bounded("top", 1000) : 3;
+  if (doc.contains("max_cp")) o.max_context_parallel = bounded("max_cp", 1024);
+  if (doc.contains("allow_cross_node_tp")) {
+    o.limits.allow_cross_node_tp = r.Bool(doc.at("allow_cross_node_tp"), "allow_cross_node_tp");
+  }
+  if (doc.contains("allow_comm_bound")) {
+    o.limits.allow_comm_bound = r.Bool(doc.at("allow_comm_bound"), "allow_comm_bound");
+  }
+  return spec;
+}
+
+SweepSpec ParseSweepFile(const std::string& path) {
+  return ParseSweepJson(ReadText(path, path), path);
+}
+
+Catalog LoadSweepCatalog(const SweepSpec& spec) {
+  Catalog catalog = BuiltinCatalog();
+  for (const std::string& file : spec.defaults.catalogs) ExtendCatalog(catalog, file);
+  return catalog;
+}
+
+}  // namespace planner

@@ -1,0 +1,187 @@
+// Running a sweep: the shard's unfinished scenarios searched in parallel, one results line each,
+// appended and synced before it counts as done, so an interrupted run resumes where it stopped.
+#include <fcntl.h>
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/task_arena.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "planner/model/error.h"
+#include "planner/render/output.h"
+#include "planner/sweep/sweep.h"
+#include "sweep_files.h"
+
+namespace planner {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Closes the results file however the run ends.
+struct AppendFile {
+  int fd = -1;
+  ~AppendFile() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+// Checks OUT/manifest.json against this run, or writes it when OUT is new.
+void PrepareManifest(const fs::path& dir, const SweepManifest& m) {
+  const fs::path path = dir / "manifest.json";
+  std::error_code ec;
+  if (!fs::exists(path, ec)) {
+    if (fs::exists(dir / "results.jsonl", ec)) {
+      throw InputError("--out", "'" + dir.string() + "' has results.jsonl but no manifest.json");
+    }
+    WriteFileAtomically(path.string(), ManifestJson(m), "--out");
+    return;
+  }
+  const SweepManifest old = ReadManifest(path.string(), "--out");
+  if (old.sweep_hash != m.sweep_hash || old.ids != m.ids) {
+    throw InputError("--out", "'" + dir.string() +
+                                  "' holds a different sweep (the sweep file or its catalogs "
+                                  "changed); use another --out, or delete it to start over");
+  }
+  if (old.shard_k != m.shard_k || old.shard_n != m.shard_n) {
+    const std::string had = std::to_string(old.shard_k) + "/" + std::to_string(old.shard_n);
+    throw InputError("--out", "'" + dir.string() + "' holds shard " + had +
+                                  " of this sweep; run with --shard " + had +
+                                  " or use another --out");
+  }
+}
+
+}  // namespace
+
+Shard ParseShard(const std::string& text) {
+  Shard s{.k = 0, .n = 0};
+  const char* end = text.data() + text.size();
+  const auto [slash, e1] = std::from_chars(text.data(), end, s.k);
+  const bool ok = e1 == std::errc() && slash != end && *slash == '/' &&
+                  std::from_chars(slash + 1, end, s.n).ptr == end;
+  if (!ok || s.n < 1 || s.k < 1 || s.k > s.n || s.n > 1'000'000) {
+    throw InputError("--shard", "expected K/N with 1 <= K <= N (e.g. 2/8), got '" + text + "'");
+  }
+  return s;
+}
+
+std::string ShardName(const Shard& s) { return std::to_string(s.k) + "/" + std::to_string(s.n); }
+
+bool InShard(const Shard& s, int64_t scenario) { return scenario % s.n == s.k - 1; }
+
+std::string ScenarioLine(const SweepSpec& spec, const Scenario& s, const SearchResult& r) {
+  using nlohmann::ordered_json;
+  const CostInput cost{.train_tokens = spec.train_tokens, .gpu_hour_cost = s.price_per_gpu_hour};
+  // The plan JSON of `planner --format json`, so both outputs name fields alike.
+  ordered_json full = ordered_json::parse(SearchJson(s.specs, r, cost));
+  ordered_json line = {{"scenario", s.index}, {"id", s.id}, {"source", s.source}};
+  line["inputs"] = full["inputs"];
+  if (s.price_per_gpu_hour > 0) line["inputs"]["price_per_gpu_hour"] = s.price_per_gpu_hour;
+  if (spec.train_tokens > 0) line["inputs"]["train_tokens"] = spec.train_tokens;
+  ordered_json& plans = full["plans"];
+  // Launch snippets are long and the same for every cluster of a plan: `planner --emit` them for
+  // the cluster chosen.
+  for (ordered_json& plan : plans) plan.erase("snippets");
+  line["best"] = plans.empty() ? ordered_json(nullptr) : plans[0];
+  if (plans.empty()) line["reason"] = NoPlanSummary(r);
+  line["runners_up"] = ordered_json::array();
+  for (size_t i = 1; i < plans.size(); ++i) line["runners_up"].push_back(plans[i]);
+  // Timings and thread counts differ from run to run; a line must not.
+  full["search"].erase("seconds");
+  full["search"].erase("threads");
+  line["search"] = full["search"];
+  return line.dump();
+}
+
+SweepRunResult RunSweep(const SweepSpec& spec, const std::vector<Scenario>& scenarios,
+                        const SweepRunOptions& o) {
+  const fs::path dir(o.out_dir);
+  if (o.out_dir.empty()) throw InputError("--out", "is required");
+  const DirLock lock(dir, "--out");
+  SweepManifest manifest{.sweep_hash = spec.hash,
+                         .scenarios = static_cast<int64_t>(scenarios.size()),
+                         .shard_k = o.shard.k,
+                         .shard_n = o.shard.n};
+  for (const Scenario& s : scenarios) manifest.ids.push_back(s.id);
+  PrepareManifest(dir, manifest);
+
+  const std::string path = (dir / "results.jsonl").string();
+  SweepRunResult result;
+  ResultsFile earlier = ReadResults(path, manifest, "--out");
+  result.dropped_lines = earlier.torn + earlier.repeated;
+  if (result.dropped_lines > 0) {
+    // Rewritten whole and renamed, so a crash during the repair loses nothing either.
+    std::string text;
+    for (const ResultLine& line : earlier.lines) text += line.text + "\n";
+    WriteFileAtomically(path, text, "--out");
+  }
+  std::vector<bool> done(scenarios.size(), false);
+  for (const ResultLine& line : earlier.lines) done[static_cast<size_t>(line.scenario)] = true;
+  std::vector<const Scenario*> todo;
+  SweepProgress& progress = result.progress;
+  for (const Scenario& s : scenarios) {
+    if (!InShard(o.shard, s.index)) continue;
+    ++progress.total;
+    if (!done[static_cast<size_t>(s.index)]) todo.push_back(&s);
+  }
+  progress.done = progress.resumed = progress.total - static_cast<int64_t>(todo.size());
+  if (o.on_progress) o.on_progress(progress);
+
+  AppendFile file{::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)};
+  if (file.fd < 0) throw InputError("--out", "cannot open '" + path + "': " + std::strerror(errno));
+  SyncDirectory(dir);
+  const int threads = o.threads > 0 ? o.threads : tbb::info::default_concurrency();
+  SearchOptions options = spec.options;
+  // Many scenarios: one thread each. Fewer scenarios than threads: each search shares them.
+  options.threads = std::max<int>(1, threads / std::max<int>(1, static_cast<int>(todo.size())));
+  // Group commit: one fdatasync covers every line written before it, so a thread whose line an
+  // earlier sync already covered does not sync again. Lock order: sync, then write.
+  std::mutex write_mutex, sync_mutex, progress_mutex;
+  int64_t written = 0;  // lines appended (write_mutex)
+  int64_t synced = 0;   // of those, known to be on disk (sync_mutex)
+  tbb::task_arena arena(threads);
+  arena.execute([&] {
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, todo.size(), 1), [&](const auto& range) {
+      for (size_t i = range.begin(); i != range.end(); ++i) {
+        const Scenario& s = *todo[i];
+        const SearchResult r = Search(s.specs.model, s.specs.cluster, s.specs.setup, options);
+        const std::string line = ScenarioLine(spec, s, r) + "\n";
+        int64_t mine = 0;
+        {
+          const std::lock_guard<std::mutex> hold(write_mutex);
+          WriteAll(file.fd, line, path, "--out");  // O_APPEND: whole lines, never interleaved
+          mine = ++written;
+        }
+        {
+          const std::lock_guard<std::mutex> hold(sync_mutex);  // on disk before it counts as done
+          if (synced < mine) {
+            int64_t upto = 0;
+            {
+              const std::lock_guard<std::mutex> hold_write(write_mutex);
+              upto = written;
+            }
+            if (::fdatasync(file.fd) != 0) {
+              throw InputError("--out", "cannot sync '" + path + "': " + std::strerror(errno));
+            }
+            synced = upto;
+          }
+        }
+        const std::lock_guard<std::mutex> hold(progress_mutex);
+        ++progress.done;
+        if (o.on_progress) o.on_progress(progress);
+      }
+    });
+  });
+
+  result.lines = ReadResults(path, manifest, "--out").lines;
+  std::sort(result.lines.begin(), result.lines.end(),
+            [](const ResultLine& a, const ResultLine& b) { return a.scenario < b.scenario; });
+  WriteFileAtomically((dir / "summary.csv").string(), SummaryCsv(result.lines), "--out");
+  return result;
+}
+
+}  // namespace planner

@@ -1,0 +1,255 @@
+// A sweep directory on disk: the manifest, reading results.jsonl back (dropping torn lines),
+// atomic rewrites, the directory lock, and merging the parts of a sharded sweep.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cinttypes>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "planner/model/error.h"
+#include "planner/sweep/sweep_store.h"
+#include "sweep_files.h"
+
+namespace planner {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::string ReadAll(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// "2, 5, 8, 11, 14 and 91 more": enough to act on, short enough for one line.
+std::string Some(const std::vector<int64_t>& v) {
+  std::string s;
+  for (size_t i = 0; i < v.size() && i < 5; ++i) s += (i ? ", " : "") + std::to_string(v[i]);
+  return v.size() > 5 ? s + " and " + std::to_string(v.size() - 5) + " more" : s;
+}
+
+}  // namespace
+
+void WriteAll(int fd, const std::string& text, const std::string& path, const std::string& where) {
+  size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw InputError(where, "cannot write '" + path + "': " + std::strerror(errno));
+    done += static_cast<size_t>(n);
+  }
+}
+
+void SyncDirectory(const fs::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
+DirLock::DirLock(const fs::path& dir, const std::string& where) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) {
+    throw InputError(where, "cannot create directory '" + dir.string() + "': " + ec.message());
+  }
+  const fs::path path = dir / ".lock";
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0) {
+    throw InputError(where, "cannot open '" + path.string() + "': " + std::strerror(errno));
+  }
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd_);
+    throw InputError(where, "'" + dir.string() + "' is in use by another planner sweep or merge");
+  }
+}
+
+DirLock::~DirLock() { ::close(fd_); }
+
+void WriteFileAtomically(const std::string& path, const std::string& text,
+                         const std::string& where) {
+  const std::string temp = path + ".tmp";
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw InputError(where, "cannot write '" + temp + "': " + std::strerror(errno));
+  try {
+    WriteAll(fd, text, temp, where);
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  ::fsync(fd);
+  ::close(fd);
+  if (::rename(temp.c_str(), path.c_str()) != 0) {
+    throw InputError(where, "cannot rename '" + temp + "': " + std::strerror(errno));
+  }
+  SyncDirectory(fs::path(path).parent_path());
+}
+
+std::string ManifestJson(const SweepManifest& m) {
+  nlohmann::ordered_json j = {
+      {"format", "planner-sweep-1"},
+      {"sweep_hash", m.sweep_hash},
+      {"scenarios", m.scenarios},
+      {"shard", std::to_string(m.shard_k) + "/" + std::to_string(m.shard_n)},
+      {"ids", m.ids}};
+  return j.dump(1) + "\n";
+}
+
+SweepManifest ReadManifest(const std::string& path, const std::string& where) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) throw InputError(where, "no manifest '" + path + "'");
+  const json j = json::parse(ReadAll(path), nullptr, false);
+  SweepManifest m;
+  const bool ok = j.is_object() && j.value("format", "") == "planner-sweep-1" &&
+                  j.contains("sweep_hash") && j["sweep_hash"].is_string() &&
+                  j.contains("scenarios") && j["scenarios"].is_number_integer() &&
+                  j.contains("shard") && j["shard"].is_string() && j.contains("ids") &&
+                  j["ids"].is_array() &&
+                  std::sscanf(j["shard"].get<std::string>().c_str(), "%" SCNd64 "/%" SCNd64,
+                              &m.shard_k, &m.shard_n) == 2;
+  if (!ok || m.shard_k < 1 || m.shard_k > m.shard_n) {
+    throw InputError(where, "'" + path + "' is not a planner sweep manifest");
+  }
+  m.sweep_hash = j["sweep_hash"];
+  m.scenarios = j["scenarios"];
+  for (const json& id : j["ids"]) {
+    if (!id.is_string()) throw InputError(where, "'" + path + "' has an id that is not a string");
+    m.ids.push_back(id);
+  }
+  if (static_cast<int64_t>(m.ids.size()) != m.scenarios) {
+    throw InputError(where, "'" + path + "' lists " + std::to_string(m.ids.size()) +
+                                " ids for " + std::to_string(m.scenarios) + " scenarios");
+  }
+  return m;
+}
+
+ResultsFile ReadResults(const std::string& path, const SweepManifest& m, const std::string& where) {
+  ResultsFile out;
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return out;
+  const std::string text = ReadAll(path);
+  std::vector<bool> seen(static_cast<size_t>(m.scenarios), false);
+  int64_t number = 0;
+  for (size_t start = 0; start < text.size();) {
+    ++number;
+    const size_t end = text.find('\n', start);
+    if (end == std::string::npos) {  // the last write never finished
+      ++out.torn;
+      break;
+    }
+    std::string line = text.substr(start, end - start);
+    start = end + 1;
+    const json j = json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+      ++out.torn;
+      continue;
+    }
+    const std::string at = "'" + path + "' line " + std::to_string(number) + ": ";
+    if (!j.contains("scenario") || !j["scenario"].is_number_integer() || !j.contains("id") ||
+        !j["id"].is_string()) {
+      throw InputError(where, at + "not a sweep result (no scenario and id)");
+    }
+    const int64_t i = j["scenario"];
+    if (i < 0 || i >= m.scenarios || j["id"] != m.ids[static_cast<size_t>(i)]) {
+      throw InputError(where, at + "scenario " + std::to_string(i) + " is not of this sweep");
+    }
+    if (i % m.shard_n != m.shard_k - 1) {
+      throw InputError(where, at + "scenario " + std::to_string(i) + " is not of shard " +
+                                  std::to_string(m.shard_k) + "/" + std::to_string(m.shard_n));
+    }
+    if (seen[static_cast<size_t>(i)]) {
+      ++out.repeated;
+      continue;
+    }
+    seen[static_cast<size_t>(i)] = true;
+    out.lines.push_back({.scenario = i, .text = std::move(line)});
+  }
+  return out;
+}
+
+std::vector<ResultLine> MergeSweeps(const std::vector<std::string>& dirs,
+                                    const std::string& out_dir) {
+  if (dirs.empty()) throw InputError("DIR", "give the directories of the parts to merge");
+  std::error_code ec;
+  const fs::path out = fs::weakly_canonical(out_dir, ec);
+  std::vector<SweepManifest> manifests;
+  for (const std::string& dir : dirs) {
+    if (fs::weakly_canonical(dir, ec) == out) {
+      throw InputError("--out", "must be a new directory, not one of the parts ('" + dir + "')");
+    }
+    manifests.push_back(ReadManifest((fs::path(dir) / "manifest.json").string(), dir));
+    const SweepManifest& m = manifests.back();
+    if (m.sweep_hash != manifests[0].sweep_hash || m.ids != manifests[0].ids) {
+      throw InputError(dir, "holds a different sweep than '" + dirs[0] + "'");
+    }
+  }
+  const int64_t total = manifests[0].scenarios;
+  std::vector<int> owner(static_cast<size_t>(total), -1);
+  std::vector<ResultLine> all(static_cast<size_t>(total));
+  for (size_t d = 0; d < dirs.size(); ++d) {
+    const std::string path = (fs::path(dirs[d]) / "results.jsonl").string();
+    const ResultsFile f = ReadResults(path, manifests[d], dirs[d]);
+    if (f.torn + f.repeated > 0) {
+      throw InputError(dirs[d], "results.jsonl has " + std::to_string(f.torn + f.repeated) +
+                                    " torn or repeated lines; run that part again to repair it");
+    }
+    std::vector<int64_t> twice;
+    int other = -1;
+    for (const ResultLine& line : f.lines) {
+      int& o = owner[static_cast<size_t>(line.scenario)];
+      if (o >= 0) {
+        twice.push_back(line.scenario);
+        other = o;
+        continue;
+      }
+      o = static_cast<int>(d);
+      all[static_cast<size_t>(line.scenario)] = line;
+    }
+    if (!twice.empty()) {
+      std::sort(twice.begin(), twice.end());
+      throw InputError(dirs[d], "scenarios " + Some(twice) + " are also in '" + dirs[other] +
+                                    "'; give each part once");
+    }
+  }
+  std::vector<int64_t> missing;
+  std::set<std::string> shards;
+  for (int64_t i = 0; i < total; ++i) {
+    if (owner[static_cast<size_t>(i)] >= 0) continue;
+    missing.push_back(i);
+    const int64_t n = manifests[0].shard_n;
+    shards.insert(std::to_string(i % n + 1) + "/" + std::to_string(n));
+  }
+  if (!missing.empty()) {
+    std::string parts;
+    for (const std::string& s : shards) parts += (parts.empty() ? "" : ", ") + s;
+    throw InputError("DIR", std::to_string(missing.size()) + " of " + std::to_string(total) +
+                                " scenarios missing (" + Some(missing) +
+                                "); they belong to shard " + parts + " (finish or add that part)");
+  }
+  const DirLock lock(out_dir, "--out");
+  if (fs::exists(out / "manifest.json", ec) &&
+      ReadManifest((out / "manifest.json").string(), "--out").sweep_hash !=
+          manifests[0].sweep_hash) {
+    throw InputError("--out",
+                     "'" + out_dir + "' holds a different sweep; merge into a new directory");
+  }
+  SweepManifest merged = manifests[0];
+  merged.shard_k = merged.shard_n = 1;
+  WriteFileAtomically((out / "manifest.json").string(), ManifestJson(merged), "--out");
+  std::string text;
+  for (const ResultLine& line : all) text += line.text + "\n";
+  WriteFileAtomically((out / "results.jsonl").string(), text, "--out");
+  WriteFileAtomically((out / "summary.csv").string(), SummaryCsv(all), "--out");
+  return all;
+}
+
+}  // namespace planner
