@@ -8,6 +8,7 @@
 #include "cli_common.h"
 #include "planner/model/error.h"
 #include "planner/sweep/sweep.h"
+#include "planner/model/text.h"
 
 namespace planner {
 namespace po = boost::program_options;
@@ -26,12 +27,6 @@ const char* const kMergeUsage =
     "planner merge DIR1 DIR2 ... --out DIR\n"
     "  Joins the output directories of a sharded sweep; fails naming any scenario missing or\n"
     "  given twice.\n\n";
-
-std::string Fmt(const char* format, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, format, v);
-  return buf;
-}
 
 std::string Duration(double s) {
   const int64_t t = static_cast<int64_t>(s + 0.5);
@@ -73,12 +68,12 @@ class ProgressReport {
       constexpr int kWidth = 30;
       const int filled = p.total > 0 ? static_cast<int>(kWidth * p.done / p.total) : kWidth;
       err_ << "\r[" << std::string(filled, '#') << std::string(kWidth - filled, '.') << "] "
-           << p.done << "/" << p.total << "  " << Fmt("%.1f", rate) << " scenarios/s  " << left
+           << p.done << "/" << p.total << "  " << Printf("%.1f", rate) << " scenarios/s  " << left
            << "   " << std::flush;
       drawn_ = true;
     } else {
       err_ << "planner sweep: " << p.done << "/" << p.total << " scenarios, "
-           << Fmt("%.1f", rate) << " scenarios/s" << (left.empty() ? "" : ", " + left) << "\n";
+           << Printf("%.1f", rate) << " scenarios/s" << (left.empty() ? "" : ", " + left) << "\n";
     }
   }
   void Finish() {
@@ -139,8 +134,8 @@ int RunSweepCommand(const std::vector<std::string>& args, std::ostream& out, std
   if (searched == 0) {
     out << "nothing left to search\n";
   } else {
-    out << searched << " searched in " << Fmt("%.2f", seconds) << " s ("
-        << Fmt("%.1f", static_cast<double>(searched) / std::max(seconds, 1e-9))
+    out << searched << " searched in " << Printf("%.2f", seconds) << " s ("
+        << Printf("%.1f", static_cast<double>(searched) / std::max(seconds, 1e-9))
         << " scenarios/s)\n";
   }
   if (r.dropped_lines > 0) {

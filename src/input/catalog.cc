@@ -10,32 +10,17 @@
 
 #include "planner/input/json_text.h"
 #include "planner/model/error.h"
+#include "planner/model/files.h"
 #include "planner/input/model_loader.h"
 #include "planner/model/units.h"
+#include "planner/model/text.h"
 
 namespace planner {
 namespace {
 
 using nlohmann::json;
 
-std::string Lower(std::string s) {
-  for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return s;
-}
-
-// A JSON value for an error message: one line (dump() escapes newlines), at most 40 characters.
-std::string Shown(const json& v) {
-  const std::string s = v.dump();
-  return s.size() > 40 ? s.substr(0, 37) + "..." : s;
-}
-
 bool SameName(const std::string& a, const std::string& b) { return Lower(a) == Lower(b); }
-
-std::string Join(const std::vector<std::string>& parts, const std::string& separator) {
-  std::string out;
-  for (const std::string& part : parts) out += (out.empty() ? "" : separator) + part;
-  return out;
-}
 
 std::vector<std::string> Aliases(const Gpu& gpu) {
   std::vector<std::string> out;
@@ -90,7 +75,7 @@ class Entry {
  public:
   Entry(const json& obj, std::string path, const std::vector<std::string>& keys)
       : obj_(obj), path_(std::move(path)) {
-    if (!obj.is_object()) throw InputError(path_, "expected an object, got " + Shown(obj));
+    if (!obj.is_object()) throw InputError(path_, "expected an object, got " + ShownJson(obj));
     for (const auto& item : obj.items()) {
       if (std::find(keys.begin(), keys.end(), item.key()) != keys.end()) continue;
       const std::string close = ClosestName(item.key(), keys);
@@ -102,18 +87,18 @@ class Entry {
   // every product of the cost models finite.
   double Positive(const std::string& key) const {
     const double v = Number(key, true, 0);
-    if (v <= 0) Fail(key, "must be positive, got " + Shown(obj_.at(key)));
+    if (v <= 0) Fail(key, "must be positive, got " + ShownJson(obj_.at(key)));
     if (v < kSmallest || v > kLargest) {
-      Fail(key, "must be between 1e-06 and 1e+09, got " + Shown(obj_.at(key)));
+      Fail(key, "must be between 1e-06 and 1e+09, got " + ShownJson(obj_.at(key)));
     }
     return v;
   }
   // Optional and >= 0 (0 means "none" or "not stated").
   double NonNegative(const std::string& key, double fallback) const {
     const double v = Number(key, false, fallback);
-    if (v < 0) Fail(key, "must not be negative, got " + Shown(obj_.at(key)));
+    if (v < 0) Fail(key, "must not be negative, got " + ShownJson(obj_.at(key)));
     if (v != 0 && (v < kSmallest || v > kLargest)) {
-      Fail(key, "must be 0 or between 1e-06 and 1e+09, got " + Shown(obj_.at(key)));
+      Fail(key, "must be 0 or between 1e-06 and 1e+09, got " + ShownJson(obj_.at(key)));
     }
     return v;
   }
@@ -123,7 +108,7 @@ class Entry {
       if (required) Fail(key, "missing required key '" + key + "'");
       return "";
     }
-    if (!it->is_string()) Fail(key, "expected a string, got " + Shown(*it));
+    if (!it->is_string()) Fail(key, "expected a string, got " + ShownJson(*it));
     if (required && it->get<std::string>().empty()) Fail(key, "must not be empty");
     return it->get<std::string>();
   }
@@ -139,7 +124,7 @@ class Entry {
       if (required) Fail(key, "missing required key '" + key + "'");
       return fallback;
     }
-    if (!it->is_number()) Fail(key, "expected a number, got " + Shown(*it));
+    if (!it->is_number()) Fail(key, "expected a number, got " + ShownJson(*it));
     return it->get<double>();
   }
 
@@ -191,14 +176,7 @@ Link ParseLink(const json& obj, const std::string& path) {
 Catalog BuiltinCatalog() { return {BuiltinModels(), BuiltinGpus(), BuiltinLinks()}; }
 
 void ExtendCatalog(Catalog& catalog, const std::string& json_path) {
-  std::ifstream in(json_path, std::ios::binary);
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(json_path, ec) || !in) {
-    throw InputError(json_path, "cannot read file '" + json_path + "'");
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  ExtendCatalogJson(catalog, text.str(), json_path);
+  ExtendCatalogJson(catalog, ReadTextFile(json_path, json_path), json_path);
 }
 
 void ExtendCatalogJson(Catalog& catalog, const std::string& text, const std::string& json_path) {
@@ -232,7 +210,7 @@ void ExtendCatalogJson(Catalog& catalog, const std::string& text, const std::str
     Upsert(out.gpus, std::move(gpu));
   });
   each("models", [&](const json& j, const std::string& path) {
-    if (!j.is_object()) throw InputError(path, "expected an object, got " + Shown(j));
+    if (!j.is_object()) throw InputError(path, "expected an object, got " + ShownJson(j));
     if (j.contains("architectures") || j.contains("model_type")) {
       throw InputError(path,
                        "catalog models use the planner's schema (name, layers, ...); give "

@@ -38,4 +38,9 @@ nlohmann::json ParseJsonText(const std::string& text, const std::string& where) 
   }
 }
 
+std::string ShownJson(const nlohmann::json& v) {
+  const std::string s = v.dump();
+  return s.size() > 40 ? s.substr(0, 37) + "..." : s;
+}
+
 }  // namespace planner

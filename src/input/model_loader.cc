@@ -15,6 +15,7 @@
 
 #include "planner/input/json_text.h"
 #include "planner/model/error.h"
+#include "planner/model/files.h"
 
 namespace planner {
 namespace {
@@ -25,11 +26,6 @@ using nlohmann::json;
 // file reads "model.json: hidden"; below a place, "my.json: models[2].hidden".
 std::string Child(const std::string& where, const std::string& key) {
   return where.find(": ") == std::string::npos ? where + ": " + key : where + "." + key;
-}
-
-std::string Shown(const json& v) {
-  std::string s = v.dump();  // dump() escapes newlines, so this stays on one line
-  return s.size() > 40 ? s.substr(0, 37) + "..." : s;
 }
 
 // Typed reads of one JSON object's fields; every error names the field's path.
@@ -56,20 +52,20 @@ class Fields {
   double Number(const std::string& key, double fallback) const {
     const json* v = Find(key);
     if (v == nullptr) return fallback;
-    if (!v->is_number()) Fail(key, "expected a number, got " + Shown(*v));
-    if (v->get<double>() < 0) Fail(key, "must not be negative, got " + Shown(*v));
+    if (!v->is_number()) Fail(key, "expected a number, got " + ShownJson(*v));
+    if (v->get<double>() < 0) Fail(key, "must not be negative, got " + ShownJson(*v));
     return v->get<double>();
   }
   bool Bool(const std::string& key, std::optional<bool> fallback = {}) const {
     const json* v = fallback ? Find(key) : &Need(key);
     if (v == nullptr) return *fallback;
-    if (!v->is_boolean()) Fail(key, "expected true or false, got " + Shown(*v));
+    if (!v->is_boolean()) Fail(key, "expected true or false, got " + ShownJson(*v));
     return v->get<bool>();
   }
   std::string String(const std::string& key, std::optional<std::string> fallback = {}) const {
     const json* v = fallback ? Find(key) : &Need(key);
     if (v == nullptr) return *fallback;
-    if (!v->is_string()) Fail(key, "expected a string, got " + Shown(*v));
+    if (!v->is_string()) Fail(key, "expected a string, got " + ShownJson(*v));
     return v->get<std::string>();
   }
   [[noreturn]] void Fail(const std::string& key, const std::string& message) const {
@@ -83,17 +79,17 @@ class Fields {
     int64_t n = 0;
     if (v.is_number_integer()) {
       if (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t{kMax}) {
-        Fail(key, "is too large: " + Shown(v));
+        Fail(key, "is too large: " + ShownJson(v));
       }
       n = v.get<int64_t>();
     } else if (v.is_number_float()) {
       const double d = v.get<double>();
       if (d != std::floor(d) || std::fabs(d) >= static_cast<double>(kMax)) {
-        Fail(key, "must be an integer, got " + Shown(v));
+        Fail(key, "must be an integer, got " + ShownJson(v));
       }
       n = static_cast<int64_t>(d);
     } else {
-      Fail(key, "expected an integer, got " + Shown(v));
+      Fail(key, "expected an integer, got " + ShownJson(v));
     }
     if (n < min) {
       Fail(key, std::string(min > 0 ? "must be a positive integer" : "must not be negative") +
@@ -101,7 +97,7 @@ class Fields {
     }
     // ValidateModel bounds each size far lower; this keeps the arithmetic before it (4 x n_embd)
     // within int64.
-    if (n > (int64_t{1} << 50)) Fail(key, "is too large: " + Shown(v));
+    if (n > (int64_t{1} << 50)) Fail(key, "is too large: " + ShownJson(v));
     return n;
   }
 
@@ -169,7 +165,7 @@ const std::vector<std::pair<std::string, std::string>> kArchitectures = {
 std::string Architecture(const Fields& f, const std::string& where) {
   const json* list = f.Find("architectures");
   if (list != nullptr && (!list->is_array() || list->empty() || !(*list)[0].is_string())) {
-    f.Fail("architectures", "expected a list of class names, got " + Shown(*list));
+    f.Fail("architectures", "expected a list of class names, got " + ShownJson(*list));
   }
   const std::string type = list ? "" : f.String("model_type");
   std::string supported;
@@ -295,7 +291,7 @@ void Validate(const Model& m, const std::string& where, const json& doc, bool hu
 
 Model ParseModelJson(const std::string& text, const std::string& where) {
   const json doc = ParseJsonText(text, where);
-  if (!doc.is_object()) throw InputError(where, "expected a JSON object, got " + Shown(doc));
+  if (!doc.is_object()) throw InputError(where, "expected a JSON object, got " + ShownJson(doc));
   const bool hugging_face = doc.contains("architectures") || doc.contains("model_type");
   Model m = hugging_face ? ParseHuggingFace(doc, where) : ParsePlannerSchema(doc, where);
   Validate(m, where, doc, hugging_face);
@@ -303,14 +299,7 @@ Model ParseModelJson(const std::string& text, const std::string& where) {
 }
 
 Model LoadModelFile(const std::string& path, const std::string& where) {
-  std::error_code ec;
-  std::ifstream in(path, std::ios::binary);
-  if (!std::filesystem::is_regular_file(path, ec) || !in) {
-    throw InputError(where, "cannot read file '" + path + "'");
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return ParseModelJson(text.str(), where);
+  return ParseModelJson(ReadTextFile(path, where), where);
 }
 
 }  // namespace planner

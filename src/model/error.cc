@@ -1,15 +1,12 @@
 #include "planner/model/error.h"
 
+#include "planner/model/text.h"
+
 #include <algorithm>
 #include <cctype>
 
 namespace planner {
 namespace {
-
-std::string Lower(std::string s) {
-  for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return s;
-}
 
 size_t EditDistance(const std::string& a, const std::string& b) {
   std::vector<size_t> row(b.size() + 1);

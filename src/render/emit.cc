@@ -13,6 +13,7 @@
 
 #include "emit_common.h"
 #include "planner/model/error.h"
+#include "planner/model/files.h"
 #include "planner/render/output.h"
 
 namespace planner {
@@ -105,32 +106,10 @@ std::string PlanFileJson(const Specs& s, const Evaluation& e) {
   return j.dump(2) + "\n";
 }
 
-// Writes `text` to dir/name through a temporary file in the same directory, then renames it.
+// Writes dir/name whole or not at all; scripts are executable.
 void WriteWhole(const std::filesystem::path& dir, const std::string& name,
                 const std::string& text) {
-  const std::filesystem::path path = dir / name;
-  const std::filesystem::path temp = dir / ("." + name + ".tmp");
-  bool ok = false;
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    if (out) {
-      out.write(text.data(), static_cast<std::streamsize>(text.size()));
-      out.flush();
-      ok = static_cast<bool>(out);
-    }
-  }
-  const int saved_errno = errno;
-  if (ok && name.ends_with(".sh")) {
-    std::error_code ignored;
-    using std::filesystem::perms;
-    std::filesystem::permissions(temp, perms::owner_exec | perms::group_exec | perms::others_exec,
-                                 std::filesystem::perm_options::add, ignored);
-  }
-  if (ok && std::rename(temp.c_str(), path.c_str()) == 0) return;
-  const std::string why = std::strerror(ok ? errno : saved_errno);
-  std::error_code ignored;
-  std::filesystem::remove(temp, ignored);
-  throw InputError("--out", "cannot write " + path.string() + ": " + why);
+  WriteFileAtomically((dir / name).string(), text, "--out", name.ends_with(".sh"));
 }
 
 }  // namespace

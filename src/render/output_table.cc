@@ -6,37 +6,16 @@
 #include "planner/render/emit.h"
 #include "planner/render/output.h"
 #include "planner/model/units.h"
+#include "planner/render/columns.h"
+#include "planner/model/text.h"
 
 namespace planner {
 namespace {
 
-std::string Fmt(const char* format, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, format, v);
-  return buf;
-}
-
 std::string Duration(double s) {
-  if (s < 1e-3) return Fmt("%.1f us", s * 1e6);
-  if (s < 1.0) return Fmt("%.1f ms", s * 1e3);
-  return Fmt("%.2f s", s);
-}
-
-// Columns padded to their widest cell; numbers right-aligned.
-void PrintColumns(std::ostream& out, const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> width;
-  for (const auto& row : rows) {
-    width.resize(std::max(width.size(), row.size()));
-    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
-  }
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t i = 0; i < row.size(); ++i) {
-      line += std::string(width[i] - row[i].size(), ' ') + row[i];
-      if (i + 1 < row.size()) line += "  ";
-    }
-    out << line << "\n";
-  }
+  if (s < 1e-3) return Printf("%.1f us", s * 1e6);
+  if (s < 1.0) return Printf("%.1f ms", s * 1e3);
+  return Printf("%.2f s", s);
 }
 
 std::string Header(const Specs& s) {
@@ -52,9 +31,9 @@ void PrintCost(std::ostream& out, const Specs& s, const Evaluation& e, const Cos
   if (cost.train_tokens <= 0 || e.tokens_per_s <= 0) return;
   const double seconds = cost.train_tokens / e.tokens_per_s;
   const double gpu_hours = seconds / 3600.0 * static_cast<double>(s.cluster.gpus);
-  out << "Training " << Fmt("%.3g", cost.train_tokens) << " tokens with the best plan: "
-      << Fmt("%.1f", seconds / 86400.0) << " days, " << Fmt("%.3g", gpu_hours) << " GPU-hours";
-  if (cost.gpu_hour_cost > 0) out << ", cost " << Fmt("%.3g", gpu_hours * cost.gpu_hour_cost);
+  out << "Training " << Printf("%.3g", cost.train_tokens) << " tokens with the best plan: "
+      << Printf("%.1f", seconds / 86400.0) << " days, " << Printf("%.3g", gpu_hours) << " GPU-hours";
+  if (cost.gpu_hour_cost > 0) out << ", cost " << Printf("%.3g", gpu_hours * cost.gpu_hour_cost);
   out << "\n";
 }
 
@@ -80,7 +59,7 @@ void PrintMegatronArgs(std::ostream& out, const Specs& s, const Plan& p) {
 
 }  // namespace
 
-std::string Gib(double bytes) { return Fmt("%.2f", bytes / kGiB); }
+std::string Gib(double bytes) { return Printf("%.2f", bytes / kGiB); }
 
 void PrintSearchTable(std::ostream& out, const Specs& specs, const SearchResult& r,
                       const CostInput& cost) {
@@ -97,7 +76,7 @@ void PrintSearchTable(std::ostream& out, const Specs& specs, const SearchResult&
                     RecomputeName(p.recompute), std::to_string(p.zero_stage),
                     p.sequence_parallel ? "yes" : "no", std::to_string(p.virtual_stages),
                     Gib(e.memory.total()) + "/" + Gib(e.capacity_bytes), Duration(e.time.step()),
-                    Fmt("%.4g", e.tokens_per_s), Fmt("%.1f%%", 100.0 * e.mfu)});
+                    Printf("%.4g", e.tokens_per_s), Printf("%.1f%%", 100.0 * e.mfu)});
   }
   if (!r.plans.empty()) PrintColumns(out, rows);
   out << "\nSearched " << r.stats.evaluated << " plans in " << Duration(r.stats.seconds) << " on "
@@ -118,7 +97,7 @@ void PrintSearchTable(std::ostream& out, const Specs& specs, const SearchResult&
     PrintCost(out, specs, best, cost);
   }
   out << "Memory in GiB (2^30 bytes) per GPU of usable capacity; MFU = model FLOPs / peak "
-         "(" << Fmt("%.4g", specs.cluster.gpu.PeakFlops(specs.setup.precision) / kTera)
+         "(" << Printf("%.4g", specs.cluster.gpu.PeakFlops(specs.setup.precision) / kTera)
       << " TFLOP/s " << PrecisionName(specs.setup.precision) << ").\n";
   if (!r.plans.empty()) PrintMegatronArgs(out, specs, r.plans.front().plan);
 }
@@ -135,10 +114,10 @@ void PrintSearchCsv(std::ostream& out, const Specs& specs, const SearchResult& r
     out << rank++ << "," << p.tp << "," << p.cp << "," << p.pp << "," << p.dp << "," << p.ep
         << "," << p.micro_batch << "," << p.grad_accum << "," << RecomputeName(p.recompute) << ","
         << p.zero_stage << "," << (p.sequence_parallel ? "true" : "false") << ","
-        << p.virtual_stages << "," << Fmt("%.0f", e.memory.total()) << ","
-        << Fmt("%.0f", e.capacity_bytes) << "," << Fmt("%.6g", e.time.step()) << ","
-        << Fmt("%.6g", e.tokens_per_s) << "," << Fmt("%.4f", e.mfu);
-    if (cost.train_tokens > 0) out << "," << Fmt("%.3f", cost.train_tokens / e.tokens_per_s / 86400);
+        << p.virtual_stages << "," << Printf("%.0f", e.memory.total()) << ","
+        << Printf("%.0f", e.capacity_bytes) << "," << Printf("%.6g", e.time.step()) << ","
+        << Printf("%.6g", e.tokens_per_s) << "," << Printf("%.4f", e.mfu);
+    if (cost.train_tokens > 0) out << "," << Printf("%.3f", cost.train_tokens / e.tokens_per_s / 86400);
     out << "\n";
   }
   (void)specs;
@@ -172,9 +151,9 @@ void PrintEvaluationTable(std::ostream& out, const Specs& specs, const Evaluatio
                      {"EP comm", Duration(t.ep_comm)},
                      {"optimizer", Duration(t.optimizer)},
                      {"step", Duration(t.step())}});
-  out << "\n" << Fmt("%.6g", e.tokens_per_s) << " tokens/s ("
-      << Fmt("%.5g", e.tokens_per_s / static_cast<double>(specs.cluster.gpus)) << " per GPU), MFU "
-      << Fmt("%.1f%%", 100.0 * e.mfu) << "\n";
+  out << "\n" << Printf("%.6g", e.tokens_per_s) << " tokens/s ("
+      << Printf("%.5g", e.tokens_per_s / static_cast<double>(specs.cluster.gpus)) << " per GPU), MFU "
+      << Printf("%.1f%%", 100.0 * e.mfu) << "\n";
   PrintCost(out, specs, e, cost);
   out << "Verdict: " << Explain(specs.model, specs.cluster, e, specs.setup) << "\n";
   if (explain) {

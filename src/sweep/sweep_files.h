@@ -1,16 +1,12 @@
-// File plumbing the sweep shares between running and merging: whole writes, syncs, a lock.
+// The lock the sweep's running and merging share (whole writes and syncs: model/files.h).
 #pragma once
 
 #include <filesystem>
 #include <string>
 
+#include "planner/model/files.h"
+
 namespace planner {
-
-/// Writes all of `text` to `fd`; one write() unless the kernel takes less. Throws InputError.
-void WriteAll(int fd, const std::string& text, const std::string& path, const std::string& where);
-
-/// Makes a directory's entries (a created or renamed file) survive a power loss.
-void SyncDirectory(const std::filesystem::path& dir);
 
 /// Creates `dir` if needed and holds an exclusive lock on DIR/.lock for its lifetime, so two runs
 /// never append to one results.jsonl. The kernel drops the lock when the process dies.

@@ -9,7 +9,9 @@
 
 #include "planner/input/json_text.h"
 #include "planner/model/error.h"
+#include "planner/model/files.h"
 #include "planner/sweep/sweep.h"
+#include "planner/model/text.h"
 
 namespace planner {
 namespace {
@@ -28,22 +30,11 @@ const std::vector<std::string> kScenarioKeys = {
     "inter_link",   "nics_per_node", "seq_len",    "global_batch",  "precision",
     "grad_precision", "optimizer", "schedule",     "attention",     "price_per_gpu_hour"};
 
-std::string Shown(const json& v) {
-  const std::string s = v.dump();
-  return s.size() > 40 ? s.substr(0, 37) + "..." : s;
-}
-
 // A key as typed, or quoted and escaped when it holds control characters: errors are one line.
 std::string KeyName(const std::string& key) {
   const bool plain = std::none_of(key.begin(), key.end(),
                                   [](char ch) { return static_cast<unsigned char>(ch) < 0x20; });
   return plain && !key.empty() ? key : json(key).dump();
-}
-
-std::string Join(const std::vector<std::string>& parts) {
-  std::string out;
-  for (const std::string& p : parts) out += (out.empty() ? "" : ", ") + p;
-  return out;
 }
 
 // Typed reads of one file's values; each error names "FILE: json.path".
@@ -59,33 +50,33 @@ class Reader {
     for (const auto& item : obj.items()) {
       if (std::find(keys.begin(), keys.end(), item.key()) != keys.end()) continue;
       const std::string close = ClosestName(item.key(), keys);
-      Fail(prefix + KeyName(item.key()), close.empty() ? "unknown key; expected one of " + Join(keys)
+      Fail(prefix + KeyName(item.key()), close.empty() ? "unknown key; expected one of " + Join(keys, ", ")
                                               : "unknown key; did you mean " + close + "?");
     }
   }
   std::string Name(const json& v, const std::string& path) const {
     if (!v.is_string() || v.get<std::string>().empty()) {
-      Fail(path, "expected a non-empty string, got " + Shown(v));
+      Fail(path, "expected a non-empty string, got " + ShownJson(v));
     }
     if (KeyName(v.get<std::string>()) != v.get<std::string>()) {
-      Fail(path, "control characters in " + Shown(v));
+      Fail(path, "control characters in " + ShownJson(v));
     }
     return v.get<std::string>();
   }
   int64_t Count(const json& v, const std::string& path) const {
     if (!v.is_number_integer() || v.get<int64_t>() <= 0) {
-      Fail(path, "expected a positive integer, got " + Shown(v));
+      Fail(path, "expected a positive integer, got " + ShownJson(v));
     }
     return v.get<int64_t>();
   }
   double Positive(const json& v, const std::string& path) const {
     if (!v.is_number() || !(v.get<double>() > 0) || !std::isfinite(v.get<double>())) {
-      Fail(path, "expected a positive number, got " + Shown(v));
+      Fail(path, "expected a positive number, got " + ShownJson(v));
     }
     return v.get<double>();
   }
   bool Bool(const json& v, const std::string& path) const {
-    if (!v.is_boolean()) Fail(path, "expected true or false, got " + Shown(v));
+    if (!v.is_boolean()) Fail(path, "expected true or false, got " + ShownJson(v));
     return v.get<bool>();
   }
   // A value or a non-empty array of values, none repeated; `one` reads each.
@@ -134,7 +125,7 @@ void ReadSettings(const Reader& r, const json& obj, const std::string& prefix, S
 
 Scenario ReadScenario(const Reader& r, const json& obj, const std::string& path,
                       const SpecInput& defaults, const std::filesystem::path& base) {
-  if (!obj.is_object()) r.Fail(path, "expected an object, got " + Shown(obj));
+  if (!obj.is_object()) r.Fail(path, "expected an object, got " + ShownJson(obj));
   r.CheckKeys(obj, path + ".", kScenarioKeys);
   for (const char* key : {"model", "gpu", "gpus"}) {
     if (!obj.contains(key)) {
@@ -164,17 +155,6 @@ Scenario ReadScenario(const Reader& r, const json& obj, const std::string& path,
     s.price_per_gpu_hour = r.Positive(obj.at("price_per_gpu_hour"), path + ".price_per_gpu_hour");
   }
   return s;
-}
-
-std::string ReadText(const std::string& path, const std::string& where) {
-  std::ifstream in(path, std::ios::binary);
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec) || !in) {
-    throw InputError(where, "cannot read file '" + path + "'");
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 }  // namespace
@@ -210,7 +190,7 @@ SweepSpec ParseSweepJson(const std::string& text, const std::string& file) {
        })) {
     spec.defaults.catalogs.push_back(Relative(base, path));
     identity += '\n';
-    identity += ReadText(spec.defaults.catalogs.back(), file + ": catalogs");
+    identity += ReadTextFile(spec.defaults.catalogs.back(), file + ": catalogs");
   }
   spec.hash = HashHex(identity);
   ReadSettings(r, doc, "", spec.defaults);
@@ -280,7 +260,7 @@ SweepSpec ParseSweepJson(const std::string& text, const std::string& file) {
 }
 
 SweepSpec ParseSweepFile(const std::string& path) {
-  return ParseSweepJson(ReadText(path, path), path);
+  return ParseSweepJson(ReadTextFile(path, path), path);
 }
 
 Catalog LoadSweepCatalog(const SweepSpec& spec) {

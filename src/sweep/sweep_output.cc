@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "planner/sweep/sweep_store.h"
+#include "planner/render/columns.h"
+#include "planner/model/text.h"
 
 namespace planner {
 namespace {
@@ -90,32 +92,8 @@ SweepRow Row(const json& j) {
   return r;
 }
 
-std::string Fmt(const char* format, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, format, v);
-  return buf;
-}
-
 // Whole units once they are large enough that cents do not matter.
-std::string Money(double v) { return Fmt(v >= 100 ? "%.0f" : "%.4g", v); }
-
-void PrintColumns(std::ostream& out, const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> width;
-  for (const auto& row : rows) {
-    width.resize(std::max(width.size(), row.size()));
-    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
-  }
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t i = 0; i < row.size(); ++i) {
-      const std::string pad(width[i] - row[i].size(), ' ');
-      const bool number = i == 0 || i == 2 || i == 3 || i >= 8;
-      line += number ? pad + row[i] : row[i] + pad;
-      if (i + 1 < row.size()) line += "  ";
-    }
-    out << line.substr(0, line.find_last_not_of(' ') + 1) << "\n";
-  }
-}
+std::string Money(double v) { return Printf(v >= 100 ? "%.0f" : "%.4g", v); }
 
 void PrintRanking(std::ostream& out, const std::vector<const SweepRow*>& rows, bool by_cost,
                   int limit) {
@@ -134,15 +112,15 @@ void PrintRanking(std::ostream& out, const std::vector<const SweepRow*>& rows, b
         std::to_string(i + 1), r.gpu,         std::to_string(r.gpus),
         std::to_string(r.gpus_per_node), r.intra_link, r.inter_link,
         std::to_string(r.global_batch) + " x " + std::to_string(r.seq_len), r.plan,
-        Fmt("%.4g", r.tokens_per_s)};
-    if (days) row.push_back(Fmt("%.1f", r.train_days));
+        Printf("%.4g", r.tokens_per_s)};
+    if (days) row.push_back(Printf("%.1f", r.train_days));
     if (by_cost) {
-      row.push_back(Fmt("%.2f", r.price_per_gpu_hour));
+      row.push_back(Printf("%.2f", r.price_per_gpu_hour));
       row.push_back(Money(days ? r.train_cost : r.cost_per_million_tokens));
     }
     table.push_back(row);
   }
-  PrintColumns(out, table);
+  PrintColumns(out, table, {1, 4, 5, 6, 7});
   if (static_cast<int>(rows.size()) > limit) {
     out << "  ... " << rows.size() - static_cast<size_t>(limit) << " more in summary.csv\n";
   }

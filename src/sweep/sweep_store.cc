@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "planner/model/error.h"
+#include "planner/model/files.h"
 #include "planner/sweep/sweep_store.h"
 #include "sweep_files.h"
 
@@ -23,12 +24,8 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::string ReadAll(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+// A manifest and results.jsonl grow with the sweep (10M scenarios at most), unlike user files.
+constexpr int64_t kMaxStoreFileBytes = int64_t{1} << 36;
 
 // "2, 5, 8, 11, 14 and 91 more": enough to act on, short enough for one line.
 std::string Some(const std::vector<int64_t>& v) {
@@ -38,23 +35,6 @@ std::string Some(const std::vector<int64_t>& v) {
 }
 
 }  // namespace
-
-void WriteAll(int fd, const std::string& text, const std::string& path, const std::string& where) {
-  size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw InputError(where, "cannot write '" + path + "': " + std::strerror(errno));
-    done += static_cast<size_t>(n);
-  }
-}
-
-void SyncDirectory(const fs::path& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return;
-  ::fsync(fd);
-  ::close(fd);
-}
 
 DirLock::DirLock(const fs::path& dir, const std::string& where) {
   std::error_code ec;
@@ -75,25 +55,6 @@ DirLock::DirLock(const fs::path& dir, const std::string& where) {
 
 DirLock::~DirLock() { ::close(fd_); }
 
-void WriteFileAtomically(const std::string& path, const std::string& text,
-                         const std::string& where) {
-  const std::string temp = path + ".tmp";
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw InputError(where, "cannot write '" + temp + "': " + std::strerror(errno));
-  try {
-    WriteAll(fd, text, temp, where);
-  } catch (...) {
-    ::close(fd);
-    throw;
-  }
-  ::fsync(fd);
-  ::close(fd);
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    throw InputError(where, "cannot rename '" + temp + "': " + std::strerror(errno));
-  }
-  SyncDirectory(fs::path(path).parent_path());
-}
-
 std::string ManifestJson(const SweepManifest& m) {
   nlohmann::ordered_json j = {
       {"format", "planner-sweep-1"},
@@ -107,7 +68,7 @@ std::string ManifestJson(const SweepManifest& m) {
 SweepManifest ReadManifest(const std::string& path, const std::string& where) {
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) throw InputError(where, "no manifest '" + path + "'");
-  const json j = json::parse(ReadAll(path), nullptr, false);
+  const json j = json::parse(ReadTextFile(path, where, kMaxStoreFileBytes), nullptr, false);
   SweepManifest m;
   const bool ok = j.is_object() && j.value("format", "") == "planner-sweep-1" &&
                   j.contains("sweep_hash") && j["sweep_hash"].is_string() &&
@@ -136,7 +97,7 @@ ResultsFile ReadResults(const std::string& path, const SweepManifest& m, const s
   ResultsFile out;
   std::error_code ec;
   if (!fs::exists(path, ec)) return out;
-  const std::string text = ReadAll(path);
+  const std::string text = ReadTextFile(path, where, kMaxStoreFileBytes);
   std::vector<bool> seen(static_cast<size_t>(m.scenarios), false);
   int64_t number = 0;
   for (size_t start = 0; start < text.size();) {

@@ -14,4 +14,7 @@ inline constexpr int kMaxJsonDepth = 100;
 /// kMaxJsonDepth throws InputError(where, "malformed JSON: ...") on one line.
 nlohmann::json ParseJsonText(const std::string& text, const std::string& where);
 
+/// A JSON value for an error message: one line (dump() escapes newlines), at most 40 characters.
+std::string ShownJson(const nlohmann::json& v);
+
 }  // namespace planner

@@ -38,10 +38,6 @@ struct ResultsFile {
 /// the manifest's id, else InputError(`where`, "line N ...").
 ResultsFile ReadResults(const std::string& path, const SweepManifest& m, const std::string& where);
 
-/// Writes `text` to a temporary file, syncs it and renames it over `path`.
-void WriteFileAtomically(const std::string& path, const std::string& text,
-                         const std::string& where);
-
 /// Joins the parts in `dirs` into `out_dir` (manifest, results.jsonl by scenario, summary.csv).
 /// Throws InputError naming the directory when parts differ, or a scenario is missing or twice.
 std::vector<ResultLine> MergeSweeps(const std::vector<std::string>& dirs,

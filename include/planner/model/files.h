@@ -1,0 +1,30 @@
+// Reading and writing the files the planner is given or makes; one copy of each (style.md).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+namespace planner {
+
+/// The largest input file read (a model, catalog, sweep or run file): real ones are kilobytes.
+inline constexpr int64_t kMaxInputFileBytes = 64ll << 20;
+
+/// The whole of a regular file. A missing file, a directory, a FIFO or a device (checked before
+/// anything blocks on it) or a file over `max_bytes` throws InputError(where).
+std::string ReadTextFile(const std::string& path, const std::string& where,
+                         int64_t max_bytes = kMaxInputFileBytes);
+
+/// Writes all of `text` to `fd`; one write() unless the kernel takes less. Throws InputError.
+void WriteAll(int fd, const std::string& text, const std::string& path, const std::string& where);
+
+/// Makes a directory's entries (a created or renamed file) survive a power loss.
+void SyncDirectory(const std::filesystem::path& dir);
+
+/// Writes `text` to `path` through a temporary file beside it, synced, then renamed over `path`
+/// (and the directory synced), so `path` is the old file or the whole new one, never a part.
+/// The temporary file is removed when anything fails. Throws InputError(where).
+void WriteFileAtomically(const std::string& path, const std::string& text,
+                         const std::string& where, bool executable = false);
+
+}  // namespace planner

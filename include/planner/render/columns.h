@@ -1,0 +1,16 @@
+// Text columns for the terminal tables of every command.
+#pragma once
+
+#include <ostream>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace planner {
+
+/// Prints `rows` as columns two spaces apart, each padded to its widest cell: right-aligned
+/// (numbers) unless its index is in `left_aligned` (names). Lines carry no trailing spaces.
+void PrintColumns(std::ostream& out, const std::vector<std::vector<std::string>>& rows,
+                  const std::set<size_t>& left_aligned = {});
+
+}  // namespace planner
