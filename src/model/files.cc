@@ -26,13 +26,11 @@ std::string ReadTextFile(const std::string& path, const std::string& where, int6
   const std::string cannot = "cannot read file '" + path + "'";
   struct stat info {};
   // stat before open: opening a FIFO for reading blocks until a writer comes.
-  if (::stat(path.c_str(), &info) != 0) throw InputError(where, cannot + ": " + std::strerror(errno));
-  if (!S_ISREG(info.st_mode)) throw InputError(where, cannot + ": not a regular file");
+  if (::stat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) throw InputError(where, cannot);
   Fd file{::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC)};
-  if (file.fd < 0) throw InputError(where, cannot + ": " + std::strerror(errno));
   // Checked again on the open file: the path may have been swapped since the stat.
-  if (::fstat(file.fd, &info) != 0 || !S_ISREG(info.st_mode)) {
-    throw InputError(where, cannot + ": not a regular file");
+  if (file.fd < 0 || ::fstat(file.fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+    throw InputError(where, cannot);
   }
   if (info.st_size > max_bytes) {
     throw InputError(where, cannot + ": " + std::to_string(info.st_size) + " bytes; at most " +
