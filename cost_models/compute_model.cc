@@ -17,8 +17,7 @@ ForwardFlops CountForwardFlops(const Model& m, int64_t seq, int64_t micro_batch)
   f.dense_mlp = 2.0 * tokens * h * static_cast<double>(m.ffn_hidden) * mats;
   f.mlp = f.dense_mlp;
   if (IsMoe(m)) {
-    const double fe =
-        static_cast<double>(m.moe_ffn_hidden > 0 ? m.moe_ffn_hidden : m.ffn_hidden);
+    const double fe = static_cast<double>(ExpertFfnHidden(m));
     const double active = static_cast<double>(m.experts_per_token + m.shared_experts);
     f.mlp = 2.0 * tokens * h * fe * mats * active + 2.0 * tokens * h * m.experts;  // + router
   }

@@ -70,8 +70,7 @@ double LayerActivationBytes(const Model& m, int64_t seq, int64_t micro_batch, in
   const double drop = m.dropout ? 1.0 : 0.0;
   const double q = static_cast<double>(m.heads * HeadDim(m)) / h;  // query width / h
   const double g = static_cast<double>(m.kv_heads) / static_cast<double>(m.heads);
-  const double f = static_cast<double>(IsMoe(m) && m.moe_ffn_hidden > 0 ? m.moe_ffn_hidden
-                                                                          : m.ffn_hidden);
+  const double f = static_cast<double>(IsMoe(m) ? ExpertFfnHidden(m) : m.ffn_hidden);
   const double k = IsMoe(m) ? static_cast<double>(m.experts_per_token) : 1.0;
   // Replicated across TP ranks unless sequence parallel: two norm inputs (4sbh), the inputs of
   // the QKV and first MLP matmuls (2sbh each), two dropout masks (sbh each). = 10sbh in the paper.
@@ -244,8 +243,7 @@ ServingMemory InferenceMemory(const Model& m, double weight_bytes, double kv_byt
   const double tokens = static_cast<double>(batch) * static_cast<double>(context);
   const double h = static_cast<double>(m.hidden);
   const double qkv = static_cast<double>((m.heads + 2 * m.kv_heads) * HeadDim(m));
-  const double f = static_cast<double>(IsMoe(m) && m.moe_ffn_hidden > 0 ? m.moe_ffn_hidden
-                                                                         : m.ffn_hidden);
+  const double f = static_cast<double>(IsMoe(m) ? ExpertFfnHidden(m) : m.ffn_hidden);
   const double mlp_width = (m.mlp == MlpKind::kSwiglu ? 2.0 : 1.0) * f;
   mem.activations = 2.0 * tokens * (2.0 * h + qkv + mlp_width) +
                     4.0 * static_cast<double>(batch) * static_cast<double>(m.vocab);

@@ -24,12 +24,6 @@ const char* ReasonName(Reason r) {
 
 namespace {
 
-// Bytes of one value that tensor parallelism moves: activations travel in 16 bits even when the
-// matmuls run in fp8.
-double TpValueBytes(Precision p) {
-  return p == Precision::kFp32 || p == Precision::kTf32 ? 4.0 : 2.0;
-}
-
 bool Divides(int64_t d, int64_t n) { return d > 0 && n % d == 0; }
 
 }  // namespace
@@ -95,7 +89,7 @@ Reason CheckStructure(const Model& m, const Cluster& c, const Plan& p, const Tra
     return Reason::kTpCrossNode;
   }
   if (p.tp > 1 && !limits.allow_comm_bound) {
-    const double ratio = TpComputeCommRatio(m.hidden, p.tp, TpValueBytes(s.precision));
+    const double ratio = TpComputeCommRatio(m.hidden, p.tp, BytesPerActivation(s.precision));
     const double needed = c.gpu.PeakFlops(s.precision) / c.intra.one_way_bytes_per_s;
     if (ratio < needed) return Reason::kCommBound;
   }
@@ -162,7 +156,7 @@ std::string Explain(const Model& m, const Cluster& c, const Evaluation& e,
                     static_cast<long long>(c.gpus_per_node));
       return line;
     case Reason::kCommBound: {
-      const double bytes = TpValueBytes(s.precision);
+      const double bytes = BytesPerActivation(s.precision);
       std::snprintf(line, sizeof line,
                     "communication-bound: 6*h/t/bytes = 6*%lld/%d/%.0f = %.0f FLOP/byte, below "
                     "peak/link = %.3g/%.3g = %.0f; t_max = %.2f (formulas.md section 6)",

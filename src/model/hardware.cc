@@ -33,4 +33,8 @@ const char* PrecisionName(Precision p) {
   return "?";
 }
 
+double BytesPerActivation(Precision p) {
+  return p == Precision::kFp32 || p == Precision::kTf32 ? 4.0 : 2.0;
+}
+
 }  // namespace planner

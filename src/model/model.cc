@@ -10,6 +10,10 @@ namespace planner {
 
 int64_t HeadDim(const Model& m) { return m.head_dim > 0 ? m.head_dim : m.hidden / m.heads; }
 
+int64_t ExpertFfnHidden(const Model& m) {
+  return m.moe_ffn_hidden > 0 ? m.moe_ffn_hidden : m.ffn_hidden;
+}
+
 bool IsMoe(const Model& m) { return m.experts > 0; }
 
 int64_t MoeLayers(const Model& m) { return IsMoe(m) ? m.layers - m.dense_layers : 0; }
@@ -35,7 +39,7 @@ ParamCounts CountParameters(const Model& m) {
   c.final_norm = norm;
   double active_mlp = c.dense_mlp_per_layer;
   if (IsMoe(m)) {
-    const double fe = static_cast<double>(m.moe_ffn_hidden > 0 ? m.moe_ffn_hidden : m.ffn_hidden);
+    const double fe = static_cast<double>(ExpertFfnHidden(m));
     const double router = h * static_cast<double>(m.experts);
     c.expert_mlp_per_layer = static_cast<double>(m.experts) * mlp(fe) + router;
     c.shared_mlp_per_layer = static_cast<double>(m.shared_experts) * mlp(fe);

@@ -124,7 +124,7 @@ void AddShape(std::vector<FlagValue>& a, const Model& m, const TrainingSetup& s)
   }
   Add(a, "--attention-backend", s.flash_attention ? "flash" : "unfused");
   if (!IsMoe(m)) return;
-  const int64_t expert_ffn = m.moe_ffn_hidden > 0 ? m.moe_ffn_hidden : m.ffn_hidden;
+  const int64_t expert_ffn = ExpertFfnHidden(m);
   Add(a, "--num-experts", m.experts);
   Add(a, "--moe-router-topk", m.experts_per_token);
   Add(a, "--moe-ffn-hidden-size", expert_ffn);

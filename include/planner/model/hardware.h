@@ -55,4 +55,9 @@ struct Cluster {
 
 const char* PrecisionName(Precision p);
 
+/// Bytes of one activation value as it is stored and moved between GPUs: 4 in fp32 and tf32
+/// (tf32 is a matmul mode over fp32 tensors), else 2: with fp8 matmuls, activations still travel
+/// and are kept in 16 bits (Transformer Engine casts each matmul's input on the fly).
+double BytesPerActivation(Precision p);
+
 }  // namespace planner

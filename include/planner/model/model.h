@@ -52,6 +52,8 @@ struct ParamCounts {
 };
 
 int64_t HeadDim(const Model& m);
+/// FFN size of one routed or shared expert: moe_ffn_hidden, or ffn_hidden when not given.
+int64_t ExpertFfnHidden(const Model& m);
 int64_t MoeLayers(const Model& m);
 bool IsMoe(const Model& m);
 ParamCounts CountParameters(const Model& m);

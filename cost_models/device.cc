@@ -1,0 +1,38 @@
+#include "device.h"
+
+#include <algorithm>
+
+namespace planner {
+
+Device DeviceFor(const Cluster& c, const TrainingSetup& s) {
+  const Efficiency eff = EfficiencyFor(c.gpu);
+  const bool fp8 = s.precision == Precision::kFp8;
+  return Device{.gemm_peak = c.gpu.PeakFlops(s.precision),
+                .half_peak = fp8 ? c.gpu.bf16_flops : c.gpu.PeakFlops(s.precision),
+                .gemm_eff = fp8 ? eff.gemm_fp8 : eff.gemm,
+                .hbm = c.gpu.hbm_bytes_per_s * eff.hbm,
+                .fp8 = fp8,
+                .eff = eff};
+}
+
+double GemmSeconds(const Device& d, double m, double k, double n) {
+  const double flops = 2.0 * m * k * n;
+  const double edge = std::min(k, n);
+  const double share = d.gemm_eff * edge / (edge + d.eff.gemm_half_dim);
+  const double bytes = (d.fp8 ? 1.0 : 2.0) * (m * k + k * n + m * n);
+  return std::max(flops / (d.gemm_peak * share), bytes / d.hbm);
+}
+
+Path RingPath(const Cluster& c, int n, int64_t stride, double link_eff) {
+  const int64_t members_in_node =
+      std::clamp<int64_t>(c.gpus_per_node / std::max<int64_t>(1, stride), 1, n);
+  if (members_in_node >= n) {
+    return {c.intra.one_way_bytes_per_s * link_eff, c.intra.latency_s};
+  }
+  const double rings_in_node = static_cast<double>(c.gpus_per_node) / members_in_node;
+  const double nic_share =
+      static_cast<double>(c.nics_per_node) * c.inter.one_way_bytes_per_s / rings_in_node;
+  return {std::min(c.intra.one_way_bytes_per_s, nic_share) * link_eff, c.inter.latency_s};
+}
+
+}  // namespace planner
