@@ -8,6 +8,7 @@
 
 #include "cli_common.h"
 #include "planner/model/error.h"
+#include "planner/search/plan_rules.h"
 #include "planner/render/output.h"
 #include "planner/model/units.h"
 
@@ -258,6 +259,13 @@ int RunEvaluate(const std::vector<std::string>& args, std::ostream& out) {
   p.grad_accum = static_cast<int>(specs.setup.global_batch / per_step);
   // The user named this plan: score it even if its TP is below the ratio bound, and say so.
   const SearchLimits limits{.allow_cross_node_tp = true, .allow_comm_bound = true};
+  // A plan no rule of the table allows (tp 3 for 32 heads, ep 2 on a dense model) is a typo,
+  // not an infeasible plan: one line naming the flag.
+  const RuleInput rule_input{specs.model, specs.cluster, p, specs.setup, limits};
+  const PlanRule* broken = FirstBrokenRule(rule_input);
+  if (broken && broken->reason == Reason::kIndivisible) {
+    throw InputError(broken->flag, broken->explain(rule_input));
+  }
   const Evaluation e = Evaluate(specs.model, specs.cluster, p, specs.setup, limits);
   if (emit) WritePlanFiles(emit_input.out, specs, {e}, *emit);  // DIR/plan-1
   if (format == Format::kJson) {

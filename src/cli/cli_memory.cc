@@ -73,11 +73,6 @@ void ValidatePlanFlags(const Plan& p, int64_t dp, const Specs& specs) {
     throw InputError("--dp", "tp x cp x pp x dp = " + std::to_string(dp * model_parallel) +
                                  ", not the " + std::to_string(specs.cluster.gpus) + " GPUs");
   }
-  if (specs.model.heads % p.tp != 0 || specs.model.kv_heads % p.tp != 0) {
-    throw InputError("--tp", "tp " + std::to_string(p.tp) + " does not divide heads " +
-                                 std::to_string(specs.model.heads) + " and kv_heads " +
-                                 std::to_string(specs.model.kv_heads));
-  }
 }
 
 namespace {

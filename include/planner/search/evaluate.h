@@ -41,9 +41,6 @@ struct Evaluation {
   bool feasible() const { return reason == Reason::kFeasible; }
 };
 
-/// Whether the plan's pipeline split (even, or uneven first/last stages) covers the layers.
-bool LayersSplit(const Model& m, const Plan& p);
-
 /// Checks a plan's structure; kFeasible or the first failing reason (no memory/time work).
 Reason CheckStructure(const Model& m, const Cluster& c, const Plan& p, const TrainingSetup& s,
                       const SearchLimits& limits);

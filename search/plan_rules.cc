@@ -1,0 +1,183 @@
+#include "planner/search/plan_rules.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+
+#include "planner/cost/compute_model.h"
+
+namespace planner {
+namespace {
+
+bool Divides(int64_t d, int64_t n) { return d > 0 && n % d == 0; }
+std::string Str(int64_t v) { return std::to_string(v); }
+
+bool SizesPositive(const RuleInput& in) {
+  const Plan& p = in.p;
+  return p.tp >= 1 && p.pp >= 1 && p.dp >= 1 && p.cp >= 1 && p.ep >= 1 && p.micro_batch >= 1 &&
+         p.grad_accum >= 1 && p.virtual_stages >= 1 && p.zero_stage >= 0 && p.zero_stage <= 3;
+}
+std::string SizesPositiveWhy(const RuleInput&) {
+  return "every parallel size, the micro-batch and the accumulation steps must be at least 1, "
+         "and the ZeRO stage 0 to 3";
+}
+
+int64_t PlanGpus(const Plan& p) { return static_cast<int64_t>(p.tp) * p.cp * p.pp * p.dp; }
+bool GpusMatch(const RuleInput& in) { return PlanGpus(in.p) == in.c.gpus; }
+std::string GpusMatchWhy(const RuleInput& in) {
+  return "tp*cp*pp*dp = " + Str(PlanGpus(in.p)) + ", not the " + Str(in.c.gpus) + " GPUs";
+}
+
+bool TpSplitsHeads(const RuleInput& in) {
+  return Divides(in.p.tp, in.m.heads) && Divides(in.p.tp, in.m.kv_heads);
+}
+std::string TpSplitsHeadsWhy(const RuleInput& in) {
+  return "tp " + Str(in.p.tp) + " does not divide heads " + Str(in.m.heads) + " and kv_heads " +
+         Str(in.m.kv_heads);
+}
+
+bool TpSplitsFfn(const RuleInput& in) { return Divides(in.p.tp, in.m.ffn_hidden); }
+std::string TpSplitsFfnWhy(const RuleInput& in) {
+  return "tp " + Str(in.p.tp) + " does not divide the FFN size " + Str(in.m.ffn_hidden);
+}
+
+bool LayersSplitRule(const RuleInput& in) { return LayersSplit(in.m, in.p); }
+std::string LayersSplitWhy(const RuleInput& in) {
+  return "layers " + Str(in.m.layers) + " do not split into pp " + Str(in.p.pp) +
+         " x virtual stages " + Str(in.p.virtual_stages);
+}
+
+bool BatchMatches(const RuleInput& in) {
+  return static_cast<int64_t>(in.p.micro_batch) * in.p.dp * in.p.grad_accum == in.s.global_batch;
+}
+std::string BatchMatchesWhy(const RuleInput& in) {
+  return "micro-batch " + Str(in.p.micro_batch) + " x dp " + Str(in.p.dp) + " x accumulation " +
+         Str(in.p.grad_accum) + " is not the global batch " + Str(in.s.global_batch);
+}
+
+bool SpNeedsTp(const RuleInput& in) { return !in.p.sequence_parallel || in.p.tp > 1; }
+std::string SpNeedsTpWhy(const RuleInput&) { return "sequence parallelism needs tp > 1"; }
+
+// Megatron's interleaved schedule needs pp > 1 and micro-batches in multiples of pp.
+bool InterleavingRuns(const RuleInput& in) {
+  const Plan& p = in.p;
+  if (p.virtual_stages == 1) return true;
+  const bool plain = in.s.schedule == Schedule::kGPipe || in.s.schedule == Schedule::kNaive;
+  return p.pp > 1 && p.grad_accum % p.pp == 0 && !plain;
+}
+std::string InterleavingRunsWhy(const RuleInput& in) {
+  return "interleaving needs pp > 1, the 1F1B schedule, and micro-batches (" +
+         Str(in.p.grad_accum) + ") in multiples of pp";
+}
+
+// Ring attention with load balancing splits each sequence into 2 cp chunks.
+bool CpSplitsSequence(const RuleInput& in) {
+  return in.p.cp == 1 || in.s.seq_len % (2 * in.p.cp) == 0;
+}
+std::string CpSplitsSequenceWhy(const RuleInput& in) {
+  return "context parallelism splits each sequence into 2 x cp chunks; " + Str(in.s.seq_len) +
+         " tokens do not split into " + Str(2 * in.p.cp);
+}
+
+bool EpFits(const RuleInput& in) {
+  const Plan& p = in.p;
+  return p.ep == 1 || (IsMoe(in.m) && Divides(p.ep, in.m.experts) && Divides(p.ep, p.dp));
+}
+std::string EpFitsWhy(const RuleInput& in) {
+  if (!IsMoe(in.m)) return "expert parallelism needs a mixture-of-experts model";
+  return "ep " + Str(in.p.ep) + " must divide the experts " + Str(in.m.experts) + " and dp " +
+         Str(in.p.dp);
+}
+
+// Megatron-LM shards gradients and weights only in its FSDP, which has no pipeline
+// parallelism; DeepSpeed's pipeline engine takes ZeRO stages 0 and 1 only.
+bool ZeroWithPipeline(const RuleInput& in) { return in.p.zero_stage < 2 || in.p.pp == 1; }
+std::string ZeroWithPipelineWhy(const RuleInput&) {
+  return "ZeRO-2/3 with pipeline parallelism runs in neither Megatron-LM (its FSDP has no "
+         "pipeline) nor DeepSpeed (its pipeline engine takes ZeRO 0-1)";
+}
+
+bool TpInNode(const RuleInput& in) {
+  return static_cast<int64_t>(in.p.tp) <= in.c.gpus_per_node || in.limits.allow_cross_node_tp;
+}
+std::string TpInNodeWhy(const RuleInput& in) {
+  return "tp " + Str(in.p.tp) + " spans nodes of " + Str(in.c.gpus_per_node) +
+         " GPUs (use --allow-cross-node-tp to allow it)";
+}
+
+// formulas.md section 6: tensor parallelism pays only while 6h/t/bytes FLOPs per byte moved stay
+// above the GPU's peak over the link's one-way bandwidth.
+bool TpComputeBound(const RuleInput& in) {
+  if (in.p.tp == 1 || in.limits.allow_comm_bound) return true;
+  const double ratio =
+      TpComputeCommRatio(in.m.hidden, in.p.tp, BytesPerActivation(in.s.precision));
+  return ratio >= in.c.gpu.PeakFlops(in.s.precision) / in.c.intra.one_way_bytes_per_s;
+}
+std::string TpComputeBoundWhy(const RuleInput& in) {
+  const double bytes = BytesPerActivation(in.s.precision);
+  const double peak = in.c.gpu.PeakFlops(in.s.precision);
+  const double link = in.c.intra.one_way_bytes_per_s;
+  char line[512];
+  std::snprintf(line, sizeof line,
+                "communication-bound: 6*h/t/bytes = 6*%lld/%d/%.0f = %.0f FLOP/byte, below "
+                "peak/link = %.3g/%.3g = %.0f; t_max = %.2f (formulas.md section 6)",
+                static_cast<long long>(in.m.hidden), in.p.tp, bytes,
+                TpComputeCommRatio(in.m.hidden, in.p.tp, bytes), peak, link, peak / link,
+                TpMax(in.m.hidden, bytes, peak, link));
+  return line;
+}
+
+constexpr std::array kRules = {
+    PlanRule{Reason::kIndivisible, "--tp", SizesPositive, SizesPositiveWhy},
+    PlanRule{Reason::kIndivisible, "--gpus", GpusMatch, GpusMatchWhy},
+    PlanRule{Reason::kIndivisible, "--tp", TpSplitsHeads, TpSplitsHeadsWhy},
+    PlanRule{Reason::kIndivisible, "--tp", TpSplitsFfn, TpSplitsFfnWhy},
+    PlanRule{Reason::kIndivisible, "--pp", LayersSplitRule, LayersSplitWhy},
+    PlanRule{Reason::kIndivisible, "--global-batch", BatchMatches, BatchMatchesWhy},
+    PlanRule{Reason::kIndivisible, "--sequence-parallel", SpNeedsTp, SpNeedsTpWhy},
+    PlanRule{Reason::kIndivisible, "--virtual-stages", InterleavingRuns, InterleavingRunsWhy},
+    PlanRule{Reason::kIndivisible, "--cp", CpSplitsSequence, CpSplitsSequenceWhy},
+    PlanRule{Reason::kIndivisible, "--ep", EpFits, EpFitsWhy},
+    PlanRule{Reason::kUnsupported, "--zero", ZeroWithPipeline, ZeroWithPipelineWhy},
+    PlanRule{Reason::kTpCrossNode, "--tp", TpInNode, TpInNodeWhy},
+    PlanRule{Reason::kCommBound, "--tp", TpComputeBound, TpComputeBoundWhy},
+};
+
+}  // namespace
+
+bool LayersSplit(const Model& m, const Plan& p) {
+  const int64_t L = m.layers;
+  const int64_t v = p.virtual_stages;
+  const int64_t chunks = p.pp * v;
+  const int64_t first = p.first_stage_layers;
+  const int64_t last = p.last_stage_layers;
+  if (first == 0 && last == 0) return Divides(chunks, L);
+  if (first < 0 || last < 0 || p.pp < 2) return false;
+  // Megatron's --account-for-embedding-in-pipeline-split and --account-for-loss-in-pipeline-split:
+  // the embedding and/or the loss take one layer's slot, and all pp x v chunks are equal.
+  if (first > 0 && first == last && Divides(chunks, L + 2) && first == (L + 2) / p.pp - 1) {
+    return true;
+  }
+  if ((first > 0) != (last > 0) && Divides(chunks, L + 1) &&
+      std::max(first, last) == (L + 1) / p.pp - 1) {
+    return true;
+  }
+  // Otherwise the given first/last stages and the even rest each split into v chunks
+  // (--decoder-first-pipeline-num-layers for the first stage).
+  const int64_t inner_stages = p.pp - (first > 0 ? 1 : 0) - (last > 0 ? 1 : 0);
+  const int64_t inner_layers = L - first - last;
+  if (first % v != 0 || last % v != 0) return false;
+  if (inner_stages == 0) return inner_layers == 0;
+  return inner_layers > 0 && Divides(inner_stages * v, inner_layers);
+}
+
+std::span<const PlanRule> PlanRules() { return kRules; }
+
+const PlanRule* FirstBrokenRule(const RuleInput& in) {
+  for (const PlanRule& rule : kRules) {
+    if (!rule.holds(in)) return &rule;
+  }
+  return nullptr;
+}
+
+}  // namespace planner
