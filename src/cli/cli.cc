@@ -8,7 +8,6 @@
 
 #include "cli_common.h"
 #include "planner/model/error.h"
-#include "planner/search/plan_rules.h"
 #include "planner/render/output.h"
 #include "planner/model/units.h"
 
@@ -211,61 +210,31 @@ int RunSearch(const std::vector<std::string>& args, std::ostream& out) {
 int RunEvaluate(const std::vector<std::string>& args, std::ostream& out) {
   SpecInput in;
   OutputInput o;
-  Plan p;
-  std::string recompute = "none";
-  int64_t dp = 0;
+  PlanInput plan_input;
   EmitInput emit_input;
   po::options_description d("planner evaluate options");
   AddSpecOptions(d, in);
   AddOutputOptions(d, o);
   AddEmitOptions(d, emit_input);
-  d.add_options()
-      ("tp", PositiveValue(&p.tp, "--tp"), "tensor-parallel size")
-      ("pp", PositiveValue(&p.pp, "--pp"), "pipeline-parallel size")
-      ("dp", PositiveValue(&dp, "--dp"), "data-parallel size (default: GPUs / (tp cp pp))")
-      ("cp", PositiveValue(&p.cp, "--cp"), "context-parallel size")
-      ("ep", PositiveValue(&p.ep, "--ep"), "expert-parallel size")
-      ("micro-batch", PositiveValue(&p.micro_batch, "--micro-batch"), "sequences per micro-batch")
-      ("recompute", po::value(&recompute), "none, selective, full")
-      ("sequence-parallel", po::bool_switch(&p.sequence_parallel), "sequence parallelism")
-      ("zero", po::value(&p.zero_stage), "ZeRO stage 0-3 (1 = distributed optimizer)")
-      ("virtual-stages", PositiveValue(&p.virtual_stages, "--virtual-stages"),
-       "model chunks per pipeline rank")
-      ("first-stage-layers", po::value(&p.first_stage_layers), "layers on the first stage")
-      ("last-stage-layers", po::value(&p.last_stage_layers), "layers on the last stage");
+  AddPlanOptions(d, plan_input);
   ParseOptions(args, d, nullptr);
   if (o.help) {
     out << d;
     return 0;
   }
-  p.recompute = ParseRecompute(recompute, "--recompute");
+  plan_input.plan.recompute = ParseRecompute(plan_input.recompute, "--recompute");
   const Format format = ParseFormat(o.format, "--format");
   const std::optional<EmitSet> emit = ResolveEmit(emit_input);
-  const int64_t model_parallel = CheckPlanSizes(p, dp);
+  const int64_t model_parallel = CheckPlanSizes(plan_input.plan, plan_input.dp);
   if (in.gpus == 0) {
     // A published run states its parallel sizes; the GPU count follows from them.
-    if (dp <= 0) throw InputError("--gpus", "is required (or give --dp)");
-    in.gpus = model_parallel * dp;
+    if (plan_input.dp <= 0) throw InputError("--gpus", "is required (or give --dp)");
+    in.gpus = model_parallel * plan_input.dp;
   }
   const Specs specs = BuildSpecs(in, LoadCatalog(in));
-  ValidatePlanFlags(p, dp, specs);
-  p.dp = static_cast<int>(specs.cluster.gpus / (static_cast<int64_t>(p.tp) * p.cp * p.pp));
-  const int64_t per_step = static_cast<int64_t>(p.micro_batch) * p.dp;
-  if (specs.setup.global_batch % per_step != 0) {
-    throw InputError("--global-batch", "global batch " + std::to_string(specs.setup.global_batch) +
-                                           " is not a multiple of micro-batch x dp = " +
-                                           std::to_string(per_step));
-  }
-  p.grad_accum = static_cast<int>(specs.setup.global_batch / per_step);
   // The user named this plan: score it even if its TP is below the ratio bound, and say so.
   const SearchLimits limits{.allow_cross_node_tp = true, .allow_comm_bound = true};
-  // A plan no rule of the table allows (tp 3 for 32 heads, ep 2 on a dense model) is a typo,
-  // not an infeasible plan: one line naming the flag.
-  const RuleInput rule_input{specs.model, specs.cluster, p, specs.setup, limits};
-  const PlanRule* broken = FirstBrokenRule(rule_input);
-  if (broken && broken->reason == Reason::kIndivisible) {
-    throw InputError(broken->flag, broken->explain(rule_input));
-  }
+  const Plan p = ResolvePlan(plan_input, specs, limits);
   const Evaluation e = Evaluate(specs.model, specs.cluster, p, specs.setup, limits);
   if (emit) WritePlanFiles(emit_input.out, specs, {e}, *emit);  // DIR/plan-1
   if (format == Format::kJson) {

@@ -49,6 +49,17 @@ void ParseOptions(const std::vector<std::string>& args,
                   const boost::program_options::positional_options_description* positional);
 Catalog LoadCatalog(const SpecInput& in);
 
+/// evaluate's plan flags as typed: the plan's sizes, dp (0: from the GPU count), recomputation.
+struct PlanInput {
+  Plan plan;
+  int64_t dp = 0;
+  std::string recompute = "none";
+};
+void AddPlanOptions(boost::program_options::options_description& d, PlanInput& in);
+/// The plan the flags state, with dp and accumulation steps from the specs. Throws InputError
+/// naming the flag when the plan breaks a divisibility rule of the rule table.
+Plan ResolvePlan(const PlanInput& in, const Specs& specs, const SearchLimits& limits);
+
 /// Range checks of evaluate's plan flags that need no specs, each naming its flag; returns
 /// tp x cp x pp, which with dp (0: not given) is at most kMaxGpus.
 int64_t CheckPlanSizes(const Plan& p, int64_t dp);

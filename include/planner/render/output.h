@@ -4,7 +4,9 @@
 #include <ostream>
 #include <string>
 
+#include "planner/input/catalog.h"
 #include "planner/search/evaluate.h"
+#include "planner/search/memory_report.h"
 #include "planner/search/search.h"
 #include "planner/input/specs.h"
 
@@ -25,6 +27,14 @@ std::string SearchJson(const Specs& specs, const SearchResult& r, const CostInpu
 void PrintEvaluationTable(std::ostream& out, const Specs& specs, const Evaluation& e,
                           const CostInput& cost, bool explain);
 std::string EvaluationJson(const Specs& specs, const Evaluation& e, const CostInput& cost);
+
+/// `planner memory` as JSON, and as text (with the formulas when `explain`).
+std::string MemoryReportJson(const MemoryReport& r);
+void PrintMemoryReport(std::ostream& out, const MemoryReport& r, bool explain);
+
+/// `planner list`: one part of the catalog as a table (one line an entry) or a JSON array.
+enum class CatalogPart { kModels, kGpus, kLinks };
+void PrintCatalog(std::ostream& out, const Catalog& c, CatalogPart part, Format format);
 
 /// "No feasible plan: ..." naming the constraint that removed the most, with the shortfall.
 std::string NoPlanSummary(const SearchResult& r);
