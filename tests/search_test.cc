@@ -55,6 +55,7 @@ TEST(Search, OneThreadAndManyThreadsGiveTheSameAnswer) {
   const tbb::global_control allow(tbb::global_control::max_allowed_parallelism, 8);
   const Specs s = MakeSpecs("gpt3-175b", 1024, "a100-80gb");
   const SearchResult one = Search(s.model, s.cluster, s.setup, SearchOptions{.top = 100, .threads = 1});
+  ASSERT_FALSE(one.plans.empty());
   for (int threads : {2, 3, 8}) {
     const SearchResult many =
         Search(s.model, s.cluster, s.setup, SearchOptions{.top = 100, .threads = threads});
@@ -74,6 +75,7 @@ TEST(Search, OneThreadAndManyThreadsGiveTheSameAnswer) {
 TEST(Search, RankingIsAStrictTotalOrder) {
   const Specs s = MakeSpecs("llama2-70b", 2048, "4090");
   const SearchResult r = Search(s.model, s.cluster, s.setup, SearchOptions{.top = 100});
+  ASSERT_EQ(r.plans.size(), 100u);  // 135 plans are feasible (README's headline table)
   for (size_t i = 1; i < r.plans.size(); ++i) {
     EXPECT_TRUE(RanksBefore(r.plans[i - 1], r.plans[i]));
     EXPECT_FALSE(RanksBefore(r.plans[i], r.plans[i - 1]));
