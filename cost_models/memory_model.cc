@@ -155,10 +155,10 @@ MemoryBreakdown StageMemoryFrom(const Model& m, const Plan& p, const TrainingSet
   MemoryBreakdown mem;
   // Megatron shards over the data- and context-parallel ranks together: CP ranks hold the same
   // parameters (parallel_state's data-parallel group with context parallelism).
-  const double dp = static_cast<double>(p.dp) * p.cp;
-  mem.weights = params * bytes.weights / (p.zero_stage >= 3 ? dp : 1.0);
-  mem.gradients = params * bytes.gradients / (p.zero_stage >= 2 ? dp : 1.0);
-  mem.optimizer = params * bytes.optimizer / (p.zero_stage >= 1 ? dp : 1.0);
+  const double dp_cp = static_cast<double>(p.dp) * p.cp;
+  mem.weights = params * bytes.weights / (p.zero_stage >= 3 ? dp_cp : 1.0);
+  mem.gradients = params * bytes.gradients / (p.zero_stage >= 2 ? dp_cp : 1.0);
+  mem.optimizer = params * bytes.optimizer / (p.zero_stage >= 1 ? dp_cp : 1.0);
 
   const int64_t seq = s.seq_len / p.cp;
   const double in_flight = InFlightOnStage(s, p, stage);

@@ -116,31 +116,31 @@ double PipelineSendSeconds(const Model& m, const Cluster& c, const Plan& p,
 // context-parallel ranks together (Megatron) once per step, less what overlaps the backward.
 double DataParallelSeconds(const Cluster& c, const Plan& p, const TrainingSetup& s,
                            const Efficiency& eff, double params, double per_mb_compute) {
-  const int dp = p.dp * p.cp;
-  if (dp <= 1) return 0.0;
+  const int dp_cp = p.dp * p.cp;  // ranks that hold the same parameters
+  if (dp_cp <= 1) return 0.0;
   const StateBytes per_param = StateBytesPerParam(s);
-  const double mb = p.grad_accum;
-  const Path path = RingPath(c, dp, p.tp, eff.link);
+  const double accum = p.grad_accum;
+  const Path path = RingPath(c, dp_cp, p.tp, eff.link);
   const double bw = path.bytes_per_s;
   const double grad_bytes = params * per_param.gradients;
   const double weight_bytes = params * per_param.weights;
   double comm = 0;
   if (p.zero_stage == 0) {
-    comm = AllReduceSeconds(grad_bytes, dp, bw, path.latency_s);
+    comm = AllReduceSeconds(grad_bytes, dp_cp, bw, path.latency_s);
   } else if (p.zero_stage <= 2) {
     // Reduce-scatter the gradients, all-gather the updated 16-bit weights.
-    comm = AllGatherSeconds(grad_bytes, dp, bw, path.latency_s) +
-           AllGatherSeconds(weight_bytes, dp, bw, path.latency_s);
+    comm = AllGatherSeconds(grad_bytes, dp_cp, bw, path.latency_s) +
+           AllGatherSeconds(weight_bytes, dp_cp, bw, path.latency_s);
   } else {
     // ZeRO-3 gathers the weights for every micro-batch's forward and backward.
-    comm = mb * 2.0 * AllGatherSeconds(weight_bytes, dp, bw, path.latency_s) +
-           AllGatherSeconds(grad_bytes, dp, bw, path.latency_s);
+    comm = accum * 2.0 * AllGatherSeconds(weight_bytes, dp_cp, bw, path.latency_s) +
+           AllGatherSeconds(grad_bytes, dp_cp, bw, path.latency_s);
   }
   // With overlap, buckets are reduced while the last micro-batch's backward runs (ZeRO-3
   // prefetches weights during every micro-batch).
   double window = 0;
   if (s.overlap_grad_reduce) {
-    window = (2.0 / 3.0) * per_mb_compute * (p.zero_stage >= 3 ? mb : 1.0);
+    window = (2.0 / 3.0) * per_mb_compute * (p.zero_stage >= 3 ? accum : 1.0);
   }
   return std::max(0.0, comm - window);
 }
@@ -167,12 +167,12 @@ TimeBreakdown StepTime(const Model& m, const Cluster& c, const Plan& p, const Tr
 TimeBreakdown StepTimeFrom(const Model& m, const Cluster& c, const Plan& p,
                            const TrainingSetup& s, const ForwardCosts& f, double params) {
   const MicroBatchTime per_mb = MicroBatchOf(p, s, SlowestStage(m, p, f));
-  const double mb = p.grad_accum;
+  const double accum = p.grad_accum;
   TimeBreakdown t;
-  t.compute = mb * per_mb.compute;
-  t.recompute = mb * per_mb.recompute;
-  t.tp_comm = mb * per_mb.comm;
-  t.ep_comm = mb * per_mb.ep;
+  t.compute = accum * per_mb.compute;
+  t.recompute = accum * per_mb.recompute;
+  t.tp_comm = accum * per_mb.comm;
+  t.ep_comm = accum * per_mb.ep;
   // Pipeline fill and drain: (p - 1) / v micro-batch slots (Narayanan et al. 2021, section 2.2).
   t.bubble = (p.pp - 1.0) / p.virtual_stages * per_mb.Total();
   t.pp_comm = PipelineSendSeconds(m, c, p, s, f.eff);

@@ -54,9 +54,9 @@ bool RanksBefore(const Evaluation& a, const Evaluation& b) {
   const double ta = a.time.step();
   const double tb = b.time.step();
   if (ta != tb) return ta < tb;
-  const double ma = a.memory.total();
-  const double mb = b.memory.total();
-  if (ma != mb) return ma < mb;
+  const double bytes_a = a.memory.total();
+  const double bytes_b = b.memory.total();
+  if (bytes_a != bytes_b) return bytes_a < bytes_b;
   return Key(a.plan) < Key(b.plan);
 }
 
