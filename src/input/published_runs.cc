@@ -1,10 +1,12 @@
 #include "planner/input/published_runs.h"
 
 #include <cctype>
-#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
-#include "planner/model/error.h"
+#include "planner/input/json_text.h"
+#include "planner/model/files.h"
+#include "planner/model/text.h"
 #include "planner/model/units.h"
 
 namespace planner {
@@ -13,9 +15,7 @@ namespace {
 using nlohmann::json;
 
 bool Has(const std::string& text, const char* word) {
-  std::string lower = text;
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return lower.find(word) != std::string::npos;
+  return Lower(text).find(word) != std::string::npos;
 }
 
 std::string Text(const json& j, const char* key) {
@@ -197,20 +197,13 @@ PublishedRun ParseRun(const json& r, const Catalog& catalog, const std::string& 
 }  // namespace
 
 std::vector<PublishedRun> LoadPublishedRuns(const std::string& path, const Catalog& catalog) {
-  std::ifstream in(path);
-  if (!in) throw InputError(path, "cannot read file");
+  std::istringstream in(ReadTextFile(path, path));
   std::vector<PublishedRun> runs;
   std::string line;
   for (int n = 1; std::getline(in, line); ++n) {
     if (line.empty()) continue;
     const std::string where = path + ":" + std::to_string(n);
-    json r;
-    try {
-      r = json::parse(line);
-    } catch (const json::exception& e) {
-      throw InputError(where, std::string("malformed JSON: ") + e.what());
-    }
-    runs.push_back(ParseRun(r, catalog, where));
+    runs.push_back(ParseRun(ParseJsonText(line, where), catalog, where));
   }
   return runs;
 }
