@@ -134,6 +134,23 @@ class Entry {
   std::string path_;
 };
 
+// Matched ignoring case, as GPU, link and model names are: vendors write "Hopper" and "CDNA3",
+// no two architectures differ only in case, and a refused "Hopper" would only make the user
+// retype what was meant. Any other spelling is refused: it would silently get another
+// architecture's calibration.
+Arch ParseArch(const Entry& e) {
+  if (!e.Has("arch")) return Arch::kUnstated;
+  const std::string typed = e.String("arch", false);
+  std::vector<std::string> names;
+  for (const Arch arch : kArchs) {
+    if (SameName(typed, ArchName(arch))) return arch;
+    names.push_back(ArchName(arch));
+  }
+  const std::string close = ClosestName(typed, names);
+  e.Fail("arch", "unknown architecture '" + typed + "' (known: " + Join(names, ", ") + ")" +
+                     (close.empty() ? "" : "; did you mean " + close + "?"));
+}
+
 // Required: name, hbm_gib, fp32_tflops, bf16_tflops, hbm_gb_per_s, intra_link, inter_link.
 // Optional: aliases, arch, source, reserved_gib, tf32_tflops and fp8_tflops (0: none, no TF32/fp8).
 Gpu ParseGpu(const json& obj, const std::string& path) {
@@ -152,7 +169,7 @@ Gpu ParseGpu(const json& obj, const std::string& path) {
           .hbm_bytes_per_s = e.Positive("hbm_gb_per_s") * kGB,
           .intra_link = e.String("intra_link", true),
           .inter_link = e.String("inter_link", true),
-          .arch = e.String("arch", false),
+          .arch = ParseArch(e),
           .source = e.String("source", false)};
   if (gpu.reserved_bytes >= gpu.hbm_bytes) e.Fail("reserved_gib", "must be less than hbm_gib");
   return gpu;

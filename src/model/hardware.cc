@@ -33,4 +33,17 @@ const char* PrecisionName(Precision p) {
   return "?";
 }
 
+const char* ArchName(Arch a) {
+  switch (a) {
+    case Arch::kUnstated: return "";
+    case Arch::kVolta: return "volta";
+    case Arch::kAmpere: return "ampere";
+    case Arch::kAda: return "ada";
+    case Arch::kHopper: return "hopper";
+    case Arch::kBlackwell: return "blackwell";
+    case Arch::kCdna3: return "cdna3";
+  }
+  return "?";
+}
+
 }  // namespace planner
