@@ -76,12 +76,9 @@ class Entry {
   Entry(const json& obj, std::string path, const std::vector<std::string>& keys)
       : obj_(obj), path_(std::move(path)) {
     if (!obj.is_object()) throw InputError(path_, "expected an object, got " + ShownJson(obj));
-    for (const auto& item : obj.items()) {
-      if (std::find(keys.begin(), keys.end(), item.key()) != keys.end()) continue;
-      const std::string close = ClosestName(item.key(), keys);
-      Fail(item.key(), close.empty() ? "unknown key; expected one of " + Join(keys, ", ")
-                                     : "unknown key; did you mean " + close + "?");
-    }
+    RejectUnknownKeys(
+        obj, keys, [&](const std::string& key) { return path_ + "." + key; },
+        "unknown key; expected one of " + Join(keys, ", "));
   }
   // Required and > 0. Figures are in the key's unit (GiB, TFLOP/s, GB/s, us); the bounds keep
   // every product of the cost models finite.
@@ -199,14 +196,10 @@ void ExtendCatalog(Catalog& catalog, const std::string& json_path) {
 void ExtendCatalogJson(Catalog& catalog, const std::string& text, const std::string& json_path) {
   const json doc = ParseJsonText(text, json_path);
   if (!doc.is_object()) throw InputError(json_path, "expected an object {\"models\": [...], ...}");
-  const std::vector<std::string> sections = {"models", "gpus", "links"};
-  for (const auto& item : doc.items()) {
-    if (std::find(sections.begin(), sections.end(), item.key()) != sections.end()) continue;
-    const std::string close = ClosestName(item.key(), sections);
-    throw InputError(json_path + ": " + item.key(),
-                     close.empty() ? "unknown key; expected models, gpus or links"
-                                   : "unknown key; did you mean " + close + "?");
-  }
+  RejectUnknownKeys(
+      doc, {"models", "gpus", "links"},
+      [&](const std::string& key) { return json_path + ": " + key; },
+      "unknown key; expected models, gpus or links");
   // Built on a copy so that a bad entry leaves the caller's catalog as it was.
   Catalog out = catalog;
   // Calls add(entry, "my.json: gpus[1]") for each entry of the array `key`.

@@ -1,7 +1,6 @@
 // Reads a model's shape from the planner's JSON schema or from a Hugging Face config.json.
 #include "planner/input/model_loader.h"
 
-#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -115,12 +114,8 @@ Model ParsePlannerSchema(const json& obj, const std::string& where) {
       "dropout", "experts", "experts_per_token", "shared_experts", "moe_ffn_hidden",
       "dense_layers", "default_global_batch", "published_params", "source"};
   // clang-format on
-  for (const auto& item : obj.items()) {
-    if (std::find(kKeys.begin(), kKeys.end(), item.key()) != kKeys.end()) continue;
-    const std::string close = ClosestName(item.key(), kKeys);
-    throw InputError(Child(where, item.key()),
-                     close.empty() ? "unknown key" : "unknown key; did you mean " + close + "?");
-  }
+  RejectUnknownKeys(
+      obj, kKeys, [&](const std::string& key) { return Child(where, key); }, "unknown key");
   const Fields f(obj, where);
   Model m;
   m.name = f.String("name");
