@@ -15,6 +15,7 @@
 #include "planner/input/json_text.h"
 #include "planner/model/error.h"
 #include "planner/model/files.h"
+#include "planner/model/text.h"
 
 namespace planner {
 namespace {
@@ -163,14 +164,14 @@ std::string Architecture(const Fields& f, const std::string& where) {
     f.Fail("architectures", "expected a list of class names, got " + ShownJson(*list));
   }
   const std::string type = list ? "" : f.String("model_type");
-  std::string supported;
+  std::vector<std::string> supported;
   for (const auto& [arch, arch_type] : kArchitectures) {
     if (list ? (*list)[0] == arch : arch_type == type) return arch;
-    supported += (supported.empty() ? "" : ", ") + arch;
+    supported.push_back(arch);
   }
   const std::string what =
       list ? "architecture '" + (*list)[0].get<std::string>() : "model_type '" + type;
-  throw InputError(where, "unsupported " + what + "'; supported: " + supported);
+  throw InputError(where, "unsupported " + what + "'; supported: " + Join(supported, ", "));
 }
 
 // GPT-2's own key names (n_layer, n_embd, ...), with learned positions and linear biases.

@@ -1,6 +1,7 @@
 #include "planner/input/specs.h"
 
 #include "planner/model/error.h"
+#include "planner/model/text.h"
 
 namespace planner {
 namespace {
@@ -8,12 +9,12 @@ namespace {
 template <typename Enum>
 Enum ParseChoice(const std::string& s, const std::string& where,
                  std::initializer_list<std::pair<const char*, Enum>> choices) {
-  std::string names;
+  std::vector<std::string> names;
   for (const auto& [name, value] : choices) {
     if (s == name) return value;
-    names += names.empty() ? name : std::string(", ") + name;
+    names.push_back(name);
   }
-  throw InputError(where, "unknown value '" + s + "'; expected one of: " + names);
+  throw InputError(where, "unknown value '" + s + "'; expected one of: " + Join(names, ", "));
 }
 
 void RequirePositive(int64_t v, const char* flag) {
