@@ -121,7 +121,8 @@ Plan RunPlan(const json& r, const Model& m, int64_t gpus, const std::string& id)
   }
   const int64_t global_batch = Int(r, "global_batch_seqs", 1);
   p.grad_accum = static_cast<int>(global_batch / (static_cast<int64_t>(p.micro_batch) * p.dp));
-  p.sequence_parallel = p.tp > 1 && (Has(sp, "true") || (Has(sp, "not stated") && !MegatronEra(id)));
+  p.sequence_parallel =
+      p.tp > 1 && (Has(sp, "true") || (Has(sp, "not stated") && !MegatronEra(id)));
   // "full/block/5 layers" recomputes 5 of 32 layers, which no plan expresses: nearest is none.
   if (Has(recompute, "full") && !Has(recompute, "5 layers")) p.recompute = Recompute::kFull;
   if (Has(recompute, "selective")) p.recompute = Recompute::kSelective;
@@ -138,9 +139,9 @@ TrainingSetup RunSetup(const json& r, const Model& m, const std::string& id) {
   const std::string precision = Text(r, "precision");
   const std::string zero = Text(r, "zero_or_dist_opt");
   TrainingSetup s{.global_batch = Int(r, "global_batch_seqs", 1), .seq_len = m.seq_len};
-  s.precision = Has(precision, "fp8") ? Precision::kFp8
+  s.precision = Has(precision, "fp8")                                 ? Precision::kFp8
                 : (Has(precision, "fp16") && !Has(precision, "bf16")) ? Precision::kFp16
-                                                                    : Precision::kBf16;
+                                                                      : Precision::kBf16;
   s.flash_attention = !MegatronEra(id);
   // Megatron-LM reduced fp16 gradients in fp16 unless --accumulate-allreduce-grads-in-fp32
   // (off by default); bf16 forces fp32 main gradients.
