@@ -12,7 +12,7 @@ namespace planner {
 Efficiency EfficiencyFor(const Gpu& gpu) {
   // One set per architecture, fitted once over all published runs of that architecture
   // (README, "Calibration"); never per run or per paper.
-  if (gpu.arch == "hopper" || gpu.arch == "blackwell") {
+  if (gpu.arch == Arch::kHopper || gpu.arch == Arch::kBlackwell) {
     return Efficiency{.gemm = 0.70, .gemm_fp8 = 0.55, .gemm_half_dim = 128, .attention = 0.50,
                       .hbm = 0.80, .link = 0.80, .step_overhead = 0.05};
   }

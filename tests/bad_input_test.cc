@@ -50,6 +50,9 @@ const std::string& Dir() {
     write("catalog_huge.json", R"({"links": [{"name": "fast", "one_way_gb_per_s": 1e12,
                                               "latency_us": 1}]})");
     write("catalog_key.json", R"({"gpu": []})");
+    write("catalog_arch.json", R"({"gpus": [{"name": "x", "hbm_gib": 80, "fp32_tflops": 60,
+        "bf16_tflops": 900, "hbm_gb_per_s": 3000, "intra_link": "nvlink4",
+        "inter_link": "ib-ndr", "arch": "hoper"}]})");
     write("sweep_key.json", R"({"models": ["llama3-8b"], "gpus": ["h200"], "gpu_count": [64]})");
     write("sweep_gpus.json", R"({"models": ["llama3-8b"], "gpus": ["h200"],
                                  "gpu_counts": [64, 2000000]})");
@@ -126,6 +129,10 @@ const std::vector<Row>& Table() {
       {{"list", "gpus", "--catalog", "{dir}/catalog_key.json"},
        "{dir}/catalog_key.json: gpu",
        "unknown key; did you mean gpus?"},
+      {{"list", "gpus", "--catalog", "{dir}/catalog_arch.json"},
+       "{dir}/catalog_arch.json: gpus[0].arch",
+       "unknown architecture 'hoper' (known: volta, ampere, ada, hopper, blackwell, cdna3); "
+       "did you mean hopper?"},
       {{"list", "gpus", "--catalog", PLANNER_SOURCE_DIR "/tests/data/catalog_bad_gpu.json"},
        PLANNER_SOURCE_DIR "/tests/data/catalog_bad_gpu.json: gpus[1].bf16_tflops",
        "expected a number, got \""},

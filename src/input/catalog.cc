@@ -76,12 +76,9 @@ class Entry {
   Entry(const json& obj, std::string path, const std::vector<std::string>& keys)
       : obj_(obj), path_(std::move(path)) {
     if (!obj.is_object()) throw InputError(path_, "expected an object, got " + ShownJson(obj));
-    for (const auto& item : obj.items()) {
-      if (std::find(keys.begin(), keys.end(), item.key()) != keys.end()) continue;
-      const std::string close = ClosestName(item.key(), keys);
-      Fail(item.key(), close.empty() ? "unknown key; expected one of " + Join(keys, ", ")
-                                     : "unknown key; did you mean " + close + "?");
-    }
+    RejectUnknownKeys(
+        obj, keys, [&](const std::string& key) { return path_ + "." + key; },
+        "unknown key; expected one of " + Join(keys, ", "));
   }
   // Required and > 0. Figures are in the key's unit (GiB, TFLOP/s, GB/s, us); the bounds keep
   // every product of the cost models finite.
@@ -134,6 +131,23 @@ class Entry {
   std::string path_;
 };
 
+// Matched ignoring case, as GPU, link and model names are: vendors write "Hopper" and "CDNA3",
+// no two architectures differ only in case, and a refused "Hopper" would only make the user
+// retype what was meant. Any other spelling is refused: it would silently get another
+// architecture's calibration.
+Arch ParseArch(const Entry& e) {
+  if (!e.Has("arch")) return Arch::kUnstated;
+  const std::string typed = e.String("arch", false);
+  std::vector<std::string> names;
+  for (const Arch arch : kArchs) {
+    if (SameName(typed, ArchName(arch))) return arch;
+    names.push_back(ArchName(arch));
+  }
+  const std::string close = ClosestName(typed, names);
+  e.Fail("arch", "unknown architecture '" + typed + "' (known: " + Join(names, ", ") + ")" +
+                     (close.empty() ? "" : "; did you mean " + close + "?"));
+}
+
 // Required: name, hbm_gib, fp32_tflops, bf16_tflops, hbm_gb_per_s, intra_link, inter_link.
 // Optional: aliases, arch, source, reserved_gib, tf32_tflops and fp8_tflops (0: none, no TF32/fp8).
 Gpu ParseGpu(const json& obj, const std::string& path) {
@@ -152,7 +166,7 @@ Gpu ParseGpu(const json& obj, const std::string& path) {
           .hbm_bytes_per_s = e.Positive("hbm_gb_per_s") * kGB,
           .intra_link = e.String("intra_link", true),
           .inter_link = e.String("inter_link", true),
-          .arch = e.String("arch", false),
+          .arch = ParseArch(e),
           .source = e.String("source", false)};
   if (gpu.reserved_bytes >= gpu.hbm_bytes) e.Fail("reserved_gib", "must be less than hbm_gib");
   return gpu;
@@ -182,14 +196,10 @@ void ExtendCatalog(Catalog& catalog, const std::string& json_path) {
 void ExtendCatalogJson(Catalog& catalog, const std::string& text, const std::string& json_path) {
   const json doc = ParseJsonText(text, json_path);
   if (!doc.is_object()) throw InputError(json_path, "expected an object {\"models\": [...], ...}");
-  const std::vector<std::string> sections = {"models", "gpus", "links"};
-  for (const auto& item : doc.items()) {
-    if (std::find(sections.begin(), sections.end(), item.key()) != sections.end()) continue;
-    const std::string close = ClosestName(item.key(), sections);
-    throw InputError(json_path + ": " + item.key(),
-                     close.empty() ? "unknown key; expected models, gpus or links"
-                                   : "unknown key; did you mean " + close + "?");
-  }
+  RejectUnknownKeys(
+      doc, {"models", "gpus", "links"},
+      [&](const std::string& key) { return json_path + ": " + key; },
+      "unknown key; expected models, gpus or links");
   // Built on a copy so that a bad entry leaves the caller's catalog as it was.
   Catalog out = catalog;
   // Calls add(entry, "my.json: gpus[1]") for each entry of the array `key`.

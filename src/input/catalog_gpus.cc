@@ -31,7 +31,7 @@ std::vector<Gpu> BuiltinGpus() {
        .hbm_bytes_per_s = 900 * kGB,
        .intra_link = "nvlink2",
        .inter_link = "ib-hdr",
-       .arch = "volta",
+       .arch = Arch::kVolta,
        .source = "NVIDIA Tesla V100 datasheet (SXM2 32GB): FP32 15.7, Tensor 125 TFLOPS, "
                  "HBM2 900 GB/s; nvidia-smi total 32510 MiB"},
       {.name = "a100-40gb",
@@ -45,7 +45,7 @@ std::vector<Gpu> BuiltinGpus() {
        .hbm_bytes_per_s = 1555 * kGB,
        .intra_link = "nvlink3",
        .inter_link = "ib-hdr",
-       .arch = "ampere",
+       .arch = Arch::kAmpere,
        .source = "NVIDIA A100 Tensor Core GPU datasheet (SXM 40GB): FP32 19.5, TF32 156, "
                  "BF16 312 TFLOPS, HBM2 1555 GB/s; nvidia-smi total 40960 MiB"},
       {.name = "a100-80gb",
@@ -59,7 +59,7 @@ std::vector<Gpu> BuiltinGpus() {
        .hbm_bytes_per_s = 2039 * kGB,
        .intra_link = "nvlink3",
        .inter_link = "ib-hdr",
-       .arch = "ampere",
+       .arch = Arch::kAmpere,
        .source = "NVIDIA A100 Tensor Core GPU datasheet (SXM 80GB): FP32 19.5, TF32 156, "
                  "BF16 312 TFLOPS, HBM2e 2039 GB/s; nvidia-smi total 81920 MiB"},
       {.name = "h100-sxm",
@@ -73,7 +73,7 @@ std::vector<Gpu> BuiltinGpus() {
        .hbm_bytes_per_s = 3350 * kGB,
        .intra_link = "nvlink4",
        .inter_link = "ib-ndr",
-       .arch = "hopper",
+       .arch = Arch::kHopper,
        .source = "NVIDIA H100 Tensor Core GPU architecture whitepaper (SXM5, dense); "
                  "H100 datasheet HBM3 3.35 TB/s; nvidia-smi total 81559 MiB"},
       {.name = "h100-pcie",
@@ -87,7 +87,7 @@ std::vector<Gpu> BuiltinGpus() {
        .hbm_bytes_per_s = 2000 * kGB,
        .intra_link = "pcie5",
        .inter_link = "ib-ndr",
-       .arch = "hopper",
+       .arch = Arch::kHopper,
        .source = "NVIDIA H100 Tensor Core GPU architecture whitepaper (PCIe, dense); "
                  "H100 datasheet HBM2e 2 TB/s; nvidia-smi total 81559 MiB"},
       // H800: the H100 SXM for China with NVLink cut to 400 GB/s (200 one way); the catalog has
@@ -103,7 +103,7 @@ std::vector<Gpu> BuiltinGpus() {
        .hbm_bytes_per_s = 3350 * kGB,
        .intra_link = "nvlink4-h800",
        .inter_link = "ib-ndr",
-       .arch = "hopper",
+       .arch = Arch::kHopper,
        .source = "NVIDIA H800 SXM5 product brief: H100 SXM5 compute and HBM3, NVLink 400 GB/s; "
                  "nvidia-smi total 81559 MiB"},
       {.name = "h200",
@@ -117,7 +117,7 @@ std::vector<Gpu> BuiltinGpus() {
        .hbm_bytes_per_s = 4800 * kGB,
        .intra_link = "nvlink4",
        .inter_link = "ib-ndr",
-       .arch = "hopper",
+       .arch = Arch::kHopper,
        .source = "NVIDIA H200 datasheet (SXM): 141 GB HBM3e at 4.8 TB/s, H100 SXM compute "
                  "(dense = half the sparse figures); nvidia-smi total 143771 MiB"},
       {.name = "b200",
@@ -131,7 +131,7 @@ std::vector<Gpu> BuiltinGpus() {
        .hbm_bytes_per_s = 7700 * kGB,
        .intra_link = "nvlink5",
        .inter_link = "ib-ndr",
-       .arch = "blackwell",
+       .arch = Arch::kBlackwell,
        .source = "NVIDIA HGX B200 datasheet, per GPU: FP32 75 TFLOPS, TF32 2.2, BF16 4.5, FP8 "
                  "9 PFLOPS sparse (halved for dense), 180 GB HBM3e at 7.7 TB/s; nvidia-smi "
                  "total 183359 MiB"},
@@ -148,7 +148,7 @@ std::vector<Gpu> BuiltinGpus() {
        .hbm_bytes_per_s = 1008 * kGB,
        .intra_link = "pcie4",
        .inter_link = "ib-hdr",
-       .arch = "ada",
+       .arch = Arch::kAda,
        .source = "NVIDIA Ada GPU architecture whitepaper (RTX 4090, dense, "
                  "fp32 accumulate), GDDR6X 1008 GB/s; nvidia-smi total 24564 MiB"},
       {.name = "rtx-3090",
@@ -162,7 +162,7 @@ std::vector<Gpu> BuiltinGpus() {
        .hbm_bytes_per_s = 936 * kGB,
        .intra_link = "pcie4",
        .inter_link = "ib-hdr",
-       .arch = "ampere",
+       .arch = Arch::kAmpere,
        .source = "NVIDIA Ampere GA102 GPU architecture whitepaper (RTX 3090, dense, "
                  "fp32 accumulate), GDDR6X 936 GB/s; nvidia-smi total 24576 MiB"},
       // L40S is a PCIe Gen4 card; its servers ship with 200-400 GbE, roce-400 is an assumption.
@@ -177,7 +177,7 @@ std::vector<Gpu> BuiltinGpus() {
        .hbm_bytes_per_s = 864 * kGB,
        .intra_link = "pcie4",
        .inter_link = "roce-400",
-       .arch = "ada",
+       .arch = Arch::kAda,
        .source = "NVIDIA L40S datasheet (dense = half the sparse figures), 48 GB GDDR6 at 864 "
                  "GB/s, PCIe Gen4 x16; nvidia-smi total 46068 MiB"},
       {.name = "mi300x",
@@ -191,7 +191,7 @@ std::vector<Gpu> BuiltinGpus() {
        .hbm_bytes_per_s = 5300 * kGB,
        .intra_link = "xgmi-mi300",
        .inter_link = "ib-ndr",
-       .arch = "cdna3",
+       .arch = Arch::kCdna3,
        .source = "AMD Instinct MI300X datasheet (dense): FP32 163.4, TF32 653.7, BF16 1307.4, "
                  "FP8 2614.9 TFLOPS, 192 GB HBM3 at 5.3 TB/s; rocm-smi total 205822885888 B"},
   };

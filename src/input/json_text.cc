@@ -1,5 +1,7 @@
 #include "planner/input/json_text.h"
 
+#include <algorithm>
+
 #include "planner/model/error.h"
 
 namespace planner {
@@ -41,6 +43,17 @@ nlohmann::json ParseJsonText(const std::string& text, const std::string& where) 
 std::string ShownJson(const nlohmann::json& v) {
   const std::string s = v.dump();
   return s.size() > 40 ? s.substr(0, 37) + "..." : s;
+}
+
+void RejectUnknownKeys(const nlohmann::json& obj, const std::vector<std::string>& keys,
+                       const std::function<std::string(const std::string&)>& place,
+                       const std::string& otherwise) {
+  for (const auto& item : obj.items()) {
+    if (std::find(keys.begin(), keys.end(), item.key()) != keys.end()) continue;
+    const std::string close = ClosestName(item.key(), keys);
+    throw InputError(place(item.key()),
+                     close.empty() ? otherwise : "unknown key; did you mean " + close + "?");
+  }
 }
 
 }  // namespace planner

@@ -1,7 +1,6 @@
 // Reads a model's shape from the planner's JSON schema or from a Hugging Face config.json.
 #include "planner/input/model_loader.h"
 
-#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -16,6 +15,7 @@
 #include "planner/input/json_text.h"
 #include "planner/model/error.h"
 #include "planner/model/files.h"
+#include "planner/model/text.h"
 
 namespace planner {
 namespace {
@@ -115,12 +115,8 @@ Model ParsePlannerSchema(const json& obj, const std::string& where) {
       "dropout", "experts", "experts_per_token", "shared_experts", "moe_ffn_hidden",
       "dense_layers", "default_global_batch", "published_params", "source"};
   // clang-format on
-  for (const auto& item : obj.items()) {
-    if (std::find(kKeys.begin(), kKeys.end(), item.key()) != kKeys.end()) continue;
-    const std::string close = ClosestName(item.key(), kKeys);
-    throw InputError(Child(where, item.key()),
-                     close.empty() ? "unknown key" : "unknown key; did you mean " + close + "?");
-  }
+  RejectUnknownKeys(
+      obj, kKeys, [&](const std::string& key) { return Child(where, key); }, "unknown key");
   const Fields f(obj, where);
   Model m;
   m.name = f.String("name");
@@ -168,14 +164,83 @@ std::string Architecture(const Fields& f, const std::string& where) {
     f.Fail("architectures", "expected a list of class names, got " + ShownJson(*list));
   }
   const std::string type = list ? "" : f.String("model_type");
-  std::string supported;
+  std::vector<std::string> supported;
   for (const auto& [arch, arch_type] : kArchitectures) {
     if (list ? (*list)[0] == arch : arch_type == type) return arch;
-    supported += (supported.empty() ? "" : ", ") + arch;
+    supported.push_back(arch);
   }
   const std::string what =
       list ? "architecture '" + (*list)[0].get<std::string>() : "model_type '" + type;
-  throw InputError(where, "unsupported " + what + "'; supported: " + supported);
+  throw InputError(where, "unsupported " + what + "'; supported: " + Join(supported, ", "));
+}
+
+// GPT-2's own key names (n_layer, n_embd, ...), with learned positions and linear biases.
+void ReadGpt2Shape(const Fields& f, Model& m) {
+  m.layers = f.Int("n_layer", 1);
+  m.hidden = f.Int("n_embd", 1);
+  m.heads = f.Int("n_head", 1);
+  m.kv_heads = m.heads;
+  m.ffn_hidden = f.Int("n_inner", 1, 4 * m.hidden);  // null means 4 h
+  m.vocab = f.Int("vocab_size", 1);
+  m.seq_len = f.Int("n_positions", 1);
+  m.tied_embeddings = f.Bool("tie_word_embeddings", true);
+  m.learned_positions = true;
+  m.linear_bias = true;
+  // transformers' GPT2Config defaults each dropout probability to 0.1.
+  m.dropout = f.Number("resid_pdrop", 0.1) > 0 || f.Number("attn_pdrop", 0.1) > 0 ||
+              f.Number("embd_pdrop", 0.1) > 0;
+}
+
+// The key names every other supported class shares.
+void ReadCommonShape(const Fields& f, Model& m) {
+  m.layers = f.Int("num_hidden_layers", 1);
+  m.hidden = f.Int("hidden_size", 1);
+  m.heads = f.Int("num_attention_heads", 1);
+  m.ffn_hidden = f.Int("intermediate_size", 1);
+  m.vocab = f.Int("vocab_size", 1);
+  // The context the model supports, which is what it is trained (or fine-tuned) at.
+  m.seq_len = f.Int("max_position_embeddings", 1);
+  m.tied_embeddings = f.Bool("tie_word_embeddings", false);
+}
+
+// Attention, MLP and norm of a non-GPT-2 class: GPT-NeoX, else the Llama family.
+void ReadFamily(const Fields& f, const std::string& arch, Model& m) {
+  if (arch == "GPTNeoXForCausalLM") {
+    m.kv_heads = m.heads;
+    m.linear_bias = true;
+    m.dropout = f.Number("hidden_dropout", 0) > 0 || f.Number("attention_dropout", 0) > 0;
+    return;
+  }
+  // Llama family: SwiGLU, RMSNorm, RoPE. Optional attention/MLP biases (attention_bias,
+  // mlp_bias) are ignored: they are under 0.01% of the parameters.
+  m.mlp = MlpKind::kSwiglu;
+  m.rms_norm = true;
+  m.dropout = f.Number("attention_dropout", 0) > 0;
+  m.kv_heads = f.Int("num_key_value_heads", 1, m.heads);
+  m.head_dim = f.Int("head_dim", 1, 0);
+}
+
+// Mixtral's and DeepSeek's experts; other classes are dense.
+void ReadExperts(const Fields& f, const std::string& arch, Model& m) {
+  if (arch == "MixtralForCausalLM") {
+    m.experts = f.Int("num_local_experts", 1);
+    m.experts_per_token = f.Int("num_experts_per_tok", 1);
+    return;
+  }
+  if (arch.rfind("Deepseek", 0) != 0) return;
+  // MLA attention (low-rank compressed K/V, decoupled RoPE keys) is approximated by plain
+  // attention with kv_heads = num_key_value_heads and head_dim = v_head_dim (or hidden/heads);
+  // for DeepSeek-V2-Lite this overcounts attention by about 3M parameters per layer.
+  m.head_dim = f.Int("v_head_dim", 1, 0);
+  m.experts = f.Int("n_routed_experts", 1, 0);  // null: a dense model
+  if (m.experts == 0) return;
+  m.experts_per_token = f.Int("num_experts_per_tok", 1);
+  m.shared_experts = f.Int("n_shared_experts", 0, 0);
+  m.moe_ffn_hidden = f.Int("moe_intermediate_size", 1);
+  m.dense_layers = f.Int("first_k_dense_replace", 0, 0);
+  if (f.Int("moe_layer_freq", 1, 1) != 1) {
+    f.Fail("moe_layer_freq", "only 1 (every layer after the dense ones is MoE) is supported");
+  }
 }
 
 // Hugging Face config.json. Unknown keys are ignored: these files carry many (tokenizer ids,
@@ -189,61 +254,12 @@ Model ParseHuggingFace(const json& obj, const std::string& where) {
   if (m.name.empty()) m.name = std::filesystem::path(file).stem().string();
   m.source = "Hugging Face config.json (" + arch + "): " + file;
   if (arch == "GPT2LMHeadModel") {
-    m.layers = f.Int("n_layer", 1);
-    m.hidden = f.Int("n_embd", 1);
-    m.heads = f.Int("n_head", 1);
-    m.kv_heads = m.heads;
-    m.ffn_hidden = f.Int("n_inner", 1, 4 * m.hidden);  // null means 4 h
-    m.vocab = f.Int("vocab_size", 1);
-    m.seq_len = f.Int("n_positions", 1);
-    m.tied_embeddings = f.Bool("tie_word_embeddings", true);
-    m.learned_positions = true;
-    m.linear_bias = true;
-    // transformers' GPT2Config defaults each dropout probability to 0.1.
-    m.dropout = f.Number("resid_pdrop", 0.1) > 0 || f.Number("attn_pdrop", 0.1) > 0 ||
-                f.Number("embd_pdrop", 0.1) > 0;
+    ReadGpt2Shape(f, m);
   } else {
-    m.layers = f.Int("num_hidden_layers", 1);
-    m.hidden = f.Int("hidden_size", 1);
-    m.heads = f.Int("num_attention_heads", 1);
-    m.ffn_hidden = f.Int("intermediate_size", 1);
-    m.vocab = f.Int("vocab_size", 1);
-    // The context the model supports, which is what it is trained (or fine-tuned) at.
-    m.seq_len = f.Int("max_position_embeddings", 1);
-    m.tied_embeddings = f.Bool("tie_word_embeddings", false);
+    ReadCommonShape(f, m);
+    ReadFamily(f, arch, m);
   }
-  if (arch == "GPTNeoXForCausalLM") {
-    m.kv_heads = m.heads;
-    m.linear_bias = true;
-    m.dropout = f.Number("hidden_dropout", 0) > 0 || f.Number("attention_dropout", 0) > 0;
-  } else if (arch != "GPT2LMHeadModel") {
-    // Llama family: SwiGLU, RMSNorm, RoPE. Optional attention/MLP biases (attention_bias,
-    // mlp_bias) are ignored: they are under 0.01% of the parameters.
-    m.mlp = MlpKind::kSwiglu;
-    m.rms_norm = true;
-    m.dropout = f.Number("attention_dropout", 0) > 0;
-    m.kv_heads = f.Int("num_key_value_heads", 1, m.heads);
-    m.head_dim = f.Int("head_dim", 1, 0);
-  }
-  if (arch == "MixtralForCausalLM") {
-    m.experts = f.Int("num_local_experts", 1);
-    m.experts_per_token = f.Int("num_experts_per_tok", 1);
-  } else if (arch.rfind("Deepseek", 0) == 0) {
-    // MLA attention (low-rank compressed K/V, decoupled RoPE keys) is approximated by plain
-    // attention with kv_heads = num_key_value_heads and head_dim = v_head_dim (or hidden/heads);
-    // for DeepSeek-V2-Lite this overcounts attention by about 3M parameters per layer.
-    m.head_dim = f.Int("v_head_dim", 1, 0);
-    m.experts = f.Int("n_routed_experts", 1, 0);  // null: a dense model
-    if (m.experts > 0) {
-      m.experts_per_token = f.Int("num_experts_per_tok", 1);
-      m.shared_experts = f.Int("n_shared_experts", 0, 0);
-      m.moe_ffn_hidden = f.Int("moe_intermediate_size", 1);
-      m.dense_layers = f.Int("first_k_dense_replace", 0, 0);
-      if (f.Int("moe_layer_freq", 1, 1) != 1) {
-        f.Fail("moe_layer_freq", "only 1 (every layer after the dense ones is MoE) is supported");
-      }
-    }
-  }
+  ReadExperts(f, arch, m);
   return m;
 }
 

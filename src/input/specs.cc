@@ -1,6 +1,7 @@
 #include "planner/input/specs.h"
 
 #include "planner/model/error.h"
+#include "planner/model/text.h"
 
 namespace planner {
 namespace {
@@ -8,12 +9,12 @@ namespace {
 template <typename Enum>
 Enum ParseChoice(const std::string& s, const std::string& where,
                  std::initializer_list<std::pair<const char*, Enum>> choices) {
-  std::string names;
+  std::vector<std::string> names;
   for (const auto& [name, value] : choices) {
     if (s == name) return value;
-    names += names.empty() ? name : std::string(", ") + name;
+    names.push_back(name);
   }
-  throw InputError(where, "unknown value '" + s + "'; expected one of: " + names);
+  throw InputError(where, "unknown value '" + s + "'; expected one of: " + Join(names, ", "));
 }
 
 void RequirePositive(int64_t v, const char* flag) {
@@ -58,12 +59,12 @@ Format ParseFormat(const std::string& s, const std::string& where) {
                              {{"table", Format::kTable}, {"json", Format::kJson}, {"csv", Format::kCsv}});
 }
 
-Specs BuildSpecs(const SpecInput& in, const Catalog& catalog) {
-  if (in.model.empty()) throw InputError("--model", "is required (a catalog name or a JSON file)");
-  Specs specs;
-  specs.model = FindModel(catalog, in.model, "--model");
+namespace {
+
+// The GPU, its count and the links between them; the links default to the GPU's own.
+Cluster BuildCluster(const SpecInput& in, const Catalog& catalog) {
   if (in.gpu.empty()) throw InputError("--gpu", "is required (see: planner list gpus)");
-  Cluster& c = specs.cluster;
+  Cluster c;
   c.gpu = FindGpu(catalog, in.gpu, "--gpu");
   RequirePositive(in.gpus, "--gpus");
   AtMost(in.gpus, kMaxGpus, "--gpus");
@@ -78,51 +79,68 @@ Specs BuildSpecs(const SpecInput& in, const Catalog& catalog) {
   c.nics_per_node = in.nics_per_node == 0 ? c.gpus_per_node : in.nics_per_node;
   RequirePositive(c.nics_per_node, "--nics-per-node");
   AtMost(c.nics_per_node, kMaxGpusPerNode, "--nics-per-node");
+  return c;
+}
 
-  TrainingSetup& s = specs.setup;
-  s.seq_len = in.seq_len == 0 ? specs.model.seq_len : in.seq_len;
-  RequirePositive(s.seq_len, "--seq-len");
-  AtMost(s.seq_len, ModelLimits::kSeqLen, "--seq-len");
+// Sequences per step: given, or from tokens per batch, or the model's published batch, or 4M
+// tokens.
+int64_t GlobalBatch(const SpecInput& in, const Model& model, int64_t seq_len) {
   if (in.global_batch != 0 && in.tokens_per_batch != 0) {
     throw InputError("--global-batch", "give --global-batch or --tokens-per-batch, not both");
   }
+  int64_t batch = 0;
   if (in.tokens_per_batch != 0) {
     RequirePositive(in.tokens_per_batch, "--tokens-per-batch");
-    if (in.tokens_per_batch % s.seq_len != 0) {
+    if (in.tokens_per_batch % seq_len != 0) {
       throw InputError("--tokens-per-batch", std::to_string(in.tokens_per_batch) +
                                                  " is not a multiple of the sequence length " +
-                                                 std::to_string(s.seq_len));
+                                                 std::to_string(seq_len));
     }
-    s.global_batch = in.tokens_per_batch / s.seq_len;
-    AtMost(s.global_batch, ModelLimits::kGlobalBatch, "--tokens-per-batch");
+    batch = in.tokens_per_batch / seq_len;
+    AtMost(batch, ModelLimits::kGlobalBatch, "--tokens-per-batch");
   } else if (in.global_batch != 0) {
-    s.global_batch = in.global_batch;
-  } else if (specs.model.default_global_batch > 0) {
+    batch = in.global_batch;
+  } else if (model.default_global_batch > 0) {
     // The published batch is in tokens; keep the tokens when the sequence length changes.
-    const int64_t tokens = specs.model.default_global_batch * specs.model.seq_len;
-    s.global_batch = std::max<int64_t>(1, tokens / s.seq_len);
+    const int64_t tokens = model.default_global_batch * model.seq_len;
+    batch = std::max<int64_t>(1, tokens / seq_len);
   } else {
-    s.global_batch = std::max<int64_t>(1, (4 << 20) / s.seq_len);  // 4M tokens
+    batch = std::max<int64_t>(1, (4 << 20) / seq_len);  // 4M tokens
   }
-  RequirePositive(s.global_batch, "--global-batch");
-  AtMost(s.global_batch, ModelLimits::kGlobalBatch, "--global-batch");
+  RequirePositive(batch, "--global-batch");
+  AtMost(batch, ModelLimits::kGlobalBatch, "--global-batch");
+  return batch;
+}
+
+// Sequence length, batch, precisions, optimizer, schedule and kernels.
+TrainingSetup BuildSetup(const SpecInput& in, const Model& model, const Gpu& gpu) {
+  TrainingSetup s;
+  s.seq_len = in.seq_len == 0 ? model.seq_len : in.seq_len;
+  RequirePositive(s.seq_len, "--seq-len");
+  AtMost(s.seq_len, ModelLimits::kSeqLen, "--seq-len");
+  s.global_batch = GlobalBatch(in, model, s.seq_len);
   s.precision = ParsePrecision(in.precision, "--precision");
-  if (s.precision == Precision::kFp8 && c.gpu.fp8_flops <= 0) {
-    throw InputError("--precision", c.gpu.name + " has no fp8 tensor cores");
+  if (s.precision == Precision::kFp8 && gpu.fp8_flops <= 0) {
+    throw InputError("--precision", gpu.name + " has no fp8 tensor cores");
   }
-  if (in.grad_precision != "fp32" && in.grad_precision != "16bit") {
-    throw InputError("--grad-precision", "unknown value '" + in.grad_precision +
-                                             "'; expected one of: fp32, 16bit");
-  }
-  s.fp32_grads = in.grad_precision == "fp32";
+  s.fp32_grads =
+      ParseChoice<bool>(in.grad_precision, "--grad-precision", {{"fp32", true}, {"16bit", false}});
   s.optimizer = ParseOptimizer(in.optimizer, "--optimizer");
   s.schedule = ParseSchedule(in.schedule, "--schedule");
-  if (in.attention != "flash" && in.attention != "standard") {
-    throw InputError("--attention",
-                     "unknown value '" + in.attention + "'; expected one of: flash, standard");
-  }
-  s.flash_attention = in.attention == "flash";
+  s.flash_attention =
+      ParseChoice<bool>(in.attention, "--attention", {{"flash", true}, {"standard", false}});
   s.comm_overlap = in.comm_overlap;
+  return s;
+}
+
+}  // namespace
+
+Specs BuildSpecs(const SpecInput& in, const Catalog& catalog) {
+  if (in.model.empty()) throw InputError("--model", "is required (a catalog name or a JSON file)");
+  Specs specs;
+  specs.model = FindModel(catalog, in.model, "--model");
+  specs.cluster = BuildCluster(in, catalog);
+  specs.setup = BuildSetup(in, specs.model, specs.cluster.gpu);
   return specs;
 }
 

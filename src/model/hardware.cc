@@ -37,4 +37,17 @@ double BytesPerActivation(Precision p) {
   return p == Precision::kFp32 || p == Precision::kTf32 ? 4.0 : 2.0;
 }
 
+const char* ArchName(Arch a) {
+  switch (a) {
+    case Arch::kUnstated: return "";
+    case Arch::kVolta: return "volta";
+    case Arch::kAmpere: return "ampere";
+    case Arch::kAda: return "ada";
+    case Arch::kHopper: return "hopper";
+    case Arch::kBlackwell: return "blackwell";
+    case Arch::kCdna3: return "cdna3";
+  }
+  return "?";
+}
+
 }  // namespace planner

@@ -56,66 +56,84 @@ ParamCounts CountParameters(const Model& m) {
   return c;
 }
 
-void ValidateModel(const Model& m, const std::string& where) {
-  auto positive = [&](int64_t v, const char* key) {
-    if (v <= 0) {
-      throw InputError(where + "." + key, "must be a positive integer, got " + std::to_string(v));
-    }
-  };
-  positive(m.layers, "layers");
-  positive(m.hidden, "hidden");
-  positive(m.heads, "heads");
-  positive(m.kv_heads, "kv_heads");
-  positive(m.ffn_hidden, "ffn_hidden");
-  positive(m.vocab, "vocab");
-  positive(m.seq_len, "seq_len");
+namespace {
+
+// One bound of ValidateModel: the field's value, its largest allowed value and its key.
+struct Bound {
+  int64_t value;
+  int64_t most;
+  const char* key;
+};
+
+[[noreturn]] void Refuse(const std::string& where, const char* key, const std::string& message) {
+  throw InputError(where + "." + key, message);
+}
+
+// The sizes every model has, and the divisibility attention needs.
+void CheckShape(const Model& m, const std::string& where) {
+  for (const auto& [v, key] :
+       {std::pair{m.layers, "layers"}, std::pair{m.hidden, "hidden"}, std::pair{m.heads, "heads"},
+        std::pair{m.kv_heads, "kv_heads"}, std::pair{m.ffn_hidden, "ffn_hidden"},
+        std::pair{m.vocab, "vocab"}, std::pair{m.seq_len, "seq_len"}}) {
+    if (v <= 0) Refuse(where, key, "must be a positive integer, got " + std::to_string(v));
+  }
   if (m.head_dim == 0 && m.hidden % m.heads != 0) {
-    throw InputError(where + ".heads", "hidden " + std::to_string(m.hidden) +
-                                           " is not divisible by heads " + std::to_string(m.heads));
+    Refuse(where, "heads",
+           "hidden " + std::to_string(m.hidden) + " is not divisible by heads " +
+               std::to_string(m.heads));
   }
   if (m.heads % m.kv_heads != 0) {
-    throw InputError(where + ".kv_heads", "heads " + std::to_string(m.heads) +
-                                              " is not divisible by kv_heads " +
-                                              std::to_string(m.kv_heads));
+    Refuse(where, "kv_heads",
+           "heads " + std::to_string(m.heads) + " is not divisible by kv_heads " +
+               std::to_string(m.kv_heads));
   }
+}
+
+// Mixture-of-experts counts: none negative, top-k within the experts, dense layers within layers.
+void CheckExperts(const Model& m, const std::string& where) {
   if (m.experts < 0 || m.experts_per_token < 0 || m.shared_experts < 0 || m.dense_layers < 0) {
-    throw InputError(where + ".experts", "expert counts must not be negative");
+    Refuse(where, "experts", "expert counts must not be negative");
   }
   if (m.experts > 0 && (m.experts_per_token < 1 || m.experts_per_token > m.experts)) {
-    throw InputError(where + ".experts_per_token",
-                     "must be between 1 and experts (" + std::to_string(m.experts) + ")");
+    Refuse(where, "experts_per_token",
+           "must be between 1 and experts (" + std::to_string(m.experts) + ")");
   }
   if (m.experts == 0 && m.experts_per_token > 0) {
-    throw InputError(where + ".experts", "experts_per_token is set but experts is 0");
+    Refuse(where, "experts", "experts_per_token is set but experts is 0");
   }
-  if (m.dense_layers > m.layers) {
-    throw InputError(where + ".dense_layers", "exceeds layers");
-  }
-  auto at_most = [&](int64_t v, int64_t most, const char* key) {
-    if (v > most) {
-      throw InputError(where + "." + key, "must be at most " + std::to_string(most) + ", got " +
-                                              std::to_string(v));
-    }
-  };
-  at_most(m.layers, ModelLimits::kLayers, "layers");
-  at_most(m.hidden, ModelLimits::kHidden, "hidden");
-  at_most(m.heads, ModelLimits::kHeads, "heads");
-  at_most(m.kv_heads, ModelLimits::kHeads, "kv_heads");
-  at_most(m.head_dim, ModelLimits::kHeads, "head_dim");
-  at_most(m.ffn_hidden, ModelLimits::kFfnHidden, "ffn_hidden");
-  at_most(m.moe_ffn_hidden, ModelLimits::kFfnHidden, "moe_ffn_hidden");
-  at_most(m.vocab, ModelLimits::kVocab, "vocab");
-  at_most(m.seq_len, ModelLimits::kSeqLen, "seq_len");
-  at_most(m.experts, ModelLimits::kHeads, "experts");
-  at_most(m.shared_experts, ModelLimits::kHeads, "shared_experts");
-  at_most(m.default_global_batch, ModelLimits::kGlobalBatch, "default_global_batch");
-  for (const auto& [v, key] : {std::pair{m.head_dim, "head_dim"},
-                               std::pair{m.moe_ffn_hidden, "moe_ffn_hidden"},
-                               std::pair{m.default_global_batch, "default_global_batch"}}) {
-    if (v < 0) {
-      throw InputError(where + "." + key, "must not be negative, got " + std::to_string(v));
+  if (m.dense_layers > m.layers) Refuse(where, "dense_layers", "exceeds layers");
+}
+
+// Every size within ModelLimits, and the optional ones (0: unset) not negative.
+void CheckLimits(const Model& m, const std::string& where) {
+  using L = ModelLimits;
+  for (const Bound& b :
+       {Bound{m.layers, L::kLayers, "layers"}, Bound{m.hidden, L::kHidden, "hidden"},
+        Bound{m.heads, L::kHeads, "heads"}, Bound{m.kv_heads, L::kHeads, "kv_heads"},
+        Bound{m.head_dim, L::kHeads, "head_dim"}, Bound{m.ffn_hidden, L::kFfnHidden, "ffn_hidden"},
+        Bound{m.moe_ffn_hidden, L::kFfnHidden, "moe_ffn_hidden"},
+        Bound{m.vocab, L::kVocab, "vocab"}, Bound{m.seq_len, L::kSeqLen, "seq_len"},
+        Bound{m.experts, L::kHeads, "experts"},
+        Bound{m.shared_experts, L::kHeads, "shared_experts"},
+        Bound{m.default_global_batch, L::kGlobalBatch, "default_global_batch"}}) {
+    if (b.value > b.most) {
+      Refuse(where, b.key,
+             "must be at most " + std::to_string(b.most) + ", got " + std::to_string(b.value));
     }
   }
+  for (const auto& [v, key] :
+       {std::pair{m.head_dim, "head_dim"}, std::pair{m.moe_ffn_hidden, "moe_ffn_hidden"},
+        std::pair{m.default_global_batch, "default_global_batch"}}) {
+    if (v < 0) Refuse(where, key, "must not be negative, got " + std::to_string(v));
+  }
+}
+
+}  // namespace
+
+void ValidateModel(const Model& m, const std::string& where) {
+  CheckShape(m, where);
+  CheckExperts(m, where);
+  CheckLimits(m, where);
   const double params = CountParameters(m).total;
   if (!(params <= ModelLimits::kParameters)) {
     char buf[96];

@@ -1,8 +1,10 @@
 // Parsing JSON that users wrote (model, catalog and sweep files), internal to the input readers.
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace planner {
 
@@ -16,5 +18,12 @@ nlohmann::json ParseJsonText(const std::string& text, const std::string& where);
 
 /// A JSON value for an error message: one line (dump() escapes newlines), at most 40 characters.
 std::string ShownJson(const nlohmann::json& v);
+
+/// Unknown keys are errors (style.md): at the first key of the object `obj` not among `keys`,
+/// throws InputError(place(key), "unknown key; did you mean <closest>?"), or `otherwise` when
+/// no key is close.
+void RejectUnknownKeys(const nlohmann::json& obj, const std::vector<std::string>& keys,
+                       const std::function<std::string(const std::string&)>& place,
+                       const std::string& otherwise);
 
 }  // namespace planner

@@ -7,6 +7,14 @@ namespace planner {
 
 enum class Precision { kFp32, kTf32, kBf16, kFp16, kFp8 };
 
+/// A GPU's architecture; it picks the cost models' calibration (cost_models/step_time.cc).
+/// kUnstated: a catalog entry without "arch", calibrated like any non-Hopper/Blackwell GPU.
+enum class Arch { kUnstated, kVolta, kAmpere, kAda, kHopper, kBlackwell, kCdna3 };
+
+/// Every stated architecture, in the order error messages list them.
+inline constexpr Arch kArchs[] = {Arch::kVolta,  Arch::kAmpere,    Arch::kAda,
+                                  Arch::kHopper, Arch::kBlackwell, Arch::kCdna3};
+
 /// One GPU model. Peaks are dense (no sparsity), 16-bit with fp32 accumulate.
 struct Gpu {
   std::string name{};
@@ -20,7 +28,7 @@ struct Gpu {
   double hbm_bytes_per_s = 0;
   std::string intra_link{};        ///< default link between GPUs of one node
   std::string inter_link{};        ///< default NIC type between nodes
-  std::string arch{};              ///< volta, ampere, ada, hopper, blackwell, cdna3
+  Arch arch = Arch::kUnstated;
   std::string source{};            ///< datasheet
 
   double usable_bytes() const { return hbm_bytes - reserved_bytes; }
@@ -59,5 +67,9 @@ const char* PrecisionName(Precision p);
 /// (tf32 is a matmul mode over fp32 tensors), else 2: with fp8 matmuls, activations still travel
 /// and are kept in 16 bits (Transformer Engine casts each matmul's input on the fly).
 double BytesPerActivation(Precision p);
+
+/// The catalog's spelling: "volta", "ampere", "ada", "hopper", "blackwell", "cdna3"; "" for
+/// kUnstated, as the catalog's optional "arch" key reads when absent.
+const char* ArchName(Arch a);
 
 }  // namespace planner
