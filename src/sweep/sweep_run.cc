@@ -76,24 +76,23 @@ bool InShard(const Shard& s, int64_t scenario) { return scenario % s.n == s.k - 
 std::string ScenarioLine(const SweepSpec& spec, const Scenario& s, const SearchResult& r) {
   using nlohmann::ordered_json;
   const CostInput cost{.train_tokens = spec.train_tokens, .gpu_hour_cost = s.price_per_gpu_hour};
-  // The plan JSON of `planner --format json`, so both outputs name fields alike.
-  ordered_json full = ordered_json::parse(SearchJson(s.specs, r, cost));
+  // The plan JSON of `planner --format json`, so both outputs name fields alike. Launch snippets
+  // are long and the same for every cluster of a plan: `planner --emit` them for the cluster
+  // chosen.
+  ordered_json full = SearchJsonValue(s.specs, r, cost, {.snippets = false});
   ordered_json line = {{"scenario", s.index}, {"id", s.id}, {"source", s.source}};
-  line["inputs"] = full["inputs"];
+  line["inputs"] = std::move(full["inputs"]);
   if (s.price_per_gpu_hour > 0) line["inputs"]["price_per_gpu_hour"] = s.price_per_gpu_hour;
   if (spec.train_tokens > 0) line["inputs"]["train_tokens"] = spec.train_tokens;
   ordered_json& plans = full["plans"];
-  // Launch snippets are long and the same for every cluster of a plan: `planner --emit` them for
-  // the cluster chosen.
-  for (ordered_json& plan : plans) plan.erase("snippets");
-  line["best"] = plans.empty() ? ordered_json(nullptr) : plans[0];
+  line["best"] = plans.empty() ? ordered_json(nullptr) : std::move(plans[0]);
   if (plans.empty()) line["reason"] = NoPlanSummary(r);
   line["runners_up"] = ordered_json::array();
-  for (size_t i = 1; i < plans.size(); ++i) line["runners_up"].push_back(plans[i]);
+  for (size_t i = 1; i < plans.size(); ++i) line["runners_up"].push_back(std::move(plans[i]));
   // Timings and thread counts differ from run to run; a line must not.
   full["search"].erase("seconds");
   full["search"].erase("threads");
-  line["search"] = full["search"];
+  line["search"] = std::move(full["search"]);
   return line.dump();
 }
 
