@@ -93,6 +93,12 @@ SweepManifest ReadManifest(const std::string& path, const std::string& where) {
   return m;
 }
 
+std::string ResultsText(const std::vector<ResultLine>& lines) {
+  std::string text;
+  for (const ResultLine& line : lines) text += line.text + "\n";
+  return text;
+}
+
 ResultsFile ReadResults(const std::string& path, const SweepManifest& m, const std::string& where) {
   ResultsFile out;
   std::error_code ec;
