@@ -73,6 +73,15 @@ class Reader {
     }
     return v.get<double>();
   }
+  // Optional keys of `obj`: the field keeps its default when the key is absent.
+  void OptionalName(const json& obj, const std::string& prefix, const char* key,
+                    std::string& field) const {
+    if (obj.contains(key)) field = Name(obj.at(key), prefix + key);
+  }
+  void OptionalCount(const json& obj, const std::string& prefix, const char* key,
+                     int64_t& field) const {
+    if (obj.contains(key)) field = Count(obj.at(key), prefix + key);
+  }
   bool Bool(const json& v, const std::string& path) const {
     if (!v.is_boolean()) Fail(path, "expected true or false, got " + ShownJson(v));
     return v.get<bool>();
@@ -111,14 +120,11 @@ std::string ModelName(const std::filesystem::path& base, const std::string& type
 }
 
 void ReadSettings(const Reader& r, const json& obj, const std::string& prefix, SpecInput& in) {
-  auto text = [&](const char* key, std::string& field) {
-    if (obj.contains(key)) field = r.Name(obj.at(key), prefix + key);
-  };
-  text("precision", in.precision);
-  text("grad_precision", in.grad_precision);
-  text("optimizer", in.optimizer);
-  text("schedule", in.schedule);
-  text("attention", in.attention);
+  r.OptionalName(obj, prefix, "precision", in.precision);
+  r.OptionalName(obj, prefix, "grad_precision", in.grad_precision);
+  r.OptionalName(obj, prefix, "optimizer", in.optimizer);
+  r.OptionalName(obj, prefix, "schedule", in.schedule);
+  r.OptionalName(obj, prefix, "attention", in.attention);
 }
 
 Scenario ReadScenario(const Reader& r, const json& obj, const std::string& path,
@@ -135,20 +141,14 @@ Scenario ReadScenario(const Reader& r, const json& obj, const std::string& path,
   in.model = ModelName(base, r.Name(obj.at("model"), path + ".model"));
   in.gpu = r.Name(obj.at("gpu"), path + ".gpu");
   in.gpus = r.Count(obj.at("gpus"), path + ".gpus");
-  auto count = [&](const char* key, int64_t& field) {
-    if (obj.contains(key)) field = r.Count(obj.at(key), path + "." + key);
-  };
-  count("gpus_per_node", in.gpus_per_node);
-  count("nics_per_node", in.nics_per_node);
-  count("seq_len", in.seq_len);
-  count("global_batch", in.global_batch);
-  if (obj.contains("intra_link")) {
-    in.intra_link = r.Name(obj.at("intra_link"), path + ".intra_link");
-  }
-  if (obj.contains("inter_link")) {
-    in.inter_link = r.Name(obj.at("inter_link"), path + ".inter_link");
-  }
-  ReadSettings(r, obj, path + ".", in);
+  const std::string prefix = path + ".";
+  r.OptionalCount(obj, prefix, "gpus_per_node", in.gpus_per_node);
+  r.OptionalCount(obj, prefix, "nics_per_node", in.nics_per_node);
+  r.OptionalCount(obj, prefix, "seq_len", in.seq_len);
+  r.OptionalCount(obj, prefix, "global_batch", in.global_batch);
+  r.OptionalName(obj, prefix, "intra_link", in.intra_link);
+  r.OptionalName(obj, prefix, "inter_link", in.inter_link);
+  ReadSettings(r, obj, prefix, in);
   if (obj.contains("price_per_gpu_hour")) {
     s.price_per_gpu_hour = r.Positive(obj.at("price_per_gpu_hour"), path + ".price_per_gpu_hour");
   }
