@@ -101,9 +101,7 @@ namespace {
 
 // `planner evaluate --format json` for the plan, less the snippets its sibling files hold.
 std::string PlanFileJson(const Specs& s, const Evaluation& e) {
-  nlohmann::ordered_json j = nlohmann::ordered_json::parse(EvaluationJson(s, e, CostInput{}));
-  j["plan"].erase("snippets");
-  return j.dump(2) + "\n";
+  return EvaluationJsonValue(s, e, CostInput{}, {.snippets = false}).dump(2) + "\n";
 }
 
 // Writes dir/name whole or not at all; scripts are executable.

@@ -20,7 +20,8 @@ ordered_json TimeJson(const TimeBreakdown& t) {
           {"bubble", t.bubble},     {"optimizer", t.optimizer}, {"total", t.step()}};
 }
 
-ordered_json PlanJson(const Specs& specs, const Evaluation& e, const CostInput& cost) {
+ordered_json PlanJson(const Specs& specs, const Evaluation& e, const CostInput& cost,
+                      const PlanJsonOptions& options) {
   const Plan& p = e.plan;
   ordered_json j = {{"tp", p.tp},
                     {"pp", p.pp},
@@ -50,6 +51,7 @@ ordered_json PlanJson(const Specs& specs, const Evaluation& e, const CostInput& 
     j["gpu_hours"] = seconds / 3600.0 * static_cast<double>(specs.cluster.gpus);
     if (cost.gpu_hour_cost > 0) j["train_cost"] = j["gpu_hours"].get<double>() * cost.gpu_hour_cost;
   }
+  if (!options.snippets) return j;
   // The same snippets `--emit` writes as files (README: "Emitting configuration").
   j["snippets"] = {{"megatron_args", MegatronArgv(specs, p)},
                    {"megatron_sh", MegatronScript(specs, p)},
@@ -78,11 +80,12 @@ ordered_json InputsJson(const Specs& s) {
 
 }  // namespace
 
-std::string SearchJson(const Specs& specs, const SearchResult& r, const CostInput& cost) {
+ordered_json SearchJsonValue(const Specs& specs, const SearchResult& r, const CostInput& cost,
+                             const PlanJsonOptions& options) {
   ordered_json j;
   j["inputs"] = InputsJson(specs);
   ordered_json plans = ordered_json::array();
-  for (const Evaluation& e : r.plans) plans.push_back(PlanJson(specs, e, cost));
+  for (const Evaluation& e : r.plans) plans.push_back(PlanJson(specs, e, cost, options));
   j["plans"] = plans;
   ordered_json pruned = ordered_json::object();
   for (int i = 1; i < static_cast<int>(Reason::kCount); ++i) {
@@ -94,14 +97,23 @@ std::string SearchJson(const Specs& specs, const SearchResult& r, const CostInpu
                  {"min_shortfall_bytes", r.stats.min_shortfall_bytes},
                  {"seconds", r.stats.seconds},
                  {"threads", r.stats.threads}};
-  return j.dump(2) + "\n";
+  return j;
+}
+
+std::string SearchJson(const Specs& specs, const SearchResult& r, const CostInput& cost) {
+  return SearchJsonValue(specs, r, cost, {}).dump(2) + "\n";
+}
+
+ordered_json EvaluationJsonValue(const Specs& specs, const Evaluation& e, const CostInput& cost,
+                                 const PlanJsonOptions& options) {
+  ordered_json j;
+  j["inputs"] = InputsJson(specs);
+  j["plan"] = PlanJson(specs, e, cost, options);
+  return j;
 }
 
 std::string EvaluationJson(const Specs& specs, const Evaluation& e, const CostInput& cost) {
-  ordered_json j;
-  j["inputs"] = InputsJson(specs);
-  j["plan"] = PlanJson(specs, e, cost);
-  return j.dump(2) + "\n";
+  return EvaluationJsonValue(specs, e, cost, {}).dump(2) + "\n";
 }
 
 }  // namespace planner

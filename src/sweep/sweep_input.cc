@@ -10,17 +10,15 @@
 #include "planner/input/json_text.h"
 #include "planner/model/error.h"
 #include "planner/model/files.h"
-#include "planner/sweep/sweep.h"
 #include "planner/model/text.h"
+#include "planner/sweep/sweep.h"
+#include "sweep_grid.h"
 
 namespace planner {
 namespace {
 
 using nlohmann::json;
 
-const std::vector<std::string> kGridKeys = {
-    "models",      "gpus",          "gpu_counts", "gpus_per_node", "intra_links",
-    "inter_links", "nics_per_node", "seq_lens",   "global_batches"};
 const std::vector<std::string> kSettingKeys = {
     "precision", "grad_precision", "optimizer",           "schedule",         "attention",
     "catalogs",  "top",            "train_tokens",        "prices",           "max_cp",
@@ -75,6 +73,15 @@ class Reader {
     }
     return v.get<double>();
   }
+  // Optional keys of `obj`: the field keeps its default when the key is absent.
+  void OptionalName(const json& obj, const std::string& prefix, const char* key,
+                    std::string& field) const {
+    if (obj.contains(key)) field = Name(obj.at(key), prefix + key);
+  }
+  void OptionalCount(const json& obj, const std::string& prefix, const char* key,
+                     int64_t& field) const {
+    if (obj.contains(key)) field = Count(obj.at(key), prefix + key);
+  }
   bool Bool(const json& v, const std::string& path) const {
     if (!v.is_boolean()) Fail(path, "expected true or false, got " + ShownJson(v));
     return v.get<bool>();
@@ -113,14 +120,11 @@ std::string ModelName(const std::filesystem::path& base, const std::string& type
 }
 
 void ReadSettings(const Reader& r, const json& obj, const std::string& prefix, SpecInput& in) {
-  auto text = [&](const char* key, std::string& field) {
-    if (obj.contains(key)) field = r.Name(obj.at(key), prefix + key);
-  };
-  text("precision", in.precision);
-  text("grad_precision", in.grad_precision);
-  text("optimizer", in.optimizer);
-  text("schedule", in.schedule);
-  text("attention", in.attention);
+  r.OptionalName(obj, prefix, "precision", in.precision);
+  r.OptionalName(obj, prefix, "grad_precision", in.grad_precision);
+  r.OptionalName(obj, prefix, "optimizer", in.optimizer);
+  r.OptionalName(obj, prefix, "schedule", in.schedule);
+  r.OptionalName(obj, prefix, "attention", in.attention);
 }
 
 Scenario ReadScenario(const Reader& r, const json& obj, const std::string& path,
@@ -137,67 +141,48 @@ Scenario ReadScenario(const Reader& r, const json& obj, const std::string& path,
   in.model = ModelName(base, r.Name(obj.at("model"), path + ".model"));
   in.gpu = r.Name(obj.at("gpu"), path + ".gpu");
   in.gpus = r.Count(obj.at("gpus"), path + ".gpus");
-  auto count = [&](const char* key, int64_t& field) {
-    if (obj.contains(key)) field = r.Count(obj.at(key), path + "." + key);
-  };
-  count("gpus_per_node", in.gpus_per_node);
-  count("nics_per_node", in.nics_per_node);
-  count("seq_len", in.seq_len);
-  count("global_batch", in.global_batch);
-  if (obj.contains("intra_link")) {
-    in.intra_link = r.Name(obj.at("intra_link"), path + ".intra_link");
-  }
-  if (obj.contains("inter_link")) {
-    in.inter_link = r.Name(obj.at("inter_link"), path + ".inter_link");
-  }
-  ReadSettings(r, obj, path + ".", in);
+  const std::string prefix = path + ".";
+  r.OptionalCount(obj, prefix, "gpus_per_node", in.gpus_per_node);
+  r.OptionalCount(obj, prefix, "nics_per_node", in.nics_per_node);
+  r.OptionalCount(obj, prefix, "seq_len", in.seq_len);
+  r.OptionalCount(obj, prefix, "global_batch", in.global_batch);
+  r.OptionalName(obj, prefix, "intra_link", in.intra_link);
+  r.OptionalName(obj, prefix, "inter_link", in.inter_link);
+  ReadSettings(r, obj, prefix, in);
   if (obj.contains("price_per_gpu_hour")) {
     s.price_per_gpu_hour = r.Positive(obj.at("price_per_gpu_hour"), path + ".price_per_gpu_hour");
   }
   return s;
 }
 
-}  // namespace
-
-std::string HashHex(const std::string& text) {
-  uint64_t h = 14695981039346656037ull;  // FNV-1a 64 offset basis and prime (Fowler, Noll, Vo)
-  for (const char ch : text) {
-    h ^= static_cast<unsigned char>(ch);
-    h *= 1099511628211ull;
-  }
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
-}
-
-SweepSpec ParseSweepJson(const std::string& text, const std::string& file) {
-  const json doc = ParseJsonText(text, file);
-  if (!doc.is_object()) throw InputError(file, "expected an object {\"models\": [...], ...}");
-  const Reader r(file);
-  std::vector<std::string> keys = kGridKeys;
+// The top level's keys: the grid's axes and the settings; a description must be a string.
+void CheckTopLevel(const Reader& r, const json& doc) {
+  std::vector<std::string> keys(kGridKeys.begin(), kGridKeys.end());
   keys.insert(keys.end(), kSettingKeys.begin(), kSettingKeys.end());
   r.CheckKeys(doc, "", keys);
   if (doc.contains("description") && !doc.at("description").is_string()) {
     r.Fail("description", "expected a string");
   }
-  const std::filesystem::path base = std::filesystem::path(file).parent_path();
-  SweepSpec spec{.file = file};
-  // Whitespace and key order do not change the sweep; the catalog files' contents do.
+}
+
+// The catalog files, relative to the sweep file, and the sweep's identity: whitespace and key
+// order do not change the sweep; the catalog files' contents do.
+void ReadCatalogs(const Reader& r, const json& doc, const std::filesystem::path& base,
+                  SweepSpec& spec) {
   std::string identity = doc.dump();
-  for (const std::string& path : r.Axis<std::string>(doc, "catalogs", [&](const json& v,
-                                                                           const std::string& p) {
-         return r.Name(v, p);
-       })) {
+  const auto name = [&](const json& v, const std::string& p) { return r.Name(v, p); };
+  for (const std::string& path : r.Axis<std::string>(doc, "catalogs", name)) {
     spec.defaults.catalogs.push_back(Relative(base, path));
     identity += '\n';
-    identity += ReadTextFile(spec.defaults.catalogs.back(), file + ": catalogs");
+    identity += ReadTextFile(spec.defaults.catalogs.back(), spec.file + ": catalogs");
   }
   spec.hash = HashHex(identity);
-  ReadSettings(r, doc, "", spec.defaults);
+}
 
+SweepGrid ReadGrid(const Reader& r, const json& doc, const std::filesystem::path& base) {
   auto names = [&](const json& v, const std::string& p) { return r.Name(v, p); };
   auto counts = [&](const json& v, const std::string& p) { return r.Count(v, p); };
-  SweepGrid& g = spec.grid;
+  SweepGrid g{};
   g.models = r.Axis<std::string>(doc, "models", names);
   for (std::string& m : g.models) m = ModelName(base, m);
   g.gpus = r.Axis<std::string>(doc, "gpus", names);
@@ -208,39 +193,50 @@ SweepSpec ParseSweepJson(const std::string& text, const std::string& file) {
   g.nics_per_node = r.Axis<int64_t>(doc, "nics_per_node", counts);
   g.seq_lens = r.Axis<int64_t>(doc, "seq_lens", counts);
   g.global_batches = r.Axis<int64_t>(doc, "global_batches", counts);
-  spec.has_grid = std::any_of(kGridKeys.begin(), kGridKeys.end(),
-                              [&](const std::string& k) { return doc.contains(k); });
-  if (spec.has_grid) {
+  return g;
+}
+
+// Any axis makes a grid, and a grid needs the three axes that say which cluster it is.
+bool HasGrid(const Reader& r, const json& doc) {
+  const bool has_grid = std::any_of(kGridKeys.begin(), kGridKeys.end(),
+                                    [&](const char* key) { return doc.contains(key); });
+  if (has_grid) {
     for (const char* key : {"models", "gpus", "gpu_counts"}) {
       if (!doc.contains(key)) r.Fail(key, "missing; a grid needs models, gpus and gpu_counts");
     }
   }
+  return has_grid;
+}
 
-  if (doc.contains("scenarios")) {
-    const json& list = doc.at("scenarios");
-    if (!list.is_array() || list.empty()) r.Fail("scenarios", "expected a non-empty array");
-    for (size_t i = 0; i < list.size(); ++i) {
-      const std::string path = "scenarios[" + std::to_string(i) + "]";
-      spec.listed.push_back(ReadScenario(r, list[i], path, spec.defaults, base));
-    }
+std::vector<Scenario> ReadListed(const Reader& r, const json& doc, const SpecInput& defaults,
+                                 const std::filesystem::path& base) {
+  std::vector<Scenario> listed;
+  if (!doc.contains("scenarios")) return listed;
+  const json& list = doc.at("scenarios");
+  if (!list.is_array() || list.empty()) r.Fail("scenarios", "expected a non-empty array");
+  for (size_t i = 0; i < list.size(); ++i) {
+    const std::string path = "scenarios[" + std::to_string(i) + "]";
+    listed.push_back(ReadScenario(r, list[i], path, defaults, base));
   }
-  if (!spec.has_grid && spec.listed.empty()) {
-    throw InputError(file, "no scenarios: give models, gpus and gpu_counts (a grid), "
-                           "or scenarios, or both");
+  return listed;
+}
+
+std::vector<std::pair<std::string, double>> ReadPrices(const Reader& r, const json& doc) {
+  std::vector<std::pair<std::string, double>> out;
+  if (!doc.contains("prices")) return out;
+  const json& prices = doc.at("prices");
+  if (!prices.is_object()) r.Fail("prices", "expected an object {\"h100-sxm\": 2.5, ...}");
+  for (const auto& item : prices.items()) {
+    const std::string path = "prices." + KeyName(item.key());
+    r.Name(json(item.key()), path);
+    out.emplace_back(item.key(), r.Positive(item.value(), path));
   }
-  if (doc.contains("prices")) {
-    const json& prices = doc.at("prices");
-    if (!prices.is_object()) r.Fail("prices", "expected an object {\"h100-sxm\": 2.5, ...}");
-    for (const auto& item : prices.items()) {
-      const std::string path = "prices." + KeyName(item.key());
-      r.Name(json(item.key()), path);
-      spec.prices.emplace_back(item.key(), r.Positive(item.value(), path));
-    }
-  }
-  if (doc.contains("train_tokens")) {
-    spec.train_tokens = r.Positive(doc.at("train_tokens"), "train_tokens");
-  }
-  SearchOptions& o = spec.options;
+  return out;
+}
+
+// top, max_cp and the search limits; the runner sets the threads.
+SearchOptions ReadOptions(const Reader& r, const json& doc) {
+  SearchOptions o{};
   auto bounded = [&](const char* key, int64_t most) {
     const int64_t v = r.Count(doc.at(key), key);
     if (v > most) {
@@ -256,6 +252,44 @@ SweepSpec ParseSweepJson(const std::string& text, const std::string& file) {
   if (doc.contains("allow_comm_bound")) {
     o.limits.allow_comm_bound = r.Bool(doc.at("allow_comm_bound"), "allow_comm_bound");
   }
+  return o;
+}
+
+}  // namespace
+
+std::string HashHex(const std::string& text) {
+  uint64_t h = 14695981039346656037ull;  // FNV-1a 64 offset basis and prime (Fowler, Noll, Vo)
+  for (const char ch : text) {
+    h ^= static_cast<unsigned char>(ch);
+    h *= 1099511628211ull;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+// Errors come in the order of these steps, which tests and users see.
+SweepSpec ParseSweepJson(const std::string& text, const std::string& file) {
+  const json doc = ParseJsonText(text, file);
+  if (!doc.is_object()) throw InputError(file, "expected an object {\"models\": [...], ...}");
+  const Reader r(file);
+  CheckTopLevel(r, doc);
+  const std::filesystem::path base = std::filesystem::path(file).parent_path();
+  SweepSpec spec{.file = file};
+  ReadCatalogs(r, doc, base, spec);
+  ReadSettings(r, doc, "", spec.defaults);
+  spec.grid = ReadGrid(r, doc, base);
+  spec.has_grid = HasGrid(r, doc);
+  spec.listed = ReadListed(r, doc, spec.defaults, base);
+  if (!spec.has_grid && spec.listed.empty()) {
+    throw InputError(file, "no scenarios: give models, gpus and gpu_counts (a grid), "
+                           "or scenarios, or both");
+  }
+  spec.prices = ReadPrices(r, doc);
+  if (doc.contains("train_tokens")) {
+    spec.train_tokens = r.Positive(doc.at("train_tokens"), "train_tokens");
+  }
+  spec.options = ReadOptions(r, doc);
   return spec;
 }
 

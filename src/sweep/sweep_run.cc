@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cstring>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -48,52 +47,139 @@ void PrepareManifest(const fs::path& dir, const SweepManifest& m) {
                                   "changed); use another --out, or delete it to start over");
   }
   if (old.shard_k != m.shard_k || old.shard_n != m.shard_n) {
-    const std::string had = std::to_string(old.shard_k) + "/" + std::to_string(old.shard_n);
+    const std::string had = ShardName({.k = old.shard_k, .n = old.shard_n});
     throw InputError("--out", "'" + dir.string() + "' holds shard " + had +
                                   " of this sweep; run with --shard " + had +
                                   " or use another --out");
   }
 }
 
-}  // namespace
-
-Shard ParseShard(const std::string& text) {
-  Shard s{.k = 0, .n = 0};
-  const char* end = text.data() + text.size();
-  const auto [slash, e1] = std::from_chars(text.data(), end, s.k);
-  const bool ok = e1 == std::errc() && slash != end && *slash == '/' &&
-                  std::from_chars(slash + 1, end, s.n).ptr == end;
-  if (!ok || s.n < 1 || s.k < 1 || s.k > s.n || s.n > 1'000'000) {
-    throw InputError("--shard", "expected K/N with 1 <= K <= N (e.g. 2/8), got '" + text + "'");
-  }
-  return s;
+SweepManifest ManifestOf(const SweepSpec& spec, const std::vector<Scenario>& scenarios,
+                         const Shard& shard) {
+  SweepManifest m{.sweep_hash = spec.hash,
+                  .scenarios = static_cast<int64_t>(scenarios.size()),
+                  .shard_k = shard.k,
+                  .shard_n = shard.n};
+  for (const Scenario& s : scenarios) m.ids.push_back(s.id);
+  return m;
 }
 
-std::string ShardName(const Shard& s) { return std::to_string(s.k) + "/" + std::to_string(s.n); }
+// The lines an earlier run left; torn or repeated ones are dropped from the file too.
+ResultsFile RepairResults(const std::string& path, const SweepManifest& m) {
+  ResultsFile earlier = ReadResults(path, m, "--out");
+  if (earlier.torn + earlier.repeated > 0) {
+    // Rewritten whole and renamed, so a crash during the repair loses nothing either.
+    WriteFileAtomically(path, ResultsText(earlier.lines), "--out");
+  }
+  return earlier;
+}
 
-bool InShard(const Shard& s, int64_t scenario) { return scenario % s.n == s.k - 1; }
+// The shard's scenarios without a line yet; counts the shard's scenarios into `progress`.
+std::vector<const Scenario*> Unfinished(const std::vector<Scenario>& scenarios, const Shard& shard,
+                                        const std::vector<ResultLine>& earlier,
+                                        SweepProgress& progress) {
+  std::vector<bool> done(scenarios.size(), false);
+  for (const ResultLine& line : earlier) done[static_cast<size_t>(line.scenario)] = true;
+  std::vector<const Scenario*> todo;
+  for (const Scenario& s : scenarios) {
+    if (!InShard(shard, s.index)) continue;
+    ++progress.total;
+    if (!done[static_cast<size_t>(s.index)]) todo.push_back(&s);
+  }
+  progress.done = progress.resumed = progress.total - static_cast<int64_t>(todo.size());
+  return todo;
+}
+
+// Appends whole lines to results.jsonl from many threads; Append returns once its line is on
+// disk. Group commit: one fdatasync covers every line written before it, so a thread whose line
+// an earlier sync already covered does not sync again. Lock order: sync, then write.
+class ResultsAppender {
+ public:
+  ResultsAppender(const fs::path& dir, std::string path)
+      : path_(std::move(path)),
+        file_{::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)} {
+    if (file_.fd < 0) {
+      throw InputError("--out", "cannot open '" + path_ + "': " + std::strerror(errno));
+    }
+    SyncDirectory(dir);
+  }
+
+  void Append(const std::string& line) { SyncUpTo(Write(line)); }
+
+ private:
+  // The line's number among those appended.
+  int64_t Write(const std::string& line) {
+    const std::lock_guard<std::mutex> hold(write_mutex_);
+    WriteAll(file_.fd, line, path_, "--out");  // O_APPEND: whole lines, never interleaved
+    return ++written_;
+  }
+
+  void SyncUpTo(int64_t mine) {
+    const std::lock_guard<std::mutex> hold(sync_mutex_);
+    if (synced_ >= mine) return;
+    int64_t upto = 0;
+    {
+      const std::lock_guard<std::mutex> hold_write(write_mutex_);
+      upto = written_;
+    }
+    if (::fdatasync(file_.fd) != 0) {
+      throw InputError("--out", "cannot sync '" + path_ + "': " + std::strerror(errno));
+    }
+    synced_ = upto;
+  }
+
+  const std::string path_;
+  AppendFile file_;
+  std::mutex write_mutex_, sync_mutex_;
+  int64_t written_ = 0;  // lines appended (write_mutex_)
+  int64_t synced_ = 0;   // of those, known to be on disk (sync_mutex_)
+};
+
+// Searches `todo` in parallel, each line on disk before its scenario counts as done.
+void SearchAll(const SweepSpec& spec, const std::vector<const Scenario*>& todo,
+               const SweepRunOptions& o, ResultsAppender& out, SweepProgress& progress) {
+  const int threads = o.threads > 0 ? o.threads : tbb::info::default_concurrency();
+  SearchOptions options = spec.options;
+  // Many scenarios: one thread each. Fewer scenarios than threads: each search shares them.
+  options.threads = std::max<int>(1, threads / std::max<int>(1, static_cast<int>(todo.size())));
+  std::mutex progress_mutex;
+  tbb::task_arena arena(threads);
+  arena.execute([&] {
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, todo.size(), 1), [&](const auto& range) {
+      for (size_t i = range.begin(); i != range.end(); ++i) {
+        const Scenario& s = *todo[i];
+        const SearchResult r = Search(s.specs.model, s.specs.cluster, s.specs.setup, options);
+        out.Append(ScenarioLine(spec, s, r) + "\n");
+        const std::lock_guard<std::mutex> hold(progress_mutex);
+        ++progress.done;
+        if (o.on_progress) o.on_progress(progress);
+      }
+    });
+  });
+}
+
+}  // namespace
 
 std::string ScenarioLine(const SweepSpec& spec, const Scenario& s, const SearchResult& r) {
   using nlohmann::ordered_json;
   const CostInput cost{.train_tokens = spec.train_tokens, .gpu_hour_cost = s.price_per_gpu_hour};
-  // The plan JSON of `planner --format json`, so both outputs name fields alike.
-  ordered_json full = ordered_json::parse(SearchJson(s.specs, r, cost));
+  // The plan JSON of `planner --format json`, so both outputs name fields alike. Launch snippets
+  // are long and the same for every cluster of a plan: `planner --emit` them for the cluster
+  // chosen.
+  ordered_json full = SearchJsonValue(s.specs, r, cost, {.snippets = false});
   ordered_json line = {{"scenario", s.index}, {"id", s.id}, {"source", s.source}};
-  line["inputs"] = full["inputs"];
+  line["inputs"] = std::move(full["inputs"]);
   if (s.price_per_gpu_hour > 0) line["inputs"]["price_per_gpu_hour"] = s.price_per_gpu_hour;
   if (spec.train_tokens > 0) line["inputs"]["train_tokens"] = spec.train_tokens;
   ordered_json& plans = full["plans"];
-  // Launch snippets are long and the same for every cluster of a plan: `planner --emit` them for
-  // the cluster chosen.
-  for (ordered_json& plan : plans) plan.erase("snippets");
-  line["best"] = plans.empty() ? ordered_json(nullptr) : plans[0];
+  line["best"] = plans.empty() ? ordered_json(nullptr) : std::move(plans[0]);
   if (plans.empty()) line["reason"] = NoPlanSummary(r);
   line["runners_up"] = ordered_json::array();
-  for (size_t i = 1; i < plans.size(); ++i) line["runners_up"].push_back(plans[i]);
+  for (size_t i = 1; i < plans.size(); ++i) line["runners_up"].push_back(std::move(plans[i]));
   // Timings and thread counts differ from run to run; a line must not.
   full["search"].erase("seconds");
   full["search"].erase("threads");
-  line["search"] = full["search"];
+  line["search"] = std::move(full["search"]);
   return line.dump();
 }
 
@@ -102,80 +188,18 @@ SweepRunResult RunSweep(const SweepSpec& spec, const std::vector<Scenario>& scen
   const fs::path dir(o.out_dir);
   if (o.out_dir.empty()) throw InputError("--out", "is required");
   const DirLock lock(dir, "--out");
-  SweepManifest manifest{.sweep_hash = spec.hash,
-                         .scenarios = static_cast<int64_t>(scenarios.size()),
-                         .shard_k = o.shard.k,
-                         .shard_n = o.shard.n};
-  for (const Scenario& s : scenarios) manifest.ids.push_back(s.id);
+  const SweepManifest manifest = ManifestOf(spec, scenarios, o.shard);
   PrepareManifest(dir, manifest);
 
   const std::string path = (dir / "results.jsonl").string();
   SweepRunResult result;
-  ResultsFile earlier = ReadResults(path, manifest, "--out");
+  const ResultsFile earlier = RepairResults(path, manifest);
   result.dropped_lines = earlier.torn + earlier.repeated;
-  if (result.dropped_lines > 0) {
-    // Rewritten whole and renamed, so a crash during the repair loses nothing either.
-    std::string text;
-    for (const ResultLine& line : earlier.lines) text += line.text + "\n";
-    WriteFileAtomically(path, text, "--out");
-  }
-  std::vector<bool> done(scenarios.size(), false);
-  for (const ResultLine& line : earlier.lines) done[static_cast<size_t>(line.scenario)] = true;
-  std::vector<const Scenario*> todo;
-  SweepProgress& progress = result.progress;
-  for (const Scenario& s : scenarios) {
-    if (!InShard(o.shard, s.index)) continue;
-    ++progress.total;
-    if (!done[static_cast<size_t>(s.index)]) todo.push_back(&s);
-  }
-  progress.done = progress.resumed = progress.total - static_cast<int64_t>(todo.size());
-  if (o.on_progress) o.on_progress(progress);
-
-  AppendFile file{::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)};
-  if (file.fd < 0) throw InputError("--out", "cannot open '" + path + "': " + std::strerror(errno));
-  SyncDirectory(dir);
-  const int threads = o.threads > 0 ? o.threads : tbb::info::default_concurrency();
-  SearchOptions options = spec.options;
-  // Many scenarios: one thread each. Fewer scenarios than threads: each search shares them.
-  options.threads = std::max<int>(1, threads / std::max<int>(1, static_cast<int>(todo.size())));
-  // Group commit: one fdatasync covers every line written before it, so a thread whose line an
-  // earlier sync already covered does not sync again. Lock order: sync, then write.
-  std::mutex write_mutex, sync_mutex, progress_mutex;
-  int64_t written = 0;  // lines appended (write_mutex)
-  int64_t synced = 0;   // of those, known to be on disk (sync_mutex)
-  tbb::task_arena arena(threads);
-  arena.execute([&] {
-    tbb::parallel_for(tbb::blocked_range<size_t>(0, todo.size(), 1), [&](const auto& range) {
-      for (size_t i = range.begin(); i != range.end(); ++i) {
-        const Scenario& s = *todo[i];
-        const SearchResult r = Search(s.specs.model, s.specs.cluster, s.specs.setup, options);
-        const std::string line = ScenarioLine(spec, s, r) + "\n";
-        int64_t mine = 0;
-        {
-          const std::lock_guard<std::mutex> hold(write_mutex);
-          WriteAll(file.fd, line, path, "--out");  // O_APPEND: whole lines, never interleaved
-          mine = ++written;
-        }
-        {
-          const std::lock_guard<std::mutex> hold(sync_mutex);  // on disk before it counts as done
-          if (synced < mine) {
-            int64_t upto = 0;
-            {
-              const std::lock_guard<std::mutex> hold_write(write_mutex);
-              upto = written;
-            }
-            if (::fdatasync(file.fd) != 0) {
-              throw InputError("--out", "cannot sync '" + path + "': " + std::strerror(errno));
-            }
-            synced = upto;
-          }
-        }
-        const std::lock_guard<std::mutex> hold(progress_mutex);
-        ++progress.done;
-        if (o.on_progress) o.on_progress(progress);
-      }
-    });
-  });
+  const std::vector<const Scenario*> todo =
+      Unfinished(scenarios, o.shard, earlier.lines, result.progress);
+  if (o.on_progress) o.on_progress(result.progress);
+  ResultsAppender out(dir, path);
+  SearchAll(spec, todo, o, out, result.progress);
 
   result.lines = ReadResults(path, manifest, "--out").lines;
   std::sort(result.lines.begin(), result.lines.end(),

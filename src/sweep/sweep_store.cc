@@ -15,6 +15,8 @@
 
 #include "planner/model/error.h"
 #include "planner/model/files.h"
+#include "planner/model/text.h"
+#include "planner/sweep/sweep_shard.h"
 #include "planner/sweep/sweep_store.h"
 #include "sweep_files.h"
 
@@ -32,6 +34,73 @@ std::string Some(const std::vector<int64_t>& v) {
   std::string s;
   for (size_t i = 0; i < v.size() && i < 5; ++i) s += (i ? ", " : "") + std::to_string(v[i]);
   return v.size() > 5 ? s + " and " + std::to_string(v.size() - 5) + " more" : s;
+}
+
+// The parts' manifests; every part must be of one sweep, and none may be the output.
+std::vector<SweepManifest> PartManifests(const std::vector<std::string>& dirs,
+                                         const fs::path& out) {
+  std::error_code ec;
+  std::vector<SweepManifest> manifests;
+  for (const std::string& dir : dirs) {
+    if (fs::weakly_canonical(dir, ec) == out) {
+      throw InputError("--out", "must be a new directory, not one of the parts ('" + dir + "')");
+    }
+    manifests.push_back(ReadManifest((fs::path(dir) / "manifest.json").string(), dir));
+    const SweepManifest& m = manifests.back();
+    if (m.sweep_hash != manifests[0].sweep_hash || m.ids != manifests[0].ids) {
+      throw InputError(dir, "holds a different sweep than '" + dirs[0] + "'");
+    }
+  }
+  return manifests;
+}
+
+// Each scenario's line and the part it came from (-1: none yet).
+struct Merged {
+  std::vector<ResultLine> lines{};
+  std::vector<int> owner{};
+};
+
+// Takes part `d`'s lines; a torn line, or a scenario another part has, fails naming the part.
+void AddPart(const std::vector<std::string>& dirs, size_t d, const SweepManifest& m,
+             Merged& merged) {
+  const ResultsFile f = ReadResults((fs::path(dirs[d]) / "results.jsonl").string(), m, dirs[d]);
+  if (f.torn + f.repeated > 0) {
+    throw InputError(dirs[d], "results.jsonl has " + std::to_string(f.torn + f.repeated) +
+                                  " torn or repeated lines; run that part again to repair it");
+  }
+  std::vector<int64_t> twice;
+  int other = -1;
+  for (const ResultLine& line : f.lines) {
+    int& o = merged.owner[static_cast<size_t>(line.scenario)];
+    if (o >= 0) {
+      twice.push_back(line.scenario);
+      other = o;
+      continue;
+    }
+    o = static_cast<int>(d);
+    merged.lines[static_cast<size_t>(line.scenario)] = line;
+  }
+  if (!twice.empty()) {
+    std::sort(twice.begin(), twice.end());
+    throw InputError(dirs[d], "scenarios " + Some(twice) + " are also in '" + dirs[other] +
+                                  "'; give each part once");
+  }
+}
+
+// Every scenario must have a line; the error names the shards to finish or add.
+void CheckComplete(const Merged& merged, const SweepManifest& m) {
+  std::vector<int64_t> missing;
+  std::set<std::string> shards;
+  for (int64_t i = 0; i < m.scenarios; ++i) {
+    if (merged.owner[static_cast<size_t>(i)] >= 0) continue;
+    missing.push_back(i);
+    shards.insert(ShardName({.k = i % m.shard_n + 1, .n = m.shard_n}));
+  }
+  if (missing.empty()) return;
+  const std::string parts = Join({shards.begin(), shards.end()}, ", ");
+  throw InputError("DIR", std::to_string(missing.size()) + " of " + std::to_string(m.scenarios) +
+                              " scenarios missing (" + Some(missing) +
+                              "); they belong to shard " + parts + " (finish or add that part)");
 }
 
 }  // namespace
@@ -60,7 +129,7 @@ std::string ManifestJson(const SweepManifest& m) {
       {"format", "planner-sweep-1"},
       {"sweep_hash", m.sweep_hash},
       {"scenarios", m.scenarios},
-      {"shard", std::to_string(m.shard_k) + "/" + std::to_string(m.shard_n)},
+      {"shard", ShardName({.k = m.shard_k, .n = m.shard_n})},
       {"ids", m.ids}};
   return j.dump(1) + "\n";
 }
@@ -93,6 +162,12 @@ SweepManifest ReadManifest(const std::string& path, const std::string& where) {
   return m;
 }
 
+std::string ResultsText(const std::vector<ResultLine>& lines) {
+  std::string text;
+  for (const ResultLine& line : lines) text += line.text + "\n";
+  return text;
+}
+
 ResultsFile ReadResults(const std::string& path, const SweepManifest& m, const std::string& where) {
   ResultsFile out;
   std::error_code ec;
@@ -123,9 +198,10 @@ ResultsFile ReadResults(const std::string& path, const SweepManifest& m, const s
     if (i < 0 || i >= m.scenarios || j["id"] != m.ids[static_cast<size_t>(i)]) {
       throw InputError(where, at + "scenario " + std::to_string(i) + " is not of this sweep");
     }
-    if (i % m.shard_n != m.shard_k - 1) {
+    const Shard shard{.k = m.shard_k, .n = m.shard_n};
+    if (!InShard(shard, i)) {
       throw InputError(where, at + "scenario " + std::to_string(i) + " is not of shard " +
-                                  std::to_string(m.shard_k) + "/" + std::to_string(m.shard_n));
+                                  ShardName(shard));
     }
     if (seen[static_cast<size_t>(i)]) {
       ++out.repeated;
@@ -142,60 +218,11 @@ std::vector<ResultLine> MergeSweeps(const std::vector<std::string>& dirs,
   if (dirs.empty()) throw InputError("DIR", "give the directories of the parts to merge");
   std::error_code ec;
   const fs::path out = fs::weakly_canonical(out_dir, ec);
-  std::vector<SweepManifest> manifests;
-  for (const std::string& dir : dirs) {
-    if (fs::weakly_canonical(dir, ec) == out) {
-      throw InputError("--out", "must be a new directory, not one of the parts ('" + dir + "')");
-    }
-    manifests.push_back(ReadManifest((fs::path(dir) / "manifest.json").string(), dir));
-    const SweepManifest& m = manifests.back();
-    if (m.sweep_hash != manifests[0].sweep_hash || m.ids != manifests[0].ids) {
-      throw InputError(dir, "holds a different sweep than '" + dirs[0] + "'");
-    }
-  }
-  const int64_t total = manifests[0].scenarios;
-  std::vector<int> owner(static_cast<size_t>(total), -1);
-  std::vector<ResultLine> all(static_cast<size_t>(total));
-  for (size_t d = 0; d < dirs.size(); ++d) {
-    const std::string path = (fs::path(dirs[d]) / "results.jsonl").string();
-    const ResultsFile f = ReadResults(path, manifests[d], dirs[d]);
-    if (f.torn + f.repeated > 0) {
-      throw InputError(dirs[d], "results.jsonl has " + std::to_string(f.torn + f.repeated) +
-                                    " torn or repeated lines; run that part again to repair it");
-    }
-    std::vector<int64_t> twice;
-    int other = -1;
-    for (const ResultLine& line : f.lines) {
-      int& o = owner[static_cast<size_t>(line.scenario)];
-      if (o >= 0) {
-        twice.push_back(line.scenario);
-        other = o;
-        continue;
-      }
-      o = static_cast<int>(d);
-      all[static_cast<size_t>(line.scenario)] = line;
-    }
-    if (!twice.empty()) {
-      std::sort(twice.begin(), twice.end());
-      throw InputError(dirs[d], "scenarios " + Some(twice) + " are also in '" + dirs[other] +
-                                    "'; give each part once");
-    }
-  }
-  std::vector<int64_t> missing;
-  std::set<std::string> shards;
-  for (int64_t i = 0; i < total; ++i) {
-    if (owner[static_cast<size_t>(i)] >= 0) continue;
-    missing.push_back(i);
-    const int64_t n = manifests[0].shard_n;
-    shards.insert(std::to_string(i % n + 1) + "/" + std::to_string(n));
-  }
-  if (!missing.empty()) {
-    std::string parts;
-    for (const std::string& s : shards) parts += (parts.empty() ? "" : ", ") + s;
-    throw InputError("DIR", std::to_string(missing.size()) + " of " + std::to_string(total) +
-                                " scenarios missing (" + Some(missing) +
-                                "); they belong to shard " + parts + " (finish or add that part)");
-  }
+  const std::vector<SweepManifest> manifests = PartManifests(dirs, out);
+  Merged merged{.lines = std::vector<ResultLine>(static_cast<size_t>(manifests[0].scenarios)),
+                .owner = std::vector<int>(static_cast<size_t>(manifests[0].scenarios), -1)};
+  for (size_t d = 0; d < dirs.size(); ++d) AddPart(dirs, d, manifests[d], merged);
+  CheckComplete(merged, manifests[0]);
   const DirLock lock(out_dir, "--out");
   if (fs::exists(out / "manifest.json", ec) &&
       ReadManifest((out / "manifest.json").string(), "--out").sweep_hash !=
@@ -203,14 +230,12 @@ std::vector<ResultLine> MergeSweeps(const std::vector<std::string>& dirs,
     throw InputError("--out",
                      "'" + out_dir + "' holds a different sweep; merge into a new directory");
   }
-  SweepManifest merged = manifests[0];
-  merged.shard_k = merged.shard_n = 1;
-  WriteFileAtomically((out / "manifest.json").string(), ManifestJson(merged), "--out");
-  std::string text;
-  for (const ResultLine& line : all) text += line.text + "\n";
-  WriteFileAtomically((out / "results.jsonl").string(), text, "--out");
-  WriteFileAtomically((out / "summary.csv").string(), SummaryCsv(all), "--out");
-  return all;
+  SweepManifest whole = manifests[0];
+  whole.shard_k = whole.shard_n = 1;
+  WriteFileAtomically((out / "manifest.json").string(), ManifestJson(whole), "--out");
+  WriteFileAtomically((out / "results.jsonl").string(), ResultsText(merged.lines), "--out");
+  WriteFileAtomically((out / "summary.csv").string(), SummaryCsv(merged.lines), "--out");
+  return merged.lines;
 }
 
 }  // namespace planner

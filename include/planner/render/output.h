@@ -1,6 +1,7 @@
 // Rendering results: a terminal table, JSON (stable field names, README), CSV.
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
 #include <ostream>
 #include <string>
 
@@ -22,10 +23,25 @@ void PrintSearchTable(std::ostream& out, const Specs& specs, const SearchResult&
                       const CostInput& cost);
 void PrintSearchCsv(std::ostream& out, const Specs& specs, const SearchResult& r,
                     const CostInput& cost);
+/// What goes into a plan's JSON beyond its figures.
+struct PlanJsonOptions {
+  /// The launch snippets `--emit` writes (long, and rendered per plan); off where they are not
+  /// shown, so they are never rendered: the sweep's lines, plan.json.
+  bool snippets = true;
+};
+
+/// `--format json` of a search as a value: inputs, plans, search counters (seconds, threads).
+nlohmann::ordered_json SearchJsonValue(const Specs& specs, const SearchResult& r,
+                                       const CostInput& cost, const PlanJsonOptions& options);
+/// SearchJsonValue with snippets, indented by 2, ending in a newline.
 std::string SearchJson(const Specs& specs, const SearchResult& r, const CostInput& cost);
 
 void PrintEvaluationTable(std::ostream& out, const Specs& specs, const Evaluation& e,
                           const CostInput& cost, bool explain);
+/// `evaluate --format json` as a value: inputs and the one plan.
+nlohmann::ordered_json EvaluationJsonValue(const Specs& specs, const Evaluation& e,
+                                           const CostInput& cost, const PlanJsonOptions& options);
+/// EvaluationJsonValue with snippets, indented by 2, ending in a newline.
 std::string EvaluationJson(const Specs& specs, const Evaluation& e, const CostInput& cost);
 
 /// `planner memory` as JSON, and as text (with the formulas when `explain`).

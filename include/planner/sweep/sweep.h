@@ -10,6 +10,7 @@
 #include "planner/input/catalog.h"
 #include "planner/search/search.h"
 #include "planner/input/specs.h"
+#include "planner/sweep/sweep_shard.h"
 #include "planner/sweep/sweep_store.h"
 
 namespace planner {
@@ -59,17 +60,6 @@ std::vector<Scenario> ExpandScenarios(const SweepSpec& spec, const Catalog& cata
 
 /// FNV-1a 64 of `text` as 16 hex digits: identity, not security.
 std::string HashHex(const std::string& text);
-
-/// The K-th of N disjoint parts, 1 <= K <= N: scenario i belongs to part (i % N) + 1.
-struct Shard {
-  int64_t k = 1;
-  int64_t n = 1;
-  bool operator==(const Shard&) const = default;
-};
-/// "K/N" -> Shard; throws InputError("--shard") unless 1 <= K <= N.
-Shard ParseShard(const std::string& text);
-std::string ShardName(const Shard& s);
-bool InShard(const Shard& s, int64_t scenario);
 
 struct SweepProgress {
   int64_t done = 0;     ///< scenarios of this shard with a line in results.jsonl

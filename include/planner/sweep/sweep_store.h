@@ -28,6 +28,9 @@ struct ResultLine {
   std::string text{};  ///< the line's bytes without "\n"
 };
 
+/// The lines as results.jsonl holds them, each ending in "\n".
+std::string ResultsText(const std::vector<ResultLine>& lines);
+
 struct ResultsFile {
   std::vector<ResultLine> lines{};  ///< in file order, each scenario once
   int64_t torn = 0;      ///< lines dropped: no final "\n" or not JSON (a crash mid-write)
