@@ -5,6 +5,7 @@
 #include <string>
 
 #include "planner/cost/compute_model.h"
+#include "planner/cost/step_time.h"
 #include "planner/search/plan_rules.h"
 #include "planner/model/units.h"
 

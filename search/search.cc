@@ -10,6 +10,7 @@
 #include <tuple>
 
 #include "planner/cost/compute_model.h"
+#include "planner/cost/step_time.h"
 #include "planner/cost/memory_model.h"
 #include "planner/search/training_space.h"
 

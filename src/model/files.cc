@@ -10,24 +10,16 @@
 #include "planner/model/error.h"
 
 namespace planner {
-namespace {
-
-// Closes a descriptor however the function that opened it ends.
-struct Fd {
-  int fd = -1;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
-}  // namespace
+UniqueFd::~UniqueFd() {
+  if (fd >= 0) ::close(fd);
+}
 
 std::string ReadTextFile(const std::string& path, const std::string& where, int64_t max_bytes) {
   const std::string cannot = "cannot read file '" + path + "'";
   struct stat info {};
   // stat before open: opening a FIFO for reading blocks until a writer comes.
   if (::stat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) throw InputError(where, cannot);
-  Fd file{::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC)};
+  UniqueFd file{::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC)};
   // Checked again on the open file: the path may have been swapped since the stat.
   if (file.fd < 0 || ::fstat(file.fd, &info) != 0 || !S_ISREG(info.st_mode)) {
     throw InputError(where, cannot);
@@ -62,7 +54,7 @@ void WriteAll(int fd, const std::string& text, const std::string& path, const st
 }
 
 void SyncDirectory(const std::filesystem::path& dir) {
-  Fd d{::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  UniqueFd d{::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
   if (d.fd >= 0) ::fsync(d.fd);
 }
 
@@ -72,7 +64,7 @@ void WriteFileAtomically(const std::string& path, const std::string& text,
   const std::string temp =
       (target.parent_path() / ("." + target.filename().string() + ".tmp")).string();
   try {
-    Fd file{::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+    UniqueFd file{::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
                    executable ? 0755 : 0644)};
     if (file.fd < 0) throw InputError(where, "cannot write '" + path + "': " + std::strerror(errno));
     WriteAll(file.fd, text, path, where);

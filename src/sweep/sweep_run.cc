@@ -21,13 +21,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Closes the results file however the run ends.
-struct AppendFile {
-  int fd = -1;
-  ~AppendFile() {
-    if (fd >= 0) ::close(fd);
-  }
-};
 
 // Checks OUT/manifest.json against this run, or writes it when OUT is new.
 void PrepareManifest(const fs::path& dir, const SweepManifest& m) {
@@ -129,7 +122,7 @@ class ResultsAppender {
   }
 
   const std::string path_;
-  AppendFile file_;
+  UniqueFd file_;
   std::mutex write_mutex_, sync_mutex_;
   int64_t written_ = 0;  // lines appended (write_mutex_)
   int64_t synced_ = 0;   // of those, known to be on disk (sync_mutex_)

@@ -1,57 +1,17 @@
 // Time of one training step and its parts, from FLOPs, bytes and links. All seconds.
 #pragma once
 
+#include "planner/cost/time_breakdown.h"
 #include "planner/model/hardware.h"
 #include "planner/model/model.h"
 #include "planner/model/plan.h"
 
 namespace planner {
 
-/// Where a step's time goes. step() is the wall time of one optimizer step.
-struct TimeBreakdown {
-  double compute = 0;     ///< forward + backward of all micro-batches on the slowest stage
-  double recompute = 0;   ///< the extra forward work recomputation adds
-  double tp_comm = 0;     ///< tensor/context-parallel collectives not hidden behind compute
-  double pp_comm = 0;     ///< pipeline sends on the critical path
-  double dp_comm = 0;     ///< data-parallel gradient and parameter traffic not overlapped
-  double ep_comm = 0;     ///< expert-parallel all-to-all
-  double bubble = 0;      ///< pipeline fill and drain
-  double optimizer = 0;   ///< the optimizer's update
-  double step() const {
-    return compute + recompute + tp_comm + pp_comm + dp_comm + ep_comm + bubble + optimizer;
-  }
-  bool operator==(const TimeBreakdown&) const = default;
-};
-
-/// Constants of the efficiency model, one set per GPU architecture (README: "Calibration").
-struct Efficiency {
-  double gemm = 0.8;           ///< fraction of peak a large 16-bit GEMM reaches
-  double gemm_fp8 = 0.6;       ///< fraction of the fp8 peak a large fp8 GEMM reaches
-  double gemm_half_dim = 96;   ///< GEMM edge length at which efficiency halves (tile occupancy)
-  double attention = 0.6;      ///< fraction of the 16-bit peak of fused attention (causal)
-  double hbm = 0.8;            ///< fraction of HBM bandwidth element-wise kernels reach
-  double link = 0.8;           ///< fraction of a link's bandwidth NCCL reaches
-  double step_overhead = 0.0;  ///< launch gaps and host work, as a share of compute time
-};
+/// The architecture's constants (README: "Calibration").
 Efficiency EfficiencyFor(const Gpu& gpu);
 
-/// Seconds of one layer's forward pass for one micro-batch on one GPU, by kind.
-struct LayerCost {
-  double gemm = 0;         ///< matmuls
-  double attention = 0;    ///< attention core (scores, softmax, weighted sum)
-  double elementwise = 0;  ///< norms, residuals, activation function, dropout, fp8 casts
-  double tp_comm = 0;      ///< tensor-parallel collectives not hidden behind matmuls
-  double cp_comm = 0;      ///< K/V ring exchange not hidden behind attention
-  double ep_comm = 0;      ///< expert-parallel token dispatch and combine
-};
-
-/// The forward costs that depend on tp, cp, ep, micro-batch and SP only (not on pp, ZeRO, v).
-struct ForwardCosts {
-  LayerCost dense;
-  LayerCost moe;       ///< = dense for a dense model
-  double logits = 0;   ///< output layer, seconds
-  Efficiency eff;      ///< the GPU architecture's constants
-};
+/// One layer's forward costs and the output layer's, for the plan's tp, cp, ep, micro-batch, SP.
 ForwardCosts ForwardPass(const Model& m, const Cluster& c, const Plan& p, const TrainingSetup& s);
 
 /// Step time of a plan. Precondition: the plan divides the model and cluster.

@@ -10,6 +10,16 @@ namespace planner {
 /// The largest input file read (a model, catalog, sweep or run file): real ones are kilobytes.
 inline constexpr int64_t kMaxInputFileBytes = 64ll << 20;
 
+/// A file descriptor closed however the scope that opened it ends.
+struct UniqueFd {
+  int fd = -1;
+  UniqueFd() = default;
+  explicit UniqueFd(int f) : fd(f) {}
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd();
+};
+
 /// The whole of a regular file. A missing file, a directory, a FIFO or a device (checked before
 /// anything blocks on it) or a file over `max_bytes` throws InputError(where).
 std::string ReadTextFile(const std::string& path, const std::string& where,

@@ -8,7 +8,7 @@
 #include "planner/cost/memory_model.h"
 #include "planner/model/model.h"
 #include "planner/model/plan.h"
-#include "planner/cost/step_time.h"
+#include "planner/cost/time_breakdown.h"
 
 namespace planner {
 
