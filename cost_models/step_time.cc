@@ -115,10 +115,10 @@ double PipelineSendSeconds(const Model& m, const Cluster& c, const Plan& p,
 // Data parallelism: gradients of this GPU's parameters, reduced over the data- and
 // context-parallel ranks together (Megatron) once per step, less what overlaps the backward.
 double DataParallelSeconds(const Cluster& c, const Plan& p, const TrainingSetup& s,
-                           const Efficiency& eff, double params, double per_mb_compute) {
+                           const Efficiency& eff, const StateBytes& per_param, double params,
+                           double per_mb_compute) {
   const int dp_cp = p.dp * p.cp;  // ranks that hold the same parameters
   if (dp_cp <= 1) return 0.0;
-  const StateBytes per_param = StateBytesPerParam(s);
   const double accum = p.grad_accum;
   const Path path = RingPath(c, dp_cp, p.tp, eff.link);
   const double bw = path.bytes_per_s;
@@ -146,9 +146,8 @@ double DataParallelSeconds(const Cluster& c, const Plan& p, const TrainingSetup&
 }
 
 // The optimizer reads and writes master weights, moments and gradients over this GPU's shard.
-double OptimizerSeconds(const Cluster& c, const Plan& p, const TrainingSetup& s,
-                        const Efficiency& eff, double params) {
-  const StateBytes per_param = StateBytesPerParam(s);
+double OptimizerSeconds(const Cluster& c, const Plan& p, const Efficiency& eff,
+                        const StateBytes& per_param, double params) {
   const double hbm = c.gpu.hbm_bytes_per_s * eff.hbm;
   const double shard = p.zero_stage >= 1 ? params / (p.dp * p.cp) : params;
   return shard * (per_param.optimizer + per_param.gradients + per_param.weights) * 2.0 / hbm;
@@ -176,8 +175,9 @@ TimeBreakdown StepTimeFrom(const Model& m, const Cluster& c, const Plan& p,
   // Pipeline fill and drain: (p - 1) / v micro-batch slots (Narayanan et al. 2021, section 2.2).
   t.bubble = (p.pp - 1.0) / p.virtual_stages * per_mb.Total();
   t.pp_comm = PipelineSendSeconds(m, c, p, s, f.eff);
-  t.dp_comm = DataParallelSeconds(c, p, s, f.eff, params, per_mb.compute);
-  t.optimizer = OptimizerSeconds(c, p, s, f.eff, params);
+  const StateBytes per_param = StateBytesPerParam(s);
+  t.dp_comm = DataParallelSeconds(c, p, s, f.eff, per_param, params, per_mb.compute);
+  t.optimizer = OptimizerSeconds(c, p, f.eff, per_param, params);
   return t;
 }
 

@@ -89,8 +89,8 @@ void Record(Partial& acc, const Evaluation& e, size_t k) {
 
 // The recomputation x ZeRO variants of one plan. Neither changes the plan's structure (ZeRO >= 2
 // with pipelines aside, counted here), so it is checked once for all of them.
-void ScoreVariants(const SearchContext& x, Plan plan, PlanTerms terms,
-                   const std::vector<Recompute>& recomputes, const std::vector<int>& zeros,
+void ScoreVariants(const SearchContext& x, Plan plan, PlanTerms& terms,
+                   std::span<const Recompute> recomputes, std::span<const int> zeros,
                    Partial& acc) {
   const int64_t variants = static_cast<int64_t>(recomputes.size() * zeros.size());
   acc.stats.evaluated += variants;
@@ -120,8 +120,8 @@ void ScoreVariants(const SearchContext& x, Plan plan, PlanTerms terms,
 void ScoreShape(const SearchContext& x, const Shape& sh, Partial& acc) {
   Plan plan = PlanOf(sh, x.c, x.s);
   const std::vector<int> depths = InterleavingDepths(x.m, plan, x.o);
-  const std::vector<Recompute> recomputes = RecomputeChoices(x.s);
-  const std::vector<int> zeros = ZeroStages(plan.dp, x.o);
+  const std::span<const Recompute> recomputes = RecomputeChoices(x.s);
+  const std::span<const int> zeros = ZeroStages(plan.dp, x.o);
   for (const int ep : ExpertParallelSizes(x.m, plan.dp)) {
     plan.ep = ep;
     PlanTerms terms{.params = PlanStageParams(x.m, x.counts, plan), .model_flops = x.model_flops};

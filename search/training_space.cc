@@ -96,19 +96,22 @@ std::vector<int> ExpertParallelSizes(const Model& m, int dp) {
   return sizes;
 }
 
-std::vector<bool> SequenceParallelChoices(int tp, const SearchOptions& o) {
-  if (o.search_sp && tp > 1) return {false, true};
-  return {false};
+// The fixed choices are static lists: the search asks for them once per shape.
+std::span<const bool> SequenceParallelChoices(int tp, const SearchOptions& o) {
+  static constexpr bool kBoth[] = {false, true};
+  return std::span(kBoth).first(o.search_sp && tp > 1 ? 2 : 1);
 }
 
-std::vector<Recompute> RecomputeChoices(const TrainingSetup& s) {
-  if (s.flash_attention) return {Recompute::kNone, Recompute::kFull};
-  return {Recompute::kNone, Recompute::kSelective, Recompute::kFull};
+std::span<const Recompute> RecomputeChoices(const TrainingSetup& s) {
+  static constexpr Recompute kFused[] = {Recompute::kNone, Recompute::kFull};
+  static constexpr Recompute kAll[] = {Recompute::kNone, Recompute::kSelective, Recompute::kFull};
+  if (s.flash_attention) return kFused;
+  return kAll;
 }
 
-std::vector<int> ZeroStages(int dp, const SearchOptions& o) {
-  if (o.search_zero && dp > 1) return {0, 1, 2, 3};
-  return {0};
+std::span<const int> ZeroStages(int dp, const SearchOptions& o) {
+  static constexpr int kStages[] = {0, 1, 2, 3};
+  return std::span(kStages).first(o.search_zero && dp > 1 ? 4 : 1);
 }
 
 }  // namespace planner

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -39,13 +40,13 @@ std::vector<int> InterleavingDepths(const Model& m, Plan plan, const SearchOptio
 std::vector<int> ExpertParallelSizes(const Model& m, int dp);
 
 /// Whether sequence parallelism is tried: off, and on where tp > 1.
-std::vector<bool> SequenceParallelChoices(int tp, const SearchOptions& o);
+std::span<const bool> SequenceParallelChoices(int tp, const SearchOptions& o);
 
 /// Recomputation choices. Selective recomputation redoes the attention core, which fused
 /// attention never stores: with flash attention it is the same plan as none, so it is left out.
-std::vector<Recompute> RecomputeChoices(const TrainingSetup& s);
+std::span<const Recompute> RecomputeChoices(const TrainingSetup& s);
 
 /// ZeRO stages searched for `dp` data-parallel ranks.
-std::vector<int> ZeroStages(int dp, const SearchOptions& o);
+std::span<const int> ZeroStages(int dp, const SearchOptions& o);
 
 }  // namespace planner
