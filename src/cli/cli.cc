@@ -261,6 +261,7 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
     if (command == "list") return RunList(rest, out);
     if (command == "sweep") return RunSweepCommand(rest, out, err);
     if (command == "merge") return RunMergeCommand(rest, out);
+    if (command == "serve") return RunServeCommand(rest, out);
     if (command.rfind("--", 0) == 0) return RunSearch(args, out);
     throw InputError("command", "unknown command '" + command +
                                     "'; expected search, evaluate, memory, list, sweep, merge "

@@ -70,6 +70,8 @@ int RunMemory(const std::vector<std::string>& args, std::ostream& out);
 int RunList(const std::vector<std::string>& args, std::ostream& out);
 /// `planner sweep FILE --out DIR` (src/cli_sweep.cc); progress goes to `err`.
 int RunSweepCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+/// `planner serve --model M --gpu G --input-tokens I --output-tokens O ...` (cli_serve.cc).
+int RunServeCommand(const std::vector<std::string>& args, std::ostream& out);
 /// `planner merge DIR... --out DIR`.
 int RunMergeCommand(const std::vector<std::string>& args, std::ostream& out);
 

@@ -16,6 +16,8 @@ const char* const kUsage =
     "  planner --model llama2-70b --gpus 2048 --gpu 4090     search and rank plans\n"
     "  planner evaluate --model M --gpu G --gpus N --tp 8 --pp 8 ...   score one plan\n"
     "  planner memory --model M --mode training|finetune|inference [--gpu G]\n"
+    "  planner serve --model M --gpu G --input-tokens I --output-tokens O [--tpot-ms T]\n"
+    "                                                        serving plans and engine commands\n"
     "  planner list models|gpus|links [--format json]\n"
     "  planner sweep FILE --out DIR [--shard K/N]            many searches, resumable\n"
     "  planner merge DIR1 DIR2 ... --out DIR                 join a sharded sweep's parts\n"

@@ -1,0 +1,93 @@
+#include <algorithm>
+#include <cmath>
+
+#include "planner/cost/serving.h"
+#include "planner/model/units.h"
+
+namespace planner {
+
+const char* WeightFormatName(WeightFormat w) {
+  switch (w) {
+    case WeightFormat::kBf16: return "bf16";
+    case WeightFormat::kFp8: return "fp8";
+    case WeightFormat::kInt8: return "int8";
+    case WeightFormat::kInt4Awq: return "int4-awq";
+    case WeightFormat::kInt4Gptq: return "int4-gptq";
+    case WeightFormat::kNvfp4: return "nvfp4";
+  }
+  return "?";
+}
+
+double BytesPerWeight(WeightFormat w) {
+  switch (w) {
+    case WeightFormat::kBf16: return 2.0;
+    case WeightFormat::kFp8:
+    case WeightFormat::kInt8: return 1.0;
+    // 4 bits plus a 16-bit scale and a 16-bit zero point per group of 128 weights.
+    case WeightFormat::kInt4Awq:
+    case WeightFormat::kInt4Gptq: return 0.5 + 4.0 / 128.0;
+    // 4 bits plus one fp8 scale per block of 16 (and a tensor-wide fp32 scale, negligible).
+    case WeightFormat::kNvfp4: return 0.5 + 1.0 / 16.0;
+  }
+  return 2.0;
+}
+
+bool Computes8Bit(WeightFormat w) { return w == WeightFormat::kFp8 || w == WeightFormat::kInt8; }
+
+double KvBytesPerToken(const Model& m, Precision kv) {
+  // formulas.md section 9: K and V, kv_heads x head_dim values each, in every layer.
+  const double values = 2.0 * static_cast<double>(m.kv_heads) * static_cast<double>(HeadDim(m));
+  const double bytes = kv == Precision::kFp8 ? 1.0 : 2.0;
+  return values * bytes * static_cast<double>(m.layers);
+}
+
+double WeightBytesPerGpu(const Model& m, const ServePlan& p) {
+  const ParamCounts c = CountParameters(m);
+  const double sixteen_bit = c.embedding + c.output;
+  const double linear = c.total - sixteen_bit;
+  return (linear * BytesPerWeight(p.weights) + 2.0 * sixteen_bit) / (p.tp * p.pp);
+}
+
+double KvBytesPerTokenPerGpu(const Model& m, const ServePlan& p) {
+  const double split = std::min<double>(p.tp, static_cast<double>(m.kv_heads));
+  return KvBytesPerToken(m, p.kv) / split / p.pp;
+}
+
+namespace {
+
+// The engine's profiling pass runs one step of max_batched_tokens: the layer's widest
+// intermediates in 16 bits (input, Q/K/V, the MLP's gate and up halves), plus fp32 logits for
+// the sampled positions (one per sequence).
+double StepActivationBytes(const Model& m, const ServePlan& p, const ServeSetup& s) {
+  const double tokens = static_cast<double>(s.max_batched_tokens);
+  const double h = static_cast<double>(m.hidden);
+  const double qkv = static_cast<double>((m.heads + 2 * m.kv_heads) * HeadDim(m)) / p.tp;
+  const double f = static_cast<double>(IsMoe(m) ? ExpertFfnHidden(m) : m.ffn_hidden) / p.tp;
+  const double mlp = (m.mlp == MlpKind::kSwiglu ? 2.0 : 1.0) * f;
+  const double logits = 4.0 * static_cast<double>(p.batch) * static_cast<double>(m.vocab) / p.tp;
+  return 2.0 * tokens * (2.0 * h + qkv + mlp) + logits;
+}
+
+}  // namespace
+
+ServeMemory ServingMemoryOf(const Model& m, const Gpu& gpu, const ServePlan& p,
+                            const ServeSetup& s) {
+  ServeMemory mem;
+  mem.weights = WeightBytesPerGpu(m, p);
+  mem.activations = StepActivationBytes(m, p, s);
+  // CUDA graphs of the decode batch sizes and NCCL's buffers: about 0.5 GiB in vLLM's start-up
+  // log ("Graph capturing finished ... took 0.5 GiB") plus 0.25 GiB of NCCL buffers with TP.
+  mem.overhead = gpu.reserved_bytes + 0.5 * kGiB + (p.tp * p.pp > 1 ? 0.25 * kGiB : 0.0);
+  mem.kv_budget =
+      s.memory_fraction * gpu.hbm_bytes - mem.weights - mem.activations - mem.overhead;
+  const double tokens = static_cast<double>(s.input_tokens + s.output_tokens);
+  const double pages = std::ceil(tokens / static_cast<double>(s.block_tokens));
+  mem.kv_per_sequence =
+      pages * static_cast<double>(s.block_tokens) * KvBytesPerTokenPerGpu(m, p);
+  mem.max_sequences = mem.kv_budget > 0 && mem.kv_per_sequence > 0
+                          ? static_cast<int64_t>(mem.kv_budget / mem.kv_per_sequence)
+                          : 0;
+  return mem;
+}
+
+}  // namespace planner

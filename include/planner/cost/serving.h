@@ -1,0 +1,82 @@
+// Serving: the memory of a replica as inference engines lay it out, and the time of its prefill
+// and decode steps. All bytes, seconds and FLOP/s.
+#pragma once
+
+#include <cstdint>
+
+#include "planner/model/hardware.h"
+#include "planner/model/model.h"
+
+namespace planner {
+
+/// How the weights of the linear layers are stored. Embeddings and the output layer stay in 16
+/// bits in every engine (vLLM, SGLang and TensorRT-LLM quantize the decoder's linear layers).
+enum class WeightFormat { kBf16, kFp8, kInt8, kInt4Awq, kInt4Gptq, kNvfp4 };
+const char* WeightFormatName(WeightFormat w);
+
+/// Bytes per weight of a quantized linear layer, scales included: fp8 and int8 with one scale
+/// per output channel (negligible); AWQ and GPTQ 4-bit with a 16-bit scale and zero point per
+/// group of 128 (AutoAWQ, AutoGPTQ defaults); NVFP4 with an fp8 scale per block of 16
+/// (NVIDIA's NVFP4 format).
+double BytesPerWeight(WeightFormat w);
+
+/// Whether the format runs its matmuls in 8 bits (fp8, int8 W8A8) or dequantizes to 16 bits.
+bool Computes8Bit(WeightFormat w);
+
+/// One serving replica and its batch: tp x pp x ep GPUs (ep inside tp x dp of MoE layers).
+struct ServePlan {
+  int tp = 1;
+  int pp = 1;
+  int ep = 1;
+  int replicas = 1;
+  int64_t batch = 1;  ///< sequences decoded together per replica
+  WeightFormat weights = WeightFormat::kBf16;
+  Precision kv = Precision::kBf16;  ///< KV cache values: bf16/fp16 (2 bytes) or fp8 (1)
+  bool operator==(const ServePlan&) const = default;
+};
+
+/// The request shape and the engine's memory budget.
+struct ServeSetup {
+  int64_t input_tokens = 0;
+  int64_t output_tokens = 0;
+  double memory_fraction = 0.9;       ///< share of the GPU the engine takes (vLLM default)
+  int64_t max_batched_tokens = 8192;  ///< tokens one engine step processes at most
+  int64_t block_tokens = 16;          ///< KV-cache page size (vLLM, SGLang default 16/1)
+};
+
+/// Bytes of K and V (or of MLA's latent and rope key) one token leaves in the cache, all layers.
+double KvBytesPerToken(const Model& m, Precision kv);
+
+/// Bytes of the weights one GPU of the replica holds: the decoder's linear layers at the chosen
+/// format, embeddings and output layer in 16 bits, all split over tp (vocabulary-parallel
+/// embedding) and pp.
+double WeightBytesPerGpu(const Model& m, const ServePlan& p);
+
+/// KV bytes per token on one GPU: split over tensor-parallel ranks by KV head; with fewer KV
+/// heads than ranks each head is replicated (vLLM, TensorRT-LLM).
+double KvBytesPerTokenPerGpu(const Model& m, const ServePlan& p);
+
+/// One GPU of a replica, bytes.
+struct ServeMemory {
+  double weights = 0;
+  double activations = 0;  ///< one step's workspace at max_batched_tokens
+  double overhead = 0;     ///< CUDA context share, CUDA graphs, NCCL buffers
+  double kv_budget = 0;    ///< what is left for the KV cache within the memory fraction
+  double kv_per_sequence = 0;  ///< one sequence's pages at input + output tokens
+  int64_t max_sequences = 0;   ///< concurrent sequences the KV budget holds
+};
+ServeMemory ServingMemoryOf(const Model& m, const Gpu& gpu, const ServePlan& p,
+                            const ServeSetup& s);
+
+/// Seconds of the phases of one request shape on one replica.
+struct ServeTime {
+  double ttft = 0;          ///< prefill of one prompt alone, to its first token
+  double prefill = 0;       ///< prefill of a whole batch of prompts
+  double decode_step = 0;   ///< one decode step of the batch at the mean context
+  double decode_comm = 0;   ///< of which tensor- and pipeline-parallel communication
+  double tokens_per_s = 0;  ///< output tokens per second of the replica, batch in lockstep
+};
+ServeTime ServingTimeOf(const Model& m, const Cluster& c, const ServePlan& p,
+                        const ServeSetup& s);
+
+}  // namespace planner

@@ -1,0 +1,136 @@
+// `planner serve`: flags to a serving query, the search, and the answer.
+#include <sstream>
+
+#include "cli_common.h"
+#include "planner/model/error.h"
+#include "planner/model/text.h"
+#include "planner/render/serve_output.h"
+
+namespace planner {
+namespace po = boost::program_options;
+namespace {
+
+struct ServeInput {
+  SpecInput spec;
+  std::string weights = "bf16";
+  std::string kv = "bf16";
+  double ttft_ms = 0;
+  double tpot_ms = 0;
+  std::string format = "table";
+  bool help = false;
+};
+
+std::vector<std::string> SplitList(const std::string& list) {
+  std::vector<std::string> out;
+  std::stringstream in(list);
+  for (std::string item; std::getline(in, item, ',');) out.push_back(item);
+  return out;
+}
+
+std::vector<WeightFormat> ParseWeights(const std::string& list) {
+  std::vector<WeightFormat> out;
+  for (const std::string& name : SplitList(list)) {
+    bool known = false;
+    for (int i = 0; i <= static_cast<int>(WeightFormat::kNvfp4); ++i) {
+      if (name == WeightFormatName(static_cast<WeightFormat>(i))) {
+        out.push_back(static_cast<WeightFormat>(i));
+        known = true;
+      }
+    }
+    if (!known) {
+      throw InputError("--weights", "unknown format '" + name +
+                                        "'; expected a comma-separated list of bf16, fp8, int8, "
+                                        "int4-awq, int4-gptq, nvfp4");
+    }
+  }
+  if (out.empty()) throw InputError("--weights", "expected at least one format");
+  return out;
+}
+
+std::vector<Precision> ParseKv(const std::string& list) {
+  std::vector<Precision> out;
+  for (const std::string& name : SplitList(list)) {
+    if (name == "bf16" || name == "fp16") {
+      out.push_back(Precision::kBf16);
+    } else if (name == "fp8") {
+      out.push_back(Precision::kFp8);
+    } else {
+      throw InputError("--kv-cache", "unknown format '" + name + "'; expected bf16 or fp8");
+    }
+  }
+  if (out.empty()) throw InputError("--kv-cache", "expected at least one format");
+  return out;
+}
+
+void AddServeOptions(po::options_description& d, ServeInput& in, ServeQuery& q) {
+  d.add_options()
+      ("model", po::value(&in.spec.model), "catalog name or JSON file (planner schema or HF config.json)")
+      ("catalog", po::value(&in.spec.catalogs)->composing(), "JSON file adding models, GPUs, links")
+      ("gpu", po::value(&in.spec.gpu), "GPU type (planner list gpus)")
+      ("gpus", PositiveValue(&q.gpus, "--gpus"), "GPUs to use (default: the fewest that serve the load)")
+      ("gpus-per-node", PositiveValue(&in.spec.gpus_per_node, "--gpus-per-node"), "GPUs per node (default 8)")
+      ("intra-link", po::value(&in.spec.intra_link), "link inside a node (default: the GPU's)")
+      ("input-tokens", PositiveValue(&q.setup.input_tokens, "--input-tokens"), "prompt tokens per request")
+      ("output-tokens", PositiveValue(&q.setup.output_tokens, "--output-tokens"), "generated tokens per request")
+      ("concurrency", PositiveValue(&q.concurrency, "--concurrency"), "sequences in flight over all replicas")
+      ("request-rate", BoundedValue(&q.request_rate, 1e7, "--request-rate"), "requests per second to sustain")
+      ("ttft-ms", BoundedValue(&in.ttft_ms, 1e7, "--ttft-ms"), "time-to-first-token target, ms")
+      ("tpot-ms", BoundedValue(&in.tpot_ms, 1e7, "--tpot-ms"), "time-per-output-token target, ms")
+      ("weights", po::value(&in.weights), "bf16 (default), fp8, int8, int4-awq, int4-gptq, nvfp4; a comma list to choose among")
+      ("kv-cache", po::value(&in.kv), "bf16 (default) or fp8; a comma list to choose among")
+      ("tp", PositiveValue(&q.tp, "--tp"), "tensor-parallel size per replica (default: searched)")
+      ("pp", PositiveValue(&q.pp, "--pp"), "pipeline-parallel size per replica (default: searched)")
+      ("replicas", PositiveValue(&q.replicas, "--replicas"), "replicas (default: from --gpus or the load)")
+      ("memory-fraction", BoundedValue(&q.setup.memory_fraction, 1.0, "--memory-fraction"),
+       "share of GPU memory the engine takes (default 0.9)")
+      ("top", PositiveValue(&q.top, "--top"), "plans to show (default 5)")
+      ("format", po::value(&in.format), "table (default) or json")
+      ("help,h", po::bool_switch(&in.help), "this help");
+}
+
+Cluster ServeCluster(const Catalog& catalog, const SpecInput& in, int64_t gpus) {
+  if (in.gpu.empty()) throw InputError("--gpu", "is required");
+  Cluster c{.gpu = FindGpu(catalog, in.gpu, "--gpu"), .gpus = gpus};
+  if (in.gpus_per_node > 0) c.gpus_per_node = in.gpus_per_node;
+  c.intra = FindLink(catalog, in.intra_link.empty() ? c.gpu.intra_link : in.intra_link,
+                     "--intra-link");
+  c.inter = FindLink(catalog, c.gpu.inter_link, "--gpu");
+  return c;
+}
+
+}  // namespace
+
+int RunServeCommand(const std::vector<std::string>& args, std::ostream& out) {
+  ServeInput in;
+  ServeQuery q;
+  po::options_description d("planner serve options");
+  AddServeOptions(d, in, q);
+  ParseOptions(args, d, nullptr);
+  if (in.help) {
+    out << d;
+    return 0;
+  }
+  if (q.setup.input_tokens == 0) throw InputError("--input-tokens", "is required");
+  if (q.setup.output_tokens == 0) throw InputError("--output-tokens", "is required");
+  if (in.format != "table" && in.format != "json") {
+    throw InputError("--format", "unknown value '" + in.format + "'; expected table or json");
+  }
+  q.weights = ParseWeights(in.weights);
+  q.kv = ParseKv(in.kv);
+  q.ttft_target_s = in.ttft_ms / 1e3;
+  q.tpot_target_s = in.tpot_ms / 1e3;
+  const Catalog catalog = LoadCatalog(in.spec);
+  if (in.spec.model.empty()) throw InputError("--model", "is required");
+  const Model model = FindModel(catalog, in.spec.model, "--model");
+  const Cluster cluster = ServeCluster(catalog, in.spec, q.gpus);
+  const ServeResult r = SearchServing(model, cluster, q);
+  const ServeContext ctx{.model = model, .cluster = cluster, .query = q};
+  if (in.format == "json") {
+    out << ServeJson(ctx, r);
+  } else {
+    PrintServeTable(out, ctx, r);
+  }
+  return r.plans.empty() ? 1 : 0;
+}
+
+}  // namespace planner

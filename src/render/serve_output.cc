@@ -1,0 +1,117 @@
+#include <nlohmann/json.hpp>
+
+#include "planner/model/text.h"
+#include "planner/model/units.h"
+#include "planner/render/columns.h"
+#include "planner/render/serve_output.h"
+
+namespace planner {
+namespace {
+
+std::string Ms(double s) { return Printf(s < 0.1 ? "%.2f" : "%.1f", s * 1e3); }
+std::string Rate(double v) { return Printf(v >= 100 ? "%.0f" : "%.1f", v); }
+
+std::vector<std::string> Row(const std::string& rank, const ServeEvaluation& e) {
+  return {rank,
+          std::to_string(e.plan.tp),
+          std::to_string(e.plan.pp),
+          std::to_string(e.plan.replicas),
+          std::to_string(e.gpus),
+          WeightFormatName(e.plan.weights),
+          PrecisionName(e.plan.kv),
+          std::to_string(e.plan.batch),
+          std::to_string(e.memory.max_sequences),
+          Ms(e.time.ttft),
+          Ms(e.time.decode_step),
+          Rate(e.tokens_per_s_per_user),
+          Rate(e.tokens_per_s_per_gpu)};
+}
+
+const std::vector<std::string> kHeader = {"#",     "TP",   "PP",  "repl", "GPUs",
+                                          "weights", "KV",  "batch", "fits",  "TTFT ms",
+                                          "TPOT ms", "tok/s/user", "tok/s/GPU"};
+
+std::string Header(const ServeContext& ctx) {
+  const ServeQuery& q = ctx.query;
+  std::string gpus = q.gpus > 0 ? std::to_string(q.gpus) : "the fewest";
+  std::string t = ctx.model.name + " served on " + gpus + " x " + ctx.cluster.gpu.name + " (" +
+                  ctx.cluster.intra.name + " inside a node); " +
+                  std::to_string(q.setup.input_tokens) + " tokens in, " +
+                  std::to_string(q.setup.output_tokens) + " out";
+  if (q.concurrency > 0) t += ", " + std::to_string(q.concurrency) + " sequences in flight";
+  if (q.request_rate > 0) t += ", " + Printf("%.3g", q.request_rate) + " requests/s";
+  if (q.ttft_target_s > 0) t += ", TTFT <= " + Ms(q.ttft_target_s) + " ms";
+  if (q.tpot_target_s > 0) t += ", TPOT <= " + Ms(q.tpot_target_s) + " ms";
+  return t;
+}
+
+nlohmann::ordered_json PlanJson(const ServeContext& ctx, const ServeEvaluation& e) {
+  const ServePlan& p = e.plan;
+  return {{"tp", p.tp}, {"pp", p.pp}, {"replicas", p.replicas}, {"gpus", e.gpus},
+          {"weights", WeightFormatName(p.weights)}, {"kv_cache", PrecisionName(p.kv)},
+          {"batch", p.batch}, {"reason", ServeReasonName(e.reason)},
+          {"memory_bytes_per_gpu", {{"weights", e.memory.weights},
+                                    {"activations", e.memory.activations},
+                                    {"overhead", e.memory.overhead},
+                                    {"kv_budget", e.memory.kv_budget},
+                                    {"kv_per_sequence", e.memory.kv_per_sequence}}},
+          {"max_sequences", e.memory.max_sequences},
+          {"ttft_s", e.time.ttft}, {"tpot_s", e.time.decode_step},
+          {"prefill_batch_s", e.time.prefill},
+          {"tokens_per_s_per_replica", e.time.tokens_per_s},
+          {"tokens_per_s_per_gpu", e.tokens_per_s_per_gpu},
+          {"tokens_per_s_per_user", e.tokens_per_s_per_user},
+          {"commands", {{"vllm", VllmCommand(ctx.model, p, ctx.query.setup)},
+                        {"sglang", SglangCommand(ctx.model, p, ctx.query.setup)},
+                        {"trtllm", TrtllmCommand(ctx.model, p, ctx.query.setup)}}}};
+}
+
+}  // namespace
+
+void PrintServeTable(std::ostream& out, const ServeContext& ctx, const ServeResult& r) {
+  out << Header(ctx) << "\n\n";
+  std::vector<std::vector<std::string>> rows{kHeader};
+  for (size_t i = 0; i < r.plans.size(); ++i) rows.push_back(Row(std::to_string(i + 1), r.plans[i]));
+  PrintColumns(out, rows, {5, 6});
+  if (r.plans.empty()) out << "No plan meets the targets.\n";
+  out << "\nScored " << r.evaluated << " plans:";
+  for (int i = 0; i < static_cast<int>(ServeReason::kCount); ++i) {
+    out << (i ? ", " : " ") << r.pruned[i] << " " << ServeReasonName(static_cast<ServeReason>(i));
+  }
+  out << ". fits = sequences the KV cache holds per replica at these lengths; TTFT = one "
+         "prompt's prefill; TPOT = one decode step of the batch.\n";
+  if (!r.pareto.empty()) {
+    out << "\nTrade-off (no plan is faster for both the user and the GPU):\n";
+    std::vector<std::vector<std::string>> front{kHeader};
+    for (const ServeEvaluation& e : r.pareto) front.push_back(Row("", e));
+    PrintColumns(out, front, {5, 6});
+  }
+  if (r.plans.empty()) return;
+  const ServePlan& best = r.plans.front().plan;
+  const ServeSetup& s = ctx.query.setup;
+  out << "\nPlan 1, per replica (set MODEL to the Hugging Face id or a local path):\n  "
+      << VllmCommand(ctx.model, best, s) << "\n  " << SglangCommand(ctx.model, best, s) << "\n  "
+      << TrtllmCommand(ctx.model, best, s) << "\n";
+}
+
+std::string ServeJson(const ServeContext& ctx, const ServeResult& r) {
+  nlohmann::ordered_json j;
+  const ServeQuery& q = ctx.query;
+  j["inputs"] = {{"model", ctx.model.name}, {"gpu", ctx.cluster.gpu.name}, {"gpus", q.gpus},
+                 {"input_tokens", q.setup.input_tokens},
+                 {"output_tokens", q.setup.output_tokens}, {"concurrency", q.concurrency},
+                 {"request_rate", q.request_rate}, {"ttft_target_s", q.ttft_target_s},
+                 {"tpot_target_s", q.tpot_target_s}};
+  j["plans"] = nlohmann::ordered_json::array();
+  for (const ServeEvaluation& e : r.plans) j["plans"].push_back(PlanJson(ctx, e));
+  j["pareto"] = nlohmann::ordered_json::array();
+  for (const ServeEvaluation& e : r.pareto) j["pareto"].push_back(PlanJson(ctx, e));
+  nlohmann::ordered_json pruned;
+  for (int i = 0; i < static_cast<int>(ServeReason::kCount); ++i) {
+    pruned[ServeReasonName(static_cast<ServeReason>(i))] = r.pruned[i];
+  }
+  j["search"] = {{"evaluated", r.evaluated}, {"by_reason", pruned}};
+  return j.dump(2) + "\n";
+}
+
+}  // namespace planner

@@ -1,0 +1,142 @@
+// Serving: KV cache and weights worked out by hand, the seed's two-GPU example, the search's
+// targets, and engine commands whose every flag is in the engine's own argument list.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <regex>
+#include <set>
+#include <string>
+
+#include "planner/input/catalog.h"
+#include "planner/model/units.h"
+#include "planner/render/serve_output.h"
+#include "planner/search/serve_search.h"
+
+namespace planner {
+namespace {
+
+Model CatalogModel(const std::string& name) {
+  return FindModel(BuiltinCatalog(), name, "test");
+}
+
+Cluster Node(const std::string& gpu, int64_t gpus) {
+  const Catalog c = BuiltinCatalog();
+  Cluster cluster{.gpu = FindGpu(c, gpu, "test"), .gpus = gpus};
+  cluster.intra = FindLink(c, cluster.gpu.intra_link, "test");
+  cluster.inter = FindLink(c, cluster.gpu.inter_link, "test");
+  return cluster;
+}
+
+// Flags of tests/fixtures/NAME: one a line, '#' lines are the header naming the commit.
+std::set<std::string> Fixture(const std::string& name) {
+  std::ifstream in(std::string(PLANNER_SOURCE_DIR) + "/tests/fixtures/" + name);
+  std::set<std::string> flags;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line[0] != '#') flags.insert(line);
+  }
+  return flags;
+}
+
+std::set<std::string> FlagsOf(const std::string& command) {
+  static const std::regex flag(R"((^|\s)(--[A-Za-z0-9][A-Za-z0-9_-]*))");
+  std::set<std::string> found;
+  for (std::sregex_iterator it(command.begin(), command.end(), flag), end; it != end; ++it) {
+    found.insert((*it)[2]);
+  }
+  return found;
+}
+
+TEST(Serving, KvCacheBytesPerTokenByHand) {
+  // Llama 2 70B: 2 (K and V) x 8 KV heads x 128 head_dim x 80 layers x 2 bytes = 327,680.
+  EXPECT_DOUBLE_EQ(KvBytesPerToken(CatalogModel("llama2-70b"), Precision::kBf16), 327680.0);
+  // Llama 2 7B (no GQA): 2 x 32 x 128 x 32 layers x 1 byte in fp8 = 262,144.
+  EXPECT_DOUBLE_EQ(KvBytesPerToken(CatalogModel("llama2-7b"), Precision::kFp8), 262144.0);
+}
+
+TEST(Serving, KvSplitsByKvHeadAndReplicatesBeyondThem) {
+  const Model m = CatalogModel("llama2-70b");  // 8 KV heads
+  EXPECT_DOUBLE_EQ(KvBytesPerTokenPerGpu(m, ServePlan{.tp = 4}), 327680.0 / 4);
+  EXPECT_DOUBLE_EQ(KvBytesPerTokenPerGpu(m, ServePlan{.tp = 16}), 327680.0 / 8);
+}
+
+TEST(Serving, QuantizedWeightsKeepEmbeddingsIn16Bits) {
+  // 4-bit with a 16-bit scale and zero per 128 weights: 0.5 + 4/128 bytes (AutoAWQ defaults).
+  EXPECT_DOUBLE_EQ(BytesPerWeight(WeightFormat::kInt4Awq), 0.53125);
+  EXPECT_DOUBLE_EQ(BytesPerWeight(WeightFormat::kNvfp4), 0.5625);
+  const Model m = CatalogModel("llama2-7b");
+  const ParamCounts c = CountParameters(m);
+  const double sixteen = 2.0 * (c.embedding + c.output);
+  EXPECT_DOUBLE_EQ(WeightBytesPerGpu(m, ServePlan{.weights = WeightFormat::kFp8}),
+                   c.total - c.embedding - c.output + sixteen);
+  EXPECT_DOUBLE_EQ(WeightBytesPerGpu(m, ServePlan{.tp = 2}), c.total);  // 2 bytes / 2 GPUs
+}
+
+// formulas.md section 1: Llama 2 70B at 16 bits needs 168 GB by the quick rule, "two 80 GB
+// A100s". The planner's answer on two: weights take 69 GB of each GPU, and what is left of the
+// engine's 90 % holds only a few sequences of 4096 tokens.
+TEST(Serving, SeedExampleTwoA100sHoldAFewSequences) {
+  const Model m = CatalogModel("llama2-70b");
+  const ServeSetup s{.input_tokens = 3072, .output_tokens = 1024};
+  const ServeMemory mem = ServingMemoryOf(m, Node("a100-80gb", 2).gpu, ServePlan{.tp = 2}, s);
+  EXPECT_NEAR(mem.weights / 1e9, CountParameters(m).total / 1e9, 1e-6);  // 2 bytes / 2 GPUs
+  // Per GPU: 327,680 / 2 bytes x 4096 tokens = 671 MB a sequence; the budget is what is left.
+  EXPECT_DOUBLE_EQ(mem.kv_per_sequence, 327680.0 / 2 * 4096);
+  EXPECT_EQ(mem.max_sequences, static_cast<int64_t>(mem.kv_budget / mem.kv_per_sequence));
+  EXPECT_GT(mem.max_sequences, 0);
+  EXPECT_LT(mem.max_sequences, 16);
+}
+
+TEST(Serving, DecodeSlowsWithTheBatchAndPrefillWithThePrompt) {
+  const Model m = CatalogModel("llama2-7b");
+  const Cluster c = Node("h100-sxm", 1);
+  const ServeSetup s{.input_tokens = 512, .output_tokens = 128};
+  const ServeTime one = ServingTimeOf(m, c, ServePlan{.batch = 1}, s);
+  const ServeTime many = ServingTimeOf(m, c, ServePlan{.batch = 64}, s);
+  EXPECT_GT(many.decode_step, one.decode_step);
+  EXPECT_GT(many.tokens_per_s, 10 * one.tokens_per_s);  // memory-bound: batching is nearly free
+  // Batch 1 decode reads the weights once a step: at least 13.5 GB / 3.35 TB/s = 4 ms.
+  EXPECT_GT(one.decode_step, CountParameters(m).total * 2 / 3.35e12);
+}
+
+TEST(Serving, SearchMeetsTheLatencyTargetAndRanksByThroughputPerGpu) {
+  const Model m = CatalogModel("llama3-70b");
+  ServeQuery q{.setup = {.input_tokens = 2048, .output_tokens = 512}, .tpot_target_s = 0.05};
+  const ServeResult r = SearchServing(m, Node("h100-sxm", 8), q);
+  ASSERT_FALSE(r.plans.empty());
+  for (const ServeEvaluation& e : r.plans) EXPECT_LE(e.time.decode_step, 0.05);
+  for (size_t i = 1; i < r.plans.size(); ++i) {
+    EXPECT_GE(r.plans[i - 1].tokens_per_s_per_gpu, r.plans[i].tokens_per_s_per_gpu);
+  }
+  for (size_t i = 1; i < r.pareto.size(); ++i) {
+    EXPECT_GT(r.pareto[i].tokens_per_s_per_gpu, r.pareto[i - 1].tokens_per_s_per_gpu);
+    EXPECT_LE(r.pareto[i].tokens_per_s_per_user, r.pareto[i - 1].tokens_per_s_per_user);
+  }
+}
+
+TEST(Serving, EngineCommandsUseOnlyTheEnginesFlags) {
+  const Model dense = CatalogModel("llama2-70b");
+  const Model moe = CatalogModel("mixtral-8x7b");
+  const ServeSetup s{.input_tokens = 1024, .output_tokens = 256};
+  for (const Model* m : {&dense, &moe}) {
+    for (const WeightFormat w : {WeightFormat::kBf16, WeightFormat::kFp8, WeightFormat::kInt4Awq}) {
+      const ServePlan p{.tp = 4, .pp = 2, .batch = 64, .weights = w, .kv = Precision::kFp8};
+      const struct {
+        std::string command;
+        std::set<std::string> known;
+      } engines[] = {{VllmCommand(*m, p, s), Fixture("vllm-serve-args.txt")},
+                     {SglangCommand(*m, p, s), Fixture("sglang-server-args.txt")},
+                     {TrtllmCommand(*m, p, s), Fixture("trtllm-serve-args.txt")}};
+      for (const auto& e : engines) {
+        ASSERT_FALSE(e.known.empty());
+        for (const std::string& flag : FlagsOf(e.command)) {
+          EXPECT_TRUE(e.known.contains(flag)) << flag << " in " << e.command;
+        }
+      }
+    }
+  }
+  EXPECT_NE(VllmCommand(dense, ServePlan{.tp = 8}, s).find("--tensor-parallel-size 8"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace planner
