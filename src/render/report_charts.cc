@@ -11,6 +11,9 @@ namespace {
 
 std::string P(double v) { return Printf("%.1f", v); }
 
+// A bar's total as the tables print it: whole numbers from 1000 on ("14448", not "1.445e+04").
+std::string Total(double v) { return Printf(v >= 1000 ? "%.0f" : "%.4g", v); }
+
 std::string Text(double x, double y, const std::string& anchor, const std::string& text,
                  const std::string& cls = "") {
   return "<text x=\"" + P(x) + "\" y=\"" + P(y) + "\" text-anchor=\"" + anchor + "\"" +
@@ -97,7 +100,7 @@ std::string BarChartHtml(const BarChart& c) {
              "</title></rect>";
     }
     const double end = axis.scale.At(log ? std::max(total, 1.0) : total);
-    svg += Text(end + 4, y + kBar * 0.7, "start", Printf("%.4g", total)) + "</g>";
+    svg += Text(end + 4, y + kBar * 0.7, "start", Total(total)) + "</g>";
   }
   if (c.limit > 0) {
     const double x = axis.scale.At(c.limit);
