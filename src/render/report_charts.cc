@@ -56,6 +56,40 @@ std::string AxisLabel(const std::string& label, bool log) {
   return log ? label + " (log scale)" : label;
 }
 
+// A label's rectangle on the chart, in pixels.
+struct Box {
+  double x0, y0, x1, y1;
+  bool Overlaps(const Box& b) const { return x0 < b.x1 && b.x0 < x1 && y0 < b.y1 && b.y0 < y1; }
+};
+
+// The label of a front point at (x, y): beside it, on the first side where it overlaps no label
+// placed before (above right, below right, above left, ...), so dense fronts stay readable.
+std::string PlaceLabel(double x, double y, const std::string& label, double width,
+                       std::vector<Box>& placed) {
+  constexpr double kCharPx = 6.2, kLinePx = 12;  // 11 px sans-serif, roughly
+  const double w = kCharPx * static_cast<double>(label.size());
+  struct Side {
+    double dx, dy;
+    bool right;
+  };
+  constexpr Side kSides[] = {{8, -9, true},   {8, 16, true},  {-8, -9, false},
+                             {-8, 16, false}, {8, -22, true}, {8, 29, true}};
+  Side chosen = kSides[0];
+  for (const Side& s : kSides) {
+    const double x0 = s.right ? x + s.dx : x + s.dx - w;
+    const Box b{x0, y + s.dy - kLinePx + 2, x0 + w, y + s.dy + 2};
+    const bool free =
+        std::none_of(placed.begin(), placed.end(), [&](const Box& o) { return o.Overlaps(b); });
+    if (free && b.x0 >= 0 && b.x1 <= width) {
+      chosen = s;
+      break;
+    }
+  }
+  const double x0 = chosen.right ? x + chosen.dx : x + chosen.dx - w;
+  placed.push_back({x0, y + chosen.dy - kLinePx + 2, x0 + w, y + chosen.dy + 2});
+  return Text(x + chosen.dx, y + chosen.dy, chosen.right ? "start" : "end", label, "pareto-label");
+}
+
 }  // namespace
 
 std::string BarChartHtml(const BarChart& c) {
@@ -168,9 +202,9 @@ std::string ScatterChartHtml(const ScatterChart& c) {
            EscapeHtml(p.detail) + "</title></g>";
   }
   // One label per place on the front: clusters with the same figures (two networks that make
-  // no difference) share it. Labels alternate sides so that neighbours on a steep front do not
-  // overlap.
-  for (size_t k = 0, drawn = 0; k < front.size();) {
+  // no difference) share it.
+  std::vector<Box> placed;
+  for (size_t k = 0; k < front.size();) {
     const ScatterPoint& p = c.points[front[k]];
     size_t same = 1;
     while (k + same < front.size() && c.points[front[k + same]].x == p.x &&
@@ -179,8 +213,7 @@ std::string ScatterChartHtml(const ScatterChart& c) {
     }
     const std::string label =
         same > 1 ? p.label + " (+" + std::to_string(same - 1) + " alike)" : p.label;
-    const double dy = drawn++ % 2 == 0 ? -9 : 16;
-    svg += Text(xa.scale.At(p.x) + 8, ya.scale.At(p.y) + dy, "start", label, "pareto-label");
+    svg += PlaceLabel(xa.scale.At(p.x), ya.scale.At(p.y), label, kWidth, placed);
     k += same;
   }
   std::string legend;

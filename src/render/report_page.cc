@@ -22,7 +22,7 @@ svg.chart{max-width:100%;height:auto;font-size:12px}
 svg text{fill:#1a1a1a}.grid{stroke:#e2e2e2}.axis-label{font-weight:600}
 .limit{stroke:#c00;stroke-width:2;stroke-dasharray:6 3}.limit-label{fill:#c00}
 .pareto-line{fill:none;stroke:#444;stroke-width:1.5;stroke-dasharray:5 3}
-.pareto-label{font-size:11px}
+.pareto-label{font-size:11px;paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}
 .legend{display:flex;flex-wrap:wrap;gap:4px 16px;margin-top:4px}
 .key{display:inline-flex;align-items:center;gap:4px}
 .scroll{overflow-x:auto}
