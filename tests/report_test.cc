@@ -2,9 +2,13 @@
 // the plans they show (tests/report/check_report.sh checks the same in a real browser).
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <set>
+#include <sstream>
 #include <string>
 
+#include "planner/cli/cli.h"
+#include "planner/model/files.h"
 #include "planner/render/report.h"
 #include "planner/render/svg.h"
 #include "planner/sweep/sweep_report.h"
@@ -113,6 +117,34 @@ TEST(Report, SweepPageDrawsEveryFeasibleClusterAndEscapesNames) {
   EXPECT_EQ(Count(html, "m<1>"), 0);
   EXPECT_GT(Count(html, "m&lt;1&gt;"), 0);
   EXPECT_NE(html.find("1 of 4 clusters have no feasible plan"), std::string::npos);
+}
+
+TEST(Report, CommandWritesThePageWithItsCommandLineQuoted) {
+  // A path a shell would split, with markup in it: quoted for the shell, then escaped for HTML.
+  const std::string dir = testing::TempDir();
+  const std::string path = (std::filesystem::path(dir) / "it's <a> report.html").string();
+  std::ostringstream out, err;
+  const int code = RunCli({"evaluate", "--model", "llama3-8b", "--gpu", "h100-sxm", "--gpus", "64",
+                           "--tp", "2", "--report", path},
+                          out, err);
+  EXPECT_LE(code, 1) << err.str();  // 1: the plan does not fit; it has a page all the same
+  const std::string html = ReadTextFile(path, "test");
+  EXPECT_EQ(Count(html, "<tr class=\"plan-row\""), 1);
+  EXPECT_NE(html.find("planner evaluate --model llama3-8b --gpu h100-sxm --gpus 64 --tp 2 "
+                      "--report &#39;" +
+                      EscapeHtml(std::filesystem::path(path).parent_path().string()) +
+                      "/it&#39;\\&#39;&#39;s &lt;a&gt; report.html&#39;</pre>"),
+            std::string::npos)
+      << html.substr(html.find("<pre"));
+}
+
+TEST(Report, UnwritablePathIsABadInputNamingTheFlag) {
+  std::ostringstream out, err;
+  const int code = RunCli({"search", "--model", "llama3-8b", "--gpu", "h100-sxm", "--gpus", "64",
+                           "--report", "/nonexistent/dir/report.html"},
+                          out, err);
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(err.str().find("planner: --report"), std::string::npos) << err.str();
 }
 
 }  // namespace

@@ -139,7 +139,8 @@ std::string BarChartHtml(const BarChart& c) {
   if (c.limit > 0) {
     const double x = axis.scale.At(c.limit);
     svg += Line(x, kTop - 10, x, plot_bottom, "limit");
-    svg += Text(x, kTop - 13, "middle", c.limit_label, "limit-label");
+    // Ending at the line, the label stays inside the chart however near its right edge.
+    svg += Text(x + 4, kTop - 13, "end", c.limit_label, "limit-label");
   }
   std::string legend;
   if (names.size() > 1) {

@@ -70,7 +70,7 @@ BarChart MemoryChart(const std::vector<Evaluation>& plans) {
   }
   if (!plans.empty()) {
     c.limit = plans.front().capacity_bytes / kGiB;
-    c.limit_label = "capacity " + Printf("%.4g", c.limit) + " GiB";
+    c.limit_label = "usable capacity " + Printf("%.4g", c.limit) + " GiB";
   }
   return c;
 }
