@@ -9,6 +9,7 @@
 #include "cli_common.h"
 #include "planner/model/error.h"
 #include "planner/render/output.h"
+#include "planner/render/report.h"
 #include "planner/model/units.h"
 
 namespace planner {
@@ -165,10 +166,12 @@ int RunSearch(const std::vector<std::string>& args, std::ostream& out) {
   OutputInput o;
   SearchOptions options;
   EmitInput emit_input;
+  std::string report;
   po::options_description d("planner [search] options");
   AddSpecOptions(d, in);
   AddOutputOptions(d, o);
   AddEmitOptions(d, emit_input);
+  AddReportOption(d, report);
   d.add_options()
       ("top", po::value(&options.top), "plans to show (default 5)")
       ("threads", po::value(&options.threads), "worker threads (default: all cores)")
@@ -196,6 +199,9 @@ int RunSearch(const std::vector<std::string>& args, std::ostream& out) {
   const Specs specs = BuildSpecs(in, LoadCatalog(in));
   const SearchResult r = Search(specs.model, specs.cluster, specs.setup, options);
   if (emit) WritePlanFiles(emit_input.out, specs, r.plans, *emit);
+  if (!report.empty()) {
+    WriteReport(report, SearchReportHtml(specs, r, o.cost, CommandLine("search", args)));
+  }
   if (format == Format::kJson) {
     out << SearchJson(specs, r, o.cost);
   } else if (format == Format::kCsv) {
@@ -212,10 +218,12 @@ int RunEvaluate(const std::vector<std::string>& args, std::ostream& out) {
   OutputInput o;
   PlanInput plan_input;
   EmitInput emit_input;
+  std::string report;
   po::options_description d("planner evaluate options");
   AddSpecOptions(d, in);
   AddOutputOptions(d, o);
   AddEmitOptions(d, emit_input);
+  AddReportOption(d, report);
   AddPlanOptions(d, plan_input);
   ParseOptions(args, d, nullptr);
   if (o.help) {
@@ -237,6 +245,9 @@ int RunEvaluate(const std::vector<std::string>& args, std::ostream& out) {
   const Plan p = ResolvePlan(plan_input, specs, limits);
   const Evaluation e = Evaluate(specs.model, specs.cluster, p, specs.setup, limits);
   if (emit) WritePlanFiles(emit_input.out, specs, {e}, *emit);  // DIR/plan-1
+  if (!report.empty()) {
+    WriteReport(report, EvaluationReportHtml(specs, e, o.cost, CommandLine("evaluate", args)));
+  }
   if (format == Format::kJson) {
     out << EvaluationJson(specs, e, o.cost);
   } else {

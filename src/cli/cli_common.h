@@ -66,6 +66,13 @@ int64_t CheckPlanSizes(const Plan& p, int64_t dp);
 /// Range checks of evaluate's plan flags, each naming its flag.
 void ValidatePlanFlags(const Plan& p, int64_t dp, const Specs& specs);
 
+/// --report FILE (search, evaluate, sweep, merge; src/cli/cli_report.cc).
+void AddReportOption(boost::program_options::options_description& d, std::string& report);
+/// "planner COMMAND ARGS...", each argument quoted for a POSIX shell where it needs it.
+std::string CommandLine(const std::string& command, const std::vector<std::string>& args);
+/// Writes the report's page to `path` atomically; throws InputError("--report").
+void WriteReport(const std::string& path, const std::string& html);
+
 int RunMemory(const std::vector<std::string>& args, std::ostream& out);
 int RunList(const std::vector<std::string>& args, std::ostream& out);
 /// `planner sweep FILE --out DIR` (src/cli_sweep.cc); progress goes to `err`.

@@ -8,6 +8,7 @@
 #include "cli_common.h"
 #include "planner/model/error.h"
 #include "planner/sweep/sweep.h"
+#include "planner/sweep/sweep_report.h"
 #include "planner/model/text.h"
 
 namespace planner {
@@ -91,7 +92,7 @@ class ProgressReport {
 }  // namespace
 
 int RunSweepCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  std::string file, out_dir, shard_text = "1/1";
+  std::string file, out_dir, report_file, shard_text = "1/1";
   int threads = 0;
   int show = 10;
   bool help = false;
@@ -103,6 +104,7 @@ int RunSweepCommand(const std::vector<std::string>& args, std::ostream& out, std
       ("threads", po::value(&threads), "worker threads (default: all cores)")
       ("show", po::value(&show), "clusters per model in each ranking (default 10)")
       ("help,h", po::bool_switch(&help), "this help");
+  AddReportOption(d, report_file);
   po::positional_options_description positional;
   positional.add("file", 1);
   ParseOptions(args, d, &positional);
@@ -144,13 +146,19 @@ int RunSweepCommand(const std::vector<std::string>& args, std::ostream& out, std
   }
   out << "Results: " << out_dir << "/results.jsonl, " << out_dir << "/summary.csv\n";
   if (shard.n > 1) out << "This shard only; join the parts with planner merge.\n";
-  PrintSweepRanking(out, SweepRows(r.lines), show);
+  const std::vector<SweepRow> rows = SweepRows(r.lines);
+  PrintSweepRanking(out, rows, show);
+  if (!report_file.empty()) {
+    const std::string title = "Sweep " + file + (shard.n > 1 ? ", shard " + ShardName(shard) : "") +
+                              ": days to train against cost, per model";
+    WriteReport(report_file, SweepReportHtml(rows, title, CommandLine("sweep", args)));
+  }
   return 0;
 }
 
 int RunMergeCommand(const std::vector<std::string>& args, std::ostream& out) {
   std::vector<std::string> dirs;
-  std::string out_dir;
+  std::string out_dir, report_file;
   int show = 10;
   bool help = false;
   po::options_description d("planner merge options");
@@ -159,6 +167,7 @@ int RunMergeCommand(const std::vector<std::string>& args, std::ostream& out) {
       ("out", po::value(&out_dir), "a new directory for the joined output")
       ("show", po::value(&show), "clusters per model in each ranking (default 10)")
       ("help,h", po::bool_switch(&help), "this help");
+  AddReportOption(d, report_file);
   po::positional_options_description positional;
   positional.add("dirs", -1);
   ParseOptions(args, d, &positional);
@@ -174,7 +183,13 @@ int RunMergeCommand(const std::vector<std::string>& args, std::ostream& out) {
   const std::vector<ResultLine> lines = MergeSweeps(dirs, out_dir);
   out << "Merged " << dirs.size() << " parts: " << lines.size() << " scenarios in " << out_dir
       << "/results.jsonl, " << out_dir << "/summary.csv\n";
-  PrintSweepRanking(out, SweepRows(lines), show);
+  const std::vector<SweepRow> rows = SweepRows(lines);
+  PrintSweepRanking(out, rows, show);
+  if (!report_file.empty()) {
+    const std::string title = "Sweep merged from " + std::to_string(dirs.size()) +
+                              " parts: days to train against cost, per model";
+    WriteReport(report_file, SweepReportHtml(rows, title, CommandLine("merge", args)));
+  }
   return 0;
 }
 
