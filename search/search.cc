@@ -49,12 +49,23 @@ auto Key(const Plan& p) {
                          p.virtual_stages, p.first_stage_layers, p.last_stage_layers);
 }
 
+// How much machinery a plan asks of its users: parallel dimensions in use, then the ZeRO stage.
+std::pair<int, int> Complexity(const Plan& p) {
+  const int dimensions = (p.tp > 1) + (p.cp > 1) + (p.pp > 1) + (p.ep > 1);
+  return {dimensions, p.zero_stage};
+}
+
 }  // namespace
 
 bool RanksBefore(const Evaluation& a, const Evaluation& b) {
   const double ta = a.time.step();
   const double tb = b.time.step();
   if (ta != tb) return ta < tb;
+  // As fast: the simpler plan first (no ZeRO-3 when ZeRO-1 is as fast), before memory, which
+  // would prefer the sharded one.
+  const auto ca = Complexity(a.plan);
+  const auto cb = Complexity(b.plan);
+  if (ca != cb) return ca < cb;
   const double bytes_a = a.memory.total();
   const double bytes_b = b.memory.total();
   if (bytes_a != bytes_b) return bytes_a < bytes_b;
@@ -146,7 +157,10 @@ SearchResult Search(const Model& m, const Cluster& c, const TrainingSetup& s,
                         .counts = CountParameters(m),
                         .model_flops = ModelFlopsPerStep(m, s.seq_len, s.global_batch),
                         .k = static_cast<size_t>(std::max(1, o.top))};
-  const int threads = o.threads > 0 ? o.threads : tbb::info::default_concurrency();
+  // More workers than cores only adds switching (and TBB warns about it), so the count is
+  // bounded by the cores; stats.threads reports the count used.
+  const int cores = tbb::info::default_concurrency();
+  const int threads = o.threads > 0 ? std::min(o.threads, cores) : cores;
   tbb::task_arena arena(threads);
   auto search_range = [&](const tbb::blocked_range<size_t>& range, Partial acc) {
     for (size_t i = range.begin(); i != range.end(); ++i) ScoreShape(x, shapes[i], acc);

@@ -56,6 +56,15 @@ const std::string& Dir() {
     write("sweep_key.json", R"({"models": ["llama3-8b"], "gpus": ["h200"], "gpu_count": [64]})");
     write("sweep_gpus.json", R"({"models": ["llama3-8b"], "gpus": ["h200"],
                                  "gpu_counts": [64, 2000000]})");
+    write("duplicate.json", R"({"name": "x", "layers": 4, "layers": 40, "hidden": 256, )" +
+                                tiny_rest);
+    write("catalog_replace.json", R"({"gpus": [{"name": "h100-sxm", "hbm_gib": 80,
+        "fp32_tflops": 60, "bf16_tflops": 900, "hbm_gb_per_s": 3000, "intra_link": "nvlink4",
+        "inter_link": "ib-ndr", "arch": "hopper"}]})");
+    write("catalog_two_way.json", R"({"links": [{"name": "odd", "one_way_gb_per_s": 100,
+                                                 "two_way_gb_per_s": 50, "latency_us": 1}]})");
+    // A Hugging Face config whose file name is Latin-1 ("hf_été.json"), not UTF-8.
+    write("hf_\xe9t\xe9.json", R"({"architectures": ["FalconForCausalLM"], "hidden_size": 64})");
     return d.string();
   }();
   return dir;
@@ -101,9 +110,20 @@ const std::vector<Row>& Table() {
       {{"memory", "--model", "{dir}/deep.json"},
        "{dir}/deep.json",
        "malformed JSON: nested deeper than 100 levels"},
+      // Every digit of the count: "1e+13 parameters; at most 1e+13" hid how far over it was.
       {{"memory", "--model", "{dir}/huge.json"},
        "{dir}/huge.json",
-       "parameters; at most 1e+13 (10T) are supported"},
+       "1319447929290752 parameters (1.319e+15); at most 10000000000000 (10T) are supported"},
+      {{"memory", "--model", "{dir}/duplicate.json"},
+       "{dir}/duplicate.json: layers",
+       "key given twice; keep one"},
+      {{"memory", "--model", "{dir}/hf_\xe9t\xe9.json"},
+       "{dir}/hf_\\xe9t\\xe9.json",
+       "unsupported architecture 'FalconForCausalLM'"},
+      // U+2028 (a line separator) pasted into a name: shown as a space, so the error is one line.
+      {{"--model", "llama2\u2028x", "--gpus", "8", "--gpu", "h100-sxm"},
+       "--model",
+       "unknown model 'llama2 x'"},
       {{"memory", "--model", "{dir}/hf_huge_hidden.json"},
        "{dir}/hf_huge_hidden.json: hidden_size",
        "must be at most 1048576, got 2097152"},
@@ -133,6 +153,12 @@ const std::vector<Row>& Table() {
        "{dir}/catalog_arch.json: gpus[0].arch",
        "unknown architecture 'hoper' (known: volta, ampere, ada, hopper, blackwell, cdna3); "
        "did you mean hopper?"},
+      {{"list", "gpus", "--catalog", "{dir}/catalog_replace.json"},
+       "{dir}/catalog_replace.json: gpus[0].name",
+       "'h100-sxm' is already in the catalog; to replace it, add \"replace\": [\"h100-sxm\"]"},
+      {{"list", "links", "--catalog", "{dir}/catalog_two_way.json"},
+       "{dir}/catalog_two_way.json: links[0].two_way_gb_per_s",
+       "is less than one_way_gb_per_s"},
       {{"list", "gpus", "--catalog", PLANNER_SOURCE_DIR "/tests/data/catalog_bad_gpu.json"},
        PLANNER_SOURCE_DIR "/tests/data/catalog_bad_gpu.json: gpus[1].bf16_tflops",
        "expected a number, got \""},
@@ -167,6 +193,48 @@ const std::vector<Row>& Table() {
       {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--gpus-per-node", "2048"},
        "--gpus-per-node",
        "must be at most 1024, got 2048"},
+      // Words no option takes, and boolean flags given a value.
+      {{"--model", "llama2-7b", "--gpus", "8", "16", "--gpu", "h100-sxm"},
+       "--gpus",
+       "takes one value, got another word '16'"},
+      {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--comm-overlap", "false"},
+       "--comm-overlap",
+       "takes no value, got 'false'"},
+      {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--comm-overlap=false"},
+       "--comm-overlap",
+       "does not take any arguments"},
+      {{"evaluate", "--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--tp", "8",
+        "--sequence-parallel", "no"},
+       "--sequence-parallel",
+       "takes no value, got 'no'"},
+      {{"memory", "extra", "--model", "llama2-7b"}, "arguments", "unexpected word 'extra'"},
+      // Whole option names only: Boost guessed --mod and --prec, and read --mode as --model.
+      {{"--mod", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm"},
+       "--mod",
+       "unknown option; did you mean --model?"},
+      {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--prec", "bf16"},
+       "--prec",
+       "unknown option; did you mean --precision?"},
+      {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "a100-80gb", "--mode", "finetune"},
+       "--mode",
+       "unknown option; did you mean --model?"},
+      // Clusters that cannot be built.
+      {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--gpus-per-node", "16"},
+       "--gpus-per-node",
+       "16 GPUs per node is more than the 8 GPUs of --gpus"},
+      {{"--model", "llama2-7b", "--gpus", "12", "--gpu", "h100-sxm"},
+       "--gpus",
+       "12 GPUs are not whole nodes of 8; use 8 or 16 (or set --gpus-per-node)"},
+      {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--nics-per-node", "64"},
+       "--nics-per-node",
+       "64 NICs is more than one per GPU on a node of 8 GPUs"},
+      {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--threads", "0"},
+       "--threads",
+       "must be a positive integer, got 0"},
+      {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--tokens-per-batch",
+        "40960004096"},
+       "--tokens-per-batch",
+       "40960004096 tokens are 10000001 sequences of 4096 tokens; at most 10000000 sequences"},
       {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--seq-len", "0"},
        "--seq-len",
        "must be a positive integer, got 0"},
@@ -208,7 +276,9 @@ const std::vector<Row>& Table() {
       {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--global-bach", "64"},
        "--global-bach",
        "unknown option; did you mean --global-batch?"},
-      {{"serch", "--model", "llama2-7b"}, "command", "unknown command 'serch'"},
+      {{"serch", "--model", "llama2-7b"},
+       "command",
+       "unknown command 'serch'; did you mean search?"},
       // evaluate's plan flags.
       {{"evaluate", "--model", "llama2-7b", "--gpu", "h100-sxm", "--gpus", "8", "--recompute",
         "some"},
@@ -236,6 +306,24 @@ const std::vector<Row>& Table() {
         "12"},
        "--global-batch",
        "global batch 12 is not a multiple of micro-batch x dp = 8"},
+      {{"evaluate", "--model", "llama2-7b", "--gpu", "h100-sxm", "--gpus", "16", "--pp", "2",
+        "--first-stage-layers", "0"},
+       "--first-stage-layers",
+       "must be a positive integer, got 0"},
+      {{"evaluate", "--model", "llama2-7b", "--gpu", "h100-sxm", "--gpus", "8", "--ep", "2"},
+       "--ep",
+       "expert parallelism needs a mixture-of-experts model"},
+      // Each command prints only the formats it lists; csv was accepted and a table printed.
+      {{"evaluate", "--model", "llama2-7b", "--gpu", "h100-sxm", "--gpus", "8", "--format",
+        "csv"},
+       "--format",
+       "this command has no csv output; expected one of: table, json"},
+      {{"memory", "--model", "llama2-7b", "--format", "csv"},
+       "--format",
+       "this command has no csv output; expected one of: table, json"},
+      {{"list", "gpus", "--format", "csv"},
+       "--format",
+       "this command has no csv output; expected one of: table, json"},
       // memory and list.
       {{"memory", "--model", "llama2-7b", "--mode", "serve"},
        "--mode",
@@ -356,7 +444,9 @@ TEST(BadInput, TheBinaryExitsWithTwoAndWritesNoFile) {
 TEST(BadInput, APrimeGpuCountHasNoPlanAndSaysWhy) {
   // 2039 is prime: only tp = cp = pp = 1 and dp = 2039 split it, and 2039 data-parallel ranks
   // do not divide Llama 2's published batch of 1024 sequences. Not bad input: exit code 1.
-  const Outcome r = RunBinary({"--model", "llama2-70b", "--gpus", "2039", "--gpu", "h100-sxm"});
+  // (At 8 GPUs a node, 2039 is not whole nodes and is refused; one GPU a node makes it valid.)
+  const Outcome r = RunBinary({"--model", "llama2-70b", "--gpus", "2039", "--gpu", "h100-sxm",
+                               "--gpus-per-node", "1"});
   EXPECT_EQ(r.rc, 1) << r.err;
   EXPECT_TRUE(r.err.empty()) << r.err;
   EXPECT_NE(r.out.find("No feasible plan: no split of the GPUs"), std::string::npos) << r.out;

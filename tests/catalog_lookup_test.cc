@@ -143,7 +143,8 @@ TEST(CatalogLookup, ExtendAddsGpuLinkAndModelInInternalUnits) {
 
 TEST(CatalogLookup, ExtendReplacesAnEntryOfTheSameName) {
   Catalog c = TestCatalog();
-  ExtendCatalog(c, TempFile("replace.json", R"({"links": [{"name": "PCIE4",
+  // Only when the file says so: "replace" lists the names it means to override.
+  ExtendCatalog(c, TempFile("replace.json", R"({"replace": ["pcie4"], "links": [{"name": "PCIE4",
       "one_way_gb_per_s": 25, "two_way_gb_per_s": 40, "latency_us": 1}]})"));
   EXPECT_EQ(c.links.size(), 3u);
   EXPECT_DOUBLE_EQ(FindLink(c, "pcie4", "--intra").two_way_bytes_per_s, 40e9);

@@ -83,7 +83,8 @@ TEST(Limits, APrimeGpuCountSplitsOnlyIntoDataParallelRanks) {
   // 2039 is prime: the only split is tp = cp = pp = 1, dp = 2039, which a global batch of 2039
   // sequences allows; ZeRO-3 shards Llama 2 70B's 16 bytes per parameter over the 2039 ranks.
   const Answer a = Ask(
-      {"--model", "llama2-70b", "--gpus", "2039", "--gpu", "h100-sxm", "--global-batch", "2039"});
+      {"--model", "llama2-70b", "--gpus", "2039", "--gpu", "h100-sxm", "--global-batch", "2039",
+       "--gpus-per-node", "1"});  // 2039 is not whole nodes of 8
   ASSERT_TRUE(a.rc == 0 || a.rc == 1) << a.err;
   ExpectFiniteFigures(a.doc);
   for (const json& p : a.doc["plans"]) {
@@ -132,7 +133,11 @@ TEST(Limits, MemoryOfTheLargestModelsIsFinite) {
     ADD_FAILURE() << "a model over 10T parameters was accepted";
   } catch (const InputError& e) {
     EXPECT_EQ(e.where(), "ten-t");
-    EXPECT_NE(std::string(e.what()).find("at most 1e+13 (10T)"), std::string::npos) << e.what();
+    // Every digit: rounded, it read "1.04e+13 parameters; at most 1e+13".
+    EXPECT_NE(std::string(e.what()).find(
+                  "10438157402112 parameters (1.044e+13); at most 10000000000000 (10T)"),
+              std::string::npos)
+        << e.what();
   }
 }
 
@@ -152,8 +157,8 @@ TEST(Limits, SizesJustOverTheLimitsAreRefusedNamingTheFlag) {
     args.insert(args.end(), row.args.begin(), row.args.end());
     const Answer a = Ask(args);
     EXPECT_EQ(a.rc, 2);
-    EXPECT_EQ(a.err.rfind(std::string("planner: ") + row.flag + ": must be at most", 0), 0u)
-        << a.err;
+    EXPECT_EQ(a.err.rfind(std::string("planner: ") + row.flag + ": ", 0), 0u) << a.err;
+    EXPECT_NE(a.err.find("at most"), std::string::npos) << a.err;
   }
 }
 

@@ -200,7 +200,12 @@ Specs SpecsFor(const Case& c, int64_t gpus) {
   Catalog catalog = BuiltinCatalog();
   catalog.models.push_back(c.model);
   return BuildSpecs(
-      SpecInput{.model = c.model.name, .gpu = c.gpu, .gpus = gpus, .global_batch = c.global_batch},
+      // 2039 GPUs are not whole nodes of 8 (refused as bad input): one GPU a node keeps them.
+      SpecInput{.model = c.model.name,
+                .gpu = c.gpu,
+                .gpus = gpus,
+                .gpus_per_node = gpus > 8 && gpus % 8 != 0 ? 1 : 0,
+                .global_batch = c.global_batch},
       catalog);
 }
 

@@ -97,7 +97,10 @@ TEST(Search, SearchAndEvaluateScoreAPlanAlike) {
 TEST(Search, GpuCountThatSplitsNothingSaysSo) {
   // 2039 is prime: only tp = pp = 1, dp = 2039 divides it, and 2039 does not divide the global
   // batch of 512.
-  const Specs s = MakeSpecs("llama3-8b", 2039, "h100-sxm");
+  // One GPU a node: 2039 GPUs are not whole nodes of 8, which is refused as bad input.
+  const Specs s = BuildSpecs(
+      SpecInput{.model = "llama3-8b", .gpu = "h100-sxm", .gpus = 2039, .gpus_per_node = 1},
+      BuiltinCatalog());
   const SearchResult r = Search(s.model, s.cluster, s.setup, SearchOptions{});
   EXPECT_TRUE(r.plans.empty());
   EXPECT_EQ(r.stats.evaluated, 0);

@@ -2,13 +2,16 @@
 
 #include <algorithm>
 #include <boost/program_options.hpp>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <nlohmann/json.hpp>
 
 #include "cli_common.h"
 #include "planner/model/error.h"
 #include "planner/render/output.h"
+#include "planner/model/text.h"
 #include "planner/render/report.h"
 #include "planner/model/units.h"
 
@@ -42,9 +45,39 @@ void AddSpecOptions(po::options_description& d, SpecInput& in) {
        "overlap TP collectives and pipeline sends with matmuls (Megatron --tp-comm-overlap)");
 }
 
-void AddOutputOptions(po::options_description& d, OutputInput& o) {
+namespace {
+
+const char* FormatName(Format f) {
+  switch (f) {
+    case Format::kTable: return "table";
+    case Format::kJson: return "json";
+    case Format::kCsv: return "csv";
+  }
+  return "table";
+}
+
+std::string FormatNames(const std::vector<Format>& formats) {
+  std::vector<std::string> names;
+  for (const Format f : formats) names.push_back(FormatName(f));
+  return Join(names, ", ");
+}
+
+}  // namespace
+
+Format CheckedFormat(const std::string& typed, const std::vector<Format>& formats) {
+  const Format f = ParseFormat(typed, "--format");
+  if (std::find(formats.begin(), formats.end(), f) == formats.end()) {
+    throw InputError("--format", "this command has no " + typed +
+                                     " output; expected one of: " + FormatNames(formats));
+  }
+  return f;
+}
+
+void AddOutputOptions(po::options_description& d, OutputInput& o,
+                      const std::vector<Format>& formats) {
   d.add_options()
-      ("format", po::value(&o.format), "table (default), json, csv")
+      ("format", po::value(&o.format),
+       (FormatNames(formats) + " (the first is the default)").c_str())
       ("train-tokens", BoundedValue(&o.cost.train_tokens, 1e18, "--train-tokens"),
        "tokens to train, for days and cost")
       ("gpu-hour-cost", BoundedValue(&o.cost.gpu_hour_cost, 1e6, "--gpu-hour-cost"),
@@ -100,13 +133,37 @@ std::string WithPercent(std::string s) {
   return s;
 }
 
+// A word no option took: Boost leaves it in the parse with no name and store() drops it, so
+// `--gpus 8 16` planned for 8 and `--comm-overlap false` switched overlap on.
+void RejectStrayWords(const po::parsed_options& parsed) {
+  for (size_t i = 0; i < parsed.options.size(); ++i) {
+    const po::option& o = parsed.options[i];
+    if (!o.string_key.empty() || o.value.empty()) continue;
+    const std::string word = WithPercent(o.value[0]);
+    if (i == 0 || parsed.options[i - 1].string_key.empty()) {
+      throw InputError("arguments", "unexpected word '" + word + "'; options start with --");
+    }
+    const po::option& before = parsed.options[i - 1];
+    const std::string flag = "--" + WithPercent(before.string_key);
+    if (before.value.empty()) {
+      throw InputError(flag, "takes no value, got '" + word +
+                                 "' (give the flag to turn it on, leave it out for off)");
+    }
+    throw InputError(flag, "takes one value, got another word '" + word + "'");
+  }
+}
+
 void Parse(const std::vector<std::string>& args, const po::options_description& d,
            const po::positional_options_description* positional) {
   po::command_line_parser parser(args);
-  parser.options(d);
+  // Whole names only: Boost's default style guesses `--mod` as --model and `--mode` too.
+  parser.options(d).style(po::command_line_style::default_style &
+                          ~po::command_line_style::allow_guessing);
   if (positional != nullptr) parser.positional(*positional);
+  const po::parsed_options parsed = parser.run();
+  RejectStrayWords(parsed);
   po::variables_map vm;
-  po::store(parser.run(), vm);
+  po::store(parsed, vm);
   po::notify(vm);
 }
 
@@ -161,6 +218,10 @@ Catalog LoadCatalog(const SpecInput& in) {
 
 namespace {
 
+// CSV is one line per ranked plan; evaluate's one plan, with its breakdown, is a table or JSON.
+const std::vector<Format> kSearchFormats = {Format::kTable, Format::kJson, Format::kCsv};
+const std::vector<Format> kEvaluateFormats = {Format::kTable, Format::kJson};
+
 int RunSearch(const std::vector<std::string>& args, std::ostream& out) {
   SpecInput in;
   OutputInput o;
@@ -169,12 +230,13 @@ int RunSearch(const std::vector<std::string>& args, std::ostream& out) {
   std::string report;
   po::options_description d("planner [search] options");
   AddSpecOptions(d, in);
-  AddOutputOptions(d, o);
+  AddOutputOptions(d, o, kSearchFormats);
   AddEmitOptions(d, emit_input);
   AddReportOption(d, report);
   d.add_options()
       ("top", po::value(&options.top), "plans to show (default 5)")
-      ("threads", po::value(&options.threads), "worker threads (default: all cores)")
+      ("threads", PositiveValue(&options.threads, "--threads"),
+       "worker threads (default and most: the cores there are)")
       ("allow-cross-node-tp", po::bool_switch(&options.limits.allow_cross_node_tp),
        "let tensor parallelism span nodes")
       ("allow-comm-bound", po::bool_switch(&options.limits.allow_comm_bound),
@@ -190,11 +252,11 @@ int RunSearch(const std::vector<std::string>& args, std::ostream& out) {
   if (options.top < 1 || options.top > 1000) {
     throw InputError("--top", "must be 1 to 1000, got " + std::to_string(options.top));
   }
-  if (options.threads < 0 || options.threads > 1024) {
-    throw InputError("--threads", "must be 0 (all cores) to 1024");
+  if (options.threads > 1024) {
+    throw InputError("--threads", "must be 1 to 1024, got " + std::to_string(options.threads));
   }
   if (options.max_context_parallel < 1) throw InputError("--max-cp", "must be at least 1");
-  const Format format = ParseFormat(o.format, "--format");
+  const Format format = CheckedFormat(o.format, kSearchFormats);
   const std::optional<EmitSet> emit = ResolveEmit(emit_input);
   const Specs specs = BuildSpecs(in, LoadCatalog(in));
   const SearchResult r = Search(specs.model, specs.cluster, specs.setup, options);
@@ -221,7 +283,7 @@ int RunEvaluate(const std::vector<std::string>& args, std::ostream& out) {
   std::string report;
   po::options_description d("planner evaluate options");
   AddSpecOptions(d, in);
-  AddOutputOptions(d, o);
+  AddOutputOptions(d, o, kEvaluateFormats);
   AddEmitOptions(d, emit_input);
   AddReportOption(d, report);
   AddPlanOptions(d, plan_input);
@@ -231,7 +293,7 @@ int RunEvaluate(const std::vector<std::string>& args, std::ostream& out) {
     return 0;
   }
   plan_input.plan.recompute = ParseRecompute(plan_input.recompute, "--recompute");
-  const Format format = ParseFormat(o.format, "--format");
+  const Format format = CheckedFormat(o.format, kEvaluateFormats);
   const std::optional<EmitSet> emit = ResolveEmit(emit_input);
   const int64_t model_parallel = CheckPlanSizes(plan_input.plan, plan_input.dp);
   if (in.gpus == 0) {
@@ -258,30 +320,64 @@ int RunEvaluate(const std::vector<std::string>& args, std::ostream& out) {
 
 }  // namespace
 
+namespace {
+
+int Dispatch(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  if (args.empty()) {
+    err << kUsage;  // a usage error: stderr, like every other
+    return 2;
+  }
+  const std::string& command = args[0];
+  if (command == "--help" || command == "-h" || (command == "help" && args.size() == 1)) {
+    out << kUsage;
+    return 0;
+  }
+  if (command == "--version") {
+    out << "planner " << kVersion << "\n";
+    return 0;
+  }
+  if (command == "help") {
+    if (args.size() > 2) throw InputError("help", "expected one command, e.g. planner help search");
+    return Dispatch({args[1], "--help"}, out, err);
+  }
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (command == "search") return RunSearch(rest, out);
+  if (command == "evaluate") return RunEvaluate(rest, out);
+  if (command == "memory") return RunMemory(rest, out);
+  if (command == "list") return RunList(rest, out);
+  if (command == "sweep") return RunSweepCommand(rest, out, err);
+  if (command == "merge") return RunMergeCommand(rest, out);
+  if (command == "serve") return RunServeCommand(rest, out);
+  if (command.rfind("--", 0) == 0) return RunSearch(args, out);
+  const std::vector<std::string> commands = {"search", "evaluate", "memory", "list",
+                                             "sweep",  "merge",    "serve", "help"};
+  const std::string close = ClosestName(command, commands);
+  throw InputError("command", "unknown command '" + command + "'; " +
+                                  (close.empty() ? "expected " + Join(commands, ", ") +
+                                                       " (or options)"
+                                                 : "did you mean " + close + "?"));
+}
+
+}  // namespace
+
 int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   try {
-    if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-      out << kUsage;
-      return args.empty() ? 2 : 0;
+    const int rc = Dispatch(args, out, err);
+    // A full disk or a closed pipe must not look like success: check the last write too.
+    errno = 0;
+    out.flush();
+    if (!out) {
+      const int error = errno;
+      err << "planner: output: cannot write"
+          << (error != 0 ? std::string(": ") + std::strerror(error) : std::string()) << "\n";
+      return 2;
     }
-    const std::string& command = args[0];
-    const std::vector<std::string> rest(args.begin() + 1, args.end());
-    if (command == "search") return RunSearch(rest, out);
-    if (command == "evaluate") return RunEvaluate(rest, out);
-    if (command == "memory") return RunMemory(rest, out);
-    if (command == "list") return RunList(rest, out);
-    if (command == "sweep") return RunSweepCommand(rest, out, err);
-    if (command == "merge") return RunMergeCommand(rest, out);
-    if (command == "serve") return RunServeCommand(rest, out);
-    if (command.rfind("--", 0) == 0) return RunSearch(args, out);
-    throw InputError("command", "unknown command '" + command +
-                                    "'; expected search, evaluate, memory, list, sweep, merge "
-                                    "(or options)");
+    return rc;
   } catch (const InputError& e) {
     err << "planner: " << e.where() << ": " << e.what() << "\n";
     return 2;
   } catch (const std::exception& e) {
-    err << "planner: internal error: " << e.what() << "\n";
+    err << "planner: internal error: " << OneLine(e.what()) << "\n";
     return 3;
   }
 }

@@ -42,7 +42,12 @@ void AddEmitOptions(boost::program_options::options_description& d, EmitInput& e
 /// The snippets to write, or nullopt when neither flag was given; --out alone means all of them.
 /// Throws InputError("--out") for --emit without --out, InputError("--emit") for unknown names.
 std::optional<EmitSet> ResolveEmit(const EmitInput& e);
-void AddOutputOptions(boost::program_options::options_description& d, OutputInput& o);
+/// --format (advertising only the formats of `formats`), --train-tokens, --gpu-hour-cost,
+/// --explain, --help.
+void AddOutputOptions(boost::program_options::options_description& d, OutputInput& o,
+                      const std::vector<Format>& formats);
+/// The --format typed, refused unless it is one of `formats` (each command prints only some).
+Format CheckedFormat(const std::string& typed, const std::vector<Format>& formats);
 /// Parses into the bound variables; unknown or malformed options become InputError(flag).
 void ParseOptions(const std::vector<std::string>& args,
                   const boost::program_options::options_description& d,
@@ -83,5 +88,7 @@ int RunServeCommand(const std::vector<std::string>& args, std::ostream& out);
 int RunMergeCommand(const std::vector<std::string>& args, std::ostream& out);
 
 extern const char* const kUsage;
+/// The release, from CMakeLists.txt's project(VERSION).
+extern const char* const kVersion;
 
 }  // namespace planner

@@ -10,6 +10,8 @@
 namespace planner {
 namespace po = boost::program_options;
 
+const char* const kVersion = PLANNER_VERSION;
+
 const char* const kUsage =
     "planner: plan how to parallelise LLM training over a GPU cluster.\n"
     "\n"
@@ -21,6 +23,7 @@ const char* const kUsage =
     "  planner list models|gpus|links [--format json]\n"
     "  planner sweep FILE --out DIR [--shard K/N]            many searches, resumable\n"
     "  planner merge DIR1 DIR2 ... --out DIR                 join a sharded sweep's parts\n"
+    "  planner help COMMAND | planner --version\n"
     "\n"
     "Each command takes --help. Memory is printed in GiB (2^30 bytes), bandwidth in GB/s.\n";
 
@@ -72,7 +75,7 @@ int RunMemory(const std::vector<std::string>& args, std::ostream& out) {
   int64_t batch = 1;
   po::options_description d("planner memory options");
   AddSpecOptions(d, in);
-  AddOutputOptions(d, o);
+  AddOutputOptions(d, o, {Format::kTable, Format::kJson});
   d.add_options()
       ("mode", po::value(&mode), "training (default), finetune (full-parameter), inference")
       ("batch", po::value(&batch), "sequences per micro-batch (training) or in flight (inference)")
@@ -88,7 +91,7 @@ int RunMemory(const std::vector<std::string>& args, std::ostream& out) {
     throw InputError("--batch", "must be 1 to " + std::to_string(ModelLimits::kGlobalBatch) +
                                     ", got " + std::to_string(batch));
   }
-  const Format format = ParseFormat(o.format, "--format");
+  const Format format = CheckedFormat(o.format, {Format::kTable, Format::kJson});
   const Catalog catalog = LoadCatalog(in);
   if (in.model.empty()) throw InputError("--model", "is required");
   const Model model = FindModel(catalog, in.model, "--model");
@@ -121,11 +124,15 @@ int RunList(const std::vector<std::string>& args, std::ostream& out) {
   po::options_description d("planner list options");
   d.add_options()("what", po::value(&what), "models, gpus or links")(
       "catalog", po::value(&in.catalogs)->composing(), "JSON file adding entries");
-  AddOutputOptions(d, o);
+  AddOutputOptions(d, o, {Format::kTable, Format::kJson});
   po::positional_options_description positional;
   positional.add("what", 1);
   ParseOptions(args, d, &positional);
-  const Format format = ParseFormat(o.format, "--format");
+  if (o.help) {
+    out << d;
+    return 0;
+  }
+  const Format format = CheckedFormat(o.format, {Format::kTable, Format::kJson});
   const Catalog c = LoadCatalog(in);
   CatalogPart part = CatalogPart::kModels;
   if (what == "gpus") {

@@ -20,8 +20,11 @@ void AddPlanOptions(po::options_description& d, PlanInput& in) {
       ("zero", po::value(&p.zero_stage), "ZeRO stage 0-3 (1 = distributed optimizer)")
       ("virtual-stages", PositiveValue(&p.virtual_stages, "--virtual-stages"),
        "model chunks per pipeline rank")
-      ("first-stage-layers", po::value(&p.first_stage_layers), "layers on the first stage")
-      ("last-stage-layers", po::value(&p.last_stage_layers), "layers on the last stage");
+      // 0 stands for "not given" in Plan, so a typed 0 is refused rather than ignored.
+      ("first-stage-layers", PositiveValue(&p.first_stage_layers, "--first-stage-layers"),
+       "layers on the first stage")
+      ("last-stage-layers", PositiveValue(&p.last_stage_layers, "--last-stage-layers"),
+       "layers on the last stage");
 }
 
 int64_t CheckPlanSizes(const Plan& p, int64_t dp) {

@@ -58,14 +58,24 @@ std::string Unknown(const std::string& kind, const std::string& typed,
   return head + "; available: " + (names.empty() ? "none" : Join(names, ", "));
 }
 
-// Replaces the entry of the same name (case-insensitive) or appends.
+// Replaces the entry of the same name (case-insensitive) when the file's "replace" list names
+// it, or appends. A name already in the catalog and not listed was a silent override of a
+// built-in (or an earlier file's) entry: an error at `path`.
 template <typename T>
-void Upsert(std::vector<T>& entries, T entry) {
+void Upsert(std::vector<T>& entries, T entry, const std::vector<std::string>& replace,
+            const std::string& path) {
   for (T& e : entries) {
-    if (SameName(e.name, entry.name)) {
-      e = std::move(entry);
-      return;
+    if (!SameName(e.name, entry.name)) continue;
+    const bool listed = std::any_of(replace.begin(), replace.end(), [&](const std::string& r) {
+      return SameName(r, entry.name);
+    });
+    if (!listed) {
+      throw InputError(path + ".name", "'" + entry.name +
+                                           "' is already in the catalog; to replace it, add "
+                                           "\"replace\": [\"" + entry.name + "\"] to the file");
     }
+    e = std::move(entry);
+    return;
   }
   entries.push_back(std::move(entry));
 }
@@ -182,6 +192,10 @@ Link ParseLink(const json& obj, const std::string& path) {
             .source = e.String("source", false)};
   link.two_way_bytes_per_s = e.Has("two_way_gb_per_s") ? e.Positive("two_way_gb_per_s") * kGB
                                                        : 2.0 * link.one_way_bytes_per_s;
+  // Two-way is both directions at once: never less than one of them.
+  if (link.two_way_bytes_per_s < link.one_way_bytes_per_s) {
+    e.Fail("two_way_gb_per_s", "is less than one_way_gb_per_s; two-way counts both directions");
+  }
   return link;
 }
 
@@ -197,9 +211,20 @@ void ExtendCatalogJson(Catalog& catalog, const std::string& text, const std::str
   const json doc = ParseJsonText(text, json_path);
   if (!doc.is_object()) throw InputError(json_path, "expected an object {\"models\": [...], ...}");
   RejectUnknownKeys(
-      doc, {"models", "gpus", "links"},
+      doc, {"models", "gpus", "links", "replace"},
       [&](const std::string& key) { return json_path + ": " + key; },
-      "unknown key; expected models, gpus or links");
+      "unknown key; expected models, gpus, links or replace");
+  std::vector<std::string> replace;
+  if (const auto it = doc.find("replace"); it != doc.end()) {
+    if (!it->is_array()) throw InputError(json_path + ": replace", "expected an array of names");
+    for (size_t i = 0; i < it->size(); ++i) {
+      if (!(*it)[i].is_string()) {
+        throw InputError(json_path + ": replace[" + std::to_string(i) + "]",
+                         "expected a name, got " + ShownJson((*it)[i]));
+      }
+      replace.push_back((*it)[i].get<std::string>());
+    }
+  }
   // Built on a copy so that a bad entry leaves the caller's catalog as it was.
   Catalog out = catalog;
   // Calls add(entry, "my.json: gpus[1]") for each entry of the array `key`.
@@ -212,12 +237,12 @@ void ExtendCatalogJson(Catalog& catalog, const std::string& text, const std::str
     }
   };
   each("links",
-       [&](const json& j, const std::string& path) { Upsert(out.links, ParseLink(j, path)); });
+       [&](const json& j, const std::string& path) { Upsert(out.links, ParseLink(j, path), replace, path); });
   each("gpus", [&](const json& j, const std::string& path) {
     Gpu gpu = ParseGpu(j, path);
     FindLink(out, gpu.intra_link, path + ".intra_link");  // the defaults must exist
     FindLink(out, gpu.inter_link, path + ".inter_link");
-    Upsert(out.gpus, std::move(gpu));
+    Upsert(out.gpus, std::move(gpu), replace, path);
   });
   each("models", [&](const json& j, const std::string& path) {
     if (!j.is_object()) throw InputError(path, "expected an object, got " + ShownJson(j));
@@ -226,7 +251,7 @@ void ExtendCatalogJson(Catalog& catalog, const std::string& text, const std::str
                        "catalog models use the planner's schema (name, layers, ...); give "
                        "a Hugging Face config.json to --model as a file instead");
     }
-    Upsert(out.models, ParseModelJson(j.dump(), path));
+    Upsert(out.models, ParseModelJson(j.dump(), path), replace, path);
   });
   catalog = std::move(out);
 }

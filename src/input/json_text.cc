@@ -1,6 +1,7 @@
 #include "planner/input/json_text.h"
 
 #include <algorithm>
+#include <set>
 
 #include "planner/model/error.h"
 
@@ -21,20 +22,35 @@ std::string Reason(const nlohmann::json::exception& e) {
 
 // Thrown from the parser's callback to stop at the first level too deep.
 struct TooDeep {};
+struct DuplicateKey {
+  std::string key;
+};
 
 }  // namespace
 
 nlohmann::json ParseJsonText(const std::string& text, const std::string& where) {
   using nlohmann::json;
-  const json::parser_callback_t depth_check = [](int depth, json::parse_event_t, json&) {
+  // nlohmann keeps the last of two equal keys; a file saying "layers" twice is a mistake, not
+  // a choice, so the keys of each open object are kept to catch the second.
+  std::vector<std::set<std::string>> open_objects;
+  const json::parser_callback_t check = [&open_objects](int depth, json::parse_event_t event,
+                                                        json& parsed) {
     if (depth > kMaxJsonDepth) throw TooDeep{};
+    if (event == json::parse_event_t::object_start) open_objects.emplace_back();
+    if (event == json::parse_event_t::object_end) open_objects.pop_back();
+    if (event == json::parse_event_t::key && !open_objects.empty() &&
+        !open_objects.back().insert(parsed.get<std::string>()).second) {
+      throw DuplicateKey{parsed.get<std::string>()};
+    }
     return true;
   };
   try {
-    return json::parse(text, depth_check);
+    return json::parse(text, check);
   } catch (const TooDeep&) {
     throw InputError(
         where, "malformed JSON: nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+  } catch (const DuplicateKey& d) {
+    throw InputError(where + ": " + d.key, "key given twice; keep one");
   } catch (const json::exception& e) {
     throw InputError(where, "malformed JSON: " + Reason(e));
   }

@@ -61,6 +61,27 @@ Format ParseFormat(const std::string& s, const std::string& where) {
 
 namespace {
 
+// The cluster is whole nodes (or one node, partly used) with at most one NIC per GPU; anything
+// else was a typo that the cost model would silently price.
+void CheckNodes(const Cluster& c, bool per_node_given) {
+  const int64_t n = c.gpus_per_node;
+  if (per_node_given && n > c.gpus) {
+    throw InputError("--gpus-per-node", std::to_string(n) + " GPUs per node is more than the " +
+                                            std::to_string(c.gpus) + " GPUs of --gpus");
+  }
+  if (c.gpus > n && c.gpus % n != 0) {
+    const int64_t below = c.gpus / n * n;
+    throw InputError("--gpus", std::to_string(c.gpus) + " GPUs are not whole nodes of " +
+                                   std::to_string(n) + "; use " + std::to_string(below) + " or " +
+                                   std::to_string(below + n) + " (or set --gpus-per-node)");
+  }
+  if (c.nics_per_node > n) {
+    throw InputError("--nics-per-node", std::to_string(c.nics_per_node) +
+                                            " NICs is more than one per GPU on a node of " +
+                                            std::to_string(n) + " GPUs");
+  }
+}
+
 // The GPU, its count and the links between them; the links default to the GPU's own.
 Cluster BuildCluster(const SpecInput& in, const Catalog& catalog) {
   if (in.gpu.empty()) throw InputError("--gpu", "is required (see: planner list gpus)");
@@ -79,6 +100,7 @@ Cluster BuildCluster(const SpecInput& in, const Catalog& catalog) {
   c.nics_per_node = in.nics_per_node == 0 ? c.gpus_per_node : in.nics_per_node;
   RequirePositive(c.nics_per_node, "--nics-per-node");
   AtMost(c.nics_per_node, kMaxGpusPerNode, "--nics-per-node");
+  CheckNodes(c, in.gpus_per_node != 0);
   return c;
 }
 
@@ -97,7 +119,13 @@ int64_t GlobalBatch(const SpecInput& in, const Model& model, int64_t seq_len) {
                                                  std::to_string(seq_len));
     }
     batch = in.tokens_per_batch / seq_len;
-    AtMost(batch, ModelLimits::kGlobalBatch, "--tokens-per-batch");
+    if (batch > ModelLimits::kGlobalBatch) {
+      throw InputError("--tokens-per-batch",
+                       std::to_string(in.tokens_per_batch) + " tokens are " +
+                           std::to_string(batch) + " sequences of " + std::to_string(seq_len) +
+                           " tokens; at most " + std::to_string(ModelLimits::kGlobalBatch) +
+                           " sequences a step are supported");
+    }
   } else if (in.global_batch != 0) {
     batch = in.global_batch;
   } else if (model.default_global_batch > 0) {

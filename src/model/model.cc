@@ -136,8 +136,12 @@ void ValidateModel(const Model& m, const std::string& where) {
   CheckLimits(m, where);
   const double params = CountParameters(m).total;
   if (!(params <= ModelLimits::kParameters)) {
-    char buf[96];
-    std::snprintf(buf, sizeof buf, "%.3g parameters; at most 1e+13 (10T) are supported", params);
+    // Every digit: rounded to 3 ("1e+13 parameters; at most 1e+13"), a model just over the
+    // limit seemed to be at it.
+    char buf[128];
+    std::snprintf(buf, sizeof buf,
+                  "%.0f parameters (%.4g); at most 10000000000000 (10T) are supported", params,
+                  params);
     throw InputError(where, buf);
   }
 }

@@ -1,3 +1,5 @@
+#include <cmath>
+#include <cstdint>
 #include <nlohmann/json.hpp>
 
 #include "planner/render/emit.h"
@@ -8,10 +10,13 @@ namespace {
 
 using nlohmann::ordered_json;
 
+// Bytes are whole: 14483456000, not 1.4483456e+10 (a double's dump).
+int64_t Bytes(double bytes) { return std::llround(bytes); }
+
 ordered_json MemoryJson(const MemoryBreakdown& m) {
-  return {{"weights", m.weights},         {"gradients", m.gradients},
-          {"optimizer", m.optimizer},     {"activations", m.activations},
-          {"overhead", m.overhead},       {"total", m.total()}};
+  return {{"weights", Bytes(m.weights)},         {"gradients", Bytes(m.gradients)},
+          {"optimizer", Bytes(m.optimizer)},     {"activations", Bytes(m.activations)},
+          {"overhead", Bytes(m.overhead)},       {"total", Bytes(m.total())}};
 }
 
 ordered_json TimeJson(const TimeBreakdown& t) {
@@ -39,7 +44,7 @@ ordered_json PlanJson(const Specs& specs, const Evaluation& e, const CostInput& 
                     {"feasible", e.feasible()},
                     {"reason", ReasonName(e.reason)}};
   j["memory_bytes"] = MemoryJson(e.memory);
-  j["capacity_bytes"] = e.capacity_bytes;
+  j["capacity_bytes"] = Bytes(e.capacity_bytes);
   j["step_s"] = e.time.step();
   j["time_s"] = TimeJson(e.time);
   j["tokens_per_s"] = e.tokens_per_s;
@@ -87,6 +92,8 @@ ordered_json SearchJsonValue(const Specs& specs, const SearchResult& r, const Co
   ordered_json plans = ordered_json::array();
   for (const Evaluation& e : r.plans) plans.push_back(PlanJson(specs, e, cost, options));
   j["plans"] = plans;
+  // A failed search says why, as the table does.
+  if (r.plans.empty()) j["reason"] = NoPlanSummary(r);
   ordered_json pruned = ordered_json::object();
   for (int i = 1; i < static_cast<int>(Reason::kCount); ++i) {
     pruned[ReasonName(static_cast<Reason>(i))] = r.stats.pruned[i];
@@ -94,7 +101,7 @@ ordered_json SearchJsonValue(const Specs& specs, const SearchResult& r, const Co
   j["search"] = {{"evaluated", r.stats.evaluated},
                  {"feasible", r.stats.feasible},
                  {"pruned", pruned},
-                 {"min_shortfall_bytes", r.stats.min_shortfall_bytes},
+                 {"min_shortfall_bytes", Bytes(r.stats.min_shortfall_bytes)},
                  {"seconds", r.stats.seconds},
                  {"threads", r.stats.threads}};
   return j;

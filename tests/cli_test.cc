@@ -1,0 +1,93 @@
+// The command line beyond bad input: usage, version and help, output that cannot be written,
+// and what a successful run reports about itself.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <sstream>
+#include <streambuf>
+#include <string>
+#include <vector>
+
+#include "planner/cli/cli.h"
+
+namespace planner {
+namespace {
+
+struct Outcome {
+  int rc = -1;
+  std::string out, err;
+};
+
+Outcome Cli(const std::vector<std::string>& args) {
+  std::ostringstream out, err;
+  const int rc = RunCli(args, out, err);
+  return {rc, out.str(), err.str()};
+}
+
+TEST(Cli, NoArgumentsIsAUsageErrorOnStderr) {
+  const Outcome r = Cli({});
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_NE(r.err.find("planner --model"), std::string::npos) << r.err;
+}
+
+TEST(Cli, VersionAndHelpExitZeroOnStdout) {
+  const Outcome version = Cli({"--version"});
+  EXPECT_EQ(version.rc, 0);
+  EXPECT_EQ(version.out.rfind("planner ", 0), 0u) << version.out;
+  for (const char* command : {"search", "evaluate", "memory", "list", "sweep", "merge"}) {
+    const Outcome help = Cli({"help", command});
+    EXPECT_EQ(help.rc, 0) << command << "\n" << help.err;
+    EXPECT_NE(help.out.find("--help"), std::string::npos) << command << "\n" << help.out;
+    EXPECT_TRUE(help.err.empty()) << command << "\n" << help.err;
+  }
+  const Outcome list = Cli({"list", "--help"});
+  EXPECT_EQ(list.rc, 0) << list.err;
+  EXPECT_NE(list.out.find("--format"), std::string::npos) << list.out;
+}
+
+// A stream whose every write fails, as stdout does on /dev/full.
+class FullBuf : public std::streambuf {
+ protected:
+  int overflow(int) override { return traits_type::eof(); }
+  std::streamsize xsputn(const char*, std::streamsize) override { return 0; }
+};
+
+TEST(Cli, OutputThatCannotBeWrittenIsAnError) {
+  FullBuf full;
+  std::ostream out(&full);
+  std::ostringstream err;
+  const int rc = RunCli({"list", "gpus", "--format", "json"}, out, err);
+  EXPECT_EQ(rc, 2);
+  EXPECT_EQ(err.str().rfind("planner: output: cannot write", 0), 0u) << err.str();
+  EXPECT_EQ(err.str().find('\n'), err.str().size() - 1) << err.str();
+}
+
+TEST(Cli, ThreadsAboveTheCoresReportTheCountUsed) {
+  const Outcome r = Cli({"--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--threads",
+                     "1024", "--format", "json"});
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_TRUE(r.err.empty()) << r.err;
+  EXPECT_EQ(r.out.find("\"threads\": 1024"), std::string::npos) << r.out.substr(0, 2000);
+}
+
+TEST(Cli, SearchJsonHasWholeBytesAndAFailedSearchSaysWhy) {
+  const Outcome ok = Cli({"--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--format",
+                      "json", "--top", "1"});
+  ASSERT_EQ(ok.rc, 0) << ok.err;
+  const nlohmann::json j = nlohmann::json::parse(ok.out);
+  EXPECT_TRUE(j["plans"][0]["memory_bytes"]["total"].is_number_integer()) << ok.out;
+  EXPECT_TRUE(j["plans"][0]["capacity_bytes"].is_number_integer());
+  EXPECT_FALSE(j.contains("reason"));
+  // 2039 is prime (see BadInput.APrimeGpuCountHasNoPlanAndSaysWhy).
+  const Outcome none = Cli({"--model", "llama2-70b", "--gpus", "2039", "--gpu", "h100-sxm",
+                        "--gpus-per-node", "1", "--format", "json"});
+  ASSERT_EQ(none.rc, 1) << none.err;
+  const nlohmann::json f = nlohmann::json::parse(none.out);
+  EXPECT_NE(f["reason"].get<std::string>().find("no split of the GPUs"), std::string::npos);
+  EXPECT_TRUE(f["search"]["min_shortfall_bytes"].is_number_integer());
+}
+
+}  // namespace
+}  // namespace planner
