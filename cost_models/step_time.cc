@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "planner/cost/collectives.h"
+#include "planner/cost/framework.h"
 #include "device.h"
 #include "planner/cost/memory_model.h"
 
@@ -132,9 +133,11 @@ double DataParallelSeconds(const Cluster& c, const Plan& p, const TrainingSetup&
     comm = AllGatherSeconds(grad_bytes, dp_cp, bw, path.latency_s) +
            AllGatherSeconds(weight_bytes, dp_cp, bw, path.latency_s);
   } else {
-    // ZeRO-3 gathers the weights for every micro-batch's forward and backward.
+    // ZeRO-3 gathers the weights for every micro-batch's forward and backward; gradients are
+    // reduce-scattered once per step (Megatron) or after every micro-batch (DeepSpeed, FSDP2).
+    const double reduces = FactsOf(s.framework).zero3_reduce_per_micro_batch ? accum : 1.0;
     comm = accum * 2.0 * AllGatherSeconds(weight_bytes, dp_cp, bw, path.latency_s) +
-           AllGatherSeconds(grad_bytes, dp_cp, bw, path.latency_s);
+           reduces * AllGatherSeconds(grad_bytes, dp_cp, bw, path.latency_s);
   }
   // With overlap, buckets are reduced while the last micro-batch's backward runs (ZeRO-3
   // prefetches weights during every micro-batch).

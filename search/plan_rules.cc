@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "planner/cost/compute_model.h"
+#include "planner/cost/framework.h"
 
 namespace planner {
 namespace {
@@ -90,11 +91,36 @@ std::string EpFitsWhy(const RuleInput& in) {
 }
 
 // Megatron-LM shards gradients and weights only in its FSDP, which has no pipeline
-// parallelism; DeepSpeed's pipeline engine takes ZeRO stages 0 and 1 only.
-bool ZeroWithPipeline(const RuleInput& in) { return in.p.zero_stage < 2 || in.p.pp == 1; }
-std::string ZeroWithPipelineWhy(const RuleInput&) {
-  return "ZeRO-2/3 with pipeline parallelism runs in neither Megatron-LM (its FSDP has no "
-         "pipeline) nor DeepSpeed (its pipeline engine takes ZeRO 0-1)";
+// parallelism; DeepSpeed's pipeline engine takes ZeRO stages 0 and 1 only; torchtitan composes
+// FSDP2 with pipelines (planner/cost/framework.h).
+bool ZeroWithPipeline(const RuleInput& in) {
+  return in.p.pp == 1 || in.p.zero_stage <= FactsOf(in.s.framework).max_zero_with_pp;
+}
+std::string ZeroWithPipelineWhy(const RuleInput& in) {
+  return "ZeRO-" + Str(in.p.zero_stage) + " with pipeline parallelism does not run in " +
+         FrameworkName(in.s.framework) + " (Megatron's FSDP has no pipeline; DeepSpeed's "
+         "pipeline engine takes ZeRO 0-1; torchtitan runs FSDP2 with PP)";
+}
+
+// DeepSpeed's pipeline engine runs 1F1B only: no virtual stages.
+bool FrameworkInterleaves(const RuleInput& in) {
+  return in.p.virtual_stages == 1 || FactsOf(in.s.framework).interleaved_pipeline;
+}
+std::string FrameworkInterleavesWhy(const RuleInput& in) {
+  return std::string(FrameworkName(in.s.framework)) +
+         " has no interleaved pipeline schedule: --virtual-stages must be 1";
+}
+
+// DeepSpeed's context parallelism is Ulysses (all-to-all over heads): cp must divide the heads
+// each tensor-parallel rank holds (arXiv 2309.14509, section 3).
+bool CpUlyssesSplitsHeads(const RuleInput& in) {
+  if (in.s.framework != Framework::kDeepSpeed || in.p.cp == 1) return true;
+  const int64_t heads = in.m.kv_heads > 0 ? in.m.kv_heads : in.m.heads;
+  return Divides(static_cast<int64_t>(in.p.tp) * in.p.cp, heads);
+}
+std::string CpUlyssesSplitsHeadsWhy(const RuleInput& in) {
+  return "DeepSpeed-Ulysses splits heads: tp x cp = " + Str(static_cast<int64_t>(in.p.tp) * in.p.cp) +
+         " must divide the " + Str(in.m.kv_heads > 0 ? in.m.kv_heads : in.m.heads) + " KV heads";
 }
 
 bool TpInNode(const RuleInput& in) {
@@ -141,7 +167,9 @@ std::string TpComputeBoundWhy(const RuleInput& in) {
   X(Reason::kIndivisible, "--virtual-stages", InterleavingRuns, InterleavingRunsWhy) \
   X(Reason::kIndivisible, "--cp", CpSplitsSequence, CpSplitsSequenceWhy) \
   X(Reason::kIndivisible, "--ep", EpFits, EpFitsWhy) \
+  X(Reason::kIndivisible, "--cp", CpUlyssesSplitsHeads, CpUlyssesSplitsHeadsWhy) \
   X(Reason::kUnsupported, "--zero", ZeroWithPipeline, ZeroWithPipelineWhy) \
+  X(Reason::kUnsupported, "--virtual-stages", FrameworkInterleaves, FrameworkInterleavesWhy) \
   X(Reason::kTpCrossNode, "--tp", TpInNode, TpInNodeWhy) \
   X(Reason::kCommBound, "--tp", TpComputeBound, TpComputeBoundWhy)
 

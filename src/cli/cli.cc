@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_common.h"
+#include "planner/input/run_file.h"
 #include "planner/model/error.h"
 #include "planner/render/output.h"
 #include "planner/model/text.h"
@@ -37,12 +38,17 @@ void AddSpecOptions(po::options_description& d, SpecInput& in) {
       ("tokens-per-batch", PositiveValue(&in.tokens_per_batch, "--tokens-per-batch"),
        "tokens per optimizer step")
       ("precision", po::value(&in.precision), "bf16 (default), fp16, fp8, fp32, tf32")
-      ("grad-precision", po::value(&in.grad_precision), "fp32 (default, Megatron) or 16bit")
+      ("framework", po::value(&in.framework),
+       "megatron (default), nemo, deepspeed, torchtitan: what it runs, overlaps and keeps")
+      ("grad-precision", po::value(&in.grad_precision),
+       "fp32 or 16bit (default: the framework's; nemo reduces in bf16)")
       ("optimizer", po::value(&in.optimizer), "adamw (default), adamw-8bit, sgd")
       ("schedule", po::value(&in.schedule), "1f1b (default), interleaved, gpipe, naive")
       ("attention", po::value(&in.attention), "flash (default) or standard")
       ("comm-overlap", po::bool_switch(&in.comm_overlap),
-       "overlap TP collectives and pipeline sends with matmuls (Megatron --tp-comm-overlap)");
+       "overlap TP collectives and pipeline sends with matmuls (Megatron --tp-comm-overlap)")
+      ("no-comm-overlap", po::bool_switch(&in.no_comm_overlap),
+       "turn off the framework's default overlap (nemo has it on)");
 }
 
 namespace {
@@ -275,19 +281,43 @@ int RunSearch(const std::vector<std::string>& args, std::ostream& out) {
   return r.plans.empty() ? 1 : 0;
 }
 
+// The value of --run FILE (or --run=FILE), read before the other flags so that they override it.
+std::string RunFileArg(const std::vector<std::string>& args) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--run" && i + 1 < args.size()) return args[i + 1];
+    if (args[i].rfind("--run=", 0) == 0) return args[i].substr(6);
+  }
+  return "";
+}
+
 int RunEvaluate(const std::vector<std::string>& args, std::ostream& out) {
   SpecInput in;
   OutputInput o;
   PlanInput plan_input;
   EmitInput emit_input;
   std::string report;
+  // A run file states what the flags would; flags given with it override its fields.
+  std::string run_path = RunFileArg(args);
+  const std::optional<RunFile> run =
+      run_path.empty() ? std::nullopt : std::optional<RunFile>(LoadRunFile(run_path));
+  if (run) {
+    in = run->spec;
+    plan_input = PlanInput{run->plan.plan, run->plan.dp, run->plan.recompute};
+  }
   po::options_description d("planner evaluate options");
+  d.add_options()("run", po::value(&run_path), "run file (README: Run files); flags override it");
   AddSpecOptions(d, in);
   AddOutputOptions(d, o, kEvaluateFormats);
   AddEmitOptions(d, emit_input);
   AddReportOption(d, report);
   AddPlanOptions(d, plan_input);
   ParseOptions(args, d, nullptr);
+  if (run) {  // switches reset to false when parsed; keep what the file turned on
+    in.comm_overlap = in.comm_overlap || run->spec.comm_overlap;
+    in.no_comm_overlap = in.no_comm_overlap || run->spec.no_comm_overlap;
+    plan_input.plan.sequence_parallel =
+        plan_input.plan.sequence_parallel || run->plan.plan.sequence_parallel;
+  }
   if (o.help) {
     out << d;
     return 0;

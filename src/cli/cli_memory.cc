@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_common.h"
+#include "planner/cost/framework.h"
 #include "planner/model/error.h"
 #include "planner/search/memory_report.h"
 #include "planner/model/units.h"
@@ -54,11 +55,14 @@ MemoryMode ParseMemoryMode(const std::string& mode) {
 TrainingSetup MemorySetup(const SpecInput& in) {
   TrainingSetup setup;
   setup.precision = ParsePrecision(in.precision, "--precision");
-  if (in.grad_precision != "fp32" && in.grad_precision != "16bit") {
+  setup.framework = ParseFramework(in.framework, "--framework");
+  if (!in.grad_precision.empty() && in.grad_precision != "fp32" && in.grad_precision != "16bit" &&
+      in.grad_precision != "bf16") {
     throw InputError("--grad-precision", "unknown value '" + in.grad_precision +
-                                             "'; expected one of: fp32, 16bit");
+                                             "'; expected one of: fp32, 16bit, bf16");
   }
-  setup.fp32_grads = in.grad_precision == "fp32";
+  setup.fp32_grads = in.grad_precision.empty() ? FactsOf(setup.framework).fp32_grads_default
+                                               : in.grad_precision == "fp32";
   setup.optimizer = ParseOptimizer(in.optimizer, "--optimizer");
   setup.flash_attention = in.attention != "standard";
   return setup;

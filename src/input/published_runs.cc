@@ -1,7 +1,9 @@
 #include "planner/input/published_runs.h"
 
 #include <cctype>
+#include <cmath>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <sstream>
 
 #include "planner/input/json_text.h"
@@ -9,6 +11,9 @@
 #include "planner/model/text.h"
 #include "planner/model/units.h"
 
+// Each published run becomes a run file (planner/input/run_file.h) made from the JSONL's fields
+// only: its shape, plan and machine columns, and what its `source` says about the software
+// (which framework, which year). Nothing here reads a run's id.
 namespace planner {
 namespace {
 
@@ -33,55 +38,71 @@ int64_t Int(const json& j, const char* key, int64_t fallback) {
   return i < s.size() ? std::stoll(s.substr(i)) : fallback;
 }
 
-// Megatron-LM of 2020-2022 (Shoeybi et al., Narayanan et al., Korthikanti et al.) trained GPT
-// models with dropout, learned positions, tied embeddings and unfused attention.
-bool MegatronEra(const std::string& id) {
-  return id.rfind("narayanan21", 0) == 0 || id.rfind("korthikanti22", 0) == 0 ||
-         id.rfind("megatron20", 0) == 0;
+// The first year the source names ("Narayanan et al. 2021 ...", "README Sept-2020"): the era of
+// the software that produced the run.
+int SourceYear(const std::string& source) {
+  static const std::regex year("(^|[^0-9])(20[0-9]{2})([^0-9]|$)");
+  std::smatch m;
+  return std::regex_search(source, m, year) ? std::stoi(m[2].str()) : 0;
 }
 
-Model RunModel(const json& r, const std::string& id) {
+// The software a run's source names.
+struct Software {
+  std::string framework = "megatron";
+  // Megatron-LM before 2023 (Shoeybi et al. 2019, Narayanan et al. 2021, Korthikanti et al.
+  // 2022): GPT models with dropout and biases, unfused attention (FlashAttention entered
+  // Megatron-LM in 2023), no sequence parallelism or distributed optimizer unless stated.
+  bool megatron_before_2023 = false;
+  // Megatron-LM of 2020: --checkpoint-activations in every example script, and its "local" DDP
+  // (the default then) reduced gradients after the backward pass.
+  bool megatron_2020 = false;
+  bool megatron_bridge = false;
+};
+
+Software RunSoftware(const json& r) {
+  const std::string source = Text(r, "source");
+  Software s;
+  if (Has(source, "torchtitan")) s.framework = "torchtitan";
+  if (Has(source, "nemo")) s.framework = "nemo";
+  s.megatron_bridge = Has(source, "megatron-bridge");
+  const int year = SourceYear(source);
+  s.megatron_before_2023 = s.framework == "megatron" && year > 0 && year < 2023;
+  s.megatron_2020 = s.megatron_before_2023 && year <= 2020;
+  return s;
+}
+
+json RunModel(const json& r, const Software& sw) {
   const std::string name = Text(r, "model");
   const bool llama = Has(name, "llama");
-  Model m{.name = id,
-          .layers = Int(r, "layers", 0),
-          .hidden = Int(r, "hidden", 0),
-          .heads = Int(r, "heads", 0),
-          .kv_heads = Int(r, "kv_heads", Int(r, "heads", 0)),
-          .ffn_hidden = r["ffn_hidden"].is_number() ? r["ffn_hidden"].get<int64_t>() : 0,
-          .vocab = Int(r, "vocab", 51200),  // NeMo's GPT-3 rows leave it out: GPT-2 BPE padded
-          .seq_len = Int(r, "seq_len", 2048)};
-  m.mlp = llama ? MlpKind::kSwiglu : MlpKind::kGelu;  // Nemotron: squared ReLU, two matrices
-  m.rms_norm = llama;
-  m.tied_embeddings = !llama && !Has(name, "nemotron");
-  m.learned_positions = !llama && !Has(name, "nemotron");
-  m.linear_bias = MegatronEra(id);
-  m.dropout = MegatronEra(id);
-  return m;
+  const bool gpt = !llama && !Has(name, "nemotron");  // Nemotron: squared ReLU, two matrices
+  return json{{"name", name.empty() ? "model" : name},
+              {"layers", Int(r, "layers", 0)},
+              {"hidden", Int(r, "hidden", 0)},
+              {"heads", Int(r, "heads", 0)},
+              {"kv_heads", Int(r, "kv_heads", Int(r, "heads", 0))},
+              {"ffn_hidden", r["ffn_hidden"].is_number() ? r["ffn_hidden"].get<int64_t>() : 0},
+              // NeMo's GPT-3 rows leave the vocabulary out: GPT-2 BPE padded to 51200.
+              {"vocab", Int(r, "vocab", 51200)},
+              {"seq_len", Int(r, "seq_len", 2048)},
+              {"mlp", llama ? "swiglu" : "gelu"},
+              {"rms_norm", llama},
+              {"tied_embeddings", gpt},
+              {"learned_positions", gpt},
+              {"linear_bias", sw.megatron_before_2023},
+              {"dropout", sw.megatron_before_2023}};
 }
 
 // Why the planner cannot express the run yet, or "" when it can.
-std::string SkipReason(const json& r, const Model& m) {
-  if (m.layers == 0 || m.hidden == 0 || m.ffn_hidden == 0) return "model shape not published";
+std::string SkipReason(const json& r) {
+  if (Int(r, "layers", 0) == 0 || Int(r, "hidden", 0) == 0 || !r["ffn_hidden"].is_number()) {
+    return "model shape not published";
+  }
   if (Int(r, "ep", 1) > 1) return "mixture-of-experts shape given as text";
   return "";
 }
 
-// torchtitan's Grand Teton H100s: the 96 GB HBM2e part (about 2.4 TB/s, as measured for the same
-// part in arXiv 2604.11391) capped at 500 W instead of 700 W. Clocks fall about with the square
-// root of the power cap: (500/700)^0.5 = 0.85 of the peaks, an estimate (a 600 W cap is reported
-// to cost 10-15 % of step time).
-void CapTo500W96GB(Gpu& gpu) {
-  gpu.name = "h100-96gb-500w";
-  gpu.hbm_bytes = 96 * kGB;
-  gpu.hbm_bytes_per_s = 2.4e12;
-  for (double* peak : {&gpu.fp32_flops, &gpu.tf32_flops, &gpu.bf16_flops, &gpu.fp8_flops}) {
-    *peak *= 0.85;
-  }
-}
-
-// The GPUs, nodes of 8 and the links the run's text names.
-Cluster RunCluster(const json& r, const Catalog& catalog, const std::string& where) {
+// The GPU, nodes of 8 and the links the run's text names.
+void RunCluster(const json& r, json& run) {
   const std::string gpu_type = Text(r, "gpu_type");
   const std::string inter = Text(r, "inter_node");
   // The GPU: memory size unstated for the 2020 DGX A100 table, whose machines had 40 GB.
@@ -89,122 +110,128 @@ Cluster RunCluster(const json& r, const Catalog& catalog, const std::string& whe
   if (Has(gpu_type, "v100")) gpu = "v100-32gb";
   if (Has(gpu_type, "a100") && Has(gpu_type, "not stated")) gpu = "a100-40gb";
   if (Has(gpu_type, "h100")) gpu = "h100-sxm";
-  Cluster c{.gpu = FindGpu(catalog, gpu, where)};
-  if (Has(gpu_type, "96gb")) CapTo500W96GB(c.gpu);
-  c.gpus = Int(r, "num_gpus", 1);
-  c.gpus_per_node = 8;
-  c.intra = FindLink(catalog, c.gpu.intra_link, where);
-  c.inter = FindLink(catalog, Has(inter, "400") ? "ib-ndr" : c.gpu.inter_link, where);
-  if (Has(inter, "hdr")) c.inter = FindLink(catalog, "ib-hdr", where);
-  c.nics_per_node = 8;
-  return c;
+  run["gpu"] = gpu;
+  // The 96 GB HBM2e H100 (about 2.4 TB/s, as measured for the same part in arXiv 2604.11391).
+  if (Has(gpu_type, "h100") && Has(gpu_type, "96gb")) {
+    run["gpu_hbm_GB"] = 96;
+    run["gpu_hbm_TB_per_s"] = 2.4;
+  }
+  // A power cap below the H100 SXM's 700 W: clocks fall about with the square root of the cap
+  // (an estimate; a 600 W cap is reported to cost 10-15 % of step time).
+  static const std::regex watts("([0-9]{3})\\s*W");
+  std::smatch m;
+  if (Has(gpu_type, "h100") && std::regex_search(gpu_type, m, watts)) {
+    run["gpu_peak_scale"] = std::round(100 * std::sqrt(std::stod(m[1].str()) / 700.0)) / 100;
+  }
+  run["gpus"] = Int(r, "num_gpus", 1);
+  run["gpus_per_node"] = 8;
+  if (Has(inter, "400")) run["inter_link"] = "ib-ndr";
+  if (Has(inter, "hdr")) run["inter_link"] = "ib-hdr";
+  run["nics_per_node"] = 8;
 }
 
 // The parallel layout, batch split, recomputation and ZeRO stage the run published.
-Plan RunPlan(const json& r, const Model& m, int64_t gpus, const std::string& id) {
+json RunPlan(const json& r, const Software& sw) {
   const std::string recompute = Text(r, "recompute");
   const std::string zero = Text(r, "zero_or_dist_opt");
   const std::string sp = Text(r, "sequence_parallel");
-  Plan p;
-  p.tp = static_cast<int>(Int(r, "tp", 1));
-  p.pp = static_cast<int>(Int(r, "pp", 1));
-  p.cp = static_cast<int>(Int(r, "cp", 1));
-  p.ep = static_cast<int>(Int(r, "ep", 1));
-  p.dp = static_cast<int>(Int(r, "dp", gpus / (static_cast<int64_t>(p.tp) * p.pp * p.cp)));
-  p.virtual_stages = static_cast<int>(Int(r, "vp", 1));
-  p.micro_batch = static_cast<int>(Int(r, "micro_batch", 1));
+  const int64_t tp = Int(r, "tp", 1), pp = Int(r, "pp", 1), cp = Int(r, "cp", 1);
+  const int64_t vp = Int(r, "vp", 1);
+  json p = {{"tp", tp}, {"pp", pp}, {"cp", cp}, {"ep", Int(r, "ep", 1)},
+            {"dp", Int(r, "dp", Int(r, "num_gpus", 1) / (tp * pp * cp))},
+            {"virtual_stages", vp}, {"micro_batch", Int(r, "micro_batch", 1)}};
   // Megatron-Bridge splits Llama 3.1 405B's 126 layers over pp x vp = 64 chunks by letting the
   // embedding and the loss each take a layer's slot (--account-for-*-in-pipeline-split).
-  const int64_t chunks = static_cast<int64_t>(p.pp) * p.virtual_stages;
-  if (m.layers % chunks != 0 && (m.layers + 2) % chunks == 0) {
-    p.first_stage_layers = p.last_stage_layers = static_cast<int>((m.layers + 2) / p.pp - 1);
+  const int64_t layers = Int(r, "layers", 0);
+  if (layers % (pp * vp) != 0 && (layers + 2) % (pp * vp) == 0) {
+    p["first_stage_layers"] = p["last_stage_layers"] = (layers + 2) / pp - 1;
   }
-  const int64_t global_batch = Int(r, "global_batch_seqs", 1);
-  p.grad_accum = static_cast<int>(global_batch / (static_cast<int64_t>(p.micro_batch) * p.dp));
-  p.sequence_parallel =
-      p.tp > 1 && (Has(sp, "true") || (Has(sp, "not stated") && !MegatronEra(id)));
+  p["sequence_parallel"] =
+      tp > 1 && (Has(sp, "true") || (Has(sp, "not stated") && !sw.megatron_before_2023));
   // "full/block/5 layers" recomputes 5 of 32 layers, which no plan expresses: nearest is none.
-  if (Has(recompute, "full") && !Has(recompute, "5 layers")) p.recompute = Recompute::kFull;
-  if (Has(recompute, "selective")) p.recompute = Recompute::kSelective;
-  // Megatron-LM's 2020 scaling runs checkpointed every layer (--checkpoint-activations in its
-  // example scripts of the time).
-  if (id.rfind("megatron20", 0) == 0) p.recompute = Recompute::kFull;
-  if (Has(zero, "distributed") || (Has(zero, "not stated") && !MegatronEra(id))) p.zero_stage = 1;
-  if (Has(zero, "fsdp")) p.zero_stage = 3;
+  std::string how = "none";
+  if (Has(recompute, "full") && !Has(recompute, "5 layers")) how = "full";
+  if (Has(recompute, "selective")) how = "selective";
+  if (Has(recompute, "not stated") || recompute.empty()) {
+    if (sw.megatron_2020) how = "full";
+  }
+  p["recompute"] = how;
+  int stage = 0;
+  if (Has(zero, "distributed") || (Has(zero, "not stated") && !sw.megatron_before_2023)) stage = 1;
+  if (Has(zero, "fsdp")) stage = 3;
+  p["zero"] = stage;
   return p;
 }
 
-// Batch, precision and the framework's habits (gradient precision, kernels, overlap).
-TrainingSetup RunSetup(const json& r, const Model& m, const std::string& id) {
+// The numerics and the framework's habits the run's text states.
+void RunSetup(const json& r, const Software& sw, json& run) {
   const std::string precision = Text(r, "precision");
   const std::string zero = Text(r, "zero_or_dist_opt");
-  TrainingSetup s{.global_batch = Int(r, "global_batch_seqs", 1), .seq_len = m.seq_len};
-  s.precision = Has(precision, "fp8")                                 ? Precision::kFp8
-                : (Has(precision, "fp16") && !Has(precision, "bf16")) ? Precision::kFp16
-                                                                      : Precision::kBf16;
-  s.flash_attention = !MegatronEra(id);
-  // Megatron-LM reduced fp16 gradients in fp16 unless --accumulate-allreduce-grads-in-fp32
-  // (off by default); bf16 forces fp32 main gradients.
-  s.fp32_grads = s.precision != Precision::kFp16;
-  // NeMo 24.07's distributed fused Adam syncs gradients in bf16 (launcher configs:
-  // grad_sync_dtype: bf16).
-  if (id.rfind("nemo2407", 0) == 0) s.fp32_grads = false;
-  // torchtitan: op-level selective checkpointing, unfused cross-entropy.
-  if (id.rfind("tt-", 0) == 0) s.framework = Framework::kTorchtitan;
-  // Megatron's own DDP of 2021 ("DDP-impl local") reduced gradients after the backward pass.
-  // Megatron-LM's 2020 scaling runs used the same local DDP (its default then).
-  s.overlap_grad_reduce = !Has(zero, "ddp-impl local") && id.rfind("megatron20", 0) != 0;
-  // NeMo and Megatron-Bridge performance recipes for H100 overlap TP collectives and pipeline
-  // sends with compute (tp_comm_overlap, overlap_p2p_comm).
-  s.comm_overlap = id.rfind("nemo", 0) == 0 || id.rfind("mbridge", 0) == 0;
-  return s;
+  run["framework"] = sw.framework;
+  run["precision"] = Has(precision, "fp8")                                 ? "fp8"
+                     : (Has(precision, "fp16") && !Has(precision, "bf16")) ? "fp16"
+                                                                           : "bf16";
+  // Megatron-LM reduced fp16 gradients in fp16 unless --accumulate-allreduce-grads-in-fp32 (off
+  // by default); bf16 forces fp32 main gradients. Megatron-Bridge recipes set
+  // grad_reduce_in_fp32; NeMo 24.07's distributed fused Adam (the nemo default) syncs in bf16.
+  if (run["precision"] == "fp16") run["grad_precision"] = "16bit";
+  if (sw.megatron_bridge) run["grad_precision"] = "fp32";
+  if (sw.megatron_before_2023) run["attention"] = "standard";
+  if (Has(zero, "ddp-impl local") || sw.megatron_2020) run["overlap_grad_reduce"] = false;
+  run["seq_len"] = Int(r, "seq_len", 2048);
+  run["global_batch"] = Int(r, "global_batch_seqs", 1);
 }
 
 // The measured iteration time (else one derived from measured throughput) and peak memory.
-void ReadMeasurements(const json& r, PublishedRun& run) {
+json Measured(const json& r) {
   const json measured = r.value("measured", json::object());
   const json derived = r.value("derived", json::object());
+  json out = json::object();
   if (measured.contains("iter_time_s")) {
-    run.iter_time_s = measured["iter_time_s"].get<double>();
+    out["iter_time_s"] = measured["iter_time_s"];
   } else {
     for (const char* key : {"iter_time_s", "iter_time_s_from_eq3", "iter_time_s_if_seq8192"}) {
       if (derived.contains(key)) {
-        run.iter_time_s = derived[key].get<double>();
-        run.iter_time_derived = true;
+        out["iter_time_s"] = derived[key];
+        out["iter_time_derived"] = true;
         break;
       }
     }
   }
-  if (measured.contains("peak_memory_GiB")) {
-    run.peak_memory_bytes = measured["peak_memory_GiB"].get<double>() * kGiB;
-  }
+  if (measured.contains("peak_memory_GiB")) out["peak_memory_GiB"] = measured["peak_memory_GiB"];
+  return out;
 }
 
-// One line of the file; `where` is "path:line".
-PublishedRun ParseRun(const json& r, const Catalog& catalog, const std::string& where) {
+PublishedRun ParseRun(const json& r) {
   PublishedRun run;
   run.id = Text(r, "id");
   run.trust = Text(r, "trust");
   run.source = Text(r, "source");
-  const Model m = RunModel(r, run.id);
-  run.skip_reason = SkipReason(r, m);
-  const Cluster c = RunCluster(r, catalog, where);
-  run.plan = RunPlan(r, m, c.gpus, run.id);
-  run.specs = Specs{.model = m, .cluster = c, .setup = RunSetup(r, m, run.id)};
-  ReadMeasurements(r, run);
+  run.skip_reason = SkipReason(r);
+  const Software sw = RunSoftware(r);
+  nlohmann::ordered_json file;
+  file["description"] = Text(r, "model") + " as published";
+  file["source"] = run.source;
+  json rest;
+  rest["model"] = RunModel(r, sw);
+  RunCluster(r, rest);
+  RunSetup(r, sw, rest);
+  rest["plan"] = RunPlan(r, sw);
+  rest["measured"] = Measured(r);
+  for (auto it = rest.begin(); it != rest.end(); ++it) file[it.key()] = *it;
+  run.run_file_json = file.dump(2) + "\n";
   return run;
 }
 
 }  // namespace
 
-std::vector<PublishedRun> LoadPublishedRuns(const std::string& path, const Catalog& catalog) {
+std::vector<PublishedRun> LoadPublishedRuns(const std::string& path) {
   std::istringstream in(ReadTextFile(path, path));
   std::vector<PublishedRun> runs;
   std::string line;
   for (int n = 1; std::getline(in, line); ++n) {
     if (line.empty()) continue;
-    const std::string where = path + ":" + std::to_string(n);
-    runs.push_back(ParseRun(ParseJsonText(line, where), catalog, where));
+    runs.push_back(ParseRun(ParseJsonText(line, path + ":" + std::to_string(n))));
   }
   return runs;
 }

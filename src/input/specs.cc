@@ -1,5 +1,7 @@
 #include "planner/input/specs.h"
 
+#include "planner/cost/framework.h"
+#include "planner/input/model_loader.h"
 #include "planner/model/error.h"
 #include "planner/model/text.h"
 
@@ -59,6 +61,14 @@ Format ParseFormat(const std::string& s, const std::string& where) {
                              {{"table", Format::kTable}, {"json", Format::kJson}, {"csv", Format::kCsv}});
 }
 
+Framework ParseFramework(const std::string& s, const std::string& where) {
+  Framework f = Framework::kMegatron;
+  if (!FrameworkFromName(s, f)) {
+    throw InputError(where, "unknown value '" + s + "'; expected one of: " + FrameworkNames());
+  }
+  return f;
+}
+
 namespace {
 
 // The cluster is whole nodes (or one node, partly used) with at most one NIC per GPU; anything
@@ -82,11 +92,23 @@ void CheckNodes(const Cluster& c, bool per_node_given) {
   }
 }
 
+// A run file's adjustments of a catalog GPU (a 96 GB, power-capped H100, say).
+void AdjustGpu(const SpecInput& in, Gpu& gpu) {
+  if (in.gpu_hbm_gb > 0) gpu.hbm_bytes = in.gpu_hbm_gb * 1e9;
+  if (in.gpu_hbm_tb_per_s > 0) gpu.hbm_bytes_per_s = in.gpu_hbm_tb_per_s * 1e12;
+  if (in.gpu_peak_scale > 0) {
+    for (double* peak : {&gpu.fp32_flops, &gpu.tf32_flops, &gpu.bf16_flops, &gpu.fp8_flops}) {
+      *peak *= in.gpu_peak_scale;
+    }
+  }
+}
+
 // The GPU, its count and the links between them; the links default to the GPU's own.
 Cluster BuildCluster(const SpecInput& in, const Catalog& catalog) {
   if (in.gpu.empty()) throw InputError("--gpu", "is required (see: planner list gpus)");
   Cluster c;
   c.gpu = FindGpu(catalog, in.gpu, "--gpu");
+  AdjustGpu(in, c.gpu);
   RequirePositive(in.gpus, "--gpus");
   AtMost(in.gpus, kMaxGpus, "--gpus");
   c.gpus = in.gpus;
@@ -151,22 +173,30 @@ TrainingSetup BuildSetup(const SpecInput& in, const Model& model, const Gpu& gpu
   if (s.precision == Precision::kFp8 && gpu.fp8_flops <= 0) {
     throw InputError("--precision", gpu.name + " has no fp8 tensor cores");
   }
-  s.fp32_grads =
-      ParseChoice<bool>(in.grad_precision, "--grad-precision", {{"fp32", true}, {"16bit", false}});
+  s.framework = ParseFramework(in.framework, "--framework");
+  const FrameworkFacts& facts = FactsOf(s.framework);
+  s.fp32_grads = in.grad_precision.empty()
+                     ? facts.fp32_grads_default
+                     : ParseChoice<bool>(in.grad_precision, "--grad-precision",
+                                         {{"fp32", true}, {"16bit", false}, {"bf16", false}});
+  s.overlap_grad_reduce =
+      in.overlap_grad_reduce.empty() ||
+      ParseChoice<bool>(in.overlap_grad_reduce, "--overlap-grad-reduce", {{"on", true}, {"off", false}});
   s.optimizer = ParseOptimizer(in.optimizer, "--optimizer");
   s.schedule = ParseSchedule(in.schedule, "--schedule");
   s.flash_attention =
       ParseChoice<bool>(in.attention, "--attention", {{"flash", true}, {"standard", false}});
-  s.comm_overlap = in.comm_overlap;
+  s.comm_overlap = in.comm_overlap || (facts.comm_overlap_default && !in.no_comm_overlap);
   return s;
 }
 
 }  // namespace
 
 Specs BuildSpecs(const SpecInput& in, const Catalog& catalog) {
-  if (in.model.empty()) throw InputError("--model", "is required (a catalog name or a JSON file)");
+  if (in.model.empty() && in.model_json.empty()) throw InputError("--model", "is required (a catalog name or a JSON file)");
   Specs specs;
-  specs.model = FindModel(catalog, in.model, "--model");
+  specs.model = in.model_json.empty() ? FindModel(catalog, in.model, "--model")
+                                      : ParseModelJson(in.model_json, "model");
   specs.cluster = BuildCluster(in, catalog);
   specs.setup = BuildSetup(in, specs.model, specs.cluster.gpu);
   return specs;

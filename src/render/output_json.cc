@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 
+#include "planner/cost/framework.h"
 #include "planner/render/emit.h"
 #include "planner/render/output.h"
 
@@ -80,7 +81,11 @@ ordered_json InputsJson(const Specs& s) {
           {"precision", PrecisionName(s.setup.precision)},
           {"optimizer", OptimizerName(s.setup.optimizer)},
           {"schedule", ScheduleName(s.setup.schedule)},
-          {"flash_attention", s.setup.flash_attention}};
+          {"flash_attention", s.setup.flash_attention},
+          {"framework", FrameworkName(s.setup.framework)},
+          {"grad_precision", s.setup.fp32_grads ? "fp32" : "16bit"},
+          {"comm_overlap", s.setup.comm_overlap},
+          {"overlap_grad_reduce", s.setup.overlap_grad_reduce}};
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include "planner/cost/compute_model.h"
 #include "planner/render/emit.h"
+#include "planner/cost/framework.h"
 #include "planner/render/output.h"
 #include "planner/model/units.h"
 #include "planner/render/columns.h"
@@ -24,7 +25,8 @@ std::string Header(const Specs& s) {
          std::to_string(c.gpus_per_node) + " per node, " + c.intra.name + " inside, " +
          std::to_string(c.nics_per_node) + " x " + c.inter.name + " between nodes); global batch " +
          std::to_string(s.setup.global_batch) + " x " + std::to_string(s.setup.seq_len) +
-         " tokens, " + PrecisionName(s.setup.precision) + ", " + ScheduleName(s.setup.schedule);
+         " tokens, " + PrecisionName(s.setup.precision) + ", " + ScheduleName(s.setup.schedule) +
+         ", " + FrameworkName(s.setup.framework) + (s.setup.comm_overlap ? " (comm overlap)" : "");
 }
 
 void PrintCost(std::ostream& out, const Specs& s, const Evaluation& e, const CostInput& cost) {

@@ -54,6 +54,7 @@ void AddSettingPlaces(Places& places, const SpecInput& in, const SpecInput& defa
   place("--optimizer", in.optimizer, defaults.optimizer, "optimizer");
   place("--schedule", in.schedule, defaults.schedule, "schedule");
   place("--attention", in.attention, defaults.attention, "attention");
+  place("--framework", in.framework, defaults.framework, "framework");
 }
 
 // Everything the search depends on, resolved; equal keys would give equal lines.
@@ -65,7 +66,8 @@ std::string Key(const Specs& s) {
          c.intra.name + "|" + c.inter.name + "|" + n(c.nics_per_node) + "|" + n(t.seq_len) + "|" +
          n(t.global_batch) + "|" + PrecisionName(t.precision) + "|" +
          (t.fp32_grads ? "fp32" : "16") + "|" + OptimizerName(t.optimizer) + "|" +
-         ScheduleName(t.schedule) + "|" + (t.flash_attention ? "flash" : "standard");
+         ScheduleName(t.schedule) + "|" + (t.flash_attention ? "flash" : "standard") + "|" +
+         (t.comm_overlap ? "overlap" : "") + "|" + std::to_string(static_cast<int>(t.framework));
 }
 
 // Each name of a grid axis resolved once: unknown names and two spellings of one entry fail here.

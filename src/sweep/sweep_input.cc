@@ -21,12 +21,13 @@ using nlohmann::json;
 
 const std::vector<std::string> kSettingKeys = {
     "precision", "grad_precision", "optimizer",           "schedule",         "attention",
-    "catalogs",  "top",            "train_tokens",        "prices",           "max_cp",
+    "framework", "catalogs",  "top",            "train_tokens",        "prices",           "max_cp",
     "scenarios", "description",    "allow_cross_node_tp", "allow_comm_bound"};
 const std::vector<std::string> kScenarioKeys = {
     "model",        "gpu",        "gpus",          "gpus_per_node", "intra_link",
     "inter_link",   "nics_per_node", "seq_len",    "global_batch",  "precision",
-    "grad_precision", "optimizer", "schedule",     "attention",     "price_per_gpu_hour"};
+    "grad_precision", "optimizer", "schedule",     "attention",     "framework",
+    "price_per_gpu_hour"};
 
 // A key as typed, or quoted and escaped when it holds control characters: errors are one line.
 std::string KeyName(const std::string& key) {
@@ -125,6 +126,7 @@ void ReadSettings(const Reader& r, const json& obj, const std::string& prefix, S
   r.OptionalName(obj, prefix, "optimizer", in.optimizer);
   r.OptionalName(obj, prefix, "schedule", in.schedule);
   r.OptionalName(obj, prefix, "attention", in.attention);
+  r.OptionalName(obj, prefix, "framework", in.framework);
 }
 
 Scenario ReadScenario(const Reader& r, const json& obj, const std::string& path,

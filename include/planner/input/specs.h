@@ -30,12 +30,21 @@ struct SpecInput {
   int64_t seq_len = 0;
   int64_t global_batch = 0;
   int64_t tokens_per_batch = 0;
+  std::string model_json;  ///< an inline model (planner schema) from a run file; wins over `model`
+  /// GPU as a run file may adjust it (0: the catalog's): memory, bandwidth, and a scale of the
+  /// peaks for a power-capped part.
+  double gpu_hbm_gb = 0;
+  double gpu_hbm_tb_per_s = 0;
+  double gpu_peak_scale = 0;
   std::string precision = "bf16";
-  std::string grad_precision = "fp32";
+  std::string framework = "megatron";
+  std::string grad_precision;  ///< fp32 or 16bit; empty: the framework's default
+  std::string overlap_grad_reduce;  ///< on or off; empty: on (every framework's default)
   std::string optimizer = "adamw";
   std::string schedule = "1f1b";
   std::string attention = "flash";
   bool comm_overlap = false;  ///< TP collectives and pipeline sends overlapped (Transformer Engine)
+  bool no_comm_overlap = false;  ///< turns off a framework's default overlap
 };
 
 struct Specs {
@@ -52,5 +61,6 @@ Recompute ParseRecompute(const std::string& s, const std::string& where);
 Schedule ParseSchedule(const std::string& s, const std::string& where);
 Optimizer ParseOptimizer(const std::string& s, const std::string& where);
 Format ParseFormat(const std::string& s, const std::string& where);
+Framework ParseFramework(const std::string& s, const std::string& where);
 
 }  // namespace planner

@@ -10,9 +10,10 @@ namespace planner {
 enum class Recompute { kNone, kSelective, kFull };
 enum class Schedule { k1F1B, kInterleaved, kGPipe, kNaive };
 enum class Optimizer { kAdamW, kAdamW8bit, kSgdMomentum };
-/// Whose implementation the numbers follow. kTorchtitan: "selective" is torchtitan's op-level
-/// checkpointing and the loss is PyTorch's unfused cross-entropy.
-enum class Framework { kMegatron, kTorchtitan };
+/// Whose implementation the numbers follow; its facts are in planner/cost/framework.h.
+/// kTorchtitan: "selective" is torchtitan's op-level checkpointing and the loss is PyTorch's
+/// unfused cross-entropy. kNemo: Megatron-Core as NeMo / Megatron-Bridge configure it.
+enum class Framework { kMegatron, kNemo, kDeepSpeed, kTorchtitan };
 
 /// How one training step is split over the GPUs. tp * cp * pp * dp = GPUs.
 struct Plan {

@@ -1,0 +1,87 @@
+#include "planner/cost/framework.h"
+
+namespace planner {
+namespace {
+
+constexpr FrameworkFacts kFacts[] = {
+    {.framework = Framework::kMegatron,
+     .name = "megatron",
+     // Megatron-LM's defaults: --tp-comm-overlap and --overlap-p2p-communication are opt-in;
+     // --accumulate-allreduce-grads-in-fp32 is forced on with --bf16 (megatron/training/
+     // arguments.py).
+     .comm_overlap_default = false,
+     .fp32_grads_default = true,
+     .interleaved_pipeline = true,
+     .max_zero_with_pp = 1,
+     .max_zero = 3,
+     .source = "NVIDIA/Megatron-LM megatron/training/arguments.py"},
+    {.framework = Framework::kNemo,
+     .name = "nemo",
+     // NeMo and Megatron-Bridge performance recipes for Hopper turn on tp_comm_overlap and
+     // overlap_p2p_comm; NeMo's distributed fused Adam syncs grads in bf16 (grad_sync_dtype:
+     // bf16 in NeMo-Framework-Launcher conf/training/*; Megatron-Bridge recipes set
+     // grad_reduce_in_fp32 explicitly when they want fp32).
+     .comm_overlap_default = true,
+     .fp32_grads_default = false,
+     .interleaved_pipeline = true,
+     .max_zero_with_pp = 1,
+     .max_zero = 3,
+     .source = "NVIDIA/NeMo-Framework-Launcher conf/training; NVIDIA-NeMo/Megatron-Bridge "
+               "recipes (comm_overlap)"},
+    {.framework = Framework::kDeepSpeed,
+     .name = "deepspeed",
+     // DeepSpeed's PipelineEngine runs 1F1B only (deepspeed/runtime/pipe/schedule.py
+     // TrainSchedule) and asserts ZeRO stage < 2 with pipelines (pipe/engine.py).
+     .comm_overlap_default = false,
+     .fp32_grads_default = true,
+     .interleaved_pipeline = false,
+     .max_zero_with_pp = 1,
+     // ZeRO-3 reduces each micro-batch's gradients as its backward produces them
+     // (stage3.py reduce_independent_p_g_buckets_and_remove_grads, every backward).
+     .zero3_reduce_per_micro_batch = true,
+     .max_zero = 3,
+     .source = "microsoft/DeepSpeed deepspeed/runtime/pipe/{engine,schedule}.py"},
+    {.framework = Framework::kTorchtitan,
+     .name = "torchtitan",
+     // FSDP2 with mixed precision reduces grads in fp32 (MixedPrecisionPolicy reduce_dtype
+     // float32 in torchtitan's job config defaults); pipeline schedules from torch.distributed.
+     // pipelining include interleaved 1F1B; FSDP2 composes with PP.
+     .comm_overlap_default = false,
+     .fp32_grads_default = true,
+     .interleaved_pipeline = true,
+     .max_zero_with_pp = 3,
+     // FSDP2 reduce-scatters in every backward unless set_requires_gradient_sync(False), which
+     // torchtitan's training loop does not call.
+     .zero3_reduce_per_micro_batch = true,
+     .max_zero = 3,
+     .source = "pytorch/torchtitan torchtitan/config/job_config.py, parallelize.py"},
+};
+
+}  // namespace
+
+const FrameworkFacts& FactsOf(Framework f) {
+  for (const FrameworkFacts& facts : kFacts) {
+    if (facts.framework == f) return facts;
+  }
+  return kFacts[0];
+}
+
+const char* FrameworkName(Framework f) { return FactsOf(f).name; }
+
+bool FrameworkFromName(const std::string& name, Framework& out) {
+  for (const FrameworkFacts& facts : kFacts) {
+    if (name == facts.name) {
+      out = facts.framework;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string FrameworkNames() {
+  std::string names;
+  for (const FrameworkFacts& facts : kFacts) names += (names.empty() ? "" : ", ") + std::string(facts.name);
+  return names;
+}
+
+}  // namespace planner

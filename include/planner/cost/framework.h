@@ -1,0 +1,40 @@
+// What each training framework does that the cost models read: a small table of facts with
+// sources, never a per-run factor. A new framework is a new row (style.md: "a new framework in
+// one table of facts the cost models read").
+#pragma once
+
+#include <string>
+
+#include "planner/model/plan.h"
+
+namespace planner {
+
+struct FrameworkFacts {
+  Framework framework = Framework::kMegatron;
+  const char* name = "";
+  /// TP collectives and pipeline sends overlapped with matmuls unless the user turns it off.
+  bool comm_overlap_default = false;
+  /// Gradients reduced (and kept as main grads) in fp32 unless the user says otherwise.
+  bool fp32_grads_default = true;
+  /// Runs the interleaved (virtual-stage) pipeline schedule.
+  bool interleaved_pipeline = true;
+  /// Highest ZeRO stage it combines with pipeline parallelism.
+  int max_zero_with_pp = 1;
+  /// ZeRO-3 / FSDP reduce-scatters gradients after every micro-batch's backward rather than
+  /// once per step.
+  bool zero3_reduce_per_micro_batch = false;
+  /// Highest ZeRO stage at all (Megatron: distributed optimizer = 1; Megatron-FSDP = 3).
+  int max_zero = 3;
+  const char* source = "";
+};
+
+/// The facts of one framework.
+const FrameworkFacts& FactsOf(Framework f);
+/// "megatron", "nemo", "deepspeed", "torchtitan".
+const char* FrameworkName(Framework f);
+/// The framework a name states, or false when no framework has that name.
+bool FrameworkFromName(const std::string& name, Framework& out);
+/// The names, comma-separated, for error messages.
+std::string FrameworkNames();
+
+}  // namespace planner
