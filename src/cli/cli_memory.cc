@@ -20,7 +20,9 @@ const char* const kUsage =
     "  planner sweep FILE --out DIR [--shard K/N]            many searches, resumable\n"
     "  planner merge DIR1 DIR2 ... --out DIR                 join a sharded sweep's parts\n"
     "\n"
-    "Each command takes --help. Memory is printed in GiB (2^30 bytes), bandwidth in GB/s.\n";
+    "Each command takes --help. Memory is printed in GiB (2^30 bytes), bandwidth in GB/s.\n"
+    "search, evaluate, sweep and merge take --report FILE.html: their results as charts in one\n"
+    "page that opens offline.\n";
 
 namespace {
 
