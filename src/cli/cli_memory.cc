@@ -26,7 +26,9 @@ const char* const kUsage =
     "  planner merge DIR1 DIR2 ... --out DIR                 join a sharded sweep's parts\n"
     "  planner help COMMAND | planner --version\n"
     "\n"
-    "Each command takes --help. Memory is printed in GiB (2^30 bytes), bandwidth in GB/s.\n";
+    "Each command takes --help. Memory is printed in GiB (2^30 bytes), bandwidth in GB/s.\n"
+    "search, evaluate, sweep and merge take --report FILE.html: their results as charts in one\n"
+    "page that opens offline.\n";
 
 namespace {
 

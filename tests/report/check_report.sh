@@ -52,6 +52,21 @@ expect() {  # NAME WHAT EXPECTED PATTERN
   echo "$1: $got $2 (expected $3)"
 }
 
+# Clicks a column's header twice in REPORT (in $work) and checks the rows' order each time.
+sorts() {  # REPORT ROW_CLASS COLUMN
+  local name=sort-${1%.html} url
+  cp "$source_dir/tests/report/sort_check.html" "$work/"
+  url="file://$work/sort_check.html?page=$1&row=$2&column=$(printf %s "$3" | sed 's/ /%20/g; s/%$/%25/')"
+  # Same-origin file:// access lets the checking page reach into the report's frame.
+  "$chromium" --headless=new --no-sandbox --disable-gpu --no-first-run --allow-file-access-from-files \
+    --user-data-dir="$work/profile-$name" --dump-dom "$url" >"$work/$name.dom" 2>/dev/null || true
+  if grep -q 'data-sort-check="ok"' "$work/$name.dom"; then
+    echo "$1: sorting by '$3' orders the rows both ways"
+  else
+    fail "$1: sorting by '$3': $(grep -o 'data-sort-check="[^"]*"' "$work/$name.dom" || echo 'no result')"
+  fi
+}
+
 # The check itself must see a console error: a page that logs one has to fail it.
 printf '<!DOCTYPE html><body><script>console.error("deliberate");document.body.dataset.scripted="yes"</script>' \
   >"$work/bad.html"
@@ -70,6 +85,7 @@ expect search "plan rows" "$plans" '<tr class="plan-row"'
 expect search "memory bars" "$plans" '<g class="bar mem-bar"'
 expect search "step-time bars" "$plans" '<g class="bar time-bar"'
 expect search "funnel bars" 7 '<g class="bar funnel-bar"'
+sorts search.html plan-row "MFU %"
 
 # Evaluate: one plan.
 "$planner" evaluate --model llama3-8b --gpu h100-sxm --gpus 64 --tp 2 --pp 2 \
@@ -93,6 +109,7 @@ render "$work/sweep.html" sweep 3000
 expect sweep "scenario rows" "$rows" '<tr class="cluster-row"'
 expect sweep "points" "$feasible" '<g class="point"'
 expect sweep "charts" "$models" '<figcaption>[^<]*days to train against'
+sorts sweep.html cluster-row "days"
 render "$work/sweep-part1.html" sweep-part1 3000
 expect sweep-part1 "scenario rows" "$(wc -l <"$work/part1/results.jsonl")" '<tr class="cluster-row"'
 
