@@ -58,6 +58,19 @@ TEST(Framework, MegatronAndNemoMemoryByHand) {
   EXPECT_FALSE(meg.setup.comm_overlap);
 }
 
+// DeepSpeed copies gradients into a 16-bit reduce bucket of 5e8 elements: 1e9 bytes more than
+// Megatron, whose buckets are views of its gradient buffer; nothing else differs.
+TEST(Framework, DeepSpeedReduceBucketByHand) {
+  const Specs meg = Make("h100-sxm", 8, "megatron");
+  const Specs ds = Make("h100-sxm", 8, "deepspeed");
+  const Plan p = Dp(8, 8, 1);
+  const MemoryBreakdown a = TrainingMemory(meg.model, p, meg.setup);
+  const MemoryBreakdown b = TrainingMemory(ds.model, p, ds.setup);
+  EXPECT_NEAR(b.overhead - a.overhead, 1e9, 1.0);
+  EXPECT_DOUBLE_EQ(a.activations, b.activations);
+  EXPECT_DOUBLE_EQ(a.gradients, b.gradients);
+}
+
 // ZeRO-3 with 4 micro-batches: Megatron reduce-scatters the fp32 grads once a step, torchtitan
 // (FSDP2) and DeepSpeed after each micro-batch: 3 more ring passes of 7/8 of 4P bytes over
 // NVLink at the link share 0.8, each with 7 latency steps. Without overlap, nothing hides them.
