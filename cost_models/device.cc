@@ -3,6 +3,11 @@
 #include <algorithm>
 
 namespace planner {
+namespace {
+
+constexpr double kHostCopyLatencyS = 10e-6;
+
+}  // namespace
 
 Device DeviceFor(const Cluster& c, const TrainingSetup& s) {
   const Efficiency eff = EfficiencyFor(c.gpu);
@@ -27,6 +32,12 @@ Path RingPath(const Cluster& c, int n, int64_t stride, double link_eff) {
   const int64_t members_in_node =
       std::clamp<int64_t>(c.gpus_per_node / std::max<int64_t>(1, stride), 1, n);
   if (members_in_node >= n) {
+    if (!c.gpu.p2p) {
+      // No peer-to-peer: NCCL stages each chunk through host memory (SHM transport), so every
+      // byte crosses the GPU's PCIe link twice, down to the host and back up: half the rate,
+      // plus a host copy's start-up (an estimate, several microseconds).
+      return {0.5 * c.intra.one_way_bytes_per_s * link_eff, c.intra.latency_s + kHostCopyLatencyS};
+    }
     return {c.intra.one_way_bytes_per_s * link_eff, c.intra.latency_s};
   }
   const double rings_in_node = static_cast<double>(c.gpus_per_node) / members_in_node;

@@ -39,6 +39,9 @@ constexpr FrameworkFacts kFacts[] = {
      // ZeRO-3 reduces each micro-batch's gradients as its backward produces them
      // (stage3.py reduce_independent_p_g_buckets_and_remove_grads, every backward).
      .zero3_reduce_per_micro_batch = true,
+     // ZeRO's reduce bucket, 5e8 elements by default (deepspeed/runtime/zero/config.py
+     // reduce_bucket_size), copied into rather than viewed from the gradients.
+     .reduce_bucket_elements = 5e8,
      .max_zero = 3,
      .source = "microsoft/DeepSpeed deepspeed/runtime/pipe/{engine,schedule}.py"},
     {.framework = Framework::kTorchtitan,

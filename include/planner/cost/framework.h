@@ -23,6 +23,16 @@ struct FrameworkFacts {
   /// ZeRO-3 / FSDP reduce-scatters gradients after every micro-batch's backward rather than
   /// once per step.
   bool zero3_reduce_per_micro_batch = false;
+  /// NCCL communicators' buffers and cuBLAS workspaces beyond the CUDA context, bytes. NCCL's
+  /// default is 4 MiB per channel per peer; a few communicators with 32 channels come to a few
+  /// hundred MiB.
+  double comm_buffers_bytes = 0.5 * 1073741824.0;
+  /// Caching-allocator fragmentation as a share of activations: PyTorch reports reserved -
+  /// allocated of 5-15 % in training.
+  double fragmentation = 0.10;
+  /// Flat 16-bit gradient bucket the framework allocates besides the gradients, in elements
+  /// (DeepSpeed's reduce_bucket_size); 0 where buckets are views of the gradient buffer.
+  double reduce_bucket_elements = 0;
   /// Highest ZeRO stage at all (Megatron: distributed optimizer = 1; Megatron-FSDP = 3).
   int max_zero = 3;
   const char* source = "";

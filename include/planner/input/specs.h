@@ -45,6 +45,7 @@ struct SpecInput {
   std::string attention = "flash";
   bool comm_overlap = false;  ///< TP collectives and pipeline sends overlapped (Transformer Engine)
   bool no_comm_overlap = false;  ///< turns off a framework's default overlap
+  bool eager = false;  ///< PyTorch eager: element-wise operators unfused (torchtitan without compile)
 };
 
 struct Specs {

@@ -29,6 +29,9 @@ struct Gpu {
   std::string intra_link{};        ///< default link between GPUs of one node
   std::string inter_link{};        ///< default NIC type between nodes
   Arch arch = Arch::kUnstated;
+  /// GPUs of one node reach each other's memory directly (NVLink, or PCIe peer-to-peer). False:
+  /// collectives inside a node are staged through host memory (NCCL's SHM transport).
+  bool p2p = true;
   std::string source{};            ///< datasheet
 
   double usable_bytes() const { return hbm_bytes - reserved_bytes; }

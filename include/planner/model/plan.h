@@ -45,6 +45,9 @@ struct TrainingSetup {
   bool flash_attention = true;  ///< fused attention: no s^2 scores stored or moved
   bool overlap_grad_reduce = true;  ///< reduce gradient buckets during backward (Megatron DDP)
   Framework framework = Framework::kMegatron;
+  /// Element-wise work fused (Transformer Engine, Apex, torch.compile); false: PyTorch eager,
+  /// one kernel per operator (norms, rotary embedding and SwiGLU in many passes).
+  bool fused_elementwise = true;
   bool comm_overlap = false;  ///< TP collectives and pipeline sends overlapped with matmuls
                               ///< (Megatron --tp-comm-overlap, --overlap-p2p-communication)
   bool operator==(const TrainingSetup&) const = default;
