@@ -103,6 +103,23 @@ void CheckComplete(const Merged& merged, const SweepManifest& m) {
                               "); they belong to shard " + parts + " (finish or add that part)");
 }
 
+// --out may be new, empty, or an earlier merge of this sweep (replaced whole); nothing else.
+void CheckMergeTarget(const fs::path& out, const std::string& out_dir, const SweepManifest& m) {
+  std::error_code ec;
+  if (fs::exists(out / "manifest.json", ec)) {
+    if (ReadManifest((out / "manifest.json").string(), "--out").sweep_hash != m.sweep_hash) {
+      throw InputError("--out",
+                       "'" + out_dir + "' holds a different sweep; merge into a new directory");
+    }
+    return;
+  }
+  for (const fs::directory_entry& e : fs::directory_iterator(out, ec)) {
+    if (e.path().filename() == ".lock") continue;
+    throw InputError("--out", "'" + out_dir + "' holds files but no sweep (" +
+                                  e.path().filename().string() + "); merge into a new directory");
+  }
+}
+
 }  // namespace
 
 DirLock::DirLock(const fs::path& dir, const std::string& where) {
@@ -224,17 +241,20 @@ std::vector<ResultLine> MergeSweeps(const std::vector<std::string>& dirs,
   for (size_t d = 0; d < dirs.size(); ++d) AddPart(dirs, d, manifests[d], merged);
   CheckComplete(merged, manifests[0]);
   const DirLock lock(out_dir, "--out");
-  if (fs::exists(out / "manifest.json", ec) &&
-      ReadManifest((out / "manifest.json").string(), "--out").sweep_hash !=
-          manifests[0].sweep_hash) {
-    throw InputError("--out",
-                     "'" + out_dir + "' holds a different sweep; merge into a new directory");
-  }
+  CheckMergeTarget(out, out_dir, manifests[0]);
   SweepManifest whole = manifests[0];
   whole.shard_k = whole.shard_n = 1;
-  WriteFileAtomically((out / "manifest.json").string(), ManifestJson(whole), "--out");
-  WriteFileAtomically((out / "results.jsonl").string(), ResultsText(merged.lines), "--out");
-  WriteFileAtomically((out / "summary.csv").string(), SummaryCsv(merged.lines), "--out");
+  // Built beside and swapped in whole: a full disk leaves --out as it was, not half made.
+  const fs::path staged = StagingDirectory(out, "--out");
+  try {
+    WriteFileAtomically((staged / "manifest.json").string(), ManifestJson(whole), "--out");
+    WriteFileAtomically((staged / "results.jsonl").string(), ResultsText(merged.lines), "--out");
+    WriteFileAtomically((staged / "summary.csv").string(), SummaryCsv(merged.lines), "--out");
+  } catch (...) {
+    fs::remove_all(staged, ec);
+    throw;
+  }
+  SwapInDirectory(staged, out, "--out");
   return merged.lines;
 }
 
