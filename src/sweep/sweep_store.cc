@@ -19,6 +19,7 @@
 #include "planner/sweep/sweep_shard.h"
 #include "planner/sweep/sweep_store.h"
 #include "sweep_files.h"
+#include "sweep_line.h"
 
 namespace planner {
 namespace {
@@ -26,7 +27,11 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// A manifest and results.jsonl grow with the sweep (10M scenarios at most), unlike user files.
+// A manifest and results.jsonl grow with the sweep, unlike user files, so their caps do too:
+// a manifest holds at most 10M ids of ~20 bytes; a results line at most `top` (1000) plans of a
+// few kilobytes. Checked before reading, so a 2 GiB file of a small sweep is refused at once.
+constexpr int64_t kMaxManifestBytes = int64_t{256} << 20;
+constexpr int64_t kMaxResultLineBytes = int64_t{4} << 20;
 constexpr int64_t kMaxStoreFileBytes = int64_t{1} << 36;
 
 // "2, 5, 8, 11, 14 and 91 more": enough to act on, short enough for one line.
@@ -154,9 +159,15 @@ std::string ManifestJson(const SweepManifest& m) {
 SweepManifest ReadManifest(const std::string& path, const std::string& where) {
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) throw InputError(where, "no manifest '" + path + "'");
-  const json j = json::parse(ReadTextFile(path, where, kMaxStoreFileBytes), nullptr, false);
+  return ParseManifestJson(ReadTextFile(path, where, kMaxManifestBytes), path, where);
+}
+
+SweepManifest ParseManifestJson(const std::string& text, const std::string& path,
+                                const std::string& where) {
+  const json j = json::parse(text, nullptr, false);
   SweepManifest m;
-  const bool ok = j.is_object() && j.value("format", "") == "planner-sweep-1" &&
+  // Read back from disk, so checked like any input: a wrong type is a refusal, not a crash.
+  const bool ok = j.is_object() && j.contains("format") && j["format"] == "planner-sweep-1" &&
                   j.contains("sweep_hash") && j["sweep_hash"].is_string() &&
                   j.contains("scenarios") && j["scenarios"].is_number_integer() &&
                   j.contains("shard") && j["shard"].is_string() && j.contains("ids") &&
@@ -186,10 +197,16 @@ std::string ResultsText(const std::vector<ResultLine>& lines) {
 }
 
 ResultsFile ReadResults(const std::string& path, const SweepManifest& m, const std::string& where) {
-  ResultsFile out;
   std::error_code ec;
-  if (!fs::exists(path, ec)) return out;
-  const std::string text = ReadTextFile(path, where, kMaxStoreFileBytes);
+  if (!fs::exists(fs::symlink_status(path, ec))) return {};
+  const int64_t most =
+      std::min(kMaxStoreFileBytes, std::max<int64_t>(m.scenarios, 1) * kMaxResultLineBytes);
+  return ParseResultsText(ReadTextFile(path, where, most), path, m, where);
+}
+
+ResultsFile ParseResultsText(const std::string& text, const std::string& path,
+                             const SweepManifest& m, const std::string& where) {
+  ResultsFile out;
   std::vector<bool> seen(static_cast<size_t>(m.scenarios), false);
   int64_t number = 0;
   for (size_t start = 0; start < text.size();) {
@@ -220,6 +237,8 @@ ResultsFile ReadResults(const std::string& path, const SweepManifest& m, const s
       throw InputError(where, at + "scenario " + std::to_string(i) + " is not of shard " +
                                   ShardName(shard));
     }
+    const std::string problem = ResultLineProblem(j);
+    if (!problem.empty()) throw InputError(where, at + problem);
     if (seen[static_cast<size_t>(i)]) {
       ++out.repeated;
       continue;
