@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "planner/model/error.h"
 #include "planner/sweep/sweep.h"
 
 namespace {
@@ -43,6 +44,69 @@ void BM_Expand288(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * 288);
 }
 BENCHMARK(BM_Expand288)->Unit(benchmark::kMillisecond);
+
+// A JSON array of `n` distinct integers from `first` in steps of `step`.
+std::string Counts(int64_t first, int64_t n, int64_t step = 1) {
+  std::string a = "[";
+  for (int64_t i = 0; i < n; ++i) a += (i ? "," : "") + std::to_string(first + i * step);
+  return a + "]";
+}
+
+// 2 models x 2 GPUs x `counts` GPU counts x 2 sequence lengths x 50 global batches.
+planner::SweepSpec GridSweep(int64_t counts) {
+  return planner::ParseSweepJson(
+      R"({"models": ["llama2-7b", "llama3-8b"], "gpus": ["a100-80gb", "h100-sxm"], "gpu_counts": )" +
+          Counts(8, counts, 8) + R"(, "seq_lens": [2048, 4096], "global_batches": )" +
+          Counts(64, 50, 64) + "}",
+      "grid.json");
+}
+
+// Expanding (resolving, numbering, naming) a grid of 100,000 scenarios: the work and memory
+// before any search. Peak RSS: /usr/bin/time -v build/release/sweep_bench
+// --benchmark_filter=Expand100k.
+void BM_Expand100k(benchmark::State& state) {
+  const planner::SweepSpec spec = GridSweep(250);
+  const planner::Catalog catalog = planner::LoadSweepCatalog(spec);
+  for (auto _ : state) benchmark::DoNotOptimize(planner::ExpandScenarios(spec, catalog));
+  state.SetItemsProcessed(state.iterations() * 100'000);
+}
+BENCHMARK(BM_Expand100k)->Unit(benchmark::kMillisecond)->Iterations(1);
+
+// A sweep of 10,000,001 scenarios is refused from its counts, before anything is expanded.
+void BM_RefuseOverCap(benchmark::State& state) {
+  const planner::SweepSpec spec = planner::ParseSweepJson(
+      R"({"models": ["llama2-7b"], "gpus": ["h100-sxm"], "gpu_counts": )" + Counts(1, 10'000) +
+          R"(, "seq_lens": )" + Counts(1, 1'000) +
+          R"(, "scenarios": [{"model": "llama2-7b", "gpu": "h200", "gpus": 8}]})",
+      "huge.json");
+  const planner::Catalog catalog = planner::LoadSweepCatalog(spec);
+  for (auto _ : state) {
+    try {
+      planner::ExpandScenarios(spec, catalog);
+      state.SkipWithError("not refused");
+    } catch (const planner::InputError&) {
+    }
+  }
+}
+BENCHMARK(BM_RefuseOverCap)->Unit(benchmark::kMillisecond);
+
+// A whole run of 100,000 scenarios (searches, lines, syncs, summary.csv), once: minutes, so
+// only with --benchmark_filter=Sweep100k.
+void BM_Sweep100k(benchmark::State& state) {
+  const planner::SweepSpec spec = GridSweep(250);
+  const std::vector<planner::Scenario> scenarios =
+      planner::ExpandScenarios(spec, planner::LoadSweepCatalog(spec));
+  const fs::path dir =
+      fs::temp_directory_path() / ("planner_sweep_bench_100k_" + std::to_string(::getpid()));
+  for (auto _ : state) {
+    fs::remove_all(dir);
+    planner::RunSweep(spec, scenarios, {.out_dir = dir.string()});
+  }
+  fs::remove_all(dir);
+  state.counters["scenarios_per_s"] = benchmark::Counter(
+      static_cast<double>(state.iterations() * 100'000), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_Sweep100k)->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
 
 }  // namespace
 

@@ -76,9 +76,9 @@ TEST(EmitFiles, AFileThatCannotBeWrittenLeavesNothingHalfWritten) {
     EXPECT_EQ(e.where(), "--out");
     EXPECT_NE(std::string(e.what()).find("cannot write"), std::string::npos);
   }
-  // The files before it are whole; no temporary file is left behind.
-  EXPECT_EQ(Names(dir / "plan-1"),
-            (std::vector<std::string>{"ds_config.json", "megatron.args", "megatron.sh"}));
+  // Refused before anything is written: DIR is left as it was, with no temporary file.
+  EXPECT_EQ(Names(dir / "plan-1"), (std::vector<std::string>{"ds_config.json"}));
+  EXPECT_EQ(Names(dir), (std::vector<std::string>{"plan-1"}));
 }
 
 TEST(EmitFiles, OutBesideARegularFileIsAnInputError) {

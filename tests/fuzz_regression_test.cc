@@ -44,6 +44,7 @@ TEST(FuzzInputs, HfConfig) { EXPECT_GT(RunInputs("hf_config", fuzz::HfConfig), 0
 TEST(FuzzInputs, Catalog) { EXPECT_GT(RunInputs("catalog", fuzz::CatalogJson), 0u); }
 TEST(FuzzInputs, Sweep) { EXPECT_GT(RunInputs("sweep", fuzz::SweepJson), 0u); }
 TEST(FuzzInputs, Cli) { EXPECT_GT(RunInputs("cli", fuzz::CliArgs), 0u); }
+TEST(FuzzInputs, Store) { EXPECT_GT(RunInputs("store", fuzz::StoreFiles), 0u); }
 
 }  // namespace
 }  // namespace planner

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include <fstream>
 #include <functional>
 #include <sstream>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "planner/cli/cli.h"
@@ -173,6 +175,150 @@ TEST(SweepMerge, ThreeShardsMergedEqualTheUnshardedRun) {
   EXPECT_EQ(e.where(), whole);
   EXPECT_NE(std::string(e.what()).find("are also in"), std::string::npos) << e.what();
   EXPECT_FALSE(fs::exists(fs::path(FreshDir("merge_twice")) / "results.jsonl"));
+}
+
+// Replaces line `n` (1-based) of `path` with `edit` applied to its JSON.
+void EditLine(const fs::path& path, int n, const std::function<void(nlohmann::json&)>& edit) {
+  std::istringstream in(Read(path));
+  std::string text;
+  int number = 0;
+  for (std::string line; std::getline(in, line);) {
+    if (++number == n) {
+      nlohmann::json j = nlohmann::json::parse(line);
+      edit(j);
+      line = j.dump();
+    }
+    text += line + "\n";
+  }
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+}
+
+// Editing a model file between an interrupted run and its resume changes the sweep: the resume
+// is refused (it went on and mixed two models' results under one name).
+TEST(SweepRun, ResumeAfterAModelFileEditIsRefused) {
+  const fs::path dir = FreshDir("model_edit");
+  fs::create_directories(dir);
+  const fs::path model = dir / "tiny.json";
+  const std::string tiny = Read(PLANNER_SOURCE_DIR "/tests/data/planner_tiny_model.json");
+  std::ofstream(model, std::ios::binary) << tiny;
+  const std::string sweep = (dir / "sweep.json").string();
+  const std::string text = R"({"models": ["tiny.json"], "gpus": ["h100-sxm"], "gpu_counts": [8]})";
+  const auto run = [&] {
+    const SweepSpec spec = ParseSweepJson(text, sweep);
+    const std::vector<Scenario> s = ExpandScenarios(spec, LoadSweepCatalog(spec));
+    RunSweep(spec, s, {.out_dir = (dir / "out").string()});
+    return s[0].id;
+  };
+  const std::string before = run();
+  std::string edited = tiny;
+  edited.replace(edited.find("\"layers\": 4"), 11, "\"layers\": 8");
+  std::ofstream(model, std::ios::binary | std::ios::trunc) << edited;
+  const InputError e = ErrorOf(run);
+  EXPECT_EQ(e.where(), "--out");
+  EXPECT_NE(std::string(e.what()).find("model files changed"), std::string::npos) << e.what();
+  const SweepSpec spec = ParseSweepJson(text, sweep);
+  EXPECT_NE(ExpandScenarios(spec, LoadSweepCatalog(spec))[0].id, before);
+}
+
+// A results line is read back from disk, so it is input: valid JSON with a missing or mistyped
+// field is refused naming the file, the line and the JSON path (it was an internal error, and
+// every resume after it failed the same way).
+TEST(SweepRun, ResultsLineWithMissingOrMistypedFieldsIsRefusedNamingLineAndPath) {
+  const Small small;
+  struct Case {
+    std::function<void(nlohmann::json&)> edit;
+    const char* message;
+  };
+  const Case cases[] = {
+      {[](nlohmann::json& j) { j.erase("inputs"); }, "line 3: inputs: expected an object"},
+      {[](nlohmann::json& j) { j["inputs"]["gpus"] = "16"; },
+       "line 3: inputs.gpus: expected an integer, got \"16\""},
+      {[](nlohmann::json& j) { j["inputs"]["model"] = 7; }, "line 3: inputs.model: expected a string"},
+      {[](nlohmann::json& j) { j["best"] = 1; }, "line 3: best: expected an object or null"},
+      {[](nlohmann::json& j) { j["best"] = {{"tokens_per_s", nullptr}}; },
+       "line 3: best.tokens_per_s: expected a number, got null"},
+  };
+  for (const Case& c : cases) {
+    const std::string dir = FreshDir("bad_line");
+    small.Run(dir);
+    EditLine(fs::path(dir) / "results.jsonl", 3, c.edit);
+    const InputError e = ErrorOf([&] { small.Run(dir); });
+    EXPECT_EQ(e.where(), "--out");
+    EXPECT_NE(std::string(e.what()).find("results.jsonl' " + std::string(c.message)),
+              std::string::npos) << e.what();
+  }
+}
+
+TEST(SweepRun, ManifestWithAFormatThatIsNotAStringIsRefused) {
+  const Small small;
+  const std::string dir = FreshDir("bad_format");
+  small.Run(dir);
+  const fs::path manifest = fs::path(dir) / "manifest.json";
+  nlohmann::json j = nlohmann::json::parse(Read(manifest));
+  for (const nlohmann::json& format : {nlohmann::json(5), nlohmann::json(nullptr)}) {
+    j["format"] = format;
+    std::ofstream(manifest, std::ios::trunc) << j.dump();
+    const InputError e = ErrorOf([&] { small.Run(dir); });
+    EXPECT_EQ(e.where(), "--out");
+    EXPECT_NE(std::string(e.what()).find("is not a planner sweep manifest"), std::string::npos)
+        << e.what();
+  }
+}
+
+// A FIFO where a file is expected is refused at once; opening it to read would wait for a
+// writer forever.
+TEST(SweepRun, FifoInPlaceOfAStoreOrInputFileIsRefusedWithoutHanging) {
+  const Small small;
+  const std::string dir = FreshDir("fifo");
+  small.Run(dir);
+  for (const char* name : {"results.jsonl", "manifest.json"}) {
+    const fs::path path = fs::path(dir) / name;
+    const std::string saved = Read(path);
+    fs::remove(path);
+    ASSERT_EQ(::mkfifo(path.c_str(), 0644), 0);
+    const InputError e = ErrorOf([&] { small.Run(dir); });
+    EXPECT_EQ(e.where(), "--out") << name;
+    fs::remove(path);
+    std::ofstream(path, std::ios::binary) << saved;
+  }
+  const fs::path fifo = fs::path(FreshDir("fifo_inputs")) / "in.json";
+  fs::create_directories(fifo.parent_path());
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
+  EXPECT_EQ(ErrorOf([&] { ParseSweepFile(fifo.string()); }).where(), fifo.string());
+  const std::string sweep = (fifo.parent_path() / "sweep.json").string();
+  // The model and catalog files are named relative to the sweep file.
+  InputError e = ErrorOf([&] {
+    const SweepSpec spec = ParseSweepJson(
+        R"({"models": ["in.json"], "gpus": ["h200"], "gpu_counts": [8]})", sweep);
+    ExpandScenarios(spec, LoadSweepCatalog(spec));
+  });
+  EXPECT_NE(std::string(e.what()).find("cannot read"), std::string::npos) << e.what();
+  e = ErrorOf([&] {
+    ParseSweepJson(R"({"models": ["llama3-8b"], "gpus": ["h200"], "gpu_counts": [8],
+                       "catalogs": ["in.json"]})", sweep);
+  });
+  EXPECT_NE(std::string(e.what()).find("cannot read"), std::string::npos) << e.what();
+}
+
+// A part whose results line is malformed is refused naming the part; --out gets nothing.
+TEST(SweepMerge, PartWithABadFieldIsRefusedAndOutIsLeftAsItWas) {
+  const Small small;
+  std::vector<std::string> parts;
+  for (int k = 1; k <= 2; ++k) {
+    parts.push_back(FreshDir("bad_part" + std::to_string(k)));
+    small.Run(parts.back(), {.k = k, .n = 2});
+  }
+  const std::string out = FreshDir("bad_merge_out");
+  const std::vector<ResultLine> lines = MergeSweeps(parts, out);
+  const std::string before = Read(fs::path(out) / "results.jsonl");
+  EditLine(fs::path(parts[1]) / "results.jsonl", 2,
+           [](nlohmann::json& j) { j["inputs"]["seq_len"] = 1.5; });
+  const InputError e = ErrorOf([&] { MergeSweeps(parts, out); });
+  EXPECT_EQ(e.where(), parts[1]);
+  EXPECT_NE(std::string(e.what()).find("line 2: inputs.seq_len: expected an integer"),
+            std::string::npos) << e.what();
+  EXPECT_EQ(Read(fs::path(out) / "results.jsonl"), before);
+  EXPECT_EQ(lines.size(), small.scenarios.size());
 }
 
 // Runs the real binary with `args`, stdout and stderr to `log`; returns its pid.

@@ -136,6 +136,13 @@ TEST(SweepInput, BadEntriesNameTheirJsonPath) {
        "control characters"},
       {R"({"models": ["llama3-8b"], "gpus": ["h200"], "gpu_counts": [8], "pri\nces": 1})",
        "t.json: \"pri\\nces\"", "unknown key"},
+      {R"({"models": ["llama3-8b"], "gpus": ["h200"], "gpu_counts": [8], "train_tokens": 1e300})",
+       "t.json: train_tokens", "expected a positive number up to 1e+18"},
+      {R"({"models": ["llama3-8b"], "gpus": ["h200"], "gpu_counts": [8], "prices": {"h200": 1e300}})",
+       "t.json: prices.h200", "expected a positive number up to 1e+06"},
+      {R"({"scenarios": [{"model": "llama3-8b", "gpu": "h200", "gpus": 8,
+                          "price_per_gpu_hour": 1e300}]})",
+       "t.json: scenarios[0].price_per_gpu_hour", "up to 1e+06"},
       {R"({"description": "nothing to do"})", "t.json", "no scenarios"},
       {R"({"models": ["llama3-8b"],)", "t.json", "malformed JSON"},
   };
@@ -144,6 +151,48 @@ TEST(SweepInput, BadEntriesNameTheirJsonPath) {
     EXPECT_EQ(e.where(), c.where) << c.json;
     EXPECT_NE(std::string(e.what()).find(c.message), std::string::npos) << e.what();
   }
+}
+
+// A JSON array of `n` distinct positive integers from `first`.
+std::string Counts(int64_t first, int64_t n) {
+  std::string a = "[";
+  for (int64_t i = 0; i < n; ++i) a += (i ? "," : "") + std::to_string(first + i);
+  return a + "]";
+}
+
+// The cap is grid points plus listed scenarios (it was their product: 0 for a grid alone, so an
+// 11M grid ran out of memory, and a 4M grid with 3 listed scenarios was refused).
+TEST(SweepInput, ScenarioCapCountsGridPlusListedBeforeExpanding) {
+  const std::string grid_11m = R"({"models": ["llama3-8b"], "gpus": ["h200"], "gpu_counts": )" +
+                               Counts(1, 1100) + R"(, "seq_lens": )" + Counts(1, 100) +
+                               R"(, "global_batches": )" + Counts(1, 100) + "}";
+  const SweepSpec big = ParseSweepJson(grid_11m, "big.json");
+  EXPECT_GT(CountScenarios(big), kMaxScenarios);
+  const InputError e = ErrorOf([&] { Expand(big); });
+  EXPECT_EQ(e.where(), "big.json");
+  EXPECT_NE(std::string(e.what()).find("11000000 scenarios (11000000 from the grid + 0 listed)"),
+            std::string::npos) << e.what();
+
+  const std::string grid_4m_and_3 =
+      R"({"models": ["llama3-8b"], "gpus": ["h200"], "gpu_counts": )" + Counts(1, 400) +
+      R"(, "seq_lens": )" + Counts(1, 100) + R"(, "global_batches": )" + Counts(1, 100) +
+      R"(, "scenarios": [{"model": "llama3-8b", "gpu": "h200", "gpus": 1000},
+                         {"model": "llama3-8b", "gpu": "h200", "gpus": 1001},
+                         {"model": "llama3-8b", "gpu": "h200", "gpus": 1002}]})";
+  EXPECT_EQ(CountScenarios(ParseSweepJson(grid_4m_and_3, "ok.json")), 4'000'003);
+  const SweepSpec listed = ParseSweepJson(
+      R"({"scenarios": [{"model": "llama3-8b", "gpu": "h200", "gpus": 8}]})", "l.json");
+  EXPECT_EQ(CountScenarios(listed), 1);
+}
+
+// Duplicates on a long axis are found by sorting, not by comparing every pair.
+TEST(SweepInput, RepeatOnALongAxisNamesBothEntries) {
+  const std::string text = R"({"models": ["llama3-8b"], "gpus": ["h200"], "gpu_counts": )" +
+                           Counts(1, 40'000).insert(1, "39999,") + "}";
+  const InputError e = ErrorOf([&] { ParseSweepJson(text, "t.json"); });
+  // 39999 first, then 1, 2, ..., 39999 again at the end.
+  EXPECT_EQ(e.where(), "t.json: gpu_counts[39999]");
+  EXPECT_NE(std::string(e.what()).find("repeats gpu_counts[0]"), std::string::npos) << e.what();
 }
 
 TEST(SweepShard, ThreePartsAreDisjointAndCoverEveryScenario) {

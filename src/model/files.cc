@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "planner/model/error.h"
@@ -81,6 +82,44 @@ void WriteFileAtomically(const std::string& path, const std::string& text,
     throw InputError(where, "cannot write '" + path + "': " + std::strerror(saved));
   }
   SyncDirectory(target.parent_path());
+}
+
+std::filesystem::path StagingDirectory(const std::filesystem::path& target,
+                                       const std::string& where) {
+  const std::filesystem::path whole = target.lexically_normal();
+  const std::filesystem::path name = whole.has_filename() ? whole : whole.parent_path();
+  for (int attempt = 0;; ++attempt) {
+    const std::filesystem::path staged =
+        name.parent_path() / ("." + name.filename().string() + ".new-" +
+                              std::to_string(::getpid()) + "-" + std::to_string(attempt));
+    if (::mkdir(staged.c_str(), 0755) == 0) return staged;
+    if (errno != EEXIST || attempt == 100) {
+      throw InputError(where, "cannot create directory '" + staged.string() +
+                                  "': " + std::strerror(errno));
+    }
+  }
+}
+
+void SwapInDirectory(const std::filesystem::path& staged, const std::filesystem::path& target,
+                     const std::string& where) {
+  const std::filesystem::path whole = target.lexically_normal();
+  const std::filesystem::path name = whole.has_filename() ? whole : whole.parent_path();
+  std::error_code ec;
+  SyncDirectory(staged);
+  // An empty or absent target is simply replaced; one with files is exchanged, then removed.
+  int done = ::rename(staged.c_str(), name.c_str());
+  bool exchanged = false;
+  if (done != 0 && (errno == ENOTEMPTY || errno == EEXIST)) {
+    done = ::renameat2(AT_FDCWD, staged.c_str(), AT_FDCWD, name.c_str(), RENAME_EXCHANGE);
+    exchanged = done == 0;
+  }
+  if (done != 0) {
+    const int saved = errno;
+    std::filesystem::remove_all(staged, ec);
+    throw InputError(where, "cannot replace '" + name.string() + "': " + std::strerror(saved));
+  }
+  SyncDirectory(name.parent_path());
+  if (exchanged) std::filesystem::remove_all(staged, ec);  // now the old set
 }
 
 }  // namespace planner

@@ -122,26 +122,82 @@ Snippets Emit(const Specs& s, const Evaluation& e) {
                   .plan_json = PlanFileJson(s, e)};
 }
 
+namespace {
+
+constexpr const char* kPlanFileNames[] = {"megatron.args",  "megatron.sh", "ds_config.json",
+                                          "deepspeed.sh",   "launch.sh",   "plan.json"};
+
+// "plan-N" holding only regular files of the names WritePlanFiles writes: what an earlier
+// --emit left, safe to replace.
+bool IsPlanDirectory(const std::filesystem::directory_entry& entry) {
+  const std::string name = entry.path().filename().string();
+  std::error_code ec;
+  if (!name.starts_with("plan-") || name.size() == 5 ||
+      name.find_first_not_of("0123456789", 5) != std::string::npos || !entry.is_directory(ec)) {
+    return false;
+  }
+  for (const auto& file : std::filesystem::directory_iterator(entry.path(), ec)) {
+    const std::string f = file.path().filename().string();
+    const bool known = std::find(std::begin(kPlanFileNames), std::end(kPlanFileNames), f) !=
+                       std::end(kPlanFileNames);
+    if (!known || !file.is_regular_file(ec) || file.is_symlink(ec)) return false;
+  }
+  return !ec;
+}
+
+// DIR may be new, empty, or what an earlier --emit wrote (it is replaced whole, so no stale
+// plan-N or snippet of another model stays); anything else is refused, not mixed or deleted.
+void CheckEmitTarget(const std::filesystem::path& out) {
+  std::error_code ec;
+  const auto status = std::filesystem::symlink_status(out, ec);
+  if (!std::filesystem::exists(status)) return;
+  if (!std::filesystem::is_directory(status)) {
+    throw InputError("--out", "cannot write '" + out.string() + "': not a directory");
+  }
+  for (const auto& entry : std::filesystem::directory_iterator(out, ec)) {
+    if (IsPlanDirectory(entry)) continue;
+    throw InputError("--out", "cannot write into '" + out.string() + "': it holds " +
+                                  entry.path().filename().string() +
+                                  ", which the planner did not write; use a new or empty directory");
+  }
+  if (ec) throw InputError("--out", "cannot read '" + out.string() + "': " + ec.message());
+}
+
+}  // namespace
+
 void WritePlanFiles(const std::string& out_dir, const Specs& s,
                     const std::vector<Evaluation>& plans, EmitSet set) {
-  for (size_t i = 0; i < plans.size(); ++i) {
-    const std::filesystem::path dir =
-        std::filesystem::path(out_dir) / ("plan-" + std::to_string(i + 1));
-    std::error_code error;
-    std::filesystem::create_directories(dir, error);
-    if (error) throw InputError("--out", "cannot write " + dir.string() + ": " + error.message());
-    const Snippets n = Emit(s, plans[i]);
-    if (set.megatron) {
-      WriteWhole(dir, "megatron.args", n.megatron_args);
-      WriteWhole(dir, "megatron.sh", n.megatron_sh);
+  std::filesystem::path out = std::filesystem::path(out_dir).lexically_normal();
+  if (!out.has_filename()) out = out.parent_path();
+  CheckEmitTarget(out);
+  std::error_code error;
+  if (!out.parent_path().empty()) std::filesystem::create_directories(out.parent_path(), error);
+  if (error) throw InputError("--out", "cannot write " + out.string() + ": " + error.message());
+  // The whole set is built beside DIR and swapped in: a full disk leaves the old set whole.
+  const std::filesystem::path staged = StagingDirectory(out, "--out");
+  try {
+    for (size_t i = 0; i < plans.size(); ++i) {
+      const std::filesystem::path dir = staged / ("plan-" + std::to_string(i + 1));
+      std::filesystem::create_directory(dir, error);
+      if (error) throw InputError("--out", "cannot write " + dir.string() + ": " + error.message());
+      const Snippets n = Emit(s, plans[i]);
+      if (set.megatron) {
+        WriteWhole(dir, "megatron.args", n.megatron_args);
+        WriteWhole(dir, "megatron.sh", n.megatron_sh);
+      }
+      if (set.deepspeed) {
+        WriteWhole(dir, "ds_config.json", n.ds_config_json);
+        WriteWhole(dir, "deepspeed.sh", n.deepspeed_sh);
+      }
+      if (set.launch) WriteWhole(dir, "launch.sh", n.launch_sh);
+      WriteWhole(dir, "plan.json", n.plan_json);
+      SyncDirectory(dir);
     }
-    if (set.deepspeed) {
-      WriteWhole(dir, "ds_config.json", n.ds_config_json);
-      WriteWhole(dir, "deepspeed.sh", n.deepspeed_sh);
-    }
-    if (set.launch) WriteWhole(dir, "launch.sh", n.launch_sh);
-    WriteWhole(dir, "plan.json", n.plan_json);
+  } catch (...) {
+    std::filesystem::remove_all(staged, error);
+    throw;
   }
+  SwapInDirectory(staged, out, "--out");
 }
 
 }  // namespace planner

@@ -2,6 +2,7 @@
 // resolved by BuildSpecs before any search, with errors naming the sweep file's JSON path.
 #include <algorithm>
 #include <array>
+#include <cstdio>
 #include <unordered_map>
 
 #include "planner/model/error.h"
@@ -10,8 +11,6 @@
 
 namespace planner {
 namespace {
-
-constexpr int64_t kMaxScenarios = 10'000'000;
 
 // Entries per grid axis, in kGridKeys order; 0 for an absent optional axis.
 using AxisSizes = std::array<size_t, kGridKeys.size()>;
@@ -224,7 +223,11 @@ class ScenarioList {
   void Add(Scenario s, const Places& places) {
     s.index = static_cast<int64_t>(out_.size());
     s.specs = Resolve(spec_, catalog_, s.input, places, s.source);
-    const std::string key = Key(s.specs);
+    std::string key = Key(s.specs);
+    // Model and catalog files by content: an edited file gives other ids, not mixed results.
+    const auto file = spec_.model_file_hashes.find(s.input.model);
+    if (file != spec_.model_file_hashes.end()) key += "|model file " + file->second;
+    if (!spec_.catalogs_hash.empty()) key += "|catalogs " + spec_.catalogs_hash;
     const auto [it, fresh] = seen_.emplace(key, out_.size());
     if (!fresh) {
       throw InputError(spec_.file + ": " + s.source,
@@ -250,15 +253,6 @@ class ScenarioList {
 
 void AddGrid(const SweepSpec& spec, ScenarioList& list) {
   const AxisSizes sizes = Sizes(spec.grid);
-  const int64_t grid = GridCount(sizes);
-  const auto listed = static_cast<int64_t>(spec.listed.size());
-  // As before the split: the grid times the listed scenarios, so a grid alone is not limited.
-  // The grid plus the listed ones looks meant; that behaviour change wants its own commit.
-  if (listed * grid > kMaxScenarios) {
-    throw InputError(spec.file, "more than " + std::to_string(kMaxScenarios) +
-                                    " scenarios; split the sweep into several files");
-  }
-  if (grid <= kMaxScenarios) list.Reserve(static_cast<size_t>(grid + listed));
   GridPoint at{};
   do {
     Scenario s{.source = GridSource(sizes, at), .input = GridInput(spec, sizes, at)};
@@ -269,9 +263,29 @@ void AddGrid(const SweepSpec& spec, ScenarioList& list) {
 
 }  // namespace
 
+int64_t CountScenarios(const SweepSpec& spec) {
+  const int64_t grid = spec.has_grid ? GridCount(Sizes(spec.grid)) : 0;
+  return std::min(grid + static_cast<int64_t>(spec.listed.size()), kMaxScenarios + 1);
+}
+
+void CheckScenarioCount(const SweepSpec& spec) {
+  if (CountScenarios(spec) <= kMaxScenarios) return;
+  // The exact count, for the message: a product of at most 9 axes, each under 2^32 entries.
+  long double grid = spec.has_grid ? 1 : 0;
+  for (const size_t n : Sizes(spec.grid)) grid *= static_cast<long double>(std::max<size_t>(n, 1));
+  const long double total = grid + static_cast<long double>(spec.listed.size());
+  char counts[128];
+  std::snprintf(counts, sizeof counts, "%.0Lf scenarios (%.0Lf from the grid + %zu listed)", total,
+                grid, spec.listed.size());
+  throw InputError(spec.file, std::string(counts) + "; at most " + std::to_string(kMaxScenarios) +
+                                  ": split the sweep into several files");
+}
+
 std::vector<Scenario> ExpandScenarios(const SweepSpec& spec, const Catalog& catalog) {
+  CheckScenarioCount(spec);
   CheckGridNames(spec, catalog);
   ScenarioList list(spec, catalog);
+  list.Reserve(static_cast<size_t>(CountScenarios(spec)));
   if (spec.has_grid) AddGrid(spec, list);
   for (const Scenario& listed : spec.listed) list.Add(listed, ListedPlaces(spec, listed));
   return list.Take();

@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "planner/sweep/sweep_store.h"
+#include "planner/input/json_text.h"
+#include "sweep_line.h"
 #include "planner/render/columns.h"
 #include "planner/model/text.h"
 
@@ -126,7 +128,63 @@ void PrintRanking(std::ostream& out, const std::vector<const SweepRow*>& rows, b
   }
 }
 
+// What a results line must hold for the summaries to read it: the JSON path and the type.
+enum class Type { kString, kInteger, kNumber, kBool };
+struct Field {
+  const char* pointer;
+  Type type;
+};
+constexpr Field kInputFields[] = {
+    {"/model", Type::kString},         {"/gpu", Type::kString},
+    {"/intra_link", Type::kString},    {"/inter_link", Type::kString},
+    {"/gpus", Type::kInteger},         {"/gpus_per_node", Type::kInteger},
+    {"/nics_per_node", Type::kInteger}, {"/seq_len", Type::kInteger},
+    {"/global_batch", Type::kInteger}, {"/price_per_gpu_hour", Type::kNumber},
+    {"/train_tokens", Type::kNumber}};
+constexpr Field kBestFields[] = {
+    {"/tp", Type::kInteger},          {"/pp", Type::kInteger},
+    {"/dp", Type::kInteger},          {"/cp", Type::kInteger},
+    {"/ep", Type::kInteger},          {"/micro_batch", Type::kInteger},
+    {"/virtual_stages", Type::kInteger}, {"/zero_stage", Type::kInteger},
+    {"/sequence_parallel", Type::kBool}, {"/recompute", Type::kString},
+    {"/tokens_per_s", Type::kNumber}, {"/train_days", Type::kNumber},
+    {"/train_cost", Type::kNumber}};
+
+bool HasType(const json& v, Type t) {
+  switch (t) {
+    case Type::kString: return v.is_string();
+    case Type::kInteger: return v.is_number_integer();
+    case Type::kNumber: return v.is_number();
+    case Type::kBool: return v.is_boolean();
+  }
+  return false;
+}
+
+// "" when the fields of `obj` listed are absent or of their type; else "PATH: expected ...".
+template <size_t N>
+std::string FieldProblem(const json& obj, const char* prefix, const Field (&fields)[N]) {
+  static const char* const kNames[] = {"a string", "an integer", "a number", "true or false"};
+  for (const Field& f : fields) {
+    const json::json_pointer p(f.pointer);
+    if (!obj.contains(p) || HasType(obj.at(p), f.type)) continue;
+    return std::string(prefix) + (f.pointer + 1) + ": expected " +
+           kNames[static_cast<int>(f.type)] + ", got " + ShownJson(obj.at(p));
+  }
+  return "";
+}
+
 }  // namespace
+
+std::string ResultLineProblem(const nlohmann::json& line) {
+  const auto in = line.find("inputs");
+  if (in == line.end() || !in->is_object()) return "inputs: expected an object";
+  std::string problem = FieldProblem(*in, "inputs.", kInputFields);
+  if (!problem.empty()) return problem;
+  const auto best = line.find("best");
+  if (best == line.end() || best->is_null()) return "";
+  if (!best->is_object()) return "best: expected an object or null, got " + ShownJson(*best);
+  return FieldProblem(*best, "best.", kBestFields);
+}
 
 std::vector<SweepRow> SweepRows(const std::vector<ResultLine>& lines) {
   std::vector<SweepRow> rows;

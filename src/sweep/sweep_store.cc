@@ -19,6 +19,7 @@
 #include "planner/sweep/sweep_shard.h"
 #include "planner/sweep/sweep_store.h"
 #include "sweep_files.h"
+#include "sweep_line.h"
 
 namespace planner {
 namespace {
@@ -26,7 +27,11 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// A manifest and results.jsonl grow with the sweep (10M scenarios at most), unlike user files.
+// A manifest and results.jsonl grow with the sweep, unlike user files, so their caps do too:
+// a manifest holds at most 10M ids of ~20 bytes; a results line at most `top` (1000) plans of a
+// few kilobytes. Checked before reading, so a 2 GiB file of a small sweep is refused at once.
+constexpr int64_t kMaxManifestBytes = int64_t{256} << 20;
+constexpr int64_t kMaxResultLineBytes = int64_t{4} << 20;
 constexpr int64_t kMaxStoreFileBytes = int64_t{1} << 36;
 
 // "2, 5, 8, 11, 14 and 91 more": enough to act on, short enough for one line.
@@ -103,6 +108,23 @@ void CheckComplete(const Merged& merged, const SweepManifest& m) {
                               "); they belong to shard " + parts + " (finish or add that part)");
 }
 
+// --out may be new, empty, or an earlier merge of this sweep (replaced whole); nothing else.
+void CheckMergeTarget(const fs::path& out, const std::string& out_dir, const SweepManifest& m) {
+  std::error_code ec;
+  if (fs::exists(out / "manifest.json", ec)) {
+    if (ReadManifest((out / "manifest.json").string(), "--out").sweep_hash != m.sweep_hash) {
+      throw InputError("--out",
+                       "'" + out_dir + "' holds a different sweep; merge into a new directory");
+    }
+    return;
+  }
+  for (const fs::directory_entry& e : fs::directory_iterator(out, ec)) {
+    if (e.path().filename() == ".lock") continue;
+    throw InputError("--out", "'" + out_dir + "' holds files but no sweep (" +
+                                  e.path().filename().string() + "); merge into a new directory");
+  }
+}
+
 }  // namespace
 
 DirLock::DirLock(const fs::path& dir, const std::string& where) {
@@ -137,9 +159,15 @@ std::string ManifestJson(const SweepManifest& m) {
 SweepManifest ReadManifest(const std::string& path, const std::string& where) {
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) throw InputError(where, "no manifest '" + path + "'");
-  const json j = json::parse(ReadTextFile(path, where, kMaxStoreFileBytes), nullptr, false);
+  return ParseManifestJson(ReadTextFile(path, where, kMaxManifestBytes), path, where);
+}
+
+SweepManifest ParseManifestJson(const std::string& text, const std::string& path,
+                                const std::string& where) {
+  const json j = json::parse(text, nullptr, false);
   SweepManifest m;
-  const bool ok = j.is_object() && j.value("format", "") == "planner-sweep-1" &&
+  // Read back from disk, so checked like any input: a wrong type is a refusal, not a crash.
+  const bool ok = j.is_object() && j.contains("format") && j["format"] == "planner-sweep-1" &&
                   j.contains("sweep_hash") && j["sweep_hash"].is_string() &&
                   j.contains("scenarios") && j["scenarios"].is_number_integer() &&
                   j.contains("shard") && j["shard"].is_string() && j.contains("ids") &&
@@ -169,10 +197,16 @@ std::string ResultsText(const std::vector<ResultLine>& lines) {
 }
 
 ResultsFile ReadResults(const std::string& path, const SweepManifest& m, const std::string& where) {
-  ResultsFile out;
   std::error_code ec;
-  if (!fs::exists(path, ec)) return out;
-  const std::string text = ReadTextFile(path, where, kMaxStoreFileBytes);
+  if (!fs::exists(fs::symlink_status(path, ec))) return {};
+  const int64_t most =
+      std::min(kMaxStoreFileBytes, std::max<int64_t>(m.scenarios, 1) * kMaxResultLineBytes);
+  return ParseResultsText(ReadTextFile(path, where, most), path, m, where);
+}
+
+ResultsFile ParseResultsText(const std::string& text, const std::string& path,
+                             const SweepManifest& m, const std::string& where) {
+  ResultsFile out;
   std::vector<bool> seen(static_cast<size_t>(m.scenarios), false);
   int64_t number = 0;
   for (size_t start = 0; start < text.size();) {
@@ -203,6 +237,8 @@ ResultsFile ReadResults(const std::string& path, const SweepManifest& m, const s
       throw InputError(where, at + "scenario " + std::to_string(i) + " is not of shard " +
                                   ShardName(shard));
     }
+    const std::string problem = ResultLineProblem(j);
+    if (!problem.empty()) throw InputError(where, at + problem);
     if (seen[static_cast<size_t>(i)]) {
       ++out.repeated;
       continue;
@@ -224,17 +260,20 @@ std::vector<ResultLine> MergeSweeps(const std::vector<std::string>& dirs,
   for (size_t d = 0; d < dirs.size(); ++d) AddPart(dirs, d, manifests[d], merged);
   CheckComplete(merged, manifests[0]);
   const DirLock lock(out_dir, "--out");
-  if (fs::exists(out / "manifest.json", ec) &&
-      ReadManifest((out / "manifest.json").string(), "--out").sweep_hash !=
-          manifests[0].sweep_hash) {
-    throw InputError("--out",
-                     "'" + out_dir + "' holds a different sweep; merge into a new directory");
-  }
+  CheckMergeTarget(out, out_dir, manifests[0]);
   SweepManifest whole = manifests[0];
   whole.shard_k = whole.shard_n = 1;
-  WriteFileAtomically((out / "manifest.json").string(), ManifestJson(whole), "--out");
-  WriteFileAtomically((out / "results.jsonl").string(), ResultsText(merged.lines), "--out");
-  WriteFileAtomically((out / "summary.csv").string(), SummaryCsv(merged.lines), "--out");
+  // Built beside and swapped in whole: a full disk leaves --out as it was, not half made.
+  const fs::path staged = StagingDirectory(out, "--out");
+  try {
+    WriteFileAtomically((staged / "manifest.json").string(), ManifestJson(whole), "--out");
+    WriteFileAtomically((staged / "results.jsonl").string(), ResultsText(merged.lines), "--out");
+    WriteFileAtomically((staged / "summary.csv").string(), SummaryCsv(merged.lines), "--out");
+  } catch (...) {
+    fs::remove_all(staged, ec);
+    throw;
+  }
+  SwapInDirectory(staged, out, "--out");
   return merged.lines;
 }
 

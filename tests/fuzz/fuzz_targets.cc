@@ -1,6 +1,10 @@
 // The fuzz targets' bodies (fuzz_targets.h): parse, then check what was accepted.
 #include "fuzz_targets.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -209,6 +213,123 @@ void CliArgs(const uint8_t* data, size_t size) {
   }
   if (rc != 2) Check(e.empty(), "something on stderr without an error");
   if (rc != 2) Check(!HasNonNumber(out.str()), "nan or inf in the output");
+}
+
+namespace {
+
+// The manifest the 'r' inputs are read against: 4 scenarios, ids "000...0" to "000...3".
+const SweepManifest& FourScenarios() {
+  static const SweepManifest m = [] {
+    SweepManifest four{.sweep_hash = "0123456789abcdef", .scenarios = 4};
+    for (int i = 0; i < 4; ++i) four.ids.push_back("000000000000000" + std::to_string(i));
+    return four;
+  }();
+  return m;
+}
+
+// A private directory for the 'p' inputs, made once and emptied after each input.
+const std::filesystem::path& PathsDir() {
+  static const std::filesystem::path dir = [] {
+    std::filesystem::path d = std::filesystem::temp_directory_path() /
+                              ("planner-fuzz-store-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(d);
+    return d;
+  }();
+  return dir;
+}
+
+// Makes `name` in the private directory as `kind`; false when that cannot be done.
+bool MakeFile(const std::string& path, char kind, const std::string& text) {
+  switch (kind) {
+    case 'f': {
+      std::FILE* f = std::fopen(path.c_str(), "wb");
+      if (f == nullptr) return false;
+      std::fwrite(text.data(), 1, text.size(), f);
+      return std::fclose(f) == 0;
+    }
+    case 'q': return ::mkfifo(path.c_str(), 0600) == 0;
+    case 'd': return ::mkdir(path.c_str(), 0700) == 0;
+    case 'h': {
+      const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+      if (fd < 0) return false;
+      const bool ok = ::ftruncate(fd, off_t{2} << 30) == 0;
+      ::close(fd);
+      return ok;
+    }
+    case 's': {
+      const std::string fifo = (PathsDir() / "fifo-target").string();
+      return ::mkfifo(fifo.c_str(), 0600) == 0 && ::symlink(fifo.c_str(), path.c_str()) == 0;
+    }
+    default: return false;
+  }
+}
+
+template <typename F>
+void Refused(F read) {
+  try {
+    read();
+  } catch (const InputError& e) {
+    CheckError(e);
+  }
+}
+
+void Paths(const std::string& rest) {
+  const size_t newline = rest.find('\n');
+  if (newline == std::string::npos || newline + 1 >= rest.size()) return;
+  const std::string name = rest.substr(0, newline);
+  const char kind = rest[newline + 1];
+  if (name.empty() || name == "." || name == ".." || name.size() > 200 ||
+      name.find_first_of(std::string("/\0", 2)) != std::string::npos || name == "fifo-target") {
+    return;
+  }
+  const std::string path = (PathsDir() / name).string();
+  if (MakeFile(path, kind, rest.substr(newline + 2))) {
+    Refused([&] { ParseSweepFile(path); });
+    Refused([&] { LoadModelFile(path, "--model"); });
+    Refused([&] {
+      Catalog c = BuiltinCatalog();
+      ExtendCatalog(c, path);
+    });
+    Refused([&] { ReadManifest(path, "--out"); });
+    Refused([&] { ReadResults(path, FourScenarios(), "--out"); });
+  }
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(PathsDir(), ec)) {
+    std::filesystem::remove_all(e.path(), ec);
+  }
+}
+
+}  // namespace
+
+void StoreFiles(const uint8_t* data, size_t size) {
+  if (size == 0) return;
+  const std::string rest = Text(data + 1, size - 1);
+  if (data[0] == 'm') {
+    SweepManifest m;
+    try {
+      m = ParseManifestJson(rest, "manifest.json", "--out");
+    } catch (const InputError& e) {
+      CheckError(e);
+      return;
+    }
+    Check(static_cast<int64_t>(m.ids.size()) == m.scenarios, "manifest ids and count");
+    Check(m.shard_k >= 1 && m.shard_k <= m.shard_n, "manifest shard");
+    Check(ParseManifestJson(ManifestJson(m), "manifest.json", "--out") == m,
+          "manifest round trip");
+  } else if (data[0] == 'r') {
+    ResultsFile f;
+    try {
+      f = ParseResultsText(rest, "results.jsonl", FourScenarios(), "--out");
+    } catch (const InputError& e) {
+      CheckError(e);
+      return;
+    }
+    // What was kept is read by the summaries without any error: they trust it.
+    SummaryCsv(f.lines);
+    SweepRows(f.lines);
+  } else if (data[0] == 'p') {
+    Paths(rest);
+  }
 }
 
 }  // namespace planner::fuzz

@@ -30,4 +30,14 @@ void SweepJson(const uint8_t* data, size_t size);
 /// names an existing file or contains '/'.
 void CliArgs(const uint8_t* data, size_t size);
 
+/// The sweep directory's files and files given by path. The first byte chooses:
+/// 'm': the rest is manifest.json (ParseManifestJson; what it accepts round-trips);
+/// 'r': the rest is results.jsonl of a 4-scenario sweep (ParseResultsText; the summaries then
+///      read every kept line without an error of their own);
+/// 'p': the rest is "NAME\nK": a file of that name (any bytes but '/' and NUL) made in a private
+///      temporary directory as K = 'f' a regular file, 'q' a FIFO, 'd' a directory, 'h' a sparse
+///      file of 2 GiB, 's' a symlink to a FIFO; then read as a sweep, model, catalog, manifest
+///      and results file. Each must be refused with an InputError at once, never block.
+void StoreFiles(const uint8_t* data, size_t size);
+
 }  // namespace planner::fuzz

@@ -37,4 +37,16 @@ void SyncDirectory(const std::filesystem::path& dir);
 void WriteFileAtomically(const std::string& path, const std::string& text,
                          const std::string& where, bool executable = false);
 
+/// A new, empty directory beside `target` (".NAME.new-PID-N" in its parent), in which to build a
+/// set of files that SwapInDirectory then puts in place whole. Throws InputError(where).
+std::filesystem::path StagingDirectory(const std::filesystem::path& target,
+                                       const std::string& where);
+
+/// Puts the directory `staged` (its files synced) at `target` in one rename: when `target`
+/// exists the two are exchanged (renameat2 RENAME_EXCHANGE) and the old set is removed, so a
+/// reader sees the old set or the new one, never a mix. The parent is synced. On failure
+/// `staged` is removed and `target` left as it was. Throws InputError(where).
+void SwapInDirectory(const std::filesystem::path& staged, const std::filesystem::path& target,
+                     const std::string& where);
+
 }  // namespace planner

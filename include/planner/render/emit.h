@@ -58,8 +58,9 @@ std::string LaunchScript(const Specs& s, const Plan& p);
 Snippets Emit(const Specs& s, const Evaluation& e);
 
 /// Writes out_dir/plan-N/ (N = 1, 2, ... in rank order) with the files `set` names and plan.json.
-/// Each file is written to a temporary name in its directory and renamed, so it is whole or
-/// absent. Throws InputError("--out", "cannot write ...") when a file cannot be written.
+/// The set is built in a directory beside out_dir and swapped in whole, so out_dir holds the old
+/// set or the new one, never a mix. out_dir must be new, empty or an earlier set of plan-N
+/// directories; anything else is refused. Throws InputError("--out", ...).
 void WritePlanFiles(const std::string& out_dir, const Specs& s,
                     const std::vector<Evaluation>& plans, EmitSet set);
 

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,7 +23,7 @@ struct Scenario {
   SpecInput input{};               ///< as typed in the sweep file
   double price_per_gpu_hour = 0;   ///< money per GPU-hour; 0: no price
   Specs specs{};                   ///< resolved by ExpandScenarios
-  std::string id{};                ///< 16 hex digits: FNV-1a 64 of the resolved inputs
+  std::string id{};                ///< 16 hex digits: FNV-1a 64 of the resolved inputs and files
 };
 
 /// The axes of the cartesian product. An empty optional axis means "the default" (one value).
@@ -36,7 +37,9 @@ struct SweepGrid {
 /// A parsed sweep file (README, "Sweeps"). Names are not resolved yet.
 struct SweepSpec {
   std::string file{};        ///< path as given; every error's place starts with it
-  std::string hash{};        ///< 16 hex digits over the canonical JSON and the catalog files
+  std::string hash{};        ///< 16 hex digits over the canonical JSON, catalog and model files
+  std::map<std::string, std::string> model_file_hashes{};  ///< model file path -> HashHex(content)
+  std::string catalogs_hash{};  ///< HashHex of the catalog files' contents; "" without any
   bool has_grid = false;
   SweepGrid grid{};
   SpecInput defaults{};      ///< precision, optimizer, ..., catalogs: shared by every scenario
@@ -54,8 +57,15 @@ SweepSpec ParseSweepJson(const std::string& text, const std::string& file);
 /// The built-in catalog plus the sweep's "catalogs" files.
 Catalog LoadSweepCatalog(const SweepSpec& spec);
 
+/// The most scenarios one sweep expands to (grid points plus listed scenarios).
+inline constexpr int64_t kMaxScenarios = 10'000'000;
+
+/// Grid points plus listed scenarios, counted without expanding; kMaxScenarios + 1 once over.
+int64_t CountScenarios(const SweepSpec& spec);
+
 /// The grid's cartesian product (models outermost, global_batches innermost), then the listed
-/// scenarios; each resolved with BuildSpecs before any search. An error names the JSON path.
+/// scenarios; each resolved with BuildSpecs before any search. An error names the JSON path;
+/// more than kMaxScenarios is refused, with the count, before anything is expanded.
 std::vector<Scenario> ExpandScenarios(const SweepSpec& spec, const Catalog& catalog);
 
 /// FNV-1a 64 of `text` as 16 hex digits: identity, not security.
@@ -71,7 +81,8 @@ struct SweepRunOptions {
   std::string out_dir{};
   Shard shard{};
   int threads = 0;  ///< 0: all cores
-  /// Called once at the start and after each scenario's line is on disk, one call at a time.
+  /// Called once at the start and after each sync of results.jsonl (lines are synced in
+  /// batches), one call at a time; `done` counts only lines on disk.
   std::function<void(const SweepProgress&)> on_progress{};
 };
 

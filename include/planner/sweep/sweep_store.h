@@ -19,8 +19,11 @@ struct SweepManifest {
 };
 
 std::string ManifestJson(const SweepManifest& m);
-/// Throws InputError(`where`) when the file is missing or malformed.
+/// Throws InputError(`where`) when the file is missing, not a regular file, or malformed.
 SweepManifest ReadManifest(const std::string& path, const std::string& where);
+/// The same from the file's text; `path` names the file in errors.
+SweepManifest ParseManifestJson(const std::string& text, const std::string& path,
+                                const std::string& where);
 
 /// One complete line of results.jsonl.
 struct ResultLine {
@@ -40,6 +43,10 @@ struct ResultsFile {
 /// Reads results.jsonl (absent: empty). Every kept line must be a scenario of `m`'s shard with
 /// the manifest's id, else InputError(`where`, "line N ...").
 ResultsFile ReadResults(const std::string& path, const SweepManifest& m, const std::string& where);
+/// The same from the file's text: each kept line also needs the inputs and best plan the
+/// summaries read, each of its type, else InputError(`where`, "'PATH' line N: JSON.path: ...").
+ResultsFile ParseResultsText(const std::string& text, const std::string& path,
+                             const SweepManifest& m, const std::string& where);
 
 /// Joins the parts in `dirs` into `out_dir` (manifest, results.jsonl by scenario, summary.csv).
 /// Throws InputError naming the directory when parts differ, or a scenario is missing or twice.

@@ -1,0 +1,13 @@
+// What the summaries read from a results line, checked when the line is read back from disk.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace planner {
+
+/// "" when `line` (a JSON object with a scenario and an id) has the inputs and best plan that
+/// summary.csv and the ranking read, each of its type; else "JSON.path: what is wrong".
+std::string ResultLineProblem(const nlohmann::json& line);
+
+}  // namespace planner
