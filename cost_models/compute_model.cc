@@ -6,20 +6,22 @@ ForwardFlops CountForwardFlops(const Model& m, int64_t seq, int64_t micro_batch)
   const double tokens = static_cast<double>(seq) * static_cast<double>(micro_batch);
   const double s = static_cast<double>(seq);
   const double h = static_cast<double>(m.hidden);
-  const double q = static_cast<double>(m.heads * HeadDim(m));
-  const double kv = static_cast<double>(m.kv_heads * HeadDim(m));
-  const double mats = m.mlp == MlpKind::kSwiglu ? 3.0 : 2.0;
+  const AttentionShape a = AttentionOf(m);
+  const double mats = IsGatedMlp(m) ? 3.0 : 2.0;
   ForwardFlops f;
-  // 2 FLOPs per multiply-add. QKV: h -> q + 2kv; output projection: q -> h.
-  f.attention_linear = 2.0 * tokens * h * (2.0 * q + 2.0 * kv);
-  // Scores QK^T and the weighted sum with V, each 2 s^2 b q (Narayanan et al. 2021, eq. 3).
-  f.attention_core = 4.0 * tokens * s * q;
+  // 2 FLOPs per multiply-add. QKV: h -> q + 2kv (or MLA's low-rank steps); output: q -> h.
+  f.attention_linear = 2.0 * tokens * (a.in_weights + a.out_weights);
+  // Scores QK^T and the weighted sum with V, each 2 s^2 b q (Narayanan et al. 2021, eq. 3);
+  // sliding-window layers see at most the window's keys.
+  f.attention_core = 2.0 * tokens * MeanAttendedKeys(m, s) * (a.q_width + a.out_width);
   f.dense_mlp = 2.0 * tokens * h * static_cast<double>(m.ffn_hidden) * mats;
   f.mlp = f.dense_mlp;
   if (IsMoe(m)) {
     const double fe = static_cast<double>(ExpertFfnHidden(m));
-    const double active = static_cast<double>(m.experts_per_token + m.shared_experts);
-    f.mlp = 2.0 * tokens * h * fe * mats * active + 2.0 * tokens * h * m.experts;  // + router
+    const double fs = m.shared_ffn_hidden > 0 ? static_cast<double>(m.shared_ffn_hidden) : fe;
+    const double routed = static_cast<double>(m.experts_per_token) * fe;
+    const double shared = static_cast<double>(m.shared_experts) * fs;
+    f.mlp = 2.0 * tokens * h * (routed + shared) * mats + 2.0 * tokens * h * m.experts;  // router
   }
   f.logits = 2.0 * tokens * h * static_cast<double>(m.vocab);
   return f;

@@ -29,9 +29,10 @@ double GemmSeconds(const Device& d, double m, double k, double n) {
 }
 
 Path RingPath(const Cluster& c, int n, int64_t stride, double link_eff) {
-  const int64_t members_in_node =
-      std::clamp<int64_t>(c.gpus_per_node / std::max<int64_t>(1, stride), 1, n);
-  if (members_in_node >= n) {
+  // Inside the scale-up domain (a node, or an NVL72 rack of 72) the ring runs on the intra link.
+  const int64_t members_in_domain =
+      std::clamp<int64_t>(c.ScaleUpDomain() / std::max<int64_t>(1, stride), 1, n);
+  if (members_in_domain >= n) {
     if (!c.gpu.p2p) {
       // No peer-to-peer: NCCL stages each chunk through host memory (SHM transport), so every
       // byte crosses the GPU's PCIe link twice, down to the host and back up: half the rate,
@@ -40,6 +41,8 @@ Path RingPath(const Cluster& c, int n, int64_t stride, double link_eff) {
     }
     return {c.intra.one_way_bytes_per_s * link_eff, c.intra.latency_s};
   }
+  const int64_t members_in_node =
+      std::clamp<int64_t>(c.gpus_per_node / std::max<int64_t>(1, stride), 1, n);
   const double rings_in_node = static_cast<double>(c.gpus_per_node) / members_in_node;
   const double nic_share =
       static_cast<double>(c.nics_per_node) * c.inter.one_way_bytes_per_s / rings_in_node;

@@ -17,6 +17,9 @@ struct LayerShape {
   double h = 0;
   double q = 0;         // query (and attention output) width
   double kv = 0;        // key and value width
+  double qkv_cols = 0;  // columns of the layer-input -> Q, K, V matmuls (MLA: low-rank steps)
+  double attended = 0;  // keys each query attends to, averaged over sliding/global layers
+  double attn_width = 0;  // mean of the QK^T and AV widths
   double mats = 2;      // MLP matrices: GELU 2, SwiGLU 3
   double f = 0;         // MLP width (one expert's for a MoE layer)
   double experts = 1;   // MLPs each token passes through
@@ -32,9 +35,13 @@ LayerShape ShapeOf(const Model& m, const Plan& p, const TrainingSetup& s, bool m
   l.tokens = static_cast<double>(s.seq_len) / p.cp * p.micro_batch;
   l.full_seq = static_cast<double>(s.seq_len);
   l.h = static_cast<double>(m.hidden);
-  l.q = static_cast<double>(m.heads * HeadDim(m));
-  l.kv = static_cast<double>(m.kv_heads * HeadDim(m));
-  l.mats = m.mlp == MlpKind::kSwiglu ? 3.0 : 2.0;
+  const AttentionShape a = AttentionOf(m);
+  l.q = a.out_width;
+  l.kv = (a.k_width + a.v_width) / 2.0;
+  l.qkv_cols = a.in_weights / l.h;
+  l.attended = MeanAttendedKeys(m, l.full_seq);
+  l.attn_width = (a.q_width + a.out_width) / 2.0;
+  l.mats = IsGatedMlp(m) ? 3.0 : 2.0;
   l.f = static_cast<double>(m.ffn_hidden);
   l.eager = !s.fused_elementwise;
   if (moe_layer) {
@@ -48,7 +55,7 @@ LayerShape ShapeOf(const Model& m, const Plan& p, const TrainingSetup& s, bool m
 }
 
 double GemmsSeconds(const Device& d, const LayerShape& l) {
-  return GemmSeconds(d, l.tokens, l.h, (l.q + 2.0 * l.kv) / l.t) +
+  return GemmSeconds(d, l.tokens, l.h, l.qkv_cols / l.t) +
          GemmSeconds(d, l.tokens, l.q / l.t, l.h) +
          l.experts * (GemmSeconds(d, l.tokens, l.h, (l.mats - 1.0) * l.f / l.t) +
                       GemmSeconds(d, l.tokens, l.f / l.t, l.h));
@@ -57,12 +64,12 @@ double GemmsSeconds(const Device& d, const LayerShape& l) {
 double AttentionSeconds(const Model& m, const TrainingSetup& s, const Device& d,
                         const LayerShape& l) {
   // Attention core, 4 s^2 b q FLOPs over all heads (Narayanan et al. 2021, eq. 3), in 16 bits.
-  const double attn_flops = 4.0 * l.tokens * l.full_seq * l.q / l.t;
+  const double attn_flops = 4.0 * l.tokens * l.attended * l.attn_width / l.t;
   if (s.flash_attention) return attn_flops / (d.half_peak * d.eff.attention);
   // Unfused: batched matmuls of head_dim width, then softmax (and dropout) over the scores.
   const double hd = static_cast<double>(HeadDim(m));
   const double bmm_share = d.eff.gemm * hd / (hd + d.eff.gemm_half_dim);
-  const double scores = static_cast<double>(m.heads) / l.t * l.tokens * l.full_seq * l.vb;
+  const double scores = static_cast<double>(m.heads) / l.t * l.tokens * l.attended * l.vb;
   return attn_flops / (d.half_peak * bmm_share) + (2.0 + 2.5 * l.drop) * scores / d.hbm;
 }
 

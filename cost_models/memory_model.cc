@@ -16,9 +16,8 @@ double StageParams(const Model& m, const ParamCounts& c, const Plan& p, int stag
   // MoE layers sit after the dense ones; count this stage's share of each kind.
   const int64_t first_layer = stage == 0 ? 0 : StageLayers(m, p, 0) +
                                                    (stage - 1) * StageLayers(m, p, 1);
-  const int64_t dense_count =
-      moe ? std::clamp<int64_t>(m.dense_layers - first_layer, 0, layers) : layers;
-  const int64_t moe_count = layers - dense_count;
+  const int64_t moe_count = moe ? MoeLayersIn(m, first_layer, layers) : 0;
+  const int64_t dense_count = layers - moe_count;
   double params = static_cast<double>(layers) * (c.attention_per_layer + c.norms_per_layer) +
                   static_cast<double>(dense_count) * c.dense_mlp_per_layer;
   params /= p.tp;
@@ -61,8 +60,9 @@ double LayerActivationBytes(const Model& m, int64_t seq, int64_t micro_batch, in
   // Korthikanti et al. 2022, section 4.2: full recomputation keeps only the layer's input.
   if (r == Recompute::kFull) return 2.0 * sbh / (sp ? t : 1.0);
   const double drop = m.dropout ? 1.0 : 0.0;
-  const double q = static_cast<double>(m.heads * HeadDim(m)) / h;  // query width / h
-  const double g = static_cast<double>(m.kv_heads) / static_cast<double>(m.heads);
+  const AttentionShape a = AttentionOf(m);
+  const double q = a.q_width / h;                        // query width / h
+  const double kv = (a.k_width + a.v_width) / (2.0 * h);  // key (and value) width / h
   const double f = static_cast<double>(IsMoe(m) ? ExpertFfnHidden(m) : m.ffn_hidden);
   const double k = IsMoe(m) ? static_cast<double>(m.experts_per_token) : 1.0;
   // Replicated across TP ranks unless sequence parallel: two norm inputs (4sbh), the inputs of
@@ -73,12 +73,12 @@ double LayerActivationBytes(const Model& m, int64_t seq, int64_t micro_batch, in
   // Split by TP: Q, K, V (2sbh each, K and V scaled by kv/heads), the attention output (2sbh);
   // MLP: GELU keeps fc1's output and GELU's output (4sbf); fused SwiGLU keeps fc1's gate and up
   // outputs and their product (6sbf). = 24sbh / t in the paper for f = 4h.
-  const double mlp_factor = (m.mlp == MlpKind::kSwiglu ? 4.0 : 2.0) + in;
-  double split = ((2.0 + in) * q + 4.0 * q * g) * sbh + k * mlp_factor * s * b * f;
+  const double mlp_factor = (IsGatedMlp(m) ? 4.0 : 2.0) + in;
+  double split = ((2.0 + in) * q + 4.0 * kv) * sbh + k * mlp_factor * s * b * f;
   // Attention scores: softmax output 2as^2b, plus dropout mask and output 3as^2b when training
   // with dropout. Selective recomputation, and fused (flash) attention, keep none of it.
   if (r == Recompute::kNone && !flash_attention) {
-    split += (2.0 + 3.0 * drop) * static_cast<double>(m.heads) * s * s * b;
+    split += (2.0 + 3.0 * drop) * static_cast<double>(m.heads) * s * MeanAttendedKeys(m, s) * b;
   }
   return sp ? (replicated + split) / t : replicated + split / t;
 }
@@ -224,23 +224,31 @@ MemoryBreakdown TrainingMemoryFrom(const Model& m, const Plan& p, const Training
   return worst;
 }
 
+double KvCacheBytesPerToken(const Model& m, double kv_bytes, int64_t context) {
+  // formulas.md section 9: 2 (K and V) * L * kv_heads * head_dim * bytes per token; MLA keeps
+  // its latent and RoPE key instead (DeepSeek-V2 sec. 2.1.2), and a sliding-window layer keeps
+  // at most its window (averaged over the context).
+  const double ctx = static_cast<double>(std::max<int64_t>(context, 1));
+  const double per_layer = AttentionOf(m).kv_cache_values * kv_bytes;
+  return static_cast<double>(m.layers) * per_layer * MeanAttendedKeys(m, ctx) / ctx;
+}
+
 ServingMemory InferenceMemory(const Model& m, double weight_bytes, double kv_bytes, int64_t batch,
                               int64_t context) {
   const ParamCounts c = CountParameters(m);
   ServingMemory mem;
   mem.weights = c.total * weight_bytes;
-  // formulas.md section 9: 2 (K and V) * L * kv_heads * head_dim * bytes * tokens.
-  mem.kv_cache = 2.0 * static_cast<double>(m.layers) * static_cast<double>(m.kv_heads) *
-                 static_cast<double>(HeadDim(m)) * kv_bytes * static_cast<double>(batch) *
+  mem.kv_cache = KvCacheBytesPerToken(m, kv_bytes, context) * static_cast<double>(batch) *
                  static_cast<double>(context);
   // Working set of one layer while the batch's prompts are processed at once (prefill,
   // 16-bit): layer input and output, Q/K/V, and the MLP's widest intermediate; plus fp32 logits
   // of the last position. Nothing is kept for a backward pass.
   const double tokens = static_cast<double>(batch) * static_cast<double>(context);
   const double h = static_cast<double>(m.hidden);
-  const double qkv = static_cast<double>((m.heads + 2 * m.kv_heads) * HeadDim(m));
+  const AttentionShape a = AttentionOf(m);
+  const double qkv = a.q_width + a.k_width + a.v_width;
   const double f = static_cast<double>(IsMoe(m) ? ExpertFfnHidden(m) : m.ffn_hidden);
-  const double mlp_width = (m.mlp == MlpKind::kSwiglu ? 2.0 : 1.0) * f;
+  const double mlp_width = (IsGatedMlp(m) ? 2.0 : 1.0) * f;
   mem.activations = 2.0 * tokens * (2.0 * h + qkv + mlp_width) +
                     4.0 * static_cast<double>(batch) * static_cast<double>(m.vocab);
   return mem;
@@ -249,14 +257,15 @@ ServingMemory InferenceMemory(const Model& m, double weight_bytes, double kv_byt
 double OpCheckpointBytes(const Model& m, int64_t seq, int64_t micro_batch, int tp) {
   const double h = static_cast<double>(m.hidden);
   const double sbh = static_cast<double>(seq) * static_cast<double>(micro_batch) * h;
-  const double q = static_cast<double>(m.heads * HeadDim(m)) / h;
-  const double g = static_cast<double>(m.kv_heads) / static_cast<double>(m.heads);
+  const AttentionShape a = AttentionOf(m);
+  const double q = a.q_width / h;
+  const double kv = (a.k_width + a.v_width) / (2.0 * h);
   const double f = static_cast<double>(m.ffn_hidden) / h;
   // Matmul outputs of a layer (in sbh): Q, K, V, output projection, the MLP's up (and gate) and
   // down projections. torchtitan's policy keeps every other one, the attention output, and the
   // layer's input; everything else is recomputed.
   const double mm_outputs =
-      2.0 * q + 4.0 * q * g + 2.0 + (m.mlp == MlpKind::kSwiglu ? 4.0 : 2.0) * f + 2.0;
+      2.0 * q + 4.0 * kv + 2.0 + (IsGatedMlp(m) ? 4.0 : 2.0) * f + 2.0;
   return (2.0 + 2.0 * q + 0.5 * mm_outputs) * sbh / tp;
 }
 

@@ -123,12 +123,14 @@ std::string CpUlyssesSplitsHeadsWhy(const RuleInput& in) {
          " must divide the " + Str(in.m.kv_heads > 0 ? in.m.kv_heads : in.m.heads) + " KV heads";
 }
 
+// The intra link's reach bounds TP: a node, or a scale-up domain such as GB200 NVL72.
 bool TpInNode(const RuleInput& in) {
-  return static_cast<int64_t>(in.p.tp) <= in.c.gpus_per_node || in.limits.allow_cross_node_tp;
+  return static_cast<int64_t>(in.p.tp) <= in.c.ScaleUpDomain() || in.limits.allow_cross_node_tp;
 }
 std::string TpInNodeWhy(const RuleInput& in) {
-  return "tp " + Str(in.p.tp) + " spans nodes of " + Str(in.c.gpus_per_node) +
-         " GPUs (use --allow-cross-node-tp to allow it)";
+  const bool nodes = in.c.ScaleUpDomain() == in.c.gpus_per_node;
+  return "tp " + Str(in.p.tp) + " spans " + (nodes ? "nodes" : "NVLink domains") + " of " +
+         Str(in.c.ScaleUpDomain()) + " GPUs (use --allow-cross-node-tp to allow it)";
 }
 
 // formulas.md section 6: tensor parallelism pays only while 6h/t/bytes FLOPs per byte moved stay

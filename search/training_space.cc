@@ -48,7 +48,8 @@ bool CpWorthIt(int cp, int64_t seq_len) {
 std::vector<Shape> OuterShapes(const Model& m, const Cluster& c, const TrainingSetup& s,
                                const SearchOptions& o) {
   std::vector<Shape> shapes;
-  const int64_t tp_limit = o.limits.allow_cross_node_tp ? c.gpus : c.gpus_per_node;
+  // TP stays inside the scale-up domain (a node, or an NVL72 rack) unless allowed to cross it.
+  const int64_t tp_limit = o.limits.allow_cross_node_tp ? c.gpus : c.ScaleUpDomain();
   for (int tp : Divisors(c.gpus, tp_limit)) {
     if (m.heads % tp != 0 || m.kv_heads % tp != 0) continue;
     for (int cp : Divisors(c.gpus / tp, o.max_context_parallel)) {

@@ -46,7 +46,7 @@ const std::string& Dir() {
     write("hf_huge_hidden.json", R"({"architectures": ["LlamaForCausalLM"],
         "num_hidden_layers": 32, "hidden_size": 2097152, "num_attention_heads": 32,
         "intermediate_size": 11008, "vocab_size": 32000, "max_position_embeddings": 4096})");
-    write("hf_falcon.json", R"({"architectures": ["FalconForCausalLM"], "hidden_size": 4544})");
+    write("hf_bloom.json", R"({"architectures": ["BloomForCausalLM"], "hidden_size": 4096})");
     write("catalog_huge.json", R"({"links": [{"name": "fast", "one_way_gb_per_s": 1e12,
                                               "latency_us": 1}]})");
     write("catalog_key.json", R"({"gpu": []})");
@@ -127,9 +127,9 @@ const std::vector<Row>& Table() {
       {{"memory", "--model", "{dir}/hf_huge_hidden.json"},
        "{dir}/hf_huge_hidden.json: hidden_size",
        "must be at most 1048576, got 2097152"},
-      {{"memory", "--model", "{dir}/hf_falcon.json"},
-       "{dir}/hf_falcon.json",
-       "unsupported architecture 'FalconForCausalLM'; supported:"},
+      {{"memory", "--model", "{dir}/hf_bloom.json"},
+       "{dir}/hf_bloom.json",
+       "unsupported architecture 'BloomForCausalLM'; supported:"},
       {{"memory", "--model", "{dir}/missing.json"}, "{dir}/missing.json", "cannot read file"},
       // GPUs and links.
       {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "h1000"},
@@ -151,7 +151,8 @@ const std::vector<Row>& Table() {
        "unknown key; did you mean gpus?"},
       {{"list", "gpus", "--catalog", "{dir}/catalog_arch.json"},
        "{dir}/catalog_arch.json: gpus[0].arch",
-       "unknown architecture 'hoper' (known: volta, ampere, ada, hopper, blackwell, cdna3); "
+       "unknown architecture 'hoper' (known: volta, ampere, ada, hopper, blackwell, cdna3, cdna2, "
+       "cdna4, gaudi3); "
        "did you mean hopper?"},
       {{"list", "gpus", "--catalog", "{dir}/catalog_replace.json"},
        "{dir}/catalog_replace.json: gpus[0].name",

@@ -68,7 +68,7 @@ TEST(CatalogArch, MisspeltArchIsRefusedWithItsPathAndASuggestion) {
   EXPECT_EQ(e.where(), "my.json: gpus[0].arch");
   EXPECT_STREQ(e.what(),
                "unknown architecture 'hoper' (known: volta, ampere, ada, hopper, blackwell, "
-               "cdna3); did you mean hopper?");
+               "cdna3, cdna2, cdna4, gaudi3); did you mean hopper?");
 }
 
 TEST(CatalogArch, UnknownArchWithNothingCloseListsTheKnownOnes) {
@@ -76,7 +76,7 @@ TEST(CatalogArch, UnknownArchWithNothingCloseListsTheKnownOnes) {
   EXPECT_EQ(e.where(), "my.json: gpus[0].arch");
   EXPECT_STREQ(e.what(),
                "unknown architecture 'tpu-v5e' (known: volta, ampere, ada, hopper, blackwell, "
-               "cdna3)");
+               "cdna3, cdna2, cdna4, gaudi3)");
 }
 
 TEST(CatalogArch, EmptyOrNonStringArchIsRefused) {

@@ -111,7 +111,10 @@ TEST(ModelLoader, Mixtral8x7bConfigMatchesPublishedTotalAndActive) {
   EXPECT_EQ(m.experts, 8);
   EXPECT_EQ(m.experts_per_token, 2);
   EXPECT_EQ(m.ffn_hidden, 14336);
-  EXPECT_EQ(m.seq_len, 32768);
+  // Issue #14: the training length is a choice, not the 32768-token maximum context; the
+  // config states no training length, so the planner's default 4096 applies.
+  EXPECT_EQ(m.seq_len, 4096);
+  EXPECT_EQ(m.max_context, 32768);
   // Mistral AI, "Mixtral of experts" (Dec 2023): 46.7B total, 12.9B active per token.
   const ParamCounts c = CountParameters(m);
   EXPECT_NEAR(c.total, 46.7e9, 0.01 * 46.7e9);
@@ -158,8 +161,13 @@ TEST(ModelLoader, DeepSeekV2LiteConfigIsWithinOnePercentOfPublishedTotal) {
   EXPECT_EQ(m.moe_ffn_hidden, 1408);
   EXPECT_EQ(m.ffn_hidden, 10944);
   EXPECT_EQ(m.dense_layers, 1);
-  EXPECT_EQ(m.head_dim, 128);  // v_head_dim: MLA approximated as plain attention
-  EXPECT_EQ(m.seq_len, 163840);
+  // MLA since issue #14 (it was plain attention with head_dim = v_head_dim): Q is projected
+  // directly (q_lora_rank null), K and V from a 512-wide latent.
+  EXPECT_EQ(m.kv_lora_rank, 512);
+  EXPECT_EQ(m.q_lora_rank, 0);
+  EXPECT_EQ(m.head_dim, 192);  // qk_nope 128 + qk_rope 64
+  // rope_scaling.original_max_position_embeddings 4096 is the training length, not 163840.
+  EXPECT_EQ(m.seq_len, 4096);
   // DeepSeek-V2-Lite model card: 15.7B total parameters.
   EXPECT_NEAR(CountParameters(m).total, 15.7e9, 0.01 * 15.7e9);
 }
@@ -216,7 +224,8 @@ TEST(ModelLoader, WrongTypesNameTheirPath) {
   EXPECT_STREQ(e.what(), "expected true or false, got 1");
   e = ParseError(TinyWith("mlp", "relu"));
   EXPECT_EQ(e.where(), "m.json: mlp");
-  ExpectContains(e.what(), "\"gelu\" or \"swiglu\"");
+  // GeGLU (Gemma) joined the choices in issue #14.
+  ExpectContains(e.what(), "\"gelu\", \"swiglu\" or \"geglu\"");
   nlohmann::json missing = nlohmann::json::parse(TinyWith("vocab", 1));
   missing.erase("vocab");
   e = ParseError(missing.dump());
@@ -235,17 +244,21 @@ TEST(ModelLoader, HeadsThatDoNotDivideAreRejected) {
 
 TEST(ModelLoader, UnknownArchitectureListsSupportedOnes) {
   try {
-    LoadModelFile(Fixture("hf_falcon_unsupported.json"), "falcon.json");
-    ADD_FAILURE() << "Falcon was accepted";
+    // Falcon, the example here before, is supported since issue #14; BLOOM is not.
+    ParseModelJson(R"({"architectures": ["BloomForCausalLM"], "hidden_size": 4096})",
+                   "bloom.json");
+    ADD_FAILURE() << "BLOOM was accepted";
   } catch (const InputError& e) {
-    EXPECT_EQ(e.where(), "falcon.json");
+    EXPECT_EQ(e.where(), "bloom.json");
     const std::string message = e.what();
-    EXPECT_EQ(message.rfind("unsupported architecture 'FalconForCausalLM'; supported: "
+    EXPECT_EQ(message.rfind("unsupported architecture 'BloomForCausalLM'; supported: "
                             "LlamaForCausalLM, MistralForCausalLM, MixtralForCausalLM",
                             0),
               0u)
         << message;
     ExpectContains(message, "DeepseekV3ForCausalLM");
+    ExpectContains(message, "Qwen2ForCausalLM");
+    ExpectContains(message, "GptOssForCausalLM");
   }
 }
 

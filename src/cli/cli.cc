@@ -31,6 +31,8 @@ void AddSpecOptions(po::options_description& d, SpecInput& in) {
       ("inter-link", po::value(&in.inter_link), "NIC type between nodes (default: the GPU's)")
       ("nics-per-node", PositiveValue(&in.nics_per_node, "--nics-per-node"),
        "NICs per node (default: GPUs per node)")
+      ("scale-up-domain", PositiveValue(&in.scale_up_domain, "--scale-up-domain"),
+       "GPUs the intra link joins, e.g. 72 for GB200 NVL72 (default: the GPU's, else a node)")
       ("seq-len", PositiveValue(&in.seq_len, "--seq-len"),
        "tokens per sequence (default: the model's)")
       ("global-batch", PositiveValue(&in.global_batch, "--global-batch"),

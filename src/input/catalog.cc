@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -159,12 +160,14 @@ Arch ParseArch(const Entry& e) {
 }
 
 // Required: name, hbm_gib, fp32_tflops, bf16_tflops, hbm_gb_per_s, intra_link, inter_link.
-// Optional: aliases, arch, source, reserved_gib, tf32_tflops and fp8_tflops (0: none, no TF32/fp8).
+// Optional: aliases, arch, source, reserved_gib, tf32_tflops and fp8_tflops (0: none, no TF32/fp8),
+// scale_up_gpus (GPUs one NVLink domain joins, 0: a node).
 Gpu ParseGpu(const json& obj, const std::string& path) {
   const Entry e(
       obj, path,
       {"name", "aliases", "hbm_gib", "reserved_gib", "fp32_tflops", "tf32_tflops", "bf16_tflops",
-       "fp8_tflops", "hbm_gb_per_s", "intra_link", "inter_link", "arch", "source"});
+       "fp8_tflops", "hbm_gb_per_s", "intra_link", "inter_link", "arch", "scale_up_gpus",
+       "source"});
   Gpu gpu{.name = e.String("name", true),
           .aliases = e.String("aliases", false),
           .hbm_bytes = e.Positive("hbm_gib") * kGiB,
@@ -178,6 +181,11 @@ Gpu ParseGpu(const json& obj, const std::string& path) {
           .inter_link = e.String("inter_link", true),
           .arch = ParseArch(e),
           .source = e.String("source", false)};
+  const double domain = e.NonNegative("scale_up_gpus", 0);
+  if (domain != std::floor(domain) || domain > 1e6) {
+    e.Fail("scale_up_gpus", "must be a whole number of GPUs, at most 1000000");
+  }
+  gpu.scale_up_gpus = static_cast<int64_t>(domain);
   if (gpu.reserved_bytes >= gpu.hbm_bytes) e.Fail("reserved_gib", "must be less than hbm_gib");
   return gpu;
 }

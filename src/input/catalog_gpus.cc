@@ -1,5 +1,6 @@
 // The built-in GPUs. Peaks are dense (no 2:4 sparsity), 16-bit and fp8 with fp32 accumulate.
 // Memory is the total nvidia-smi (or rocm-smi) reports, which is what allocations count against.
+#include <utility>
 #include <vector>
 
 #include "planner/input/catalog.h"
@@ -18,7 +19,7 @@ constexpr double kContextBytes = 0.5 * kGiB;
 }  // namespace
 
 std::vector<Gpu> BuiltinGpus() {
-  return {
+  std::vector<Gpu> gpus = {
       // V100 has no bf16 and no TF32: bf16_flops is its fp16 tensor peak (fp32 accumulate).
       {.name = "v100-32gb",
        .aliases = "v100,v100-sxm2",
@@ -203,6 +204,8 @@ std::vector<Gpu> BuiltinGpus() {
        .source = "AMD Instinct MI300X datasheet (dense): FP32 163.4, TF32 653.7, BF16 1307.4, "
                  "FP8 2614.9 TFLOPS, 192 GB HBM3 at 5.3 TB/s; rocm-smi total 205822885888 B"},
   };
+  for (Gpu& g : RecentGpus()) gpus.push_back(std::move(g));
+  return gpus;
 }
 
 }  // namespace planner

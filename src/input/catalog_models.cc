@@ -1,4 +1,5 @@
 // The built-in model shapes, each as its authors published it.
+#include <utility>
 #include <vector>
 
 #include "planner/input/catalog.h"
@@ -43,7 +44,7 @@ Model Mixtral(Model m) {
 }  // namespace
 
 std::vector<Model> BuiltinModels() {
-  return {
+  std::vector<Model> models = {
       Llama({.name = "llama2-7b",
              .layers = 32,
              .hidden = 4096,
@@ -214,6 +215,8 @@ std::vector<Model> BuiltinModels() {
                              "global batch 512; 1008B from Narayanan et al. 2021 Table 1 "
                              "(which trains it with batch 3072)"}),
   };
+  for (Model& m : RecentModels()) models.push_back(std::move(m));
+  return models;
 }
 
 }  // namespace planner

@@ -130,6 +130,16 @@ Cluster BuildCluster(const SpecInput& in, const Catalog& catalog) {
   RequirePositive(c.nics_per_node, "--nics-per-node");
   AtMost(c.nics_per_node, kMaxGpusPerNode, "--nics-per-node");
   CheckNodes(c, in.gpus_per_node != 0);
+  // The intra link's reach: the flag, else the GPU's own domain (GB200 NVL72), else a node.
+  c.scale_up_gpus = in.scale_up_domain != 0 ? in.scale_up_domain : c.gpu.scale_up_gpus;
+  if (c.scale_up_gpus != 0) {
+    RequirePositive(c.scale_up_gpus, "--scale-up-domain");
+    AtMost(c.scale_up_gpus, kMaxGpus, "--scale-up-domain");
+    if (c.scale_up_gpus < c.gpus_per_node || c.scale_up_gpus % c.gpus_per_node != 0) {
+      throw InputError("--scale-up-domain", "must be a multiple of --gpus-per-node (" +
+                                                std::to_string(c.gpus_per_node) + ")");
+    }
+  }
   return c;
 }
 

@@ -46,6 +46,9 @@ const char* ArchName(Arch a) {
     case Arch::kHopper: return "hopper";
     case Arch::kBlackwell: return "blackwell";
     case Arch::kCdna3: return "cdna3";
+    case Arch::kCdna2: return "cdna2";
+    case Arch::kCdna4: return "cdna4";
+    case Arch::kGaudi3: return "gaudi3";
   }
   return "?";
 }

@@ -101,21 +101,77 @@ void AddNumerics(std::vector<FlagValue>& a, const TrainingSetup& s) {
   Add(a, "--optimizer", s.optimizer == Optimizer::kSgdMomentum ? "sgd" : "adam");
 }
 
+// MLA (--multi-latent-attention and its ranks), else heads, query groups and head width; with
+// the options current models add (QK-norm, QKV biases, RoPE base and scaling).
+void AddAttention(std::vector<FlagValue>& a, const Model& m) {
+  Add(a, "--num-attention-heads", m.heads);
+  if (IsMla(m)) {
+    Add(a, "--multi-latent-attention");
+    if (m.q_lora_rank > 0) Add(a, "--q-lora-rank", m.q_lora_rank);
+    Add(a, "--kv-lora-rank", m.kv_lora_rank);
+    Add(a, "--qk-head-dim", m.qk_nope_head_dim);
+    Add(a, "--qk-pos-emb-head-dim", m.qk_rope_head_dim);
+    Add(a, "--v-head-dim", m.v_head_dim);
+  } else {
+    if (m.head_dim > 0 && m.head_dim * m.heads != m.hidden) Add(a, "--kv-channels", m.head_dim);
+    if (m.kv_heads != m.heads) {
+      Add(a, "--group-query-attention");
+      Add(a, "--num-query-groups", m.kv_heads);
+    }
+  }
+  if (m.qk_norm) Add(a, "--qk-layernorm");
+  if (m.qkv_bias && !m.linear_bias) Add(a, "--add-qkv-bias");
+  if (m.learned_positions) return;
+  if (m.rope_theta > 0) Add(a, "--rotary-base", static_cast<int64_t>(m.rope_theta));
+  if (m.rope_scaling_factor <= 0) return;
+  // MLA's YaRN factor is its own flag; other models take Llama 3.1's rope scaling.
+  if (IsMla(m)) {
+    Add(a, "--rotary-scaling-factor", static_cast<int64_t>(m.rope_scaling_factor));
+  } else {
+    Add(a, "--use-rope-scaling");
+    Add(a, "--rope-scaling-factor", static_cast<int64_t>(m.rope_scaling_factor));
+  }
+}
+
+// Which layers are MoE, as the Python list expression Megatron-LM evaluates (0 dense, 1 MoE):
+// first dense layers, then the moe_every interleave, in runs.
+std::string MoeLayerPattern(const Model& m) {
+  std::string text;
+  int64_t run = 0;
+  for (int64_t i = 0; i < m.layers; ++i) {
+    ++run;
+    const bool last = i + 1 == m.layers || IsMoeLayer(m, i) != IsMoeLayer(m, i + 1);
+    if (!last) continue;
+    text += (text.empty() ? "[" : "+[") + std::string(IsMoeLayer(m, i) ? "1" : "0") + "]*" +
+            std::to_string(run);
+    run = 0;
+  }
+  return "(" + text + ")";
+}
+
+void AddMoe(std::vector<FlagValue>& a, const Model& m) {
+  const int64_t expert_ffn = ExpertFfnHidden(m);
+  Add(a, "--num-experts", m.experts);
+  Add(a, "--moe-router-topk", m.experts_per_token);
+  Add(a, "--moe-ffn-hidden-size", expert_ffn);
+  if (m.shared_experts > 0) {
+    const int64_t shared_ffn = m.shared_ffn_hidden > 0 ? m.shared_ffn_hidden : expert_ffn;
+    Add(a, "--moe-shared-expert-intermediate-size", m.shared_experts * shared_ffn);
+  }
+  if (m.dense_layers > 0 || m.moe_every > 1) Add(a, "--moe-layer-freq", MoeLayerPattern(m));
+  Add(a, "--moe-token-dispatcher-type", "alltoall");
+}
+
 void AddShape(std::vector<FlagValue>& a, const Model& m, const TrainingSetup& s) {
   Add(a, "--num-layers", m.layers);
   Add(a, "--hidden-size", m.hidden);
   Add(a, "--ffn-hidden-size", m.ffn_hidden);
-  Add(a, "--num-attention-heads", m.heads);
-  if (m.head_dim > 0 && m.head_dim * m.heads != m.hidden) Add(a, "--kv-channels", m.head_dim);
-  if (m.kv_heads != m.heads) {
-    Add(a, "--group-query-attention");
-    Add(a, "--num-query-groups", m.kv_heads);
-  }
+  AddAttention(a, m);
   if (m.mlp == MlpKind::kSwiglu) Add(a, "--swiglu");
   Add(a, "--normalization", m.rms_norm ? "RMSNorm" : "LayerNorm");
   Add(a, "--position-embedding-type", m.learned_positions ? "learned_absolute" : "rope");
   Add(a, "--seq-length", s.seq_len);
-  Add(a, "--max-position-embeddings", std::max(m.seq_len, s.seq_len));
+  Add(a, "--max-position-embeddings", std::max({m.seq_len, m.max_context, s.seq_len}));
   if (!m.tied_embeddings) Add(a, "--untie-embeddings-and-output-weights");
   if (!m.linear_bias) Add(a, "--disable-bias-linear");
   if (!m.dropout) {
@@ -123,21 +179,7 @@ void AddShape(std::vector<FlagValue>& a, const Model& m, const TrainingSetup& s)
     Add(a, "--hidden-dropout", 0);
   }
   Add(a, "--attention-backend", s.flash_attention ? "flash" : "unfused");
-  if (!IsMoe(m)) return;
-  const int64_t expert_ffn = ExpertFfnHidden(m);
-  Add(a, "--num-experts", m.experts);
-  Add(a, "--moe-router-topk", m.experts_per_token);
-  Add(a, "--moe-ffn-hidden-size", expert_ffn);
-  if (m.shared_experts > 0) {
-    Add(a, "--moe-shared-expert-intermediate-size", m.shared_experts * expert_ffn);
-  }
-  if (m.dense_layers > 0) {
-    // A Python list expression Megatron-LM evaluates: 0 = dense layer, 1 = MoE layer.
-    Add(a, "--moe-layer-freq",
-        "([0]*" + std::to_string(m.dense_layers) + "+[1]*" +
-            std::to_string(m.layers - m.dense_layers) + ")");
-  }
-  Add(a, "--moe-token-dispatcher-type", "alltoall");
+  if (IsMoe(m)) AddMoe(a, m);
 }
 
 }  // namespace

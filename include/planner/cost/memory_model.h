@@ -89,6 +89,10 @@ struct ServingMemory {
 };
 ServingMemory InferenceMemory(const Model& m, double weight_bytes, double kv_bytes, int64_t batch,
                               int64_t context);
+/// KV-cache bytes per token over all layers at `kv_bytes` per value, for a context of
+/// `context` tokens (sliding-window layers keep at most their window): MLA keeps
+/// kv_lora_rank + qk_rope_head_dim values per layer (DeepSeek-V3 bf16: 70,272 bytes).
+double KvCacheBytesPerToken(const Model& m, double kv_bytes, int64_t context);
 
 /// The fewest GPUs whose capacity holds `bytes`, before any parallelism overhead.
 int64_t GpusNeeded(double bytes, double capacity_bytes);

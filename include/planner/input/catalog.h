@@ -39,7 +39,11 @@ namespace planner {
 
 /// The compiled-in entries, one file each (src/catalog_*.cc).
 std::vector<Model> BuiltinModels();
+/// The 2026 families (Qwen, DeepSeek, Gemma, Phi-3, Llama 4, GPT-OSS); part of BuiltinModels.
+std::vector<Model> RecentModels();
 std::vector<Gpu> BuiltinGpus();
+/// GPUs added for issue #14 (GB200 NVL72, H20, A6000, A40, L40, MI325X); part of BuiltinGpus.
+std::vector<Gpu> RecentGpus();
 std::vector<Link> BuiltinLinks();
 
 }  // namespace planner

@@ -27,6 +27,7 @@ struct SpecInput {
   std::string intra_link;
   std::string inter_link;
   int64_t nics_per_node = 0;
+  int64_t scale_up_domain = 0;  ///< GPUs the intra link joins; 0: the GPU's default, else a node
   int64_t seq_len = 0;
   int64_t global_batch = 0;
   int64_t tokens_per_batch = 0;

@@ -9,11 +9,23 @@ enum class Precision { kFp32, kTf32, kBf16, kFp16, kFp8 };
 
 /// A GPU's architecture; it picks the cost models' calibration (cost_models/step_time.cc).
 /// kUnstated: a catalog entry without "arch", calibrated like any non-Hopper/Blackwell GPU.
-enum class Arch { kUnstated, kVolta, kAmpere, kAda, kHopper, kBlackwell, kCdna3 };
+enum class Arch {
+  kUnstated,
+  kVolta,
+  kAmpere,
+  kAda,
+  kHopper,
+  kBlackwell,
+  kCdna3,
+  kCdna2,  ///< MI250X
+  kCdna4,  ///< MI355X
+  kGaudi3  ///< Intel Gaudi 3 (not a GPU; a matrix-engine accelerator with HBM)
+};
 
 /// Every stated architecture, in the order error messages list them.
-inline constexpr Arch kArchs[] = {Arch::kVolta,  Arch::kAmpere,    Arch::kAda,
-                                  Arch::kHopper, Arch::kBlackwell, Arch::kCdna3};
+inline constexpr Arch kArchs[] = {Arch::kVolta,     Arch::kAmpere, Arch::kAda,
+                                  Arch::kHopper,    Arch::kBlackwell, Arch::kCdna3,
+                                  Arch::kCdna2,     Arch::kCdna4,  Arch::kGaudi3};
 
 /// One GPU model. Peaks are dense (no sparsity), 16-bit with fp32 accumulate.
 struct Gpu {
@@ -32,6 +44,8 @@ struct Gpu {
   /// GPUs of one node reach each other's memory directly (NVLink, or PCIe peer-to-peer). False:
   /// collectives inside a node are staged through host memory (NCCL's SHM transport).
   bool p2p = true;
+  int64_t scale_up_gpus = 0;       ///< GPUs its NVLink domain joins by default (NVL72: 72);
+                                   ///< 0: one node
   std::string source{};            ///< datasheet
 
   double usable_bytes() const { return hbm_bytes - reserved_bytes; }
@@ -50,7 +64,8 @@ struct Link {
 };
 
 /// GPUs of one type, `gpus_per_node` to a node joined by `intra`, nodes joined by
-/// `nics_per_node` NICs of type `inter`.
+/// `nics_per_node` NICs of type `inter`. The `intra` link may reach beyond a node: a scale-up
+/// domain (GB200 NVL72: 72 GPUs over NVLink 5 in 18 nodes of 4) joins `scale_up_gpus` GPUs.
 struct Cluster {
   Gpu gpu{};
   int64_t gpus = 0;
@@ -58,6 +73,10 @@ struct Cluster {
   Link intra{};
   Link inter{};
   int64_t nics_per_node = 8;
+  int64_t scale_up_gpus = 0;  ///< GPUs joined by `intra`; 0 means gpus_per_node
+
+  /// GPUs one `intra` link joins: scale_up_gpus, else gpus_per_node.
+  int64_t ScaleUpDomain() const { return scale_up_gpus > 0 ? scale_up_gpus : gpus_per_node; }
 
   /// Inter-node bandwidth one GPU gets when every GPU of its node sends at once, bytes/s.
   double inter_bytes_per_s_per_gpu() const;
