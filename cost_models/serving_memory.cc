@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "planner/cost/memory_model.h"
 #include "planner/cost/serving.h"
 #include "planner/model/units.h"
 
@@ -34,11 +35,8 @@ double BytesPerWeight(WeightFormat w) {
 
 bool Computes8Bit(WeightFormat w) { return w == WeightFormat::kFp8 || w == WeightFormat::kInt8; }
 
-double KvBytesPerToken(const Model& m, Precision kv) {
-  // formulas.md section 9: K and V, kv_heads x head_dim values each, in every layer.
-  const double values = 2.0 * static_cast<double>(m.kv_heads) * static_cast<double>(HeadDim(m));
-  const double bytes = kv == Precision::kFp8 ? 1.0 : 2.0;
-  return values * bytes * static_cast<double>(m.layers);
+double KvBytesPerToken(const Model& m, Precision kv, int64_t context) {
+  return KvCacheBytesPerToken(m, kv == Precision::kFp8 ? 1.0 : 2.0, context);
 }
 
 double WeightBytesPerGpu(const Model& m, const ServePlan& p) {
@@ -48,9 +46,10 @@ double WeightBytesPerGpu(const Model& m, const ServePlan& p) {
   return (linear * BytesPerWeight(p.weights) + 2.0 * sixteen_bit) / (p.tp * p.pp);
 }
 
-double KvBytesPerTokenPerGpu(const Model& m, const ServePlan& p) {
-  const double split = std::min<double>(p.tp, static_cast<double>(m.kv_heads));
-  return KvBytesPerToken(m, p.kv) / split / p.pp;
+double KvBytesPerTokenPerGpu(const Model& m, const ServePlan& p, int64_t context) {
+  const double split =
+      m.kv_lora_rank > 0 ? 1.0 : std::min<double>(p.tp, static_cast<double>(m.kv_heads));
+  return KvBytesPerToken(m, p.kv, context) / split / p.pp;
 }
 
 namespace {
@@ -83,7 +82,8 @@ ServeMemory ServingMemoryOf(const Model& m, const Gpu& gpu, const ServePlan& p,
   const double tokens = static_cast<double>(s.input_tokens + s.output_tokens);
   const double pages = std::ceil(tokens / static_cast<double>(s.block_tokens));
   mem.kv_per_sequence =
-      pages * static_cast<double>(s.block_tokens) * KvBytesPerTokenPerGpu(m, p);
+      pages * static_cast<double>(s.block_tokens) *
+      KvBytesPerTokenPerGpu(m, p, s.input_tokens + s.output_tokens);
   mem.max_sequences = mem.kv_budget > 0 && mem.kv_per_sequence > 0
                           ? static_cast<int64_t>(mem.kv_budget / mem.kv_per_sequence)
                           : 0;

@@ -102,7 +102,8 @@ struct DecodeStep {
 DecodeStep DecodeSeconds(const Model& m, const Cluster& c, const ServePlan& p,
                          const ServeDevice& d, double batch, double context) {
   const double bytes =
-      DecodeWeightBytes(m, p, batch) + batch * context * KvBytesPerTokenPerGpu(m, p);
+      DecodeWeightBytes(m, p, batch) +
+      batch * context * KvBytesPerTokenPerGpu(m, p, static_cast<int64_t>(context));
   const double q = static_cast<double>(m.heads * HeadDim(m));
   const double flops = 2.0 * ActiveParams(m) * batch / (p.tp * p.pp);
   const double attention = 4.0 * batch * context * q * static_cast<double>(m.layers) /

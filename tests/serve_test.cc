@@ -48,15 +48,23 @@ std::set<std::string> FlagsOf(const std::string& command) {
 
 TEST(Serving, KvCacheBytesPerTokenByHand) {
   // Llama 2 70B: 2 (K and V) x 8 KV heads x 128 head_dim x 80 layers x 2 bytes = 327,680.
-  EXPECT_DOUBLE_EQ(KvBytesPerToken(CatalogModel("llama2-70b"), Precision::kBf16), 327680.0);
+  EXPECT_DOUBLE_EQ(KvBytesPerToken(CatalogModel("llama2-70b"), Precision::kBf16, 4096), 327680.0);
   // Llama 2 7B (no GQA): 2 x 32 x 128 x 32 layers x 1 byte in fp8 = 262,144.
-  EXPECT_DOUBLE_EQ(KvBytesPerToken(CatalogModel("llama2-7b"), Precision::kFp8), 262144.0);
+  EXPECT_DOUBLE_EQ(KvBytesPerToken(CatalogModel("llama2-7b"), Precision::kFp8, 4096), 262144.0);
 }
 
 TEST(Serving, KvSplitsByKvHeadAndReplicatesBeyondThem) {
   const Model m = CatalogModel("llama2-70b");  // 8 KV heads
-  EXPECT_DOUBLE_EQ(KvBytesPerTokenPerGpu(m, ServePlan{.tp = 4}), 327680.0 / 4);
-  EXPECT_DOUBLE_EQ(KvBytesPerTokenPerGpu(m, ServePlan{.tp = 16}), 327680.0 / 8);
+  EXPECT_DOUBLE_EQ(KvBytesPerTokenPerGpu(m, ServePlan{.tp = 4}, 4096), 327680.0 / 4);
+  EXPECT_DOUBLE_EQ(KvBytesPerTokenPerGpu(m, ServePlan{.tp = 16}, 4096), 327680.0 / 8);
+}
+
+// DeepSeek-V3's MLA cache: (512 latent + 64 RoPE key) x 61 layers x 2 bytes = 70,272 a token,
+// and every tensor-parallel rank keeps all of it.
+TEST(Serving, MlaLatentCacheIsReplicatedAcrossTensorParallelRanks) {
+  const Model m = CatalogModel("deepseek-v3");
+  EXPECT_DOUBLE_EQ(KvBytesPerToken(m, Precision::kBf16, 4096), 70272.0);
+  EXPECT_DOUBLE_EQ(KvBytesPerTokenPerGpu(m, ServePlan{.tp = 8}, 4096), 70272.0);
 }
 
 TEST(Serving, QuantizedWeightsKeepEmbeddingsIn16Bits) {

@@ -44,8 +44,9 @@ struct ServeSetup {
   int64_t block_tokens = 16;          ///< KV-cache page size (vLLM, SGLang default 16/1)
 };
 
-/// Bytes of K and V (or of MLA's latent and rope key) one token leaves in the cache, all layers.
-double KvBytesPerToken(const Model& m, Precision kv);
+/// Bytes of K and V (or of MLA's latent and rope key) one token leaves in the cache, all layers,
+/// averaged over a context of `context` tokens (sliding-window layers keep at most their window).
+double KvBytesPerToken(const Model& m, Precision kv, int64_t context);
 
 /// Bytes of the weights one GPU of the replica holds: the decoder's linear layers at the chosen
 /// format, embeddings and output layer in 16 bits, all split over tp (vocabulary-parallel
@@ -53,8 +54,9 @@ double KvBytesPerToken(const Model& m, Precision kv);
 double WeightBytesPerGpu(const Model& m, const ServePlan& p);
 
 /// KV bytes per token on one GPU: split over tensor-parallel ranks by KV head; with fewer KV
-/// heads than ranks each head is replicated (vLLM, TensorRT-LLM).
-double KvBytesPerTokenPerGpu(const Model& m, const ServePlan& p);
+/// heads than ranks each head is replicated (vLLM, TensorRT-LLM); MLA's latent is one per token
+/// and every rank keeps all of it.
+double KvBytesPerTokenPerGpu(const Model& m, const ServePlan& p, int64_t context);
 
 /// One GPU of a replica, bytes.
 struct ServeMemory {
