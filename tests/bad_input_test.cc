@@ -64,7 +64,7 @@ const std::string& Dir() {
     write("catalog_two_way.json", R"({"links": [{"name": "odd", "one_way_gb_per_s": 100,
                                                  "two_way_gb_per_s": 50, "latency_us": 1}]})");
     // A Hugging Face config whose file name is Latin-1 ("hf_été.json"), not UTF-8.
-    write("hf_\xe9t\xe9.json", R"({"architectures": ["FalconForCausalLM"], "hidden_size": 64})");
+    write("hf_\xe9t\xe9.json", R"({"architectures": ["BloomForCausalLM"], "hidden_size": 64})");
     return d.string();
   }();
   return dir;
@@ -119,7 +119,7 @@ const std::vector<Row>& Table() {
        "key given twice; keep one"},
       {{"memory", "--model", "{dir}/hf_\xe9t\xe9.json"},
        "{dir}/hf_\\xe9t\\xe9.json",
-       "unsupported architecture 'FalconForCausalLM'"},
+       "unsupported architecture 'BloomForCausalLM'"},
       // U+2028 (a line separator) pasted into a name: shown as a space, so the error is one line.
       {{"--model", "llama2\u2028x", "--gpus", "8", "--gpu", "h100-sxm"},
        "--model",

@@ -1,6 +1,7 @@
 #include "planner/input/published_runs.h"
 
 #include <cctype>
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -123,11 +124,14 @@ void RunCluster(const json& r, json& run) {
   if (Has(gpu_type, "h100") && std::regex_search(gpu_type, m, watts)) {
     run["gpu_peak_scale"] = std::round(100 * std::sqrt(std::stod(m[1].str()) / 700.0)) / 100;
   }
-  run["gpus"] = Int(r, "num_gpus", 1);
-  run["gpus_per_node"] = 8;
+  // Eight GPUs a node (DGX/HGX); a run on fewer GPUs used part of one node.
+  const int64_t gpus = Int(r, "num_gpus", 1);
+  const int64_t per_node = std::min<int64_t>(8, gpus);
+  run["gpus"] = gpus;
+  run["gpus_per_node"] = per_node;
   if (Has(inter, "400")) run["inter_link"] = "ib-ndr";
   if (Has(inter, "hdr")) run["inter_link"] = "ib-hdr";
-  run["nics_per_node"] = 8;
+  run["nics_per_node"] = per_node;
 }
 
 // The parallel layout, batch split, recomputation and ZeRO stage the run published.
