@@ -72,6 +72,45 @@ TEST(Cli, ThreadsAboveTheCoresReportTheCountUsed) {
   EXPECT_EQ(r.out.find("\"threads\": 1024"), std::string::npos) << r.out.substr(0, 2000);
 }
 
+TEST(Cli, ExplainShowsTheFormulasAndAnExamplePerReason) {
+  const Outcome r = Cli({"--model", "llama2-70b", "--gpus", "64", "--gpu", "4090", "--explain"});
+  EXPECT_NE(r.out.find("Formulas:"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("out_of_memory: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("short by"), std::string::npos) << r.out;
+}
+
+// The ranked table fits a terminal of 80 columns (it was 98 to 149); --wide shows every column.
+TEST(Cli, TheSearchTableFitsEightyColumns) {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--model", "llama2-70b", "--gpus", "2048", "--gpu", "4090"},
+        {"--model", "gpt3-175b", "--gpus", "1024", "--gpu", "a100-80gb"},
+        {"--model", "mixtral-8x7b", "--gpus", "64", "--gpu", "h100-sxm"}}) {
+    const Outcome r = Cli(args);
+    ASSERT_EQ(r.rc, 0) << r.err;
+    std::istringstream lines(r.out);
+    std::string line;
+    std::getline(lines, line);  // the header sentence
+    std::getline(lines, line);
+    while (std::getline(lines, line) && !line.empty()) {
+      EXPECT_LE(line.size(), 80u) << line;
+    }
+    EXPECT_EQ(r.out.find("0.0 us"), std::string::npos) << r.out;
+  }
+  const Outcome wide = Cli({"--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--wide"});
+  EXPECT_NE(wide.out.find("VP"), std::string::npos) << wide.out;
+}
+
+TEST(Cli, MoneyHasItsCurrencyAndThousandsSeparators) {
+  const Outcome r = Cli({"--model", "llama2-70b", "--gpus", "2048", "--gpu", "h100-sxm",
+                         "--train-tokens", "2e12", "--gpu-hour-cost", "2.5", "--currency", "EUR"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const size_t cost = r.out.find(", cost ");
+  ASSERT_NE(cost, std::string::npos) << r.out;
+  const std::string figure = r.out.substr(cost, r.out.find('\n', cost) - cost);
+  EXPECT_NE(figure.find(','), std::string::npos) << figure;
+  EXPECT_NE(figure.find(" EUR"), std::string::npos) << figure;
+}
+
 TEST(Cli, SearchJsonHasWholeBytesAndAFailedSearchSaysWhy) {
   const Outcome ok = Cli({"--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--format",
                       "json", "--top", "1"});

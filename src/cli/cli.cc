@@ -81,6 +81,12 @@ void AddOutputOptions(po::options_description& d, OutputInput& o,
        "tokens to train, for days and cost")
       ("gpu-hour-cost", BoundedValue(&o.cost.gpu_hour_cost, 1e6, "--gpu-hour-cost"),
        "price of one GPU-hour")
+      ("currency", po::value(&o.cost.currency)->notifier([](const std::string& c) {
+         if (c.empty() || c.size() > 8 || c.find_first_of(" \t\r\n") != std::string::npos) {
+           throw InputError("--currency", "expected a currency code such as USD or EUR");
+         }
+       }),
+       "currency of --gpu-hour-cost, printed after money (default USD)")
       ("explain", po::bool_switch(&o.explain), "show the formulas and why plans were rejected")
       ("help,h", po::bool_switch(&o.help), "this help");
 }
@@ -226,6 +232,7 @@ int RunSearch(const std::vector<std::string>& args, std::ostream& out) {
   OutputInput o;
   SearchOptions options;
   EmitInput emit_input;
+  bool wide = false;
   po::options_description d("planner [search] options");
   AddSpecOptions(d, in);
   AddOutputOptions(d, o, kSearchFormats);
@@ -238,7 +245,8 @@ int RunSearch(const std::vector<std::string>& args, std::ostream& out) {
        "let tensor parallelism span nodes")
       ("allow-comm-bound", po::bool_switch(&options.limits.allow_comm_bound),
        "keep TP sizes below the compute/communication ratio (formulas.md section 6)")
-      ("max-cp", po::value(&options.max_context_parallel), "largest context-parallel size searched");
+      ("max-cp", po::value(&options.max_context_parallel), "largest context-parallel size searched")
+      ("wide", po::bool_switch(&wide), "every column (the default table fits 80 columns)");
   ParseOptions(args, d, nullptr);
   if (o.help) {
     out << d;
@@ -254,6 +262,9 @@ int RunSearch(const std::vector<std::string>& args, std::ostream& out) {
   }
   if (options.max_context_parallel < 1) throw InputError("--max-cp", "must be at least 1");
   const Format format = CheckedFormat(o.format, kSearchFormats);
+  if (o.explain && format != Format::kTable) {
+    throw InputError("--explain", "is printed with the table, not with --format " + o.format);
+  }
   const std::optional<EmitSet> emit = ResolveEmit(emit_input);
   const Specs specs = BuildSpecs(in, LoadCatalog(in));
   const SearchResult r = Search(specs.model, specs.cluster, specs.setup, options);
@@ -263,8 +274,9 @@ int RunSearch(const std::vector<std::string>& args, std::ostream& out) {
   } else if (format == Format::kCsv) {
     PrintSearchCsv(out, specs, r, o.cost);
   } else {
-    PrintSearchTable(out, specs, r, o.cost);
+    PrintSearchTable(out, specs, r, o.cost, wide);
     if (r.plans.empty()) out << NoPlanSummary(r) << "\n";
+    if (o.explain) PrintSearchExplanation(out, specs, r);
   }
   return r.plans.empty() ? 1 : 0;
 }

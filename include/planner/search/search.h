@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "planner/search/evaluate.h"
@@ -26,6 +27,9 @@ struct SearchStats {
   int64_t feasible = 0;
   std::array<int64_t, static_cast<int>(Reason::kCount)> pruned{};  ///< by reason
   double min_shortfall_bytes = -1;  ///< smallest memory overshoot seen, -1 when none
+  /// Per reason, the rejected plan closest to passing (least memory over capacity, then the
+  /// plan's fields: the same for any number of threads), for --explain; empty when none failed.
+  std::array<std::optional<Evaluation>, static_cast<int>(Reason::kCount)> examples{};
   double seconds = 0;
   int threads = 0;
 };
@@ -35,7 +39,8 @@ struct SearchResult {
   SearchStats stats;
 };
 
-/// Strict total order: step time, then memory, then the plan's fields.
+/// Strict total order: step time, then the simpler plan (fewer parallel dimensions, lower ZeRO
+/// stage), then memory, then the plan's fields.
 bool RanksBefore(const Evaluation& a, const Evaluation& b);
 
 SearchResult Search(const Model& m, const Cluster& c, const TrainingSetup& s,
