@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "planner/cli/cli.h"
+#include "planner/input/sizes.h"
+#include "planner/model/error.h"
 
 namespace planner {
 namespace {
@@ -109,6 +111,25 @@ TEST(Cli, MoneyHasItsCurrencyAndThousandsSeparators) {
   const std::string figure = r.out.substr(cost, r.out.find('\n', cost) - cost);
   EXPECT_NE(figure.find(','), std::string::npos) << figure;
   EXPECT_NE(figure.find(" EUR"), std::string::npos) << figure;
+}
+
+// One parser for sizes (src/input/sizes.cc): k, M, G, T are powers of 1000 for token counts,
+// of 1024 for --seq-len (a "128k context" is 131072 tokens); Ki, Mi, ... are always binary.
+TEST(Cli, SizesTakeSuffixes) {
+  EXPECT_EQ(ParseSize("4M", "x", SiBase::kDecimal), 4e6);
+  EXPECT_EQ(ParseSize("4Mi", "x", SiBase::kDecimal), 4194304);
+  EXPECT_EQ(ParseSize("128k", "x", SiBase::kBinary), 131072);
+  EXPECT_EQ(ParseSize("2T", "x", SiBase::kDecimal), 2e12);
+  EXPECT_EQ(ParseSize("4096", "x", SiBase::kBinary), 4096);
+  EXPECT_THROW(ParseSize("4X", "x", SiBase::kDecimal), InputError);
+  EXPECT_THROW(ParseSize("M", "x", SiBase::kDecimal), InputError);
+  const Outcome r = Cli({"--model", "llama3-8b", "--gpus", "64", "--gpu", "h100-sxm",
+                         "--seq-len", "8k", "--tokens-per-batch", "4Mi", "--train-tokens", "2T",
+                         "--format", "json", "--top", "1"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["inputs"]["seq_len"], 8192);
+  EXPECT_EQ(j["inputs"]["global_batch"], 512);  // 4Mi tokens / 8192
 }
 
 TEST(Cli, SearchJsonHasWholeBytesAndAFailedSearchSaysWhy) {

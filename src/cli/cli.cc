@@ -1,6 +1,7 @@
 #include "planner/cli/cli.h"
 
 #include <algorithm>
+#include <cmath>
 #include <boost/program_options.hpp>
 #include <cerrno>
 #include <cstdio>
@@ -9,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_common.h"
+#include "planner/input/sizes.h"
 #include "planner/model/error.h"
 #include "planner/render/output.h"
 #include "planner/model/text.h"
@@ -29,12 +31,12 @@ void AddSpecOptions(po::options_description& d, SpecInput& in) {
       ("inter-link", po::value(&in.inter_link), "NIC type between nodes (default: the GPU's)")
       ("nics-per-node", PositiveValue(&in.nics_per_node, "--nics-per-node"),
        "NICs per node (default: GPUs per node)")
-      ("seq-len", PositiveValue(&in.seq_len, "--seq-len"),
-       "tokens per sequence (default: the model's)")
+      ("seq-len", SizeValue(&in.seq_len, "--seq-len", SiBase::kBinary),
+       "tokens per sequence, e.g. 4096 or 128k = 131072 (default: the model's)")
       ("global-batch", PositiveValue(&in.global_batch, "--global-batch"),
        "sequences per optimizer step")
-      ("tokens-per-batch", PositiveValue(&in.tokens_per_batch, "--tokens-per-batch"),
-       "tokens per optimizer step")
+      ("tokens-per-batch", SizeValue(&in.tokens_per_batch, "--tokens-per-batch", SiBase::kDecimal),
+       "tokens per optimizer step, e.g. 4M = 4000000 or 4Mi = 4194304")
       ("precision", po::value(&in.precision), "bf16 (default), fp16, fp8, fp32, tf32")
       ("grad-precision", po::value(&in.grad_precision), "fp32 (default, Megatron) or 16bit")
       ("optimizer", po::value(&in.optimizer), "adamw (default), adamw-8bit, sgd")
@@ -78,7 +80,7 @@ void AddOutputOptions(po::options_description& d, OutputInput& o,
       ("format", po::value(&o.format),
        (FormatNames(formats) + " (the first is the default)").c_str())
       ("train-tokens", BoundedValue(&o.cost.train_tokens, 1e18, "--train-tokens"),
-       "tokens to train, for days and cost")
+       "tokens to train, for days and cost, e.g. 2T = 2e12")
       ("gpu-hour-cost", BoundedValue(&o.cost.gpu_hour_cost, 1e6, "--gpu-hour-cost"),
        "price of one GPU-hour")
       ("currency", po::value(&o.cost.currency)->notifier([](const std::string& c) {
@@ -91,8 +93,21 @@ void AddOutputOptions(po::options_description& d, OutputInput& o,
       ("help,h", po::bool_switch(&o.help), "this help");
 }
 
-po::typed_value<double>* BoundedValue(double* v, double most, const char* flag) {
-  return po::value(v)->notifier([most, flag](double x) {
+po::typed_value<std::string>* SizeValue(int64_t* v, const char* flag, SiBase base) {
+  return po::value<std::string>()->notifier([v, flag, base](const std::string& text) {
+    const double x = ParseSize(text, flag, base);
+    // Written so that NaN fails too; 2^62 keeps the integer exact and far from overflow.
+    if (!(x >= 1 && x <= 4.6e18) || x != std::floor(x)) {
+      throw InputError(flag, "must be a positive integer, got " + text);
+    }
+    *v = static_cast<int64_t>(x);
+  });
+}
+
+po::typed_value<std::string>* BoundedValue(double* v, double most, const char* flag) {
+  return po::value<std::string>()->notifier([v, most, flag](const std::string& text) {
+    const double x = ParseSize(text, flag, SiBase::kDecimal);  // 2T tokens = 2e12
+    *v = x;
     // Written so that NaN fails too.
     if (!(x >= 0 && x <= most)) {
       char buf[96];
