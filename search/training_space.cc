@@ -50,12 +50,12 @@ std::vector<Shape> OuterShapes(const Model& m, const Cluster& c, const TrainingS
   std::vector<Shape> shapes;
   const int64_t tp_limit = o.limits.allow_cross_node_tp ? c.gpus : c.gpus_per_node;
   for (int tp : Divisors(c.gpus, tp_limit)) {
-    if (m.heads % tp != 0 || m.kv_heads % tp != 0) continue;
+    if (m.heads % tp != 0 || m.kv_heads % tp != 0 || !o.tp.Allows(tp)) continue;
     for (int cp : Divisors(c.gpus / tp, o.max_context_parallel)) {
-      if (!CpWorthIt(cp, s.seq_len)) continue;
+      if (!CpWorthIt(cp, s.seq_len) || !o.cp.Allows(cp)) continue;
       for (int pp : Divisors(c.gpus / (static_cast<int64_t>(tp) * cp), m.layers)) {
         const int64_t dp = c.gpus / (static_cast<int64_t>(tp) * cp * pp);
-        if (s.global_batch % dp != 0) continue;
+        if (s.global_batch % dp != 0 || !o.pp.Allows(pp) || !o.dp.Allows(dp)) continue;
         for (const auto& [first, last] : StageSplits(m.layers, pp)) {
           for (int mb : Divisors(s.global_batch / dp, o.max_micro_batch)) {
             shapes.push_back(Shape{tp, cp, pp, mb, first, last});
@@ -107,8 +107,11 @@ std::vector<Recompute> RecomputeChoices(const TrainingSetup& s) {
 }
 
 std::vector<int> ZeroStages(int dp, const SearchOptions& o) {
-  if (o.search_zero && dp > 1) return {0, 1, 2, 3};
-  return {0};
+  std::vector<int> stages;
+  for (const int z : o.search_zero && dp > 1 ? std::vector<int>{0, 1, 2, 3} : std::vector<int>{0}) {
+    if (o.zero.Allows(z)) stages.push_back(z);
+  }
+  return stages;
 }
 
 }  // namespace planner

@@ -218,6 +218,12 @@ const std::vector<Row>& Table() {
       {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "a100-80gb", "--mode", "finetune"},
        "--mode",
        "unknown option; did you mean --model?"},
+      {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--zero", "4"},
+       "--zero",
+       "must be 0, 1, 2 or 3, got 4"},
+      {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--tp", "0"},
+       "--tp",
+       "must be a positive integer, got 0"},
       // Clusters that cannot be built.
       {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--gpus-per-node", "16"},
        "--gpus-per-node",

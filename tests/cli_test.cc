@@ -132,6 +132,28 @@ TEST(Cli, SizesTakeSuffixes) {
   EXPECT_EQ(j["inputs"]["global_batch"], 512);  // 4Mi tokens / 8192
 }
 
+// Constraints fix or cap a dimension of the search; every listed plan keeps them.
+TEST(Cli, SearchConstraintsHoldForEveryPlan) {
+  const Outcome fixed = Cli({"--model", "llama2-70b", "--gpus", "64", "--gpu", "h100-sxm", "--tp",
+                             "8", "--pp", "1", "--zero", "1", "--format", "json", "--top", "20"});
+  ASSERT_EQ(fixed.rc, 0) << fixed.err;
+  const nlohmann::json f = nlohmann::json::parse(fixed.out);
+  ASSERT_FALSE(f["plans"].empty());
+  for (const auto& p : f["plans"]) {
+    EXPECT_EQ(p["tp"], 8);
+    EXPECT_EQ(p["pp"], 1);
+    EXPECT_EQ(p["zero_stage"], 1);
+  }
+  const Outcome capped = Cli({"--model", "llama2-70b", "--gpus", "64", "--gpu", "h100-sxm",
+                              "--max-tp", "2", "--max-pp", "2", "--format", "json", "--top",
+                              "20"});
+  ASSERT_EQ(capped.rc, 0) << capped.err;
+  for (const auto& p : nlohmann::json::parse(capped.out)["plans"]) {
+    EXPECT_LE(p["tp"].get<int>(), 2);
+    EXPECT_LE(p["pp"].get<int>(), 2);
+  }
+}
+
 TEST(Cli, SearchJsonHasWholeBytesAndAFailedSearchSaysWhy) {
   const Outcome ok = Cli({"--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--format",
                       "json", "--top", "1"});

@@ -1,6 +1,7 @@
 #include "planner/cli/cli.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <boost/program_options.hpp>
 #include <cerrno>
@@ -262,11 +263,27 @@ int RunSearch(const std::vector<std::string>& args, std::ostream& out) {
        "keep TP sizes below the compute/communication ratio (formulas.md section 6)")
       ("max-cp", po::value(&options.max_context_parallel), "largest context-parallel size searched")
       ("wide", po::bool_switch(&wide), "every column (the default table fits 80 columns)");
+  // Constraints: a fixed size (--tp 8) or a cap (--max-tp 4) on a dimension of the search.
+  std::array<int, 5> fixed{}, most{};
+  const char* const kDims[] = {"tp", "cp", "pp", "dp", "zero"};
+  for (size_t i = 0; i < 5; ++i) {
+    const std::string name = kDims[i];
+    d.add_options()((name).c_str(), po::value(&fixed[i]), ("search only this " + name).c_str());
+    if (i < 4 && name != "cp") {
+      d.add_options()(("max-" + name).c_str(), po::value(&most[i]),
+                      ("search " + name + " sizes up to this").c_str());
+    }
+  }
   ParseOptions(args, d, nullptr);
   if (o.help) {
     out << d;
     return 0;
   }
+  const auto args_have = [&](const std::string& flag) {
+    return std::any_of(args.begin(), args.end(), [&](const std::string& a) {
+      return a == flag || a.rfind(flag + "=", 0) == 0;
+    });
+  };
   if (in.gpus == 0) throw InputError("--gpus", "is required");
   // Each worker keeps its best `top` in a sorted vector; beyond 1000 inserting costs seconds.
   if (options.top < 1 || options.top > 1000) {
@@ -276,6 +293,21 @@ int RunSearch(const std::vector<std::string>& args, std::ostream& out) {
     throw InputError("--threads", "must be 1 to 1024, got " + std::to_string(options.threads));
   }
   if (options.max_context_parallel < 1) throw InputError("--max-cp", "must be at least 1");
+  Bounds* const bounds[] = {&options.tp, &options.cp, &options.pp, &options.dp, &options.zero};
+  for (size_t i = 0; i < 5; ++i) {
+    const std::string flag = std::string("--") + kDims[i];
+    const int least = i == 4 ? 0 : 1;
+    if (args_have(flag)) {  // 0 is a value here (--zero 0), so "given" is asked of the args
+      if (fixed[i] < least || fixed[i] > (i == 4 ? 3 : kMaxGpus)) {
+        throw InputError(flag, i == 4 ? "must be 0, 1, 2 or 3, got " + std::to_string(fixed[i])
+                                      : "must be a positive integer, got " +
+                                            std::to_string(fixed[i]));
+      }
+      bounds[i]->least = bounds[i]->most = fixed[i];
+    }
+    if (most[i] < 0) throw InputError("--max-" + std::string(kDims[i]), "must be at least 1");
+    if (most[i] > 0) bounds[i]->most = std::min(bounds[i]->most, most[i]);
+  }
   const Format format = CheckedFormat(o.format, kSearchFormats);
   if (o.explain && format != Format::kTable) {
     throw InputError("--explain", "is printed with the table, not with --format " + o.format);

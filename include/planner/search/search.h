@@ -10,6 +10,13 @@
 
 namespace planner {
 
+/// A user's bound on one parallel size or the ZeRO stage (--tp 8 fixes it, --max-tp 4 caps it).
+struct Bounds {
+  int least = 0;
+  int most = 1 << 30;
+  bool Allows(int64_t v) const { return v >= least && v <= most; }
+};
+
 struct SearchOptions {
   SearchLimits limits;
   int top = 5;           ///< plans to keep
@@ -20,6 +27,7 @@ struct SearchOptions {
   int max_virtual_stages = 128;  ///< up to one layer per model chunk
   int max_context_parallel = 32;  ///< largest cp searched (with at least 2048 tokens per rank)
   int max_micro_batch = 64;
+  Bounds tp, cp, pp, dp, zero;  ///< constraints from the command line; all sizes by default
 };
 
 struct SearchStats {
