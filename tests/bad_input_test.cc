@@ -456,6 +456,8 @@ TEST(BadInput, APrimeGpuCountHasNoPlanAndSaysWhy) {
   EXPECT_EQ(r.rc, 1) << r.err;
   EXPECT_TRUE(r.err.empty()) << r.err;
   EXPECT_NE(r.out.find("No feasible plan: no split of the GPUs"), std::string::npos) << r.out;
+  // ...and the nearest counts that have a plan (2048 here: its dp divides the batch of 1024).
+  EXPECT_NE(r.out.find("Nearest GPU counts with a plan: "), std::string::npos) << r.out;
 }
 
 }  // namespace

@@ -243,6 +243,33 @@ namespace {
 const std::vector<Format> kSearchFormats = {Format::kTable, Format::kJson, Format::kCsv};
 const std::vector<Format> kEvaluateFormats = {Format::kTable, Format::kJson};
 
+// For a GPU count with no split at all (a prime), the nearest counts below and above, in whole
+// nodes, whose search finds a plan; "" when none within 64 steps does.
+std::string NearestWorkingCounts(SpecInput in, const Catalog& catalog, SearchOptions options) {
+  options.top = 1;
+  const int64_t step = in.gpus_per_node > 0 && in.gpus > in.gpus_per_node ? in.gpus_per_node : 1;
+  const int64_t n = in.gpus;
+  auto works = [&](int64_t gpus) {
+    if (gpus < 1 || gpus > kMaxGpus) return false;
+    in.gpus = gpus;
+    try {
+      const Specs s = BuildSpecs(in, catalog);
+      return !Search(s.model, s.cluster, s.setup, options).plans.empty();
+    } catch (const InputError&) {
+      return false;
+    }
+  };
+  std::vector<std::string> found;
+  for (int64_t k = 1; k <= 64 && found.empty(); ++k) {
+    if (works(n - k * step)) found.push_back(std::to_string(n - k * step));
+  }
+  const size_t below = found.size();
+  for (int64_t k = 1; k <= 64 && found.size() == below; ++k) {
+    if (works(n + k * step)) found.push_back(std::to_string(n + k * step));
+  }
+  return found.empty() ? "" : "Nearest GPU counts with a plan: " + Join(found, ", ") + ".";
+}
+
 int RunSearch(const std::vector<std::string>& args, std::ostream& out) {
   SpecInput in;
   OutputInput o;
@@ -313,7 +340,8 @@ int RunSearch(const std::vector<std::string>& args, std::ostream& out) {
     throw InputError("--explain", "is printed with the table, not with --format " + o.format);
   }
   const std::optional<EmitSet> emit = ResolveEmit(emit_input);
-  const Specs specs = BuildSpecs(in, LoadCatalog(in));
+  const Catalog catalog = LoadCatalog(in);
+  const Specs specs = BuildSpecs(in, catalog);
   const SearchResult r = Search(specs.model, specs.cluster, specs.setup, options);
   if (emit) WritePlanFiles(emit_input.out, specs, r.plans, *emit);
   if (format == Format::kJson) {
@@ -323,6 +351,10 @@ int RunSearch(const std::vector<std::string>& args, std::ostream& out) {
   } else {
     PrintSearchTable(out, specs, r, o.cost, wide);
     if (r.plans.empty()) out << NoPlanSummary(r) << "\n";
+    if (r.plans.empty() && r.stats.evaluated == 0) {
+      const std::string nearest = NearestWorkingCounts(in, catalog, options);
+      if (!nearest.empty()) out << nearest << "\n";
+    }
     if (o.explain) PrintSearchExplanation(out, specs, r);
   }
   return r.plans.empty() ? 1 : 0;
