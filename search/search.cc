@@ -30,23 +30,38 @@ void Offer(std::vector<Evaluation>& best, const Evaluation& e, size_t k) {
   if (best.size() > k) best.pop_back();
 }
 
+auto Key(const Plan& p) {
+  return std::make_tuple(p.tp, p.cp, p.pp, p.dp, p.ep, p.micro_batch, p.grad_accum,
+                         static_cast<int>(p.recompute), p.zero_stage, p.sequence_parallel,
+                         p.virtual_stages, p.first_stage_layers, p.last_stage_layers);
+}
+
+// Keeps in `slot` whichever of it and `e` is closer to passing: less memory over capacity, then
+// the plan's fields (a strict order, so the example is the same however the range is split).
+void OfferExample(std::optional<Evaluation>& slot, const Evaluation& e) {
+  const auto over = [](const Evaluation& x) {
+    return std::max(0.0, x.memory.total() - x.capacity_bytes);
+  };
+  if (slot && std::make_pair(over(*slot), Key(slot->plan)) <= std::make_pair(over(e), Key(e.plan))) {
+    return;
+  }
+  slot = e;
+}
+
 Partial Merge(Partial a, const Partial& b, size_t k) {
   for (const Evaluation& e : b.best) Offer(a.best, e, k);
   a.stats.evaluated += b.stats.evaluated;
   a.stats.feasible += b.stats.feasible;
   for (size_t i = 0; i < a.stats.pruned.size(); ++i) a.stats.pruned[i] += b.stats.pruned[i];
+  for (size_t i = 0; i < a.stats.examples.size(); ++i) {
+    if (b.stats.examples[i]) OfferExample(a.stats.examples[i], *b.stats.examples[i]);
+  }
   if (b.stats.min_shortfall_bytes >= 0 &&
       (a.stats.min_shortfall_bytes < 0 ||
        b.stats.min_shortfall_bytes < a.stats.min_shortfall_bytes)) {
     a.stats.min_shortfall_bytes = b.stats.min_shortfall_bytes;
   }
   return a;
-}
-
-auto Key(const Plan& p) {
-  return std::make_tuple(p.tp, p.cp, p.pp, p.dp, p.ep, p.micro_batch, p.grad_accum,
-                         static_cast<int>(p.recompute), p.zero_stage, p.sequence_parallel,
-                         p.virtual_stages, p.first_stage_layers, p.last_stage_layers);
 }
 
 // How much machinery a plan asks of its users: parallel dimensions in use, then the ZeRO stage.
@@ -92,6 +107,7 @@ void Record(Partial& acc, const Evaluation& e, size_t k) {
     return;
   }
   ++acc.stats.pruned[static_cast<int>(e.reason)];
+  OfferExample(acc.stats.examples[static_cast<int>(e.reason)], e);
   const double short_by = e.memory.total() - e.capacity_bytes;
   if (acc.stats.min_shortfall_bytes < 0 || short_by < acc.stats.min_shortfall_bytes) {
     acc.stats.min_shortfall_bytes = short_by;
@@ -109,6 +125,8 @@ void ScoreVariants(const SearchContext& x, Plan plan, PlanTerms& terms,
   const Reason structure = CheckStructure(x.m, x.c, plan, x.s, x.o.limits);
   if (structure != Reason::kFeasible) {
     acc.stats.pruned[static_cast<int>(structure)] += variants;
+    OfferExample(acc.stats.examples[static_cast<int>(structure)],
+                 Evaluation{.plan = plan, .reason = structure});
     return;
   }
   for (const Recompute r : recomputes) {
@@ -118,6 +136,8 @@ void ScoreVariants(const SearchContext& x, Plan plan, PlanTerms& terms,
       plan.zero_stage = zero;
       if (zero >= 2 && plan.pp > 1) {
         ++acc.stats.pruned[static_cast<int>(Reason::kUnsupported)];
+        OfferExample(acc.stats.examples[static_cast<int>(Reason::kUnsupported)],
+                     Evaluation{.plan = plan, .reason = Reason::kUnsupported});
         continue;
       }
       Record(acc, EvaluateFrom(x.m, x.c, plan, x.s, structure, terms), x.k);

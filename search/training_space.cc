@@ -51,12 +51,12 @@ std::vector<Shape> OuterShapes(const Model& m, const Cluster& c, const TrainingS
   // TP stays inside the scale-up domain (a node, or an NVL72 rack) unless allowed to cross it.
   const int64_t tp_limit = o.limits.allow_cross_node_tp ? c.gpus : c.ScaleUpDomain();
   for (int tp : Divisors(c.gpus, tp_limit)) {
-    if (m.heads % tp != 0 || m.kv_heads % tp != 0) continue;
+    if (m.heads % tp != 0 || m.kv_heads % tp != 0 || !o.tp.Allows(tp)) continue;
     for (int cp : Divisors(c.gpus / tp, o.max_context_parallel)) {
-      if (!CpWorthIt(cp, s.seq_len)) continue;
+      if (!CpWorthIt(cp, s.seq_len) || !o.cp.Allows(cp)) continue;
       for (int pp : Divisors(c.gpus / (static_cast<int64_t>(tp) * cp), m.layers)) {
         const int64_t dp = c.gpus / (static_cast<int64_t>(tp) * cp * pp);
-        if (s.global_batch % dp != 0) continue;
+        if (s.global_batch % dp != 0 || !o.pp.Allows(pp) || !o.dp.Allows(dp)) continue;
         for (const auto& [first, last] : StageSplits(m.layers, pp)) {
           for (int mb : Divisors(s.global_batch / dp, o.max_micro_batch)) {
             shapes.push_back(Shape{tp, cp, pp, mb, first, last});
@@ -111,8 +111,13 @@ std::span<const Recompute> RecomputeChoices(const TrainingSetup& s) {
 }
 
 std::span<const int> ZeroStages(int dp, const SearchOptions& o) {
+  // A contiguous run of {0, 1, 2, 3}: the constraint is a range.
   static constexpr int kStages[] = {0, 1, 2, 3};
-  return std::span(kStages).first(o.search_zero && dp > 1 ? 4 : 1);
+  const int most = o.search_zero && dp > 1 ? 3 : 0;
+  const int first = static_cast<int>(std::clamp<int64_t>(o.zero.least, 0, 4));
+  const int last = static_cast<int>(std::clamp<int64_t>(o.zero.most, -1, most));
+  if (last < first) return {};
+  return std::span(kStages).subspan(first, last - first + 1);
 }
 
 }  // namespace planner

@@ -219,6 +219,12 @@ const std::vector<Row>& Table() {
       {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "a100-80gb", "--mode", "finetune"},
        "--mode",
        "unknown option; did you mean --model?"},
+      {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--zero", "4"},
+       "--zero",
+       "must be 0, 1, 2 or 3, got 4"},
+      {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--tp", "0"},
+       "--tp",
+       "must be a positive integer, got 0"},
       // Clusters that cannot be built.
       {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--gpus-per-node", "16"},
        "--gpus-per-node",
@@ -451,6 +457,8 @@ TEST(BadInput, APrimeGpuCountHasNoPlanAndSaysWhy) {
   EXPECT_EQ(r.rc, 1) << r.err;
   EXPECT_TRUE(r.err.empty()) << r.err;
   EXPECT_NE(r.out.find("No feasible plan: no split of the GPUs"), std::string::npos) << r.out;
+  // ...and the nearest counts that have a plan (2048 here: its dp divides the batch of 1024).
+  EXPECT_NE(r.out.find("Nearest GPU counts with a plan: "), std::string::npos) << r.out;
 }
 
 }  // namespace

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "planner/cli/cli.h"
+#include "planner/input/sizes.h"
+#include "planner/model/error.h"
 
 namespace planner {
 namespace {
@@ -70,6 +72,86 @@ TEST(Cli, ThreadsAboveTheCoresReportTheCountUsed) {
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_TRUE(r.err.empty()) << r.err;
   EXPECT_EQ(r.out.find("\"threads\": 1024"), std::string::npos) << r.out.substr(0, 2000);
+}
+
+TEST(Cli, ExplainShowsTheFormulasAndAnExamplePerReason) {
+  const Outcome r = Cli({"--model", "llama2-70b", "--gpus", "64", "--gpu", "4090", "--explain"});
+  EXPECT_NE(r.out.find("Formulas:"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("out_of_memory: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("short by"), std::string::npos) << r.out;
+}
+
+// The ranked table fits a terminal of 80 columns (it was 98 to 149); --wide shows every column.
+TEST(Cli, TheSearchTableFitsEightyColumns) {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--model", "llama2-70b", "--gpus", "2048", "--gpu", "4090"},
+        {"--model", "gpt3-175b", "--gpus", "1024", "--gpu", "a100-80gb"},
+        {"--model", "mixtral-8x7b", "--gpus", "64", "--gpu", "h100-sxm"}}) {
+    const Outcome r = Cli(args);
+    ASSERT_EQ(r.rc, 0) << r.err;
+    std::istringstream lines(r.out);
+    std::string line;
+    std::getline(lines, line);  // the header sentence
+    std::getline(lines, line);
+    while (std::getline(lines, line) && !line.empty()) {
+      EXPECT_LE(line.size(), 80u) << line;
+    }
+    EXPECT_EQ(r.out.find("0.0 us"), std::string::npos) << r.out;
+  }
+  const Outcome wide = Cli({"--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--wide"});
+  EXPECT_NE(wide.out.find("VP"), std::string::npos) << wide.out;
+}
+
+TEST(Cli, MoneyHasItsCurrencyAndThousandsSeparators) {
+  const Outcome r = Cli({"--model", "llama2-70b", "--gpus", "2048", "--gpu", "h100-sxm",
+                         "--train-tokens", "2e12", "--gpu-hour-cost", "2.5", "--currency", "EUR"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const size_t cost = r.out.find(", cost ");
+  ASSERT_NE(cost, std::string::npos) << r.out;
+  const std::string figure = r.out.substr(cost, r.out.find('\n', cost) - cost);
+  EXPECT_NE(figure.find(','), std::string::npos) << figure;
+  EXPECT_NE(figure.find(" EUR"), std::string::npos) << figure;
+}
+
+// One parser for sizes (src/input/sizes.cc): k, M, G, T are powers of 1000 for token counts,
+// of 1024 for --seq-len (a "128k context" is 131072 tokens); Ki, Mi, ... are always binary.
+TEST(Cli, SizesTakeSuffixes) {
+  EXPECT_EQ(ParseSize("4M", "x", SiBase::kDecimal), 4e6);
+  EXPECT_EQ(ParseSize("4Mi", "x", SiBase::kDecimal), 4194304);
+  EXPECT_EQ(ParseSize("128k", "x", SiBase::kBinary), 131072);
+  EXPECT_EQ(ParseSize("2T", "x", SiBase::kDecimal), 2e12);
+  EXPECT_EQ(ParseSize("4096", "x", SiBase::kBinary), 4096);
+  EXPECT_THROW(ParseSize("4X", "x", SiBase::kDecimal), InputError);
+  EXPECT_THROW(ParseSize("M", "x", SiBase::kDecimal), InputError);
+  const Outcome r = Cli({"--model", "llama3-8b", "--gpus", "64", "--gpu", "h100-sxm",
+                         "--seq-len", "8k", "--tokens-per-batch", "4Mi", "--train-tokens", "2T",
+                         "--format", "json", "--top", "1"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["inputs"]["seq_len"], 8192);
+  EXPECT_EQ(j["inputs"]["global_batch"], 512);  // 4Mi tokens / 8192
+}
+
+// Constraints fix or cap a dimension of the search; every listed plan keeps them.
+TEST(Cli, SearchConstraintsHoldForEveryPlan) {
+  const Outcome fixed = Cli({"--model", "llama2-70b", "--gpus", "64", "--gpu", "h100-sxm", "--tp",
+                             "8", "--pp", "1", "--zero", "1", "--format", "json", "--top", "20"});
+  ASSERT_EQ(fixed.rc, 0) << fixed.err;
+  const nlohmann::json f = nlohmann::json::parse(fixed.out);
+  ASSERT_FALSE(f["plans"].empty());
+  for (const auto& p : f["plans"]) {
+    EXPECT_EQ(p["tp"], 8);
+    EXPECT_EQ(p["pp"], 1);
+    EXPECT_EQ(p["zero_stage"], 1);
+  }
+  const Outcome capped = Cli({"--model", "llama2-70b", "--gpus", "64", "--gpu", "h100-sxm",
+                              "--max-tp", "2", "--max-pp", "2", "--format", "json", "--top",
+                              "20"});
+  ASSERT_EQ(capped.rc, 0) << capped.err;
+  for (const auto& p : nlohmann::json::parse(capped.out)["plans"]) {
+    EXPECT_LE(p["tp"].get<int>(), 2);
+    EXPECT_LE(p["pp"].get<int>(), 2);
+  }
 }
 
 TEST(Cli, SearchJsonHasWholeBytesAndAFailedSearchSaysWhy) {

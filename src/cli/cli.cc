@@ -1,6 +1,8 @@
 #include "planner/cli/cli.h"
 
 #include <algorithm>
+#include <array>
+#include <cmath>
 #include <boost/program_options.hpp>
 #include <cerrno>
 #include <cstdio>
@@ -10,6 +12,7 @@
 
 #include "cli_common.h"
 #include "planner/input/run_file.h"
+#include "planner/input/sizes.h"
 #include "planner/model/error.h"
 #include "planner/render/output.h"
 #include "planner/model/text.h"
@@ -18,207 +21,6 @@
 
 namespace planner {
 namespace po = boost::program_options;
-
-void AddSpecOptions(po::options_description& d, SpecInput& in) {
-  d.add_options()
-      ("model", po::value(&in.model), "catalog name or JSON file (planner schema or HF config.json)")
-      ("catalog", po::value(&in.catalogs)->composing(), "JSON file adding models, GPUs, links")
-      ("gpu", po::value(&in.gpu), "GPU type (planner list gpus)")
-      ("gpus", PositiveValue(&in.gpus, "--gpus"), "number of GPUs")
-      ("gpus-per-node", PositiveValue(&in.gpus_per_node, "--gpus-per-node"),
-       "GPUs per node (default 8)")
-      ("intra-link", po::value(&in.intra_link), "link inside a node (default: the GPU's)")
-      ("inter-link", po::value(&in.inter_link), "NIC type between nodes (default: the GPU's)")
-      ("nics-per-node", PositiveValue(&in.nics_per_node, "--nics-per-node"),
-       "NICs per node (default: GPUs per node)")
-      ("scale-up-domain", PositiveValue(&in.scale_up_domain, "--scale-up-domain"),
-       "GPUs the intra link joins, e.g. 72 for GB200 NVL72 (default: the GPU's, else a node)")
-      ("seq-len", PositiveValue(&in.seq_len, "--seq-len"),
-       "tokens per sequence (default: the model's)")
-      ("global-batch", PositiveValue(&in.global_batch, "--global-batch"),
-       "sequences per optimizer step")
-      ("tokens-per-batch", PositiveValue(&in.tokens_per_batch, "--tokens-per-batch"),
-       "tokens per optimizer step")
-      ("precision", po::value(&in.precision), "bf16 (default), fp16, fp8, fp32, tf32")
-      ("framework", po::value(&in.framework),
-       "megatron (default), nemo, deepspeed, torchtitan: what it runs, overlaps and keeps")
-      ("grad-precision", po::value(&in.grad_precision),
-       "fp32 or 16bit (default: the framework's; nemo reduces in bf16)")
-      ("optimizer", po::value(&in.optimizer), "adamw (default), adamw-8bit, sgd")
-      ("schedule", po::value(&in.schedule), "1f1b (default), interleaved, gpipe, naive")
-      ("attention", po::value(&in.attention), "flash (default) or standard")
-      ("comm-overlap", po::bool_switch(&in.comm_overlap),
-       "overlap TP collectives and pipeline sends with matmuls (Megatron --tp-comm-overlap)")
-      ("eager", po::bool_switch(&in.eager),
-       "PyTorch eager: element-wise operators unfused (torchtitan without torch.compile)")
-      ("no-comm-overlap", po::bool_switch(&in.no_comm_overlap),
-       "turn off the framework's default overlap (nemo has it on)");
-}
-
-namespace {
-
-const char* FormatName(Format f) {
-  switch (f) {
-    case Format::kTable: return "table";
-    case Format::kJson: return "json";
-    case Format::kCsv: return "csv";
-  }
-  return "table";
-}
-
-std::string FormatNames(const std::vector<Format>& formats) {
-  std::vector<std::string> names;
-  for (const Format f : formats) names.push_back(FormatName(f));
-  return Join(names, ", ");
-}
-
-}  // namespace
-
-Format CheckedFormat(const std::string& typed, const std::vector<Format>& formats) {
-  const Format f = ParseFormat(typed, "--format");
-  if (std::find(formats.begin(), formats.end(), f) == formats.end()) {
-    throw InputError("--format", "this command has no " + typed +
-                                     " output; expected one of: " + FormatNames(formats));
-  }
-  return f;
-}
-
-void AddOutputOptions(po::options_description& d, OutputInput& o,
-                      const std::vector<Format>& formats) {
-  d.add_options()
-      ("format", po::value(&o.format),
-       (FormatNames(formats) + " (the first is the default)").c_str())
-      ("train-tokens", BoundedValue(&o.cost.train_tokens, 1e18, "--train-tokens"),
-       "tokens to train, for days and cost")
-      ("gpu-hour-cost", BoundedValue(&o.cost.gpu_hour_cost, 1e6, "--gpu-hour-cost"),
-       "price of one GPU-hour")
-      ("explain", po::bool_switch(&o.explain), "show the formulas and why plans were rejected")
-      ("help,h", po::bool_switch(&o.help), "this help");
-}
-
-po::typed_value<double>* BoundedValue(double* v, double most, const char* flag) {
-  return po::value(v)->notifier([most, flag](double x) {
-    // Written so that NaN fails too.
-    if (!(x >= 0 && x <= most)) {
-      char buf[96];
-      std::snprintf(buf, sizeof buf, "must be a number from 0 to %g, got %g", most, x);
-      throw InputError(flag, buf);
-    }
-  });
-}
-
-namespace {
-
-// What a flag's value should have looked like, from the type it is read into.
-std::string Expected(const po::options_description& d, const std::string& flag) {
-  const size_t name = flag.find_first_not_of('-');
-  const po::option_description* o =
-      name == std::string::npos ? nullptr : d.find_nothrow(flag.substr(name), false);
-  const po::value_semantic* v = o == nullptr ? nullptr : o->semantic().get();
-  if (dynamic_cast<const po::typed_value<int>*>(v) != nullptr) {
-    return "an integer up to " + std::to_string(std::numeric_limits<int>::max());
-  }
-  if (dynamic_cast<const po::typed_value<int64_t>*>(v) != nullptr) return "an integer";
-  if (dynamic_cast<const po::typed_value<double>*>(v) != nullptr) return "a number";
-  return "";
-}
-
-// "unknown option; did you mean --gpus?" from the long names `d` knows.
-std::string UnknownOption(const po::options_description& d, const std::string& flag) {
-  std::vector<std::string> names;
-  for (const auto& o : d.options()) names.push_back("--" + o->long_name());
-  const std::string close = ClosestName(flag, names);
-  return close.empty() ? "unknown option; see --help"
-                       : "unknown option; did you mean " + close + "?";
-}
-
-// Boost fills its error messages by replacing "%value%"-style placeholders with what was typed,
-// and loops forever when that contains the placeholder again (`--gpus %value%`). Messages are
-// made from a copy of the arguments with '%' swapped for a byte no argument carries, then
-// swapped back.
-constexpr char kPercentStandIn = '\x1a';
-
-std::string WithPercent(std::string s) {
-  std::replace(s.begin(), s.end(), kPercentStandIn, '%');
-  return s;
-}
-
-// A word no option took: Boost leaves it in the parse with no name and store() drops it, so
-// `--gpus 8 16` planned for 8 and `--comm-overlap false` switched overlap on.
-void RejectStrayWords(const po::parsed_options& parsed) {
-  for (size_t i = 0; i < parsed.options.size(); ++i) {
-    const po::option& o = parsed.options[i];
-    if (!o.string_key.empty() || o.value.empty()) continue;
-    const std::string word = WithPercent(o.value[0]);
-    if (i == 0 || parsed.options[i - 1].string_key.empty()) {
-      throw InputError("arguments", "unexpected word '" + word + "'; options start with --");
-    }
-    const po::option& before = parsed.options[i - 1];
-    const std::string flag = "--" + WithPercent(before.string_key);
-    if (before.value.empty()) {
-      throw InputError(flag, "takes no value, got '" + word +
-                                 "' (give the flag to turn it on, leave it out for off)");
-    }
-    throw InputError(flag, "takes one value, got another word '" + word + "'");
-  }
-}
-
-void Parse(const std::vector<std::string>& args, const po::options_description& d,
-           const po::positional_options_description* positional) {
-  po::command_line_parser parser(args);
-  // Whole names only: Boost's default style guesses `--mod` as --model and `--mode` too.
-  parser.options(d).style(po::command_line_style::default_style &
-                          ~po::command_line_style::allow_guessing);
-  if (positional != nullptr) parser.positional(*positional);
-  const po::parsed_options parsed = parser.run();
-  RejectStrayWords(parsed);
-  po::variables_map vm;
-  po::store(parsed, vm);
-  po::notify(vm);
-}
-
-// The InputError for the error that parsing `args` with `d` raised.
-InputError ParseError(std::vector<std::string> args, const po::options_description& d,
-                      const po::positional_options_description* positional) {
-  for (std::string& a : args) std::replace(a.begin(), a.end(), '%', kPercentStandIn);
-  try {
-    Parse(args, d, positional);
-  } catch (const po::unknown_option& e) {
-    const std::string name = e.get_option_name().empty() ? "arguments" : e.get_option_name();
-    return InputError(WithPercent(name), UnknownOption(d, WithPercent(name)));
-  } catch (const po::invalid_option_value& e) {
-    // Boost's text is "the argument ('abc') for option '--gpus' is invalid".
-    const std::string what = WithPercent(e.what());
-    const size_t open = what.find("('");
-    const size_t close = what.rfind("') for option");
-    const std::string value =
-        open != std::string::npos && close != std::string::npos && open < close
-            ? what.substr(open + 2, close - open - 2)
-            : "";
-    const std::string name =
-        e.get_option_name().empty() ? "arguments" : WithPercent(e.get_option_name());
-    const std::string expected = Expected(d, name);
-    return InputError(name,
-                      expected.empty() ? what : "expected " + expected + ", got '" + value + "'");
-  } catch (const po::error_with_option_name& e) {
-    const std::string name = e.get_option_name().empty() ? "arguments" : e.get_option_name();
-    return InputError(WithPercent(name), WithPercent(e.what()));
-  } catch (const po::error& e) {
-    return InputError("arguments", WithPercent(e.what()));
-  }
-  return InputError("arguments", "malformed arguments");
-}
-
-}  // namespace
-
-void ParseOptions(const std::vector<std::string>& args, const po::options_description& d,
-                  const po::positional_options_description* positional) {
-  try {
-    Parse(args, d, positional);
-  } catch (const po::error&) {
-    throw ParseError(args, d, positional);  // never e.what(): see kPercentStandIn
-  }
-}
 
 Catalog LoadCatalog(const SpecInput& in) {
   Catalog catalog = BuiltinCatalog();
@@ -232,12 +34,40 @@ namespace {
 const std::vector<Format> kSearchFormats = {Format::kTable, Format::kJson, Format::kCsv};
 const std::vector<Format> kEvaluateFormats = {Format::kTable, Format::kJson};
 
+// For a GPU count with no split at all (a prime), the nearest counts below and above, in whole
+// nodes, whose search finds a plan; "" when none within 64 steps does.
+std::string NearestWorkingCounts(SpecInput in, const Catalog& catalog, SearchOptions options) {
+  options.top = 1;
+  const int64_t step = in.gpus_per_node > 0 && in.gpus > in.gpus_per_node ? in.gpus_per_node : 1;
+  const int64_t n = in.gpus;
+  auto works = [&](int64_t gpus) {
+    if (gpus < 1 || gpus > kMaxGpus) return false;
+    in.gpus = gpus;
+    try {
+      const Specs s = BuildSpecs(in, catalog);
+      return !Search(s.model, s.cluster, s.setup, options).plans.empty();
+    } catch (const InputError&) {
+      return false;
+    }
+  };
+  std::vector<std::string> found;
+  for (int64_t k = 1; k <= 64 && found.empty(); ++k) {
+    if (works(n - k * step)) found.push_back(std::to_string(n - k * step));
+  }
+  const size_t below = found.size();
+  for (int64_t k = 1; k <= 64 && found.size() == below; ++k) {
+    if (works(n + k * step)) found.push_back(std::to_string(n + k * step));
+  }
+  return found.empty() ? "" : "Nearest GPU counts with a plan: " + Join(found, ", ") + ".";
+}
+
 int RunSearch(const std::vector<std::string>& args, std::ostream& out) {
   SpecInput in;
   OutputInput o;
   SearchOptions options;
   EmitInput emit_input;
   std::string report;
+  bool wide = false;
   po::options_description d("planner [search] options");
   AddSpecOptions(d, in);
   AddOutputOptions(d, o, kSearchFormats);
@@ -251,12 +81,29 @@ int RunSearch(const std::vector<std::string>& args, std::ostream& out) {
        "let tensor parallelism span nodes")
       ("allow-comm-bound", po::bool_switch(&options.limits.allow_comm_bound),
        "keep TP sizes below the compute/communication ratio (formulas.md section 6)")
-      ("max-cp", po::value(&options.max_context_parallel), "largest context-parallel size searched");
+      ("max-cp", po::value(&options.max_context_parallel), "largest context-parallel size searched")
+      ("wide", po::bool_switch(&wide), "every column (the default table fits 80 columns)");
+  // Constraints: a fixed size (--tp 8) or a cap (--max-tp 4) on a dimension of the search.
+  std::array<int, 5> fixed{}, most{};
+  const char* const kDims[] = {"tp", "cp", "pp", "dp", "zero"};
+  for (size_t i = 0; i < 5; ++i) {
+    const std::string name = kDims[i];
+    d.add_options()((name).c_str(), po::value(&fixed[i]), ("search only this " + name).c_str());
+    if (i < 4 && name != "cp") {
+      d.add_options()(("max-" + name).c_str(), po::value(&most[i]),
+                      ("search " + name + " sizes up to this").c_str());
+    }
+  }
   ParseOptions(args, d, nullptr);
   if (o.help) {
     out << d;
     return 0;
   }
+  const auto args_have = [&](const std::string& flag) {
+    return std::any_of(args.begin(), args.end(), [&](const std::string& a) {
+      return a == flag || a.rfind(flag + "=", 0) == 0;
+    });
+  };
   if (in.gpus == 0) throw InputError("--gpus", "is required");
   // Each worker keeps its best `top` in a sorted vector; beyond 1000 inserting costs seconds.
   if (options.top < 1 || options.top > 1000) {
@@ -266,9 +113,28 @@ int RunSearch(const std::vector<std::string>& args, std::ostream& out) {
     throw InputError("--threads", "must be 1 to 1024, got " + std::to_string(options.threads));
   }
   if (options.max_context_parallel < 1) throw InputError("--max-cp", "must be at least 1");
+  Bounds* const bounds[] = {&options.tp, &options.cp, &options.pp, &options.dp, &options.zero};
+  for (size_t i = 0; i < 5; ++i) {
+    const std::string flag = std::string("--") + kDims[i];
+    const int least = i == 4 ? 0 : 1;
+    if (args_have(flag)) {  // 0 is a value here (--zero 0), so "given" is asked of the args
+      if (fixed[i] < least || fixed[i] > (i == 4 ? 3 : kMaxGpus)) {
+        throw InputError(flag, i == 4 ? "must be 0, 1, 2 or 3, got " + std::to_string(fixed[i])
+                                      : "must be a positive integer, got " +
+                                            std::to_string(fixed[i]));
+      }
+      bounds[i]->least = bounds[i]->most = fixed[i];
+    }
+    if (most[i] < 0) throw InputError("--max-" + std::string(kDims[i]), "must be at least 1");
+    if (most[i] > 0) bounds[i]->most = std::min(bounds[i]->most, most[i]);
+  }
   const Format format = CheckedFormat(o.format, kSearchFormats);
+  if (o.explain && format != Format::kTable) {
+    throw InputError("--explain", "is printed with the table, not with --format " + o.format);
+  }
   const std::optional<EmitSet> emit = ResolveEmit(emit_input);
-  const Specs specs = BuildSpecs(in, LoadCatalog(in));
+  const Catalog catalog = LoadCatalog(in);
+  const Specs specs = BuildSpecs(in, catalog);
   const SearchResult r = Search(specs.model, specs.cluster, specs.setup, options);
   if (emit) WritePlanFiles(emit_input.out, specs, r.plans, *emit);
   if (!report.empty()) {
@@ -279,8 +145,13 @@ int RunSearch(const std::vector<std::string>& args, std::ostream& out) {
   } else if (format == Format::kCsv) {
     PrintSearchCsv(out, specs, r, o.cost);
   } else {
-    PrintSearchTable(out, specs, r, o.cost);
+    PrintSearchTable(out, specs, r, o.cost, wide);
     if (r.plans.empty()) out << NoPlanSummary(r) << "\n";
+    if (r.plans.empty() && r.stats.evaluated == 0) {
+      const std::string nearest = NearestWorkingCounts(in, catalog, options);
+      if (!nearest.empty()) out << nearest << "\n";
+    }
+    if (o.explain) PrintSearchExplanation(out, specs, r);
   }
   return r.plans.empty() ? 1 : 0;
 }

@@ -9,6 +9,7 @@
 #include "planner/render/emit.h"
 #include "planner/model/error.h"
 #include "planner/render/output.h"
+#include "planner/input/sizes.h"
 #include "planner/input/specs.h"
 
 namespace planner {
@@ -33,8 +34,11 @@ boost::program_options::typed_value<T>* PositiveValue(T* v, const char* flag) {
     if (x < 1) throw InputError(flag, "must be a positive integer, got " + std::to_string(x));
   });
 }
+/// A count that may carry a suffix (128k, 4M; src/input/sizes.h), at least 1, into `v`.
+boost::program_options::typed_value<std::string>* SizeValue(int64_t* v, const char* flag,
+                                                            SiBase base);
 /// A flag's number that must be finite and in [0, most].
-boost::program_options::typed_value<double>* BoundedValue(double* v, double most,
+boost::program_options::typed_value<std::string>* BoundedValue(double* v, double most,
                                                            const char* flag);
 
 void AddSpecOptions(boost::program_options::options_description& d, SpecInput& in);

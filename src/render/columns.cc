@@ -1,6 +1,9 @@
 #include "planner/render/columns.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <iterator>
 
 namespace planner {
 
@@ -20,6 +23,29 @@ void PrintColumns(std::ostream& out, const std::vector<std::vector<std::string>>
     }
     out << line.substr(0, line.find_last_not_of(' ') + 1) << "\n";
   }
+}
+
+std::string Thousands(double x) {
+  const bool negative = x < 0;
+  const std::string digits = std::to_string(static_cast<long long>(std::llround(std::fabs(x))));
+  std::string s;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) s += ',';
+    s += digits[i];
+  }
+  return negative ? "-" + s : s;
+}
+
+std::string Si(double x) {
+  static const char* const kSuffix[] = {"", "k", "M", "G", "T"};
+  size_t i = 0;
+  while (std::fabs(x) >= 999.5 && i + 1 < std::size(kSuffix)) {
+    x /= 1000;
+    ++i;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g%s", x, kSuffix[i]);
+  return buf;
 }
 
 }  // namespace planner

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -13,7 +14,9 @@
 namespace planner {
 namespace {
 
+// "-" for a term that is absent (no pipeline, no recomputation), never "0.0 us".
 std::string Duration(double s) {
+  if (s <= 0) return "-";
   if (s < 1e-3) return Printf("%.1f us", s * 1e6);
   if (s < 1.0) return Printf("%.1f ms", s * 1e3);
   return Printf("%.2f s", s);
@@ -34,8 +37,10 @@ void PrintCost(std::ostream& out, const Specs& s, const Evaluation& e, const Cos
   const double seconds = cost.train_tokens / e.tokens_per_s;
   const double gpu_hours = seconds / 3600.0 * static_cast<double>(s.cluster.gpus);
   out << "Training " << Printf("%.3g", cost.train_tokens) << " tokens with the best plan: "
-      << Printf("%.1f", seconds / 86400.0) << " days, " << Printf("%.3g", gpu_hours) << " GPU-hours";
-  if (cost.gpu_hour_cost > 0) out << ", cost " << Printf("%.3g", gpu_hours * cost.gpu_hour_cost);
+      << Printf("%.1f", seconds / 86400.0) << " days, " << Thousands(gpu_hours) << " GPU-hours";
+  if (cost.gpu_hour_cost > 0) {
+    out << ", cost " << Thousands(gpu_hours * cost.gpu_hour_cost) << " " << cost.currency;
+  }
   out << "\n";
 }
 
@@ -79,21 +84,42 @@ void PrintPlanPreview(std::ostream& out, const Specs& s, const Plan& p) {
 std::string Gib(double bytes) { return Printf("%.2f", bytes / kGiB); }
 
 void PrintSearchTable(std::ostream& out, const Specs& specs, const SearchResult& r,
-                      const CostInput& cost) {
+                      const CostInput& cost, bool wide) {
   out << Header(specs) << "\n\n";
-  std::vector<std::vector<std::string>> rows = {
-      {"#", "TP", "CP", "PP", "DP", "EP", "MB", "GA", "recompute", "ZeRO", "SP", "VP",
-       "mem GiB", "step", "tokens/s", "MFU"}};
+  // CP, EP, SP and VP are shown when a plan uses them (or with --wide): 80 columns otherwise.
+  // (The header sentence above is prose, and wraps like prose.)
+  auto any = [&](auto used) {
+    return wide || std::any_of(r.plans.begin(), r.plans.end(),
+                               [&](const Evaluation& e) { return used(e.plan); });
+  };
+  const bool cp = any([](const Plan& p) { return p.cp > 1; });
+  const bool ep = any([](const Plan& p) { return p.ep > 1; });
+  const bool sp = any([](const Plan& p) { return p.sequence_parallel; });
+  const bool vp = any([](const Plan& p) { return p.virtual_stages > 1; });
+  std::vector<std::vector<std::string>> rows(1);
+  auto add = [&](std::vector<std::string>& row, bool shown, std::string cell) {
+    if (shown) row.push_back(std::move(cell));
+  };
+  auto cells = [&](std::vector<std::string>& row, const std::vector<std::string>& c) {
+    // GA (accumulation steps) follows from the batch, DP and MB: only with --wide.
+    const bool shown[] = {true, true, cp, true, true, ep, true, wide, true, true, sp, vp};
+    for (size_t i = 0; i < c.size(); ++i) add(row, i >= std::size(shown) || shown[i], c[i]);
+  };
+  cells(rows[0], {"#", "TP", "CP", "PP", "DP", "EP", "MB", "GA", "recompute", "ZeRO", "SP", "VP",
+                  wide ? "mem GiB" : "GiB", "step", wide ? "tokens/s" : "tok/s", "MFU"});
   int rank = 1;
   for (const Evaluation& e : r.plans) {
     const Plan& p = e.plan;
-    rows.push_back({std::to_string(rank++), std::to_string(p.tp), std::to_string(p.cp),
-                    std::to_string(p.pp), std::to_string(p.dp), std::to_string(p.ep),
-                    std::to_string(p.micro_batch), std::to_string(p.grad_accum),
-                    RecomputeName(p.recompute), std::to_string(p.zero_stage),
-                    p.sequence_parallel ? "yes" : "no", std::to_string(p.virtual_stages),
-                    Gib(e.memory.total()) + "/" + Gib(e.capacity_bytes), Duration(e.time.step()),
-                    Printf("%.4g", e.tokens_per_s), Printf("%.1f%%", 100.0 * e.mfu)});
+    rows.emplace_back();
+    cells(rows.back(),
+          {std::to_string(rank++), std::to_string(p.tp), std::to_string(p.cp),
+           std::to_string(p.pp), std::to_string(p.dp), std::to_string(p.ep),
+           std::to_string(p.micro_batch), std::to_string(p.grad_accum), RecomputeName(p.recompute),
+           std::to_string(p.zero_stage), p.sequence_parallel ? "yes" : "no",
+           std::to_string(p.virtual_stages),
+           wide ? Gib(e.memory.total()) + "/" + Gib(e.capacity_bytes) : Gib(e.memory.total()),
+           Duration(e.time.step()), wide ? Thousands(e.tokens_per_s) : Si(e.tokens_per_s),
+           Printf("%.1f%%", 100.0 * e.mfu)});
   }
   if (!r.plans.empty()) PrintColumns(out, rows);
   out << "\nSearched " << r.stats.evaluated << " plans in " << Duration(r.stats.seconds) << " on "
@@ -105,15 +131,19 @@ void PrintSearchTable(std::ostream& out, const Specs& specs, const SearchResult&
   if (!r.plans.empty()) {
     const Evaluation& best = r.plans.front();
     const TimeBreakdown& t = best.time;
-    out << "Best plan's step: compute " << Duration(t.compute) << ", recompute "
-        << Duration(t.recompute) << ", bubble " << Duration(t.bubble) << ", TP comm "
-        << Duration(t.tp_comm) << ", PP comm " << Duration(t.pp_comm) << ", DP comm "
-        << Duration(t.dp_comm);
-    if (t.ep_comm > 0) out << ", EP comm " << Duration(t.ep_comm);
-    out << ", optimizer " << Duration(t.optimizer) << ".\n";
+    // Only the terms the plan has: no "bubble 0.0 us" for a plan without a pipeline.
+    std::vector<std::string> terms;
+    for (const auto& [name, s] : {std::pair{"compute", t.compute}, {"recompute", t.recompute},
+                                  {"bubble", t.bubble}, {"TP comm", t.tp_comm},
+                                  {"PP comm", t.pp_comm}, {"DP comm", t.dp_comm},
+                                  {"EP comm", t.ep_comm}, {"optimizer", t.optimizer}}) {
+      if (s > 0) terms.push_back(std::string(name) + " " + Duration(s));
+    }
+    out << "Best plan's step: " << Join(terms, ", ") << ".\n";
     PrintCost(out, specs, best, cost);
   }
-  out << "Memory in GiB (2^30 bytes) per GPU of usable capacity; MFU = model FLOPs / peak "
+  out << "Memory in GiB (2^30 bytes) per GPU, of " << Gib(specs.cluster.gpu.usable_bytes())
+      << " usable; MFU = model FLOPs / peak "
          "(" << Printf("%.4g", specs.cluster.gpu.PeakFlops(specs.setup.precision) / kTera)
       << " TFLOP/s " << PrecisionName(specs.setup.precision) << ").\n";
   if (!r.plans.empty()) PrintPlanPreview(out, specs, r.plans.front().plan);
@@ -181,6 +211,40 @@ void PrintEvaluationTable(std::ostream& out, const Specs& specs, const Evaluatio
         << ScheduleName(specs.setup.schedule)
         << "); step = (m + (p-1)/v) x per-micro-batch stage time + exposed DP traffic + "
            "optimizer.\n";
+  }
+}
+
+namespace {
+
+const char* const kFormulas =
+    "Formulas: weights/gradients/optimizer = parameters on the stage / tp x bytes per "
+    "parameter (2/4/12 for mixed-precision AdamW), / dp for the states ZeRO shards; "
+    "activations = per-layer bytes (Korthikanti et al. 2022 Table 2, GQA and SwiGLU aware) x "
+    "layers on the stage x micro-batches in flight; step = (m + (p-1)/v) x per-micro-batch "
+    "stage time + exposed DP traffic + optimizer; TP is kept at or below the "
+    "compute/communication ratio (formulas.md section 6).\n";
+
+std::string Describe(const Plan& p) {
+  return "tp " + std::to_string(p.tp) + ", cp " + std::to_string(p.cp) + ", pp " +
+         std::to_string(p.pp) + ", dp " + std::to_string(p.dp) + ", ep " + std::to_string(p.ep) +
+         ", micro-batch " + std::to_string(p.micro_batch) + ", ZeRO " +
+         std::to_string(p.zero_stage) + ", recompute " + RecomputeName(p.recompute) +
+         (p.virtual_stages > 1 ? ", virtual stages " + std::to_string(p.virtual_stages) : "");
+}
+
+}  // namespace
+
+void PrintSearchExplanation(std::ostream& out, const Specs& specs, const SearchResult& r) {
+  out << "\n" << kFormulas;
+  bool any = false;
+  for (int i = 1; i < static_cast<int>(Reason::kCount); ++i) {
+    const std::optional<Evaluation>& example = r.stats.examples[i];
+    if (r.stats.pruned[i] == 0 || !example) continue;
+    if (!any) out << "\nPlans set aside, by reason (the example is the closest to passing):\n";
+    any = true;
+    out << "  " << ReasonName(static_cast<Reason>(i)) << ": " << r.stats.pruned[i]
+        << " plans; e.g. " << Describe(example->plan) << ": "
+        << Explain(specs.model, specs.cluster, *example, specs.setup) << "\n";
   }
 }
 

@@ -7,7 +7,8 @@
 
 namespace planner {
 
-/// `text` with each control character replaced by a space.
+/// `text` on one line of valid UTF-8: control characters and the line separators U+0085, U+2028
+/// and U+2029 become spaces, bytes that are not UTF-8 become "\xNN".
 std::string OneLine(std::string text);
 
 /// Bad user input. `where` is a flag ("--gpu") or a JSON path ("models[2].hidden"); main prints

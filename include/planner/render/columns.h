@@ -13,4 +13,9 @@ namespace planner {
 void PrintColumns(std::ostream& out, const std::vector<std::vector<std::string>>& rows,
                   const std::set<size_t>& left_aligned = {});
 
+/// `x` rounded to a whole number with thousands separators: 1234567.8 -> "1,234,568".
+std::string Thousands(double x);
+/// `x` in three significant digits with an SI suffix (k, M, G, T): 349864 -> "350k".
+std::string Si(double x);
+
 }  // namespace planner

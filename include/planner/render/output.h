@@ -17,10 +17,12 @@ namespace planner {
 struct CostInput {
   double train_tokens = 0;
   double gpu_hour_cost = 0;
+  std::string currency = "USD";  ///< printed after money figures
 };
 
+/// The ranked plans; fits 80 columns unless `wide` (every column, even when all plans agree).
 void PrintSearchTable(std::ostream& out, const Specs& specs, const SearchResult& r,
-                      const CostInput& cost);
+                      const CostInput& cost, bool wide = false);
 void PrintSearchCsv(std::ostream& out, const Specs& specs, const SearchResult& r,
                     const CostInput& cost);
 /// What goes into a plan's JSON beyond its figures.
@@ -52,6 +54,9 @@ void PrintMemoryReport(std::ostream& out, const MemoryReport& r, bool explain);
 enum class CatalogPart { kModels, kGpus, kLinks };
 void PrintCatalog(std::ostream& out, const Catalog& c, CatalogPart part, Format format);
 
+/// `--explain` of a search: the formulas, then per reason plans were set aside for, how many,
+/// an example plan and by how much it failed.
+void PrintSearchExplanation(std::ostream& out, const Specs& specs, const SearchResult& r);
 /// "No feasible plan: ..." naming the constraint that removed the most, with the shortfall.
 std::string NoPlanSummary(const SearchResult& r);
 
