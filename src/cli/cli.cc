@@ -61,50 +61,39 @@ std::string NearestWorkingCounts(SpecInput in, const Catalog& catalog, SearchOpt
   return found.empty() ? "" : "Nearest GPU counts with a plan: " + Join(found, ", ") + ".";
 }
 
-int RunSearch(const std::vector<std::string>& args, std::ostream& out) {
-  SpecInput in;
-  OutputInput o;
+// The search's own flags: its options, and each dimension's fixed size (--tp 8) or cap
+// (--max-tp 4) as typed.
+struct SearchFlags {
   SearchOptions options;
-  EmitInput emit_input;
-  std::string report;
-  bool wide = false;
-  po::options_description d("planner [search] options");
-  AddSpecOptions(d, in);
-  AddOutputOptions(d, o, kSearchFormats);
-  AddEmitOptions(d, emit_input);
-  AddReportOption(d, report);
-  d.add_options()
-      ("top", po::value(&options.top), "plans to show (default 5)")
-      ("threads", PositiveValue(&options.threads, "--threads"),
-       "worker threads (default and most: the cores there are)")
-      ("allow-cross-node-tp", po::bool_switch(&options.limits.allow_cross_node_tp),
-       "let tensor parallelism span nodes")
-      ("allow-comm-bound", po::bool_switch(&options.limits.allow_comm_bound),
-       "keep TP sizes below the compute/communication ratio (formulas.md section 6)")
-      ("max-cp", po::value(&options.max_context_parallel), "largest context-parallel size searched")
-      ("wide", po::bool_switch(&wide), "every column (the default table fits 80 columns)");
-  // Constraints: a fixed size (--tp 8) or a cap (--max-tp 4) on a dimension of the search.
   std::array<int, 5> fixed{}, most{};
-  const char* const kDims[] = {"tp", "cp", "pp", "dp", "zero"};
+  bool wide = false;
+};
+constexpr const char* kDims[] = {"tp", "cp", "pp", "dp", "zero"};
+
+void AddSearchOptions(po::options_description& d, SearchFlags& f) {
+  d.add_options()
+      ("top", po::value(&f.options.top), "plans to show (default 5)")
+      ("threads", PositiveValue(&f.options.threads, "--threads"),
+       "worker threads (default and most: the cores there are)")
+      ("allow-cross-node-tp", po::bool_switch(&f.options.limits.allow_cross_node_tp),
+       "let tensor parallelism span nodes")
+      ("allow-comm-bound", po::bool_switch(&f.options.limits.allow_comm_bound),
+       "keep TP sizes below the compute/communication ratio (formulas.md section 6)")
+      ("max-cp", po::value(&f.options.max_context_parallel), "largest context-parallel size searched")
+      ("wide", po::bool_switch(&f.wide), "every column (the default table fits 80 columns)");
   for (size_t i = 0; i < 5; ++i) {
     const std::string name = kDims[i];
-    d.add_options()((name).c_str(), po::value(&fixed[i]), ("search only this " + name).c_str());
+    d.add_options()((name).c_str(), po::value(&f.fixed[i]), ("search only this " + name).c_str());
     if (i < 4 && name != "cp") {
-      d.add_options()(("max-" + name).c_str(), po::value(&most[i]),
+      d.add_options()(("max-" + name).c_str(), po::value(&f.most[i]),
                       ("search " + name + " sizes up to this").c_str());
     }
   }
-  ParseOptions(args, d, nullptr);
-  if (o.help) {
-    out << d;
-    return 0;
-  }
-  const auto args_have = [&](const std::string& flag) {
-    return std::any_of(args.begin(), args.end(), [&](const std::string& a) {
-      return a == flag || a.rfind(flag + "=", 0) == 0;
-    });
-  };
-  if (in.gpus == 0) throw InputError("--gpus", "is required");
+}
+
+// Range checks of the search's flags, and the constraints they set.
+void ApplySearchFlags(const std::vector<std::string>& args, SearchFlags& f) {
+  SearchOptions& options = f.options;
   // Each worker keeps its best `top` in a sorted vector; beyond 1000 inserting costs seconds.
   if (options.top < 1 || options.top > 1000) {
     throw InputError("--top", "must be 1 to 1000, got " + std::to_string(options.top));
@@ -113,21 +102,67 @@ int RunSearch(const std::vector<std::string>& args, std::ostream& out) {
     throw InputError("--threads", "must be 1 to 1024, got " + std::to_string(options.threads));
   }
   if (options.max_context_parallel < 1) throw InputError("--max-cp", "must be at least 1");
+  const auto args_have = [&](const std::string& flag) {
+    return std::any_of(args.begin(), args.end(), [&](const std::string& a) {
+      return a == flag || a.rfind(flag + "=", 0) == 0;
+    });
+  };
   Bounds* const bounds[] = {&options.tp, &options.cp, &options.pp, &options.dp, &options.zero};
   for (size_t i = 0; i < 5; ++i) {
     const std::string flag = std::string("--") + kDims[i];
     const int least = i == 4 ? 0 : 1;
     if (args_have(flag)) {  // 0 is a value here (--zero 0), so "given" is asked of the args
-      if (fixed[i] < least || fixed[i] > (i == 4 ? 3 : kMaxGpus)) {
-        throw InputError(flag, i == 4 ? "must be 0, 1, 2 or 3, got " + std::to_string(fixed[i])
+      if (f.fixed[i] < least || f.fixed[i] > (i == 4 ? 3 : kMaxGpus)) {
+        throw InputError(flag, i == 4 ? "must be 0, 1, 2 or 3, got " + std::to_string(f.fixed[i])
                                       : "must be a positive integer, got " +
-                                            std::to_string(fixed[i]));
+                                            std::to_string(f.fixed[i]));
       }
-      bounds[i]->least = bounds[i]->most = fixed[i];
+      bounds[i]->least = bounds[i]->most = f.fixed[i];
     }
-    if (most[i] < 0) throw InputError("--max-" + std::string(kDims[i]), "must be at least 1");
-    if (most[i] > 0) bounds[i]->most = std::min(bounds[i]->most, most[i]);
+    if (f.most[i] < 0) throw InputError("--max-" + std::string(kDims[i]), "must be at least 1");
+    if (f.most[i] > 0) bounds[i]->most = std::min(bounds[i]->most, f.most[i]);
   }
+}
+
+void PrintSearch(std::ostream& out, Format format, const SpecInput& in, const Catalog& catalog,
+                 const Specs& specs, const SearchResult& r, const OutputInput& o,
+                 const SearchFlags& f) {
+  if (format == Format::kJson) {
+    out << SearchJson(specs, r, o.cost);
+    return;
+  }
+  if (format == Format::kCsv) {
+    PrintSearchCsv(out, specs, r, o.cost);
+    return;
+  }
+  PrintSearchTable(out, specs, r, o.cost, f.wide);
+  if (r.plans.empty()) out << NoPlanSummary(r) << "\n";
+  if (r.plans.empty() && r.stats.evaluated == 0) {
+    const std::string nearest = NearestWorkingCounts(in, catalog, f.options);
+    if (!nearest.empty()) out << nearest << "\n";
+  }
+  if (o.explain) PrintSearchExplanation(out, specs, r);
+}
+
+int RunSearch(const std::vector<std::string>& args, std::ostream& out) {
+  SpecInput in;
+  OutputInput o;
+  SearchFlags f;
+  EmitInput emit_input;
+  std::string report;
+  po::options_description d("planner [search] options");
+  AddSpecOptions(d, in);
+  AddOutputOptions(d, o, kSearchFormats);
+  AddEmitOptions(d, emit_input);
+  AddReportOption(d, report);
+  AddSearchOptions(d, f);
+  ParseOptions(args, d, nullptr);
+  if (o.help) {
+    out << d;
+    return 0;
+  }
+  if (in.gpus == 0) throw InputError("--gpus", "is required");
+  ApplySearchFlags(args, f);
   const Format format = CheckedFormat(o.format, kSearchFormats);
   if (o.explain && format != Format::kTable) {
     throw InputError("--explain", "is printed with the table, not with --format " + o.format);
@@ -135,24 +170,12 @@ int RunSearch(const std::vector<std::string>& args, std::ostream& out) {
   const std::optional<EmitSet> emit = ResolveEmit(emit_input);
   const Catalog catalog = LoadCatalog(in);
   const Specs specs = BuildSpecs(in, catalog);
-  const SearchResult r = Search(specs.model, specs.cluster, specs.setup, options);
+  const SearchResult r = Search(specs.model, specs.cluster, specs.setup, f.options);
   if (emit) WritePlanFiles(emit_input.out, specs, r.plans, *emit);
   if (!report.empty()) {
     WriteReport(report, SearchReportHtml(specs, r, o.cost, CommandLine("search", args)));
   }
-  if (format == Format::kJson) {
-    out << SearchJson(specs, r, o.cost);
-  } else if (format == Format::kCsv) {
-    PrintSearchCsv(out, specs, r, o.cost);
-  } else {
-    PrintSearchTable(out, specs, r, o.cost, wide);
-    if (r.plans.empty()) out << NoPlanSummary(r) << "\n";
-    if (r.plans.empty() && r.stats.evaluated == 0) {
-      const std::string nearest = NearestWorkingCounts(in, catalog, options);
-      if (!nearest.empty()) out << nearest << "\n";
-    }
-    if (o.explain) PrintSearchExplanation(out, specs, r);
-  }
+  PrintSearch(out, format, in, catalog, specs, r, o, f);
   return r.plans.empty() ? 1 : 0;
 }
 

@@ -89,6 +89,28 @@ class ProgressReport {
   Clock::time_point start_{}, last_{};
 };
 
+// What the run did: scenarios, those resumed, the rate, the repaired lines, where results went.
+void PrintSweepSummary(std::ostream& out, const std::string& file, size_t scenarios,
+                       const Shard& shard, const SweepRunResult& r, double seconds,
+                       const std::string& out_dir) {
+  const int64_t searched = r.progress.done - r.progress.resumed;
+  out << "Sweep " << file << ": " << scenarios << " scenarios";
+  if (shard.n > 1) out << ", " << r.progress.total << " in shard " << ShardName(shard);
+  out << "; " << r.progress.resumed << " done before, ";
+  if (searched == 0) {
+    out << "nothing left to search\n";
+  } else {
+    out << searched << " searched in " << Printf("%.2f", seconds) << " s ("
+        << Printf("%.1f", static_cast<double>(searched) / std::max(seconds, 1e-9))
+        << " scenarios/s)\n";
+  }
+  if (r.dropped_lines > 0) {
+    out << r.dropped_lines << " torn or repeated lines from an interrupted run were dropped"
+        << " and their scenarios searched again\n";
+  }
+  out << "Results: " << out_dir << "/results.jsonl, " << out_dir << "/summary.csv\n";
+}
+
 }  // namespace
 
 int RunSweepCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -128,23 +150,8 @@ int RunSweepCommand(const std::vector<std::string>& args, std::ostream& out, std
       {.out_dir = out_dir, .shard = shard, .threads = threads,
        .on_progress = [&](const SweepProgress& p) { report.Update(p); }});
   report.Finish();
-  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  const int64_t searched = r.progress.done - r.progress.resumed;
-  out << "Sweep " << file << ": " << scenarios.size() << " scenarios";
-  if (shard.n > 1) out << ", " << r.progress.total << " in shard " << ShardName(shard);
-  out << "; " << r.progress.resumed << " done before, ";
-  if (searched == 0) {
-    out << "nothing left to search\n";
-  } else {
-    out << searched << " searched in " << Printf("%.2f", seconds) << " s ("
-        << Printf("%.1f", static_cast<double>(searched) / std::max(seconds, 1e-9))
-        << " scenarios/s)\n";
-  }
-  if (r.dropped_lines > 0) {
-    out << r.dropped_lines << " torn or repeated lines from an interrupted run were dropped"
-        << " and their scenarios searched again\n";
-  }
-  out << "Results: " << out_dir << "/results.jsonl, " << out_dir << "/summary.csv\n";
+  PrintSweepSummary(out, file, scenarios.size(), shard, r,
+                    std::chrono::duration<double>(Clock::now() - start).count(), out_dir);
   if (shard.n > 1) out << "This shard only; join the parts with planner merge.\n";
   const std::vector<SweepRow> rows = SweepRows(r.lines);
   PrintSweepRanking(out, rows, show);

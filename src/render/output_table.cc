@@ -79,6 +79,35 @@ void PrintPlanPreview(std::ostream& out, const Specs& s, const Plan& p) {
   }
 }
 
+// Below the table: the funnel's counts, the best plan's step by term, costs, units.
+void PrintSearchFooter(std::ostream& out, const Specs& specs, const SearchResult& r,
+                       const CostInput& cost) {
+  out << "\nSearched " << r.stats.evaluated << " plans in " << Duration(r.stats.seconds) << " on "
+      << r.stats.threads << " threads: " << r.stats.feasible << " feasible";
+  for (int i = 1; i < static_cast<int>(Reason::kCount); ++i) {
+    out << ", " << r.stats.pruned[i] << " " << ReasonName(static_cast<Reason>(i));
+  }
+  out << ".\n";
+  if (!r.plans.empty()) {
+    const Evaluation& best = r.plans.front();
+    const TimeBreakdown& t = best.time;
+    // Only the terms the plan has: no "bubble 0.0 us" for a plan without a pipeline.
+    std::vector<std::string> terms;
+    for (const auto& [name, s] : {std::pair{"compute", t.compute}, {"recompute", t.recompute},
+                                  {"bubble", t.bubble}, {"TP comm", t.tp_comm},
+                                  {"PP comm", t.pp_comm}, {"DP comm", t.dp_comm},
+                                  {"EP comm", t.ep_comm}, {"optimizer", t.optimizer}}) {
+      if (s > 0) terms.push_back(std::string(name) + " " + Duration(s));
+    }
+    out << "Best plan's step: " << Join(terms, ", ") << ".\n";
+    PrintCost(out, specs, best, cost);
+  }
+  out << "Memory in GiB (2^30 bytes) per GPU, of " << Gib(specs.cluster.gpu.usable_bytes())
+      << " usable; MFU = model FLOPs / peak "
+         "(" << Printf("%.4g", specs.cluster.gpu.PeakFlops(specs.setup.precision) / kTera)
+      << " TFLOP/s " << PrecisionName(specs.setup.precision) << ").\n";
+}
+
 }  // namespace
 
 std::string Gib(double bytes) { return Printf("%.2f", bytes / kGiB); }
@@ -122,30 +151,7 @@ void PrintSearchTable(std::ostream& out, const Specs& specs, const SearchResult&
            Printf("%.1f%%", 100.0 * e.mfu)});
   }
   if (!r.plans.empty()) PrintColumns(out, rows);
-  out << "\nSearched " << r.stats.evaluated << " plans in " << Duration(r.stats.seconds) << " on "
-      << r.stats.threads << " threads: " << r.stats.feasible << " feasible";
-  for (int i = 1; i < static_cast<int>(Reason::kCount); ++i) {
-    out << ", " << r.stats.pruned[i] << " " << ReasonName(static_cast<Reason>(i));
-  }
-  out << ".\n";
-  if (!r.plans.empty()) {
-    const Evaluation& best = r.plans.front();
-    const TimeBreakdown& t = best.time;
-    // Only the terms the plan has: no "bubble 0.0 us" for a plan without a pipeline.
-    std::vector<std::string> terms;
-    for (const auto& [name, s] : {std::pair{"compute", t.compute}, {"recompute", t.recompute},
-                                  {"bubble", t.bubble}, {"TP comm", t.tp_comm},
-                                  {"PP comm", t.pp_comm}, {"DP comm", t.dp_comm},
-                                  {"EP comm", t.ep_comm}, {"optimizer", t.optimizer}}) {
-      if (s > 0) terms.push_back(std::string(name) + " " + Duration(s));
-    }
-    out << "Best plan's step: " << Join(terms, ", ") << ".\n";
-    PrintCost(out, specs, best, cost);
-  }
-  out << "Memory in GiB (2^30 bytes) per GPU, of " << Gib(specs.cluster.gpu.usable_bytes())
-      << " usable; MFU = model FLOPs / peak "
-         "(" << Printf("%.4g", specs.cluster.gpu.PeakFlops(specs.setup.precision) / kTera)
-      << " TFLOP/s " << PrecisionName(specs.setup.precision) << ").\n";
+  PrintSearchFooter(out, specs, r, cost);
   if (!r.plans.empty()) PrintPlanPreview(out, specs, r.plans.front().plan);
 }
 

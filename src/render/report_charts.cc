@@ -153,6 +153,31 @@ std::string BarChartHtml(const BarChart& c) {
   return Figure(c.title, kWidth, plot_bottom + 46, svg, legend);
 }
 
+namespace {
+
+// One label per place on the front: clusters with the same figures (two networks that make no
+// difference) share it.
+std::string FrontLabels(const ScatterChart& c, const std::vector<size_t>& front, const Axis& xa,
+                        const Axis& ya, double width) {
+  std::string svg;
+  std::vector<Box> placed;
+  for (size_t k = 0; k < front.size();) {
+    const ScatterPoint& p = c.points[front[k]];
+    size_t same = 1;
+    while (k + same < front.size() && c.points[front[k + same]].x == p.x &&
+           c.points[front[k + same]].y == p.y) {
+      ++same;
+    }
+    const std::string label =
+        same > 1 ? p.label + " (+" + std::to_string(same - 1) + " alike)" : p.label;
+    svg += PlaceLabel(xa.scale.At(p.x), ya.scale.At(p.y), label, width, placed);
+    k += same;
+  }
+  return svg;
+}
+
+}  // namespace
+
 std::string ScatterChartHtml(const ScatterChart& c) {
   constexpr double kLeft = 80, kWidth = 900, kRight = 30, kTop = 20, kHeight = 480, kBottom = 56;
   if (c.points.empty()) return "<p>No feasible cluster to draw.</p>\n";
@@ -202,21 +227,7 @@ std::string ScatterChartHtml(const ScatterChart& c) {
            Marker(s, xa.scale.At(p.x), ya.scale.At(p.y), 6, PaletteColor(s), "") + "<title>" +
            EscapeHtml(p.detail) + "</title></g>";
   }
-  // One label per place on the front: clusters with the same figures (two networks that make
-  // no difference) share it.
-  std::vector<Box> placed;
-  for (size_t k = 0; k < front.size();) {
-    const ScatterPoint& p = c.points[front[k]];
-    size_t same = 1;
-    while (k + same < front.size() && c.points[front[k + same]].x == p.x &&
-           c.points[front[k + same]].y == p.y) {
-      ++same;
-    }
-    const std::string label =
-        same > 1 ? p.label + " (+" + std::to_string(same - 1) + " alike)" : p.label;
-    svg += PlaceLabel(xa.scale.At(p.x), ya.scale.At(p.y), label, kWidth, placed);
-    k += same;
-  }
+  svg += FrontLabels(c, front, xa, ya, kWidth);
   std::string legend;
   for (size_t g = 0; g < groups.size(); ++g) {
     legend += Swatch(Marker(static_cast<int>(g), 8, 8, 5, PaletteColor(static_cast<int>(g)), ""),
