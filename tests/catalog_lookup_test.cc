@@ -10,6 +10,7 @@
 #include "planner/input/catalog.h"
 #include "planner/model/error.h"
 #include "planner/model/units.h"
+#include "test_util.h"
 
 namespace planner {
 namespace {
@@ -25,16 +26,6 @@ std::string TempFile(const std::string& name, const std::string& text) {
   return path;
 }
 
-// The InputError that `f` throws (a failure if it throws none).
-InputError ErrorOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no InputError";
-  return InputError("", "");
-}
 
 Model Shape(const std::string& name, int64_t layers, int64_t hidden) {
   return Model{.name = name,

@@ -15,6 +15,7 @@
 #include "emit_fixtures.h"
 #include "planner/model/error.h"
 #include "planner/sweep/sweep.h"
+#include "test_util.h"
 
 namespace planner {
 namespace {
@@ -70,15 +71,6 @@ class FullDisk {
   sighandler_t old_handler_{};
 };
 
-InputError ErrorOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no InputError";
-  return InputError("", "");
-}
 
 std::vector<Evaluation> SomePlans(const Specs& s, int n) {
   std::vector<Evaluation> plans;

@@ -19,6 +19,7 @@
 #include "planner/cli/cli.h"
 #include "planner/model/error.h"
 #include "planner/sweep/sweep.h"
+#include "test_util.h"
 
 namespace planner {
 namespace {
@@ -60,15 +61,6 @@ std::vector<std::string> SortedLines(const fs::path& path) {
   return lines;
 }
 
-InputError ErrorOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no InputError";
-  return InputError("", "");
-}
 
 // 3 models x 2 GPUs x 2 counts = 12 small scenarios: a whole run takes well under a second.
 struct Small {

@@ -8,19 +8,11 @@
 
 #include "planner/model/error.h"
 #include "planner/sweep/sweep.h"
+#include "test_util.h"
 
 namespace planner {
 namespace {
 
-InputError ErrorOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no InputError";
-  return InputError("", "");
-}
 
 std::vector<Scenario> Expand(const SweepSpec& spec) {
   return ExpandScenarios(spec, LoadSweepCatalog(spec));
