@@ -38,14 +38,23 @@ auto Key(const Plan& p) {
 
 // Keeps in `slot` whichever of it and `e` is closer to passing: less memory over capacity, then
 // the plan's fields (a strict order, so the example is the same however the range is split).
+// Every pruned candidate is offered, so the cheap comparison comes first and the plan's key only
+// on a tie.
+double Overshoot(const Evaluation& x) { return std::max(0.0, x.memory.total() - x.capacity_bytes); }
+
 void OfferExample(std::optional<Evaluation>& slot, const Evaluation& e) {
-  const auto over = [](const Evaluation& x) {
-    return std::max(0.0, x.memory.total() - x.capacity_bytes);
-  };
-  if (slot && std::make_pair(over(*slot), Key(slot->plan)) <= std::make_pair(over(e), Key(e.plan))) {
-    return;
+  if (slot) {
+    const double held = Overshoot(*slot);
+    const double offered = Overshoot(e);
+    if (held < offered || (held == offered && !(Key(e.plan) < Key(slot->plan)))) return;
   }
   slot = e;
+}
+
+// A plan the structural rules removed: no memory was computed, so only its fields rank it.
+void OfferStructuralExample(std::optional<Evaluation>& slot, const Plan& plan, Reason reason) {
+  if (slot && !(Key(plan) < Key(slot->plan))) return;
+  slot = Evaluation{.plan = plan, .reason = reason};
 }
 
 Partial Merge(Partial a, const Partial& b, size_t k) {
@@ -125,8 +134,7 @@ void ScoreVariants(const SearchContext& x, Plan plan, PlanTerms& terms,
   const Reason structure = CheckStructure(x.m, x.c, plan, x.s, x.o.limits);
   if (structure != Reason::kFeasible) {
     acc.stats.pruned[static_cast<int>(structure)] += variants;
-    OfferExample(acc.stats.examples[static_cast<int>(structure)],
-                 Evaluation{.plan = plan, .reason = structure});
+    OfferStructuralExample(acc.stats.examples[static_cast<int>(structure)], plan, structure);
     return;
   }
   for (const Recompute r : recomputes) {
