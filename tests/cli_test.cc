@@ -148,7 +148,9 @@ TEST(Cli, SearchConstraintsHoldForEveryPlan) {
                               "--max-tp", "2", "--max-pp", "2", "--format", "json", "--top",
                               "20"});
   ASSERT_EQ(capped.rc, 0) << capped.err;
-  for (const auto& p : nlohmann::json::parse(capped.out)["plans"]) {
+  const nlohmann::json c = nlohmann::json::parse(capped.out);  // kept: the loop reads into it
+  ASSERT_FALSE(c["plans"].empty());
+  for (const auto& p : c["plans"]) {
     EXPECT_LE(p["tp"].get<int>(), 2);
     EXPECT_LE(p["pp"].get<int>(), 2);
   }
