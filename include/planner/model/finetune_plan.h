@@ -1,0 +1,89 @@
+// A fine-tuning plan: what a fine-tuning user chooses (method, adapter, sharding, offload,
+// checkpointing, batch split) and what one search holds fixed. The search (search/), the cost
+// models (cost_models/) and the emitters (PEFT + Trainer + accelerate, torchtune) read these.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "planner/model/hardware.h"
+
+namespace planner {
+
+/// How the model is tuned. kFreeze: only the last `trainable_layers` blocks (and the head) train.
+/// kGalore: full-rank weights, optimizer states in a rank-r projection (Zhao et al. 2024).
+enum class FinetuneMethod { kFull, kLora, kQlora, kFreeze, kGalore };
+
+/// Precision of the frozen base weights (LoRA/QLoRA/freeze); full and GaLore train them in
+/// the compute precision. kNf4: QLoRA's 4-bit NormalFloat with block-wise constants
+/// (Dettmers et al. 2023).
+enum class BaseWeights { kBf16, kInt8, kNf4 };
+
+/// The optimizer of the trainable parameters. Paged 8-bit AdamW has 8-bit AdamW's bytes on the
+/// GPU and pages to host memory under pressure (bitsandbytes).
+enum class FinetuneOptimizer { kAdamW, kAdamW8bit, kPagedAdamW8bit, kAdafactor, kSgd };
+
+/// Who shards the data-parallel replicas. kFsdp is PyTorch FSDP full sharding (as ZeRO-3);
+/// kFsdpGradOp is FSDP SHARD_GRAD_OP (as ZeRO-2).
+enum class Sharding { kNone, kZero1, kZero2, kZero3, kFsdp, kFsdpGradOp };
+
+/// Gradient checkpointing as fine-tuning frameworks offer it: kSelective is the framework's
+/// selective variant (torchtune's selective AC / Unsloth's offloaded checkpoints).
+enum class Checkpointing { kNone, kSelective, kFull };
+
+/// The fine-tuning framework whose files are emitted and whose allowances are counted.
+enum class FinetuneFramework { kHuggingFace, kTorchtune };
+
+/// Which linear layers carry adapters.
+struct AdapterTargets {
+  bool attention = true;  ///< q, k, v, o projections
+  bool mlp = false;       ///< gate, up, down projections
+  bool operator==(const AdapterTargets&) const = default;
+};
+
+/// One way to run the fine-tuning job. gpus = tp * dp.
+struct FinetunePlan {
+  FinetuneMethod method = FinetuneMethod::kLora;
+  int gpus = 1;
+  int tp = 1;                       ///< tensor parallel, where the framework has it
+  int dp = 1;                       ///< data-parallel replicas (sharded or not)
+  Sharding sharding = Sharding::kNone;
+  bool offload_optimizer = false;   ///< ZeRO-Offload / FSDP CPU offload of optimizer states
+  bool offload_params = false;      ///< ZeRO-3 / FSDP parameter offload to host memory
+  int micro_batch = 1;              ///< sequences per micro-batch per data-parallel rank
+  int grad_accum = 1;               ///< micro-batches per step per data-parallel rank
+  Checkpointing checkpointing = Checkpointing::kFull;
+  bool packing = true;              ///< sequences packed to seq_len (no padding tokens)
+  int lora_rank = 16;
+  int lora_alpha = 32;
+  AdapterTargets targets;
+  BaseWeights base_weights = BaseWeights::kBf16;
+  bool double_quant = true;         ///< QLoRA: quantize the block constants too
+  int trainable_layers = 0;         ///< kFreeze: blocks trained, counted from the top
+  int galore_rank = 128;            ///< kGalore: projection rank
+  bool operator==(const FinetunePlan&) const = default;
+};
+
+/// Held fixed across one fine-tuning search: the data, the batch and the numerics.
+struct FinetuneSetup {
+  int64_t global_batch = 0;         ///< sequences per optimizer step
+  int64_t seq_len = 0;
+  double dataset_tokens = 0;        ///< tokens in one epoch (0: not given)
+  double epochs = 1;
+  Precision precision = Precision::kBf16;  ///< compute precision
+  FinetuneOptimizer optimizer = FinetuneOptimizer::kAdamW;
+  FinetuneFramework framework = FinetuneFramework::kHuggingFace;
+  bool chunked_loss = false;        ///< chunked cross-entropy: logits never whole in fp32
+  double host_bytes_per_node = 0;   ///< host memory limit for offload (0: the cluster's)
+  std::string hf_model_id;          ///< emitted as the model to load ("" : a placeholder)
+  bool operator==(const FinetuneSetup&) const = default;
+};
+
+const char* FinetuneMethodName(FinetuneMethod m);
+const char* BaseWeightsName(BaseWeights b);
+const char* FinetuneOptimizerName(FinetuneOptimizer o);
+const char* ShardingName(Sharding s);
+const char* CheckpointingName(Checkpointing c);
+const char* FinetuneFrameworkName(FinetuneFramework f);
+
+}  // namespace planner
