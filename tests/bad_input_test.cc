@@ -331,6 +331,11 @@ const std::vector<Row>& Table() {
       {{"list", "gpus", "--format", "csv"},
        "--format",
        "this command has no csv output; expected one of: table, json"},
+      // serve: the decode kernel is one of two named mechanisms.
+      {{"serve", "--model", "llama2-70b", "--gpu", "h100-sxm", "--input-tokens", "128",
+        "--output-tokens", "128", "--decode-attention", "xqa"},
+       "--decode-attention",
+       "unknown value 'xqa'; expected grouped or per-head"},
       // memory and list.
       {{"memory", "--model", "llama2-7b", "--mode", "serve"},
        "--mode",

@@ -7,6 +7,7 @@
 #include <set>
 #include <string>
 
+#include "planner/cost/step_time.h"
 #include "planner/input/catalog.h"
 #include "planner/model/units.h"
 #include "planner/render/serve_output.h"
@@ -104,6 +105,30 @@ TEST(Serving, DecodeSlowsWithTheBatchAndPrefillWithThePrompt) {
   EXPECT_GT(many.tokens_per_s, 10 * one.tokens_per_s);  // memory-bound: batching is nearly free
   // Batch 1 decode reads the weights once a step: at least 13.5 GB / 3.35 TB/s = 4 ms.
   EXPECT_GT(one.decode_step, CountParameters(m).total * 2 / 3.35e12);
+}
+
+// A decode kernel with a thread block per query head (TensorRT-LLM before XQA) reads each KV head
+// once for every query head of its group: Llama 2 70B (64 query heads, 8 KV heads) at TP 2 reads
+// its cache 8 times, so the step grows by 7 cache reads at the GPU's streaming bandwidth, times
+// the step overhead; a model without grouped-query attention (Llama 2 7B) is unchanged.
+TEST(Serving, PerHeadDecodeKernelReadsTheGroupedCacheOncePerQueryHead) {
+  const Model m = CatalogModel("llama2-70b");
+  const Cluster c = Node("h100-sxm", 2);
+  const ServePlan p{.tp = 2, .batch = 64};
+  ServeSetup s{.input_tokens = 2048, .output_tokens = 2048};
+  const double grouped = ServingTimeOf(m, c, p, s).decode_step;
+  s.kv_read_per_query_head = true;
+  const double per_head = ServingTimeOf(m, c, p, s).decode_step;
+  const double context = 2048 + 2048 / 2.0;
+  const double cache_bytes = 64 * context * KvBytesPerTokenPerGpu(m, p, 3072);
+  const Efficiency eff = EfficiencyFor(c.gpu);
+  const double extra = 7 * cache_bytes / (c.gpu.hbm_bytes_per_s * eff.hbm) * (1 + eff.step_overhead);
+  EXPECT_NEAR(per_head - grouped, extra, 1e-9);
+  const Model mha = CatalogModel("llama2-7b");
+  EXPECT_DOUBLE_EQ(ServingTimeOf(mha, Node("h100-sxm", 1), ServePlan{.batch = 64}, s).decode_step,
+                   ServingTimeOf(mha, Node("h100-sxm", 1), ServePlan{.batch = 64},
+                                 ServeSetup{.input_tokens = 2048, .output_tokens = 2048})
+                       .decode_step);
 }
 
 TEST(Serving, SearchMeetsTheLatencyTargetAndRanksByThroughputPerGpu) {

@@ -14,6 +14,7 @@ struct ServeInput {
   SpecInput spec;
   std::string weights = "bf16";
   std::string kv = "bf16";
+  std::string decode_attention = "grouped";
   double ttft_ms = 0;
   double tpot_ms = 0;
   std::string format = "table";
@@ -78,6 +79,9 @@ void AddServeOptions(po::options_description& d, ServeInput& in, ServeQuery& q) 
       ("tpot-ms", BoundedValue(&in.tpot_ms, 1e7, "--tpot-ms"), "time-per-output-token target, ms")
       ("weights", po::value(&in.weights), "bf16 (default), fp8, int8, int4-awq, int4-gptq, nvfp4; a comma list to choose among")
       ("kv-cache", po::value(&in.kv), "bf16 (default) or fp8; a comma list to choose among")
+      ("decode-attention", po::value(&in.decode_attention),
+       "grouped (default: one KV read per query group, e.g. TensorRT-LLM's XQA from 0.8) or "
+       "per-head (one KV read per query head: TensorRT-LLM's masked MHA up to 0.7)")
       ("tp", PositiveValue(&q.tp, "--tp"), "tensor-parallel size per replica (default: searched)")
       ("pp", PositiveValue(&q.pp, "--pp"), "pipeline-parallel size per replica (default: searched)")
       ("replicas", PositiveValue(&q.replicas, "--replicas"), "replicas (default: from --gpus or the load)")
@@ -117,6 +121,11 @@ int RunServeCommand(const std::vector<std::string>& args, std::ostream& out) {
   }
   q.weights = ParseWeights(in.weights);
   q.kv = ParseKv(in.kv);
+  if (in.decode_attention != "grouped" && in.decode_attention != "per-head") {
+    throw InputError("--decode-attention", "unknown value '" + in.decode_attention +
+                                               "'; expected grouped or per-head");
+  }
+  q.setup.kv_read_per_query_head = in.decode_attention == "per-head";
   q.ttft_target_s = in.ttft_ms / 1e3;
   q.tpot_target_s = in.tpot_ms / 1e3;
   const Catalog catalog = LoadCatalog(in.spec);

@@ -42,6 +42,9 @@ struct ServeSetup {
   double memory_fraction = 0.9;       ///< share of the GPU the engine takes (vLLM default)
   int64_t max_batched_tokens = 8192;  ///< tokens one engine step processes at most
   int64_t block_tokens = 16;          ///< KV-cache page size (vLLM, SGLang default 16/1)
+  /// The decode attention kernel reads the KV cache once per query head, not once per KV head
+  /// (TensorRT-LLM before 0.8's XQA); grouped-query models then read heads / kv_heads times more.
+  bool kv_read_per_query_head = false;
 };
 
 /// Bytes of K and V (or of MLA's latent and rope key) one token leaves in the cache, all layers,
