@@ -11,6 +11,7 @@
 #include "planner/input/catalog.h"
 #include "planner/model/units.h"
 #include "planner/render/serve_output.h"
+#include "planner/search/memory_report.h"
 #include "planner/search/serve_search.h"
 
 namespace planner {
@@ -169,6 +170,27 @@ TEST(Serving, EngineCommandsUseOnlyTheEnginesFlags) {
   }
   EXPECT_NE(VllmCommand(dense, ServePlan{.tp = 8}, s).find("--tensor-parallel-size 8"),
             std::string::npos);
+}
+
+// `planner memory --mode inference` counts as the engines do and rounds to a split they run.
+// Llama 2 70B in 16 bits, 64 sequences of 4096 tokens, on 80 GB A100s (0.9 of 85.9 GB each):
+// the KV cache is 64 x 4096 x 327,680 bytes = 85.9 GB and the weights 137.95 GB, 3 GPUs by
+// division. On TP 2 the weights leave 6.4 GB per GPU for 42.9 GB of cache; on TP 4 each GPU
+// holds 34.5 GB of weights and 21.47 GB of cache: 4 GPUs, a tensor-parallel size the 64 heads
+// split into.
+TEST(Serving, MemoryCommandRoundsToASplitTheEnginesRun) {
+  const Model m = CatalogModel("llama2-70b");
+  MemoryQuery q{.mode = MemoryMode::kInference, .seq_len = 4096, .batch = 64};
+  q.gpu = FindGpu(BuiltinCatalog(), "a100-80gb", "test");
+  const MemoryReport r = ComputeMemoryReport(m, q);
+  EXPECT_EQ(r.gpus_needed, 4);
+  EXPECT_EQ(r.tp, 4);
+  EXPECT_EQ(r.pp, 1);
+  ASSERT_EQ(r.parts[1].first, "kv_cache");
+  EXPECT_DOUBLE_EQ(r.parts[1].second, 64.0 * 4096 * 327680 / 4);
+  // The seed's example (formulas.md s.1): one sequence fits on the quick rule's two GPUs.
+  q.batch = 1;
+  EXPECT_EQ(ComputeMemoryReport(m, q).gpus_needed, 2);
 }
 
 }  // namespace
