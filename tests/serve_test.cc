@@ -2,11 +2,13 @@
 // targets, and engine commands whose every flag is in the engine's own argument list.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
 #include <regex>
 #include <set>
 #include <string>
 
+#include "planner/cost/queueing.h"
 #include "planner/cost/step_time.h"
 #include "planner/input/catalog.h"
 #include "planner/model/units.h"
@@ -191,6 +193,42 @@ TEST(Serving, MemoryCommandRoundsToASplitTheEnginesRun) {
   // The seed's example (formulas.md s.1): one sequence fits on the quick rule's two GPUs.
   q.batch = 1;
   EXPECT_EQ(ComputeMemoryReport(m, q).gpus_needed, 2);
+}
+
+// Erlang C against the M/M/1 and M/M/2 results worked by hand (Kleinrock vol. 1 s.3.4-3.5):
+// one server at load 0.5 waits with probability 0.5 and on average rho / (mu (1 - rho)) = 1 s
+// for a 1 s service; two servers at an offered load of 1 wait with probability
+// (1/2 x 2) / (1 + 1 + 1) = 1/3.
+TEST(Serving, ErlangCMatchesTheTextbookQueues) {
+  EXPECT_NEAR(ErlangC(1, 0.5), 0.5, 1e-12);
+  EXPECT_NEAR(MeanQueueWaitSeconds(1, 0.5, 1.0), 1.0, 1e-12);
+  EXPECT_NEAR(ErlangC(2, 1.0), 1.0 / 3.0, 1e-12);
+  EXPECT_EQ(ErlangC(4, 4.0), 1.0);
+  EXPECT_TRUE(std::isinf(MeanQueueWaitSeconds(4, 2.0, 2.0)));
+  // Thousands of slots: the recursion neither overflows nor loses the answer (light load).
+  EXPECT_LT(ErlangC(4096, 1000.0), 1e-12);
+}
+
+// At a request rate, each plan gets the replicas whose slots turn over faster than requests
+// arrive, and its TTFT counts the mean wait for a slot; on a fixed 8 GPUs, 20 requests/s of
+// 2048 + 512 tokens of Llama 3 70B is more than any split serves (about 10,240 output tokens/s
+// against at most ~600 per GPU by the model): every plan is overloaded, none is offered.
+TEST(Serving, RequestRateSetsReplicasAndQueueing) {
+  const Model m = CatalogModel("llama3-70b");
+  ServeQuery q{.setup = {.input_tokens = 2048, .output_tokens = 512}, .request_rate = 20};
+  q.ttft_target_s = 0.5;
+  const ServeResult r = SearchServing(m, Node("h100-sxm", 8), q);
+  ASSERT_FALSE(r.plans.empty());
+  for (const ServeEvaluation& e : r.plans) {
+    EXPECT_LT(e.utilization, 1.0);
+    EXPECT_LE(e.time.ttft + e.queue_wait_s, 0.5);
+    const double served = e.time.tokens_per_s * e.plan.replicas;
+    EXPECT_GE(served, 20.0 * 512);
+  }
+  q.gpus = 8;
+  const ServeResult fixed = SearchServing(m, Node("h100-sxm", 8), q);
+  EXPECT_TRUE(fixed.plans.empty());
+  EXPECT_GT(fixed.pruned[static_cast<int>(ServeReason::kOverloaded)], 0);
 }
 
 }  // namespace

@@ -21,7 +21,7 @@ std::vector<std::string> Row(const std::string& rank, const ServeEvaluation& e) 
           PrecisionName(e.plan.kv),
           std::to_string(e.plan.batch),
           std::to_string(e.memory.max_sequences),
-          Ms(e.time.ttft),
+          Ms(e.time.ttft + e.queue_wait_s),
           Ms(e.time.decode_step),
           Rate(e.tokens_per_s_per_user),
           Rate(e.tokens_per_s_per_gpu)};
@@ -57,6 +57,7 @@ nlohmann::ordered_json PlanJson(const ServeContext& ctx, const ServeEvaluation& 
                                     {"kv_per_sequence", e.memory.kv_per_sequence}}},
           {"max_sequences", e.memory.max_sequences},
           {"ttft_s", e.time.ttft}, {"tpot_s", e.time.decode_step},
+          {"queue_wait_s", e.queue_wait_s}, {"utilization", e.utilization},
           {"prefill_batch_s", e.time.prefill},
           {"tokens_per_s_per_replica", e.time.tokens_per_s},
           {"tokens_per_s_per_gpu", e.tokens_per_s_per_gpu},
@@ -79,7 +80,11 @@ void PrintServeTable(std::ostream& out, const ServeContext& ctx, const ServeResu
     out << (i ? ", " : " ") << r.pruned[i] << " " << ServeReasonName(static_cast<ServeReason>(i));
   }
   out << ". fits = sequences the KV cache holds per replica at these lengths; TTFT = one "
-         "prompt's prefill; TPOT = one decode step of the batch.\n";
+         "prompt's prefill";
+  if (ctx.query.request_rate > 0) {
+    out << " plus the mean wait for a batch slot at the request rate (M/M/c, slots = batch)";
+  }
+  out << "; TPOT = one decode step of the batch.\n";
   if (!r.pareto.empty()) {
     out << "\nTrade-off (no plan is faster for both the user and the GPU):\n";
     std::vector<std::vector<std::string>> front{kHeader};
