@@ -57,16 +57,23 @@ double DecodeWeightBytes(const Model& m, const ServePlan& p, double batch) {
   return all - (1.0 - touched) * experts * all / c.total;
 }
 
-// Two all-reduces of the layer's output per layer on each GPU's share of the layers.
+// Two all-reduces of the layer's output per layer on each GPU's share of the layers. With
+// expert parallelism a MoE layer's second one becomes a dispatch and a combine all-to-all of
+// each token's top-k copies (16-bit).
 double TpCommSeconds(const Model& m, const Cluster& c, const ServePlan& p, double tokens,
                      const Efficiency& eff) {
   if (p.tp <= 1) return 0.0;
   const bool in_node = p.tp <= c.gpus_per_node;
   const Link& link = in_node ? c.intra : c.inter;
+  const double bw = link.one_way_bytes_per_s * eff.link;
   const double bytes = tokens * static_cast<double>(m.hidden) * 2.0;
-  const double per_layer =
-      2.0 * AllReduceSeconds(bytes, p.tp, link.one_way_bytes_per_s * eff.link, link.latency_s);
-  return per_layer * static_cast<double>(m.layers);
+  const double all_reduce = AllReduceSeconds(bytes, p.tp, bw, link.latency_s);
+  const double layers = static_cast<double>(m.layers);
+  if (p.ep <= 1 || !IsMoe(m)) return 2.0 * all_reduce * layers;
+  const double moe = static_cast<double>(MoeLayers(m));
+  const double routed = bytes * static_cast<double>(m.experts_per_token);
+  const double exchange = 2.0 * AllToAllSeconds(routed, p.ep, bw, link.latency_s);
+  return 2.0 * all_reduce * (layers - moe) + (all_reduce + exchange) * moe;
 }
 
 // Activations cross pp - 1 stage boundaries once per step.

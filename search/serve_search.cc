@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <tuple>
+#include <utility>
 
 #include "planner/cost/queueing.h"
 
@@ -16,6 +17,7 @@ int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 // all-reduces at decode's message sizes).
 std::vector<int> TpSizes(const Model& m, const Cluster& c, const ServeQuery& q) {
   if (q.tp > 0) return {q.tp};
+  if (q.ep > 1) return {q.ep};  // EP = TP
   std::vector<int> out;
   for (int tp = 1; tp <= c.gpus_per_node; tp *= 2) {
     if (m.heads % tp == 0 && (q.gpus == 0 || q.gpus % tp == 0)) out.push_back(tp);
@@ -23,11 +25,28 @@ std::vector<int> TpSizes(const Model& m, const Cluster& c, const ServeQuery& q) 
   return out;
 }
 
+// Expert parallelism spans the replica's tensor-parallel group (EP = TP, whole experts per
+// rank) or is off; dense models have none.
+std::vector<int> EpSizes(const Model& m, int tp, const ServeQuery& q) {
+  if (q.ep > 0) return {q.ep};
+  if (!IsMoe(m) || tp <= 1 || m.experts % tp != 0) return {1};
+  return {1, tp};
+}
+
 std::vector<int> PpSizes(const Model& m, int tp, const ServeQuery& q) {
   if (q.pp > 0) return {q.pp};
   std::vector<int> out;
   for (int pp = 1; pp <= 8 && pp <= m.layers; pp *= 2) {
     if (q.gpus == 0 || q.gpus % (static_cast<int64_t>(tp) * pp) == 0) out.push_back(pp);
+  }
+  return out;
+}
+
+// The (pp, ep) pairs of one tensor-parallel size.
+std::vector<std::pair<int, int>> SplitsOf(const Model& m, int tp, const ServeQuery& q) {
+  std::vector<std::pair<int, int>> out;
+  for (const int pp : PpSizes(m, tp, q)) {
+    for (const int ep : EpSizes(m, tp, q)) out.emplace_back(pp, ep);
   }
   return out;
 }
@@ -102,7 +121,7 @@ bool RanksBefore(const ServeEvaluation& a, const ServeEvaluation& b) {
     return a.tokens_per_s_per_gpu > b.tokens_per_s_per_gpu;
   }
   const auto key = [](const ServeEvaluation& e) {
-    return std::make_tuple(e.gpus, e.plan.tp, e.plan.pp, e.plan.batch,
+    return std::make_tuple(e.gpus, e.plan.tp, e.plan.pp, e.plan.ep, e.plan.batch,
                            static_cast<int>(e.plan.weights), static_cast<int>(e.plan.kv));
   };
   return key(a) < key(b);
@@ -148,7 +167,8 @@ ServeEvaluation EvaluateServePlan(const Model& m, const Cluster& c, const ServeP
   e.gpus = static_cast<int64_t>(p.tp) * p.pp * p.replicas;
   e.tokens_per_s_per_gpu = e.time.tokens_per_s / (p.tp * p.pp);
   e.tokens_per_s_per_user = e.time.decode_step > 0 ? 1.0 / e.time.decode_step : 0.0;
-  if (m.heads % p.tp != 0 || p.pp > m.layers) {
+  const bool ep_splits = p.ep == 1 || (IsMoe(m) && p.ep == p.tp && m.experts % p.ep == 0);
+  if (m.heads % p.tp != 0 || p.pp > m.layers || !ep_splits) {
     e.reason = ServeReason::kIndivisible;
   } else if (e.memory.max_sequences < p.batch) {
     e.reason = ServeReason::kOutOfMemory;
@@ -167,8 +187,8 @@ ServeResult SearchServing(const Model& m, const Cluster& c, const ServeQuery& q)
   for (const WeightFormat w : q.weights) {
     for (const Precision kv : q.kv) {
       for (const int tp : TpSizes(m, c, q)) {
-        for (const int pp : PpSizes(m, tp, q)) {
-          ServePlan p{.tp = tp, .pp = pp, .weights = w, .kv = kv};
+        for (const auto& [pp, ep] : SplitsOf(m, tp, q)) {
+          ServePlan p{.tp = tp, .pp = pp, .ep = ep, .weights = w, .kv = kv};
           const int64_t capacity = ServingMemoryOf(m, c.gpu, p, q.setup).max_sequences;
           int64_t fixed = 0;
           if (q.concurrency > 0 && q.gpus > 0) {

@@ -332,6 +332,15 @@ const std::vector<Row>& Table() {
        "--format",
        "this command has no csv output; expected one of: table, json"},
       // serve: the decode kernel is one of two named mechanisms.
+      {{"serve", "--model", "llama2-7b", "--gpu", "h100-sxm", "--input-tokens", "128",
+        "--output-tokens", "128", "--ep", "2"},
+       "--ep",
+       "expert parallelism needs a mixture-of-experts model"},
+      {{"serve", "--model", "mixtral-8x7b", "--gpu", "h100-sxm", "--input-tokens", "128",
+        "--output-tokens", "128", "--tp", "4", "--ep", "2"},
+       "--ep",
+       "expert parallelism spans the replica's tensor-parallel group: expected 1 or --tp (4), "
+       "got 2"},
       {{"serve", "--model", "llama2-70b", "--gpu", "h100-sxm", "--input-tokens", "128",
         "--output-tokens", "128", "--decode-attention", "xqa"},
        "--decode-attention",

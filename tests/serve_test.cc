@@ -155,7 +155,9 @@ TEST(Serving, EngineCommandsUseOnlyTheEnginesFlags) {
   const ServeSetup s{.input_tokens = 1024, .output_tokens = 256};
   for (const Model* m : {&dense, &moe}) {
     for (const WeightFormat w : {WeightFormat::kBf16, WeightFormat::kFp8, WeightFormat::kInt4Awq}) {
-      const ServePlan p{.tp = 4, .pp = 2, .batch = 64, .weights = w, .kv = Precision::kFp8};
+      const int ep = m == &moe ? 4 : 1;
+      const ServePlan p{.tp = 4, .pp = 2, .ep = ep, .batch = 64, .weights = w,
+                        .kv = Precision::kFp8};
       const struct {
         std::string command;
         std::set<std::string> known;
@@ -172,6 +174,35 @@ TEST(Serving, EngineCommandsUseOnlyTheEnginesFlags) {
   }
   EXPECT_NE(VllmCommand(dense, ServePlan{.tp = 8}, s).find("--tensor-parallel-size 8"),
             std::string::npos);
+  // Expert parallelism is named to each engine exactly when the plan has it.
+  const ServePlan ep{.tp = 4, .ep = 4};
+  EXPECT_NE(VllmCommand(moe, ep, s).find("--enable-expert-parallel"), std::string::npos);
+  EXPECT_NE(SglangCommand(moe, ep, s).find("--ep-size 4"), std::string::npos);
+  EXPECT_NE(TrtllmCommand(moe, ep, s).find("--ep_size 4"), std::string::npos);
+  EXPECT_EQ(VllmCommand(moe, ServePlan{.tp = 4}, s).find("expert"), std::string::npos);
+}
+
+// A MoE's replicas are scored with expert parallelism off and over the whole tensor-parallel
+// group; a dense model's never have it, and a fixed --ep is kept. With EP, a Mixtral layer's
+// second all-reduce becomes two all-to-alls of each token's 2 routed copies.
+TEST(Serving, ExpertParallelismIsSearchedForMixturesOnly) {
+  const Model moe = CatalogModel("mixtral-8x7b");
+  ServeQuery q{.setup = {.input_tokens = 1024, .output_tokens = 256}, .gpus = 4, .tp = 4};
+  q.top = 100;
+  std::set<int> eps;
+  for (const ServeEvaluation& e : SearchServing(moe, Node("h100-sxm", 4), q).plans) {
+    eps.insert(e.plan.ep);
+  }
+  EXPECT_EQ(eps, (std::set<int>{1, 4}));
+  q.ep = 4;
+  for (const ServeEvaluation& e : SearchServing(moe, Node("h100-sxm", 4), q).plans) {
+    EXPECT_EQ(e.plan.ep, 4);
+  }
+  const Model dense = CatalogModel("llama2-7b");
+  ServeQuery d{.setup = {.input_tokens = 1024, .output_tokens = 256}, .gpus = 4, .tp = 4};
+  for (const ServeEvaluation& e : SearchServing(dense, Node("h100-sxm", 4), d).plans) {
+    EXPECT_EQ(e.plan.ep, 1);
+  }
 }
 
 // `planner memory --mode inference` counts as the engines do and rounds to a split they run.

@@ -23,7 +23,9 @@ double BytesPerWeight(WeightFormat w);
 /// Whether the format runs its matmuls in 8 bits (fp8, int8 W8A8) or dequantizes to 16 bits.
 bool Computes8Bit(WeightFormat w);
 
-/// One serving replica and its batch: tp x pp x ep GPUs (ep inside tp x dp of MoE layers).
+/// One serving replica and its batch: tp x pp GPUs. With ep = tp (MoE only), the MoE layers
+/// place whole experts on the tensor-parallel ranks (vLLM --enable-expert-parallel, SGLang
+/// --ep-size, TensorRT-LLM --ep_size) and exchange tokens by all-to-all instead of all-reducing.
 struct ServePlan {
   int tp = 1;
   int pp = 1;

@@ -24,6 +24,7 @@ struct ServeQuery {
   std::vector<Precision> kv{Precision::kBf16};
   int tp = 0;                   ///< 0: searched; else fixed (likewise pp, replicas)
   int pp = 0;
+  int ep = 0;                   ///< 0: searched (1, or tp for a MoE); else fixed: 1 or tp
   int replicas = 0;
   int top = 5;
 };
