@@ -1,7 +1,9 @@
 // Prints predicted against published iteration time and memory for every published run, each
 // predicted by the command it prints (`planner evaluate --run FILE`, the file made from the
-// run's JSONL line and written to DIR).
+// run's JSONL line and written to DIR), with the mean and max |error| per framework and per GPU.
 //   build/release/accuracy [published-runs.jsonl] [--runs DIR] [--format json] [--commands]
+// The file defaults to ../shared/validation/published-runs.jsonl; bench/validation/more-runs.jsonl
+// holds the B200/GB200 runs.
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -121,6 +123,11 @@ int main(int argc, char** argv) {
       run_dir = argv[++i];
     } else if (arg == "--commands") {
       commands = true;
+    } else if (arg == "--help") {
+      std::cout << "usage: accuracy [RUNS.jsonl] [--runs DIR] [--format json] [--commands]\n"
+                   "  RUNS.jsonl  published runs (default " PLANNER_SHARED_DIR
+                   "/validation/published-runs.jsonl)\n";
+      return 0;
     } else {
       path = arg;
     }
