@@ -37,11 +37,13 @@ struct ErrorSummary {
   int runs = 0;
   double mean_abs = 0;
   double max_abs = 0;
+  double mean = 0;  ///< signed: below 0 the model predicts faster steps than measured
 };
 
 struct AccuracyReport {
   std::vector<RunAccuracy> rows;
   std::map<std::string, ErrorSummary> by_framework;  ///< the run file's framework
+  std::map<std::string, ErrorSummary> by_gpu;        ///< the run file's catalog GPU
   ErrorSummary trust_a;
   ErrorSummary all;
   ErrorSummary memory;  ///< |error| of peak memory where published

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
+#include <utility>
 
 #include "planner/input/json_text.h"
 #include "planner/model/files.h"
@@ -102,16 +103,30 @@ std::string SkipReason(const json& r) {
   return "";
 }
 
-// The GPU, nodes of 8 and the links the run's text names.
+// The catalog GPU the run's `gpu_type` names ("DGX-GB200", "MI300X 192GB"), or "" when none.
+// GB200 is tested before B200, whose name it contains.
+std::string CatalogGpu(const std::string& gpu_type) {
+  static const std::pair<const char*, const char*> kNames[] = {
+      {"v100", "v100-32gb"}, {"a100", "a100-80gb"},  {"h100", "h100-sxm"},
+      {"h200", "h200"},      {"gb200", "gb200"},     {"b200", "b200"},
+      {"mi300x", "mi300x"},  {"mi325x", "mi325x"},   {"l40s", "l40s"},
+      {"4090", "rtx-4090"},  {"a6000", "rtx-a6000"}};
+  for (const auto& [word, name] : kNames) {
+    if (Has(gpu_type, word)) {
+      // Memory size unstated for the 2020 DGX A100 table, whose machines had 40 GB.
+      if (std::string(name) == "a100-80gb" && Has(gpu_type, "not stated")) return "a100-40gb";
+      return name;
+    }
+  }
+  return "";
+}
+
+// The GPU, its nodes (8 GPUs, or a GB200 compute tray of 4) and the links the run's text names.
 void RunCluster(const json& r, json& run) {
   const std::string gpu_type = Text(r, "gpu_type");
   const std::string inter = Text(r, "inter_node");
-  // The GPU: memory size unstated for the 2020 DGX A100 table, whose machines had 40 GB.
-  std::string gpu = "a100-80gb";
-  if (Has(gpu_type, "v100")) gpu = "v100-32gb";
-  if (Has(gpu_type, "a100") && Has(gpu_type, "not stated")) gpu = "a100-40gb";
-  if (Has(gpu_type, "h100")) gpu = "h100-sxm";
-  run["gpu"] = gpu;
+  const std::string gpu = CatalogGpu(gpu_type);
+  run["gpu"] = gpu.empty() ? gpu_type : gpu;  // an unknown name fails in the run file's check
   // The 96 GB HBM2e H100 (about 2.4 TB/s, as measured for the same part in arXiv 2604.11391).
   if (Has(gpu_type, "h100") && Has(gpu_type, "96gb")) {
     run["gpu_hbm_GB"] = 96;
@@ -124,9 +139,10 @@ void RunCluster(const json& r, json& run) {
   if (Has(gpu_type, "h100") && std::regex_search(gpu_type, m, watts)) {
     run["gpu_peak_scale"] = std::round(100 * std::sqrt(std::stod(m[1].str()) / 700.0)) / 100;
   }
-  // Eight GPUs a node (DGX/HGX); a run on fewer GPUs used part of one node.
+  // Eight GPUs a node (DGX/HGX), four a GB200 compute tray (its NVL72 rack joins 72 over
+  // NVLink, the catalog's scale-up domain); a run on fewer GPUs used part of one node.
   const int64_t gpus = Int(r, "num_gpus", 1);
-  const int64_t per_node = std::min<int64_t>(8, gpus);
+  const int64_t per_node = std::min<int64_t>(gpu == "gb200" ? 4 : 8, gpus);
   run["gpus"] = gpus;
   run["gpus_per_node"] = per_node;
   if (Has(inter, "400")) run["inter_link"] = "ib-ndr";
