@@ -93,5 +93,34 @@ TEST(MoreRuns, UnknownGpuIsAnError) {
   EXPECT_NE(std::string(e.what()).find("TPU v5p"), std::string::npos) << e.what();
 }
 
+// bench/validation/deepspeed-fsdp-runs.jsonl (sources in deepspeed-fsdp-SOURCES.md): each run's
+// framework and sharding come from its own text. BLOOM's "ZeRO-1 equivalent" bf16 optimizer on
+// Megatron-DeepSpeed over Omni-Path with 4 links a node; DeepSpeed ZeRO-3 on Azure; LLM
+// Foundry's Composer FSDP FULL_SHARD (PyTorch FSDP, uncompiled); a batch the source leaves
+// unstated is skipped with the field named, not replayed with a guess.
+TEST(MoreRuns, DeepSpeedAndFsdpRunsKeepTheirFrameworkAndSharding) {
+  std::map<std::string, nlohmann::json> files;
+  std::map<std::string, std::string> skipped;
+  for (const PublishedRun& run :
+       LoadPublishedRuns(PLANNER_SOURCE_DIR "/bench/validation/deepspeed-fsdp-runs.jsonl")) {
+    files[run.id] = nlohmann::json::parse(run.run_file_json);
+    skipped[run.id] = run.skip_reason;
+  }
+  const nlohmann::json& bloom = files.at("bloom176b-mds-tp4pp12dp8");
+  EXPECT_EQ(bloom.at("framework"), "deepspeed");
+  EXPECT_EQ(bloom.at("plan").at("zero"), 1);
+  EXPECT_EQ(bloom.at("inter_link"), "roce-100");
+  EXPECT_EQ(bloom.at("nics_per_node"), 4);
+  const nlohmann::json& azure = files.at("dsazure-175b-zero3-256gpu-mb32-s512");
+  EXPECT_EQ(azure.at("framework"), "deepspeed");
+  EXPECT_EQ(azure.at("plan").at("zero"), 3);
+  EXPECT_EQ(azure.at("attention"), "standard");  // a 2022 source: before FlashAttention
+  const nlohmann::json& foundry = files.at("llmfoundry-h100-mpt70b-s2048-g64");
+  EXPECT_EQ(foundry.at("framework"), "torchtitan");
+  EXPECT_EQ(foundry.at("eager"), true);
+  EXPECT_EQ(foundry.at("plan").at("zero"), 3);
+  EXPECT_EQ(skipped.at("dsazure-530b-zero3-1024gpu-s1024"), "global_batch_seqs not published");
+}
+
 }  // namespace
 }  // namespace planner
