@@ -10,20 +10,28 @@
 namespace planner {
 namespace {
 
-double StageParams(const Model& m, const ParamCounts& c, const Plan& p, int stage,
-                   int64_t layers) {
-  const bool moe = IsMoe(m);
-  // MoE layers sit after the dense ones; count this stage's share of each kind.
+// MoE layers sit after the dense ones: those of stage `stage`'s `layers`.
+int64_t StageMoeLayers(const Model& m, const Plan& p, int stage, int64_t layers) {
+  if (!IsMoe(m)) return 0;
   const int64_t first_layer = stage == 0 ? 0 : StageLayers(m, p, 0) +
                                                    (stage - 1) * StageLayers(m, p, 1);
-  const int64_t moe_count = moe ? MoeLayersIn(m, first_layer, layers) : 0;
+  return MoeLayersIn(m, first_layer, layers);
+}
+
+// Experts are spread over the expert-parallel ranks, then split by tensor parallelism.
+double ExpertParams(const ParamCounts& c, const Plan& p, int64_t moe_count) {
+  return static_cast<double>(moe_count) * c.expert_mlp_per_layer / (p.ep * p.tp);
+}
+
+double StageParams(const Model& m, const ParamCounts& c, const Plan& p, int stage,
+                   int64_t layers) {
+  const int64_t moe_count = StageMoeLayers(m, p, stage, layers);
   const int64_t dense_count = layers - moe_count;
   double params = static_cast<double>(layers) * (c.attention_per_layer + c.norms_per_layer) +
                   static_cast<double>(dense_count) * c.dense_mlp_per_layer;
   params /= p.tp;
-  // Experts are spread over the expert-parallel ranks, then split by tensor parallelism.
-  params += static_cast<double>(moe_count) *
-            (c.expert_mlp_per_layer / (p.ep * p.tp) + c.shared_mlp_per_layer / p.tp);
+  params += ExpertParams(c, p, moe_count) +
+            static_cast<double>(moe_count) * c.shared_mlp_per_layer / p.tp;
   const bool first = stage == 0;
   const bool last = stage == p.pp - 1;
   if (first) params += c.embedding / p.tp;
@@ -115,6 +123,7 @@ double InFlightOnStage(const TrainingSetup& s, const Plan& p, int stage) {
 MemoryBreakdown StageMemory(const Model& m, const Plan& p, const TrainingSetup& s, int stage) {
   const ParamCounts counts = CountParameters(m);
   return StageMemoryFrom(m, p, s, stage, StageParameters(m, counts, p, stage),
+                         StageExpertParameters(m, counts, p, stage),
                          PlanLayerActivationBytes(m, p, s), LayerParameters(m, counts, p));
 }
 
@@ -130,7 +139,10 @@ StageParamsSet PlanStageParams(const Model& m, const ParamCounts& counts, const 
   return StageParamsSet{.first = StageParameters(m, counts, p, 0),
                         .second = p.pp > 2 ? StageParameters(m, counts, p, 1) : 0.0,
                         .last = StageParameters(m, counts, p, p.pp - 1),
-                        .layer = LayerParameters(m, counts, p)};
+                        .layer = LayerParameters(m, counts, p),
+                        .first_expert = StageExpertParameters(m, counts, p, 0),
+                        .second_expert = p.pp > 2 ? StageExpertParameters(m, counts, p, 1) : 0.0,
+                        .last_expert = StageExpertParameters(m, counts, p, p.pp - 1)};
 }
 
 double PlanLayerActivationBytes(const Model& m, const Plan& p, const TrainingSetup& s) {
@@ -142,16 +154,25 @@ double PlanLayerActivationBytes(const Model& m, const Plan& p, const TrainingSet
 }
 
 MemoryBreakdown StageMemoryFrom(const Model& m, const Plan& p, const TrainingSetup& s, int stage,
-                                double params, double per_layer, double layer_params) {
+                                double params, double expert_params, double per_layer,
+                                double layer_params) {
   const int64_t layers = StageLayers(m, p, stage);
   const StateBytes bytes = StateBytesPerParam(s);
   MemoryBreakdown mem;
   // Megatron shards over the data- and context-parallel ranks together: CP ranks hold the same
-  // parameters (parallel_state's data-parallel group with context parallelism).
+  // parameters (parallel_state's data-parallel group with context parallelism). A routed
+  // expert's copies sit on dp * cp / ep ranks only, its expert-data-parallel group
+  // (parallel_state's expert_data_parallel_group), so its states shard over that many.
   const double dp_cp = static_cast<double>(p.dp) * p.cp;
-  mem.weights = params * bytes.weights / (p.zero_stage >= 3 ? dp_cp : 1.0);
-  mem.gradients = params * bytes.gradients / (p.zero_stage >= 2 ? dp_cp : 1.0);
-  mem.optimizer = params * bytes.optimizer / (p.zero_stage >= 1 ? dp_cp : 1.0);
+  const double expert_dp = dp_cp / p.ep;
+  const double dense = params - expert_params;
+  auto sharded = [&](double per_param, int from_stage) {
+    if (p.zero_stage < from_stage) return params * per_param;
+    return dense * per_param / dp_cp + expert_params * per_param / expert_dp;
+  };
+  mem.weights = sharded(bytes.weights, 3);
+  mem.gradients = sharded(bytes.gradients, 2);
+  mem.optimizer = sharded(bytes.optimizer, 1);
 
   const int64_t seq = s.seq_len / p.cp;
   const double in_flight = InFlightOnStage(s, p, stage);
@@ -191,6 +212,11 @@ double StageParameters(const Model& m, const ParamCounts& counts, const Plan& p,
   return StageParams(m, counts, p, stage, StageLayers(m, p, stage));
 }
 
+double StageExpertParameters(const Model& m, const ParamCounts& counts, const Plan& p, int stage) {
+  const int64_t layers = StageLayers(m, p, stage);
+  return ExpertParams(counts, p, StageMoeLayers(m, p, stage, layers));
+}
+
 int64_t StageLayers(const Model& m, const Plan& p, int stage) {
   if (p.pp == 1) return m.layers;
   const int64_t first = p.first_stage_layers;
@@ -212,15 +238,18 @@ MemoryBreakdown TrainingMemory(const Model& m, const Plan& p, const TrainingSetu
 
 MemoryBreakdown TrainingMemoryFrom(const Model& m, const Plan& p, const TrainingSetup& s,
                                    const StageParamsSet& params, double per_layer) {
-  MemoryBreakdown worst = StageMemoryFrom(m, p, s, 0, params.first, per_layer, params.layer);
-  auto consider = [&](int stage, double stage_params) {
+  MemoryBreakdown worst =
+      StageMemoryFrom(m, p, s, 0, params.first, params.first_expert, per_layer, params.layer);
+  auto consider = [&](int stage, double stage_params, double expert_params) {
     const MemoryBreakdown mem =
-        StageMemoryFrom(m, p, s, stage, stage_params, per_layer, params.layer);
+        StageMemoryFrom(m, p, s, stage, stage_params, expert_params, per_layer, params.layer);
     if (mem.total() > worst.total()) worst = mem;
   };
-  if (p.pp > 1) consider(p.pp - 1, params.last);
+  if (p.pp > 1) consider(p.pp - 1, params.last, params.last_expert);
   // With an uneven split a middle stage can hold the most layers.
-  if (p.pp > 2 && (p.first_stage_layers > 0 || p.last_stage_layers > 0)) consider(1, params.second);
+  if (p.pp > 2 && (p.first_stage_layers > 0 || p.last_stage_layers > 0)) {
+    consider(1, params.second, params.second_expert);
+  }
   return worst;
 }
 
