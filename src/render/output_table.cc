@@ -29,7 +29,8 @@ std::string Header(const Specs& s) {
          std::to_string(c.nics_per_node) + " x " + c.inter.name + " between nodes); global batch " +
          std::to_string(s.setup.global_batch) + " x " + std::to_string(s.setup.seq_len) +
          " tokens, " + PrecisionName(s.setup.precision) + ", " + ScheduleName(s.setup.schedule) +
-         ", " + FrameworkName(s.setup.framework) + (s.setup.comm_overlap ? " (comm overlap)" : "");
+         ", " + FrameworkName(s.setup.framework) + (s.setup.comm_overlap ? " (comm overlap)" : "") +
+         (s.seq_len_note.empty() ? "" : "\nNote: " + s.seq_len_note);
 }
 
 void PrintCost(std::ostream& out, const Specs& s, const Evaluation& e, const CostInput& cost) {
