@@ -23,6 +23,18 @@ double ExpertParams(const ParamCounts& c, const Plan& p, int64_t moe_count) {
   return static_cast<double>(moe_count) * c.expert_mlp_per_layer / (p.ep * p.tp);
 }
 
+// DeepSeek-V3 sec. 2.2: the MTP modules run after the last layer, on the last stage, which
+// already holds the embedding and output head they share. Each is a layer of the last kind
+// (MoE: its routed experts) plus its projection and norms (ParamCounts::mtp).
+double MtpExpertParams(const Model& m, const ParamCounts& c, const Plan& p) {
+  return IsMoe(m) ? ExpertParams(c, p, m.mtp_layers) : 0.0;
+}
+double MtpParams(const Model& m, const ParamCounts& c, const Plan& p) {
+  const double experts =
+      IsMoe(m) ? static_cast<double>(m.mtp_layers) * c.expert_mlp_per_layer : 0.0;
+  return (c.mtp - experts) / p.tp + MtpExpertParams(m, c, p);
+}
+
 double StageParams(const Model& m, const ParamCounts& c, const Plan& p, int stage,
                    int64_t layers) {
   const int64_t moe_count = StageMoeLayers(m, p, stage, layers);
@@ -37,7 +49,7 @@ double StageParams(const Model& m, const ParamCounts& c, const Plan& p, int stag
   if (first) params += c.embedding / p.tp;
   // With tied embeddings and pp > 1 the last stage keeps its own copy for the output layer.
   if (last) params += (m.tied_embeddings ? (p.pp > 1 ? c.embedding : 0.0) : c.output) / p.tp;
-  if (last) params += c.final_norm / p.tp;
+  if (last) params += c.final_norm / p.tp + MtpParams(m, c, p);
   return params;
 }
 
@@ -186,14 +198,14 @@ MemoryBreakdown StageMemoryFrom(const Model& m, const Plan& p, const TrainingSet
   }
   if (stage == p.pp - 1) {
     const double sbv = sb * static_cast<double>(m.vocab);
-    if (s.framework == Framework::kTorchtitan) {
-      // PyTorch's cross-entropy at its peak: 16-bit logits, their fp32 copy, the fp32 gradient
-      // and its 16-bit cast, 12 bytes per logit.
-      act += 12.0 * sbv / p.tp;
-    } else {
-      // Megatron's fused vocab-parallel loss: output layer input and fp32 logits, 4sbh + 4sbv.
-      act += (4.0 * sbh + 4.0 * sbv) / p.tp;
-    }
+    // PyTorch's cross-entropy at its peak: 16-bit logits, their fp32 copy, the fp32 gradient
+    // and its 16-bit cast, 12 bytes per logit. Megatron's fused vocab-parallel loss: output
+    // layer input and fp32 logits, 4sbh + 4sbv.
+    const double loss = s.framework == Framework::kTorchtitan ? 12.0 * sbv / p.tp
+                                                               : (4.0 * sbh + 4.0 * sbv) / p.tp;
+    // Each MTP module adds a layer's activations and a loss of its own (DeepSeek-V3 sec. 2.2).
+    const double mtp = static_cast<double>(m.mtp_layers);
+    act += (1.0 + mtp) * loss + mtp * per_layer * in_flight;
   }
   mem.activations = act;
   // Allowances per framework (planner/cost/framework.h states each with its source).
@@ -214,7 +226,8 @@ double StageParameters(const Model& m, const ParamCounts& counts, const Plan& p,
 
 double StageExpertParameters(const Model& m, const ParamCounts& counts, const Plan& p, int stage) {
   const int64_t layers = StageLayers(m, p, stage);
-  return ExpertParams(counts, p, StageMoeLayers(m, p, stage, layers));
+  const double mtp = stage == p.pp - 1 ? MtpExpertParams(m, counts, p) : 0.0;
+  return ExpertParams(counts, p, StageMoeLayers(m, p, stage, layers)) + mtp;
 }
 
 int64_t StageLayers(const Model& m, const Plan& p, int stage) {

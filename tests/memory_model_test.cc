@@ -162,5 +162,26 @@ TEST(MemoryModel, ExpertStatesShardOverTheExpertDataParallelGroup) {
   EXPECT_DOUBLE_EQ(zero2.weights, 2.0 * (dense + expert));
 }
 
+// DeepSeek-V3's MTP module (num_nextn_predict_layers 1) runs on the last stage: one MoE layer
+// (attention 187.1M, 256 experts + router 11,276,124,160, shared expert 44.0M), the 2h x h
+// projection (102.8M) and norms. Per GPU at EP 64: the 176,189,440 expert parameters' share and
+// the other 333.9M whole; weights, states and a layer's activations count there.
+TEST(MemoryModel, MtpModuleSitsOnTheLastStage) {
+  const Model m = FindModel(BuiltinCatalog(), "deepseek-v3", "test");
+  Model no_mtp = m;
+  no_mtp.mtp_layers = 0;
+  const Plan p{.tp = 1, .pp = 16, .dp = 128, .ep = 64, .micro_batch = 1, .grad_accum = 8,
+               .zero_stage = 1, .first_stage_layers = 1};
+  const TrainingSetup s{.global_batch = 1024, .seq_len = 4096};
+  auto last = [&](const Model& x, auto f) { return f(x, CountParameters(x), p, 15); };
+  const double extra = last(m, StageParameters) - last(no_mtp, StageParameters);
+  const double extra_experts = last(m, StageExpertParameters) - last(no_mtp, StageExpertParameters);
+  EXPECT_DOUBLE_EQ(extra_experts, 176189440.0);
+  EXPECT_NEAR(extra - extra_experts, 333.9e6, 0.1e6);
+  EXPECT_GT(StageMemory(m, p, s, 15).activations, StageMemory(no_mtp, p, s, 15).activations);
+  // The other stages are as they were.
+  EXPECT_DOUBLE_EQ(StageMemory(m, p, s, 14).total(), StageMemory(no_mtp, p, s, 14).total());
+}
+
 }  // namespace
 }  // namespace planner
