@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "planner/cli/cli.h"
+#include "test_util.h"
 #include "planner/input/catalog.h"
 #include "planner/input/specs.h"
 #include "planner/search/cluster_sizes.h"
@@ -42,16 +43,6 @@ TEST(ClusterSizes, SizesRankByTokensPerGpuAndInfeasibleLast) {
                    sizes.front().result.plans.front().tokens_per_s);
 }
 
-struct Outcome {
-  int rc = -1;
-  std::string out, err;
-};
-
-Outcome Cli(const std::vector<std::string>& args) {
-  std::ostringstream out, err;
-  const int rc = RunCli(args, out, err);
-  return {rc, out.str(), err.str()};
-}
 
 TEST(ClusterSizes, CommandLineShowsTheChosenSizeAndSearchesIt) {
   const Outcome r = Cli({"--model", "llama2-7b", "--gpu", "h100-sxm", "--max-gpus", "16",
