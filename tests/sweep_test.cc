@@ -278,3 +278,25 @@ TEST(SweepSet, FirstRepeatInOrderIsReported) {
 
 }  // namespace
 }  // namespace planner
+
+namespace planner {
+namespace {
+
+// Scenarios are checked in parallel; the error is still the first bad one in order. 12 and 20
+// GPUs are not whole nodes of 8 (input/specs.cc), at gpu_counts[1500] and [2500], far apart.
+TEST(SweepSet, ParallelCheckReportsTheFirstBadScenarioInOrder) {
+  std::string counts = "[";
+  for (int i = 0; i < 3000; ++i) {
+    const int gpus = i == 1500 ? 12 : i == 2500 ? 20 : 8 * (i + 3);
+    counts += (i ? "," : "") + std::to_string(gpus);
+  }
+  const SweepSpec spec = ParseSweepJson(
+      R"({"models": ["llama3-8b"], "gpus": ["h200"], "gpu_counts": )" + counts + "]}", "p.json");
+  for (int run = 0; run < 3; ++run) {
+    const InputError e = ErrorOf([&] { ScenarioSet(spec, LoadSweepCatalog(spec)); });
+    EXPECT_EQ(e.where(), "p.json: gpu_counts[1500]") << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace planner

@@ -1,8 +1,13 @@
 // Expanding a sweep into scenarios: the grid's cartesian product, then the listed ones, each
 // resolved by BuildSpecs before any search, with errors naming the sweep file's JSON path.
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/parallel_for.h>
+
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <exception>
+#include <mutex>
 #include <unordered_map>
 
 #include "planner/model/error.h"
@@ -254,8 +259,27 @@ ScenarioSet::ScenarioSet(const SweepSpec& spec, Catalog catalog)
   prices_ = PricesByGpu(spec, catalog_);
   grid_count_ = spec.has_grid ? GridCount(Sizes(spec.grid)) : 0;
   const int64_t n = CountScenarios(spec);
-  ids_.reserve(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) ids_.push_back(HashOf(Key(i)));
+  ids_.resize(static_cast<size_t>(n));
+  // In parallel: a scenario's id depends on it alone. The error reported is the first
+  // scenario's in order, as a scan in order reports it, whatever the threads.
+  std::mutex hold;
+  int64_t first_bad = n;
+  std::exception_ptr error;
+  tbb::parallel_for(tbb::blocked_range<int64_t>(0, n, 1024), [&](const auto& range) {
+    for (int64_t i = range.begin(); i != range.end(); ++i) {
+      try {
+        ids_[static_cast<size_t>(i)] = HashOf(Key(i));
+      } catch (...) {
+        const std::lock_guard<std::mutex> lock(hold);
+        if (i < first_bad) {
+          first_bad = i;
+          error = std::current_exception();
+        }
+        return;
+      }
+    }
+  });
+  if (error) std::rethrow_exception(error);
   CheckDistinct();
 }
 
