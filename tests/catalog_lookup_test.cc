@@ -218,3 +218,60 @@ TEST(CatalogLookup, BuiltinEntriesAreUniqueValidAndLinked) {
 
 }  // namespace
 }  // namespace planner
+
+namespace planner {
+namespace {
+
+// A catalog file of `n` links and `n` GPUs, GPU i on link i (links named before the GPUs that
+// use them, as a file may), then `tail` appended to the GPU list.
+std::string LargeCatalog(int n, const std::string& tail) {
+  std::string links, gpus;
+  for (int i = 0; i < n; ++i) {
+    const std::string k = std::to_string(i);
+    links += (i ? "," : "") + std::string(R"({"name": "Link-)") + k +
+             R"(", "one_way_gb_per_s": 100, "latency_us": 2})";
+    gpus += (i ? "," : "") + std::string(R"({"name": "gpu-)") + k +
+            R"(", "hbm_gib": 80, "fp32_tflops": 60, "bf16_tflops": 900, "hbm_gb_per_s": 3000,
+            "intra_link": "link-)" + k + R"(", "inter_link": "LINK-)" + std::to_string(n - 1 - i) +
+            R"("})";
+  }
+  return R"({"links": [)" + links + R"(], "gpus": [)" + gpus + tail + "]}";
+}
+
+// Issue #15: 40,000 entries took 15 s when each was compared with every one before it; they
+// load now, and the checks a scan made still hold at the far end of the file.
+TEST(CatalogLookup, ALargeCatalogLoadsWithItsChecksIntact) {
+  constexpr int kEntries = 20'000;  // 20,000 links + 20,000 GPUs
+  Catalog c = BuiltinCatalog();
+  const size_t gpus = c.gpus.size(), links = c.links.size();
+  ExtendCatalogJson(c, LargeCatalog(kEntries, ""), "big.json");
+  ASSERT_EQ(c.gpus.size(), gpus + kEntries);
+  ASSERT_EQ(c.links.size(), links + kEntries);
+  // Names match ignoring case, as FindLink does ("LINK-0" names "Link-0").
+  EXPECT_EQ(FindGpu(c, "GPU-19999", "--gpu").inter_link, "LINK-0");
+
+  // The last GPU repeats the first (in other case): refused at its own place.
+  const std::string repeat = R"(, {"name": "GPU-0", "hbm_gib": 80, "fp32_tflops": 60,
+      "bf16_tflops": 900, "hbm_gb_per_s": 3000, "intra_link": "link-0", "inter_link": "link-0"})";
+  Catalog d = BuiltinCatalog();
+  InputError e = ErrorOf([&] { ExtendCatalogJson(d, LargeCatalog(kEntries, repeat), "big.json"); });
+  EXPECT_EQ(e.where(), "big.json: gpus[20000].name");
+  EXPECT_EQ(d.gpus.size(), gpus);  // nothing of the file added
+
+  // A GPU on a link no entry names: the lookup's error and suggestion, at that GPU.
+  const std::string unknown = R"(, {"name": "gpu-x", "hbm_gib": 80, "fp32_tflops": 60,
+      "bf16_tflops": 900, "hbm_gb_per_s": 3000, "intra_link": "link-20000", "inter_link": "link-0"})";
+  e = ErrorOf([&] { ExtendCatalogJson(d, LargeCatalog(kEntries, unknown), "big.json"); });
+  EXPECT_EQ(e.where(), "big.json: gpus[20000].intra_link");
+
+  // Listed in "replace", the repeat replaces the first in place.
+  std::string replaced = LargeCatalog(kEntries, repeat);
+  replaced.insert(1, R"("replace": ["gpu-0"], )");
+  ExtendCatalogJson(d, replaced, "big.json");
+  EXPECT_EQ(d.gpus.size(), gpus + kEntries);
+  EXPECT_EQ(d.gpus[gpus].name, "GPU-0");
+  EXPECT_EQ(d.gpus[gpus].inter_link, "link-0");
+}
+
+}  // namespace
+}  // namespace planner

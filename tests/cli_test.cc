@@ -10,22 +10,13 @@
 #include <vector>
 
 #include "planner/cli/cli.h"
+#include "test_util.h"
 #include "planner/input/sizes.h"
 #include "planner/model/error.h"
 
 namespace planner {
 namespace {
 
-struct Outcome {
-  int rc = -1;
-  std::string out, err;
-};
-
-Outcome Cli(const std::vector<std::string>& args) {
-  std::ostringstream out, err;
-  const int rc = RunCli(args, out, err);
-  return {rc, out.str(), err.str()};
-}
 
 TEST(Cli, NoArgumentsIsAUsageErrorOnStderr) {
   const Outcome r = Cli({});

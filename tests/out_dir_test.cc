@@ -147,7 +147,7 @@ struct Small {
     "gpus": ["a100-80gb", "h100-sxm"],
     "gpu_counts": [16, 32]
   })", "small.json");
-  std::vector<Scenario> scenarios = ExpandScenarios(spec, LoadSweepCatalog(spec));
+  ScenarioSet scenarios{spec, LoadSweepCatalog(spec)};
 };
 
 bool HasTemporary(const fs::path& dir) {

@@ -70,7 +70,7 @@ struct Small {
     "gpu_counts": [16, 32],
     "prices": {"a100-80gb": 1.8, "h100-sxm": 2.9}
   })", "small.json");
-  std::vector<Scenario> scenarios = ExpandScenarios(spec, LoadSweepCatalog(spec));
+  ScenarioSet scenarios{spec, LoadSweepCatalog(spec)};
 
   SweepRunResult Run(const std::string& dir, Shard shard = {}, int threads = 0) const {
     return RunSweep(spec, scenarios, {.out_dir = dir, .shard = shard, .threads = threads});
@@ -83,12 +83,12 @@ TEST(SweepRun, OneThreadEqualsManyAndEachScenarioHasOneLine) {
   small.Run(one, {}, 1);
   small.Run(many, {}, 0);  // all cores
   const std::vector<std::string> lines = SortedLines(fs::path(one) / "results.jsonl");
-  EXPECT_EQ(lines.size(), small.scenarios.size());
+  EXPECT_EQ(lines.size(), static_cast<size_t>(small.scenarios.size()));
   EXPECT_EQ(lines, SortedLines(fs::path(many) / "results.jsonl"));
   EXPECT_EQ(Read(fs::path(one) / "summary.csv"), Read(fs::path(many) / "summary.csv"));
   // A second run finds everything done and searches nothing.
   const SweepRunResult again = small.Run(one);
-  EXPECT_EQ(again.progress.resumed, static_cast<int64_t>(small.scenarios.size()));
+  EXPECT_EQ(again.progress.resumed, small.scenarios.size());
   EXPECT_EQ(lines, SortedLines(fs::path(one) / "results.jsonl"));
 }
 
@@ -129,7 +129,7 @@ TEST(SweepRun, RefusesADirectoryOfAnotherSweepOrShard) {
   const SweepSpec other = ParseSweepJson(
       R"({"models": ["llama2-7b"], "gpus": ["h100-sxm"], "gpu_counts": [16]})", "other.json");
   e = ErrorOf([&] {
-    RunSweep(other, ExpandScenarios(other, LoadSweepCatalog(other)), {.out_dir = dir});
+    RunSweep(other, ScenarioSet(other, LoadSweepCatalog(other)), {.out_dir = dir});
   });
   EXPECT_EQ(e.where(), "--out");
   EXPECT_NE(std::string(e.what()).find("different sweep"), std::string::npos) << e.what();
@@ -197,9 +197,9 @@ TEST(SweepRun, ResumeAfterAModelFileEditIsRefused) {
   const std::string text = R"({"models": ["tiny.json"], "gpus": ["h100-sxm"], "gpu_counts": [8]})";
   const auto run = [&] {
     const SweepSpec spec = ParseSweepJson(text, sweep);
-    const std::vector<Scenario> s = ExpandScenarios(spec, LoadSweepCatalog(spec));
+    const ScenarioSet s(spec, LoadSweepCatalog(spec));
     RunSweep(spec, s, {.out_dir = (dir / "out").string()});
-    return s[0].id;
+    return s.At(0).id;
   };
   const std::string before = run();
   std::string edited = tiny;
@@ -310,7 +310,7 @@ TEST(SweepMerge, PartWithABadFieldIsRefusedAndOutIsLeftAsItWas) {
   EXPECT_NE(std::string(e.what()).find("line 2: inputs.seq_len: expected an integer"),
             std::string::npos) << e.what();
   EXPECT_EQ(Read(fs::path(out) / "results.jsonl"), before);
-  EXPECT_EQ(lines.size(), small.scenarios.size());
+  EXPECT_EQ(lines.size(), static_cast<size_t>(small.scenarios.size()));
 }
 
 // Runs the real binary with `args`, stdout and stderr to `log`; returns its pid.

@@ -228,3 +228,75 @@ TEST(SweepLine, CarriesInputsAndBestOrReasonButNoTimings) {
 
 }  // namespace
 }  // namespace planner
+
+namespace planner {
+namespace {
+
+// The set keeps ids, not scenarios: each one computed again on demand is the scenario a kept
+// expansion holds, field for field, grid points and listed scenarios alike.
+TEST(SweepSet, ScenarioComputedOnDemandEqualsTheExpandedOne) {
+  const SweepSpec spec = ParseSweepJson(kSmallSweep, "small.json");
+  const ScenarioSet set(spec, LoadSweepCatalog(spec));
+  const std::vector<Scenario> kept = Expand(spec);
+  ASSERT_EQ(set.size(), 26);
+  ASSERT_EQ(kept.size(), 26u);
+  const std::vector<std::string> ids = set.Ids();
+  for (int64_t i = 0; i < set.size(); ++i) {
+    const Scenario s = set.At(i);
+    const Scenario& k = kept[static_cast<size_t>(i)];
+    EXPECT_EQ(s.index, i);
+    EXPECT_EQ(s.source, k.source);
+    EXPECT_EQ(s.id, k.id);
+    EXPECT_EQ(s.id, ids[static_cast<size_t>(i)]);
+    EXPECT_EQ(s.price_per_gpu_hour, k.price_per_gpu_hour);
+    EXPECT_EQ(s.specs.cluster.gpus, k.specs.cluster.gpus);
+  }
+  // Grid order: models outermost, inter_links innermost (2 x 3 x 2 x 2): scenario 13 is
+  // models[1] gpus[0] gpu_counts[0] inter_links[1]; the listed ones follow the 24 grid points.
+  EXPECT_EQ(set.At(13).source, "models[1] gpus[0] gpu_counts[0] inter_links[1]");
+  EXPECT_EQ(set.At(24).source, "scenarios[0]");
+  // h100-sxm is priced by the file's "prices"; the second listed scenario by its own price.
+  EXPECT_EQ(set.At(4).source, "models[0] gpus[1] gpu_counts[0] inter_links[0]");
+  EXPECT_DOUBLE_EQ(set.At(4).price_per_gpu_hour, 2.5);
+  EXPECT_DOUBLE_EQ(set.At(25).price_per_gpu_hour, 0.4);
+}
+
+// Repeats are found by sorting the ids; the error is still at the first scenario that repeats an
+// earlier one, naming that one, as a scan in order found it.
+TEST(SweepSet, FirstRepeatInOrderIsReported) {
+  const SweepSpec spec = ParseSweepJson(R"({"scenarios": [
+      {"model": "llama3-8b", "gpu": "h200", "gpus": 16},
+      {"model": "llama2-7b", "gpu": "h200", "gpus": 16},
+      {"model": "llama2-7b", "gpu": "h200", "gpus": 8},
+      {"model": "LLAMA2-7B", "gpu": "h200", "gpus": 16},
+      {"model": "llama3-8b", "gpu": "h200", "gpus": 16}]})", "r.json");
+  const InputError e = ErrorOf([&] { ScenarioSet(spec, LoadSweepCatalog(spec)); });
+  EXPECT_EQ(e.where(), "r.json: scenarios[3]");
+  EXPECT_NE(std::string(e.what()).find("same inputs as scenarios[1]"), std::string::npos)
+      << e.what();
+}
+
+}  // namespace
+}  // namespace planner
+
+namespace planner {
+namespace {
+
+// Scenarios are checked in parallel; the error is still the first bad one in order. 12 and 20
+// GPUs are not whole nodes of 8 (input/specs.cc), at gpu_counts[1500] and [2500], far apart.
+TEST(SweepSet, ParallelCheckReportsTheFirstBadScenarioInOrder) {
+  std::string counts = "[";
+  for (int i = 0; i < 3000; ++i) {
+    const int gpus = i == 1500 ? 12 : i == 2500 ? 20 : 8 * (i + 3);
+    counts += (i ? "," : "") + std::to_string(gpus);
+  }
+  const SweepSpec spec = ParseSweepJson(
+      R"({"models": ["llama3-8b"], "gpus": ["h200"], "gpu_counts": )" + counts + "]}", "p.json");
+  for (int run = 0; run < 3; ++run) {
+    const InputError e = ErrorOf([&] { ScenarioSet(spec, LoadSweepCatalog(spec)); });
+    EXPECT_EQ(e.where(), "p.json: gpu_counts[1500]") << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace planner

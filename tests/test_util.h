@@ -4,7 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <sstream>
+#include <string>
+#include <vector>
 
+#include "planner/cli/cli.h"
 #include "planner/model/error.h"
 
 namespace planner {
@@ -18,6 +22,18 @@ inline InputError ErrorOf(const std::function<void()>& f) {
   }
   ADD_FAILURE() << "no InputError";
   return InputError("", "");
+}
+
+/// What `planner ARGS...` returned and printed.
+struct Outcome {
+  int rc = -1;
+  std::string out, err;
+};
+
+inline Outcome Cli(const std::vector<std::string>& args) {
+  std::ostringstream out, err;
+  const int rc = RunCli(args, out, err);
+  return {rc, out.str(), err.str()};
 }
 
 }  // namespace planner

@@ -67,6 +67,7 @@ struct SearchFlags {
   SearchOptions options;
   std::array<int, 5> fixed{}, most{};
   bool wide = false;
+  int64_t max_gpus = 0;  ///< --max-gpus; 0: search --gpus only
 };
 constexpr const char* kDims[] = {"tp", "cp", "pp", "dp", "zero"};
 
@@ -80,7 +81,9 @@ void AddSearchOptions(po::options_description& d, SearchFlags& f) {
       ("allow-comm-bound", po::bool_switch(&f.options.limits.allow_comm_bound),
        "keep TP sizes below the compute/communication ratio (formulas.md section 6)")
       ("max-cp", po::value(&f.options.max_context_parallel), "largest context-parallel size searched")
-      ("wide", po::bool_switch(&f.wide), "every column (the default table fits 80 columns)");
+      ("wide", po::bool_switch(&f.wide), "every column (the default table fits 80 columns)")
+      ("max-gpus", PositiveValue(&f.max_gpus, "--max-gpus"),
+       "search every cluster size up to this (instead of --gpus); the most tokens/s per GPU wins");
   for (size_t i = 0; i < 5; ++i) {
     const std::string name = kDims[i];
     d.add_options()((name).c_str(), po::value(&f.fixed[i]), ("search only this " + name).c_str());
@@ -161,7 +164,8 @@ int RunSearch(const std::vector<std::string>& args, std::ostream& out) {
     out << d;
     return 0;
   }
-  if (in.gpus == 0) throw InputError("--gpus", "is required");
+  if (f.max_gpus > 0) CheckMaxGpus(f.max_gpus, in);
+  if (in.gpus == 0) throw InputError("--gpus", "is required (or --max-gpus N)");
   ApplySearchFlags(args, f);
   const Format format = CheckedFormat(o.format, kSearchFormats);
   if (o.explain && format != Format::kTable) {
@@ -169,12 +173,20 @@ int RunSearch(const std::vector<std::string>& args, std::ostream& out) {
   }
   const std::optional<EmitSet> emit = ResolveEmit(emit_input);
   const Catalog catalog = LoadCatalog(in);
-  const Specs specs = BuildSpecs(in, catalog);
-  const SearchResult r = Search(specs.model, specs.cluster, specs.setup, f.options);
+  Specs specs = BuildSpecs(in, catalog);
+  std::vector<SizedSearch> sizes;
+  if (f.max_gpus > 0) {
+    sizes = SearchClusterSizes(specs.model, specs.cluster, specs.setup, f.options, f.max_gpus);
+    specs.cluster.gpus = in.gpus = sizes.front().gpus;
+  }
+  const SearchResult r = sizes.empty()
+                             ? Search(specs.model, specs.cluster, specs.setup, f.options)
+                             : sizes.front().result;
   if (emit) WritePlanFiles(emit_input.out, specs, r.plans, *emit);
   if (!report.empty()) {
     WriteReport(report, SearchReportHtml(specs, r, o.cost, CommandLine("search", args)));
   }
+  if (!sizes.empty() && format == Format::kTable) PrintClusterSizes(out, sizes, o.cost, f.max_gpus);
   PrintSearch(out, format, in, catalog, specs, r, o, f);
   return r.plans.empty() ? 1 : 0;
 }

@@ -11,6 +11,7 @@
 #include "planner/render/output.h"
 #include "planner/input/sizes.h"
 #include "planner/input/specs.h"
+#include "planner/search/cluster_sizes.h"
 
 namespace planner {
 
@@ -81,6 +82,13 @@ void AddReportOption(boost::program_options::options_description& d, std::string
 std::string CommandLine(const std::string& command, const std::vector<std::string>& args);
 /// Writes the report's page to `path` atomically; throws InputError("--report").
 void WriteReport(const std::string& path, const std::string& html);
+
+/// --max-gpus N against the other flags (InputError("--max-gpus") with --gpus or past the limits);
+/// sets in.gpus to one node so the specs resolve (each size is searched on a copy).
+void CheckMaxGpus(int64_t max_gpus, SpecInput& in);
+/// The sizes searched, best first, and why the first was chosen (src/cli/cli_max_gpus.cc).
+void PrintClusterSizes(std::ostream& out, const std::vector<SizedSearch>& sizes,
+                       const CostInput& cost, int64_t max_gpus);
 
 int RunMemory(const std::vector<std::string>& args, std::ostream& out);
 int RunList(const std::vector<std::string>& args, std::ostream& out);

@@ -141,7 +141,7 @@ int RunSweepCommand(const std::vector<std::string>& args, std::ostream& out, std
   if (show < 0) throw InputError("--show", "must not be negative");
   // Every scenario is checked before any is searched.
   const SweepSpec spec = ParseSweepFile(file);
-  const std::vector<Scenario> scenarios = ExpandScenarios(spec, LoadSweepCatalog(spec));
+  const ScenarioSet scenarios(spec, LoadSweepCatalog(spec));
 
   ProgressReport report(err, &err == &std::cerr && ::isatty(STDERR_FILENO) == 1);
   const Clock::time_point start = Clock::now();
@@ -150,10 +150,10 @@ int RunSweepCommand(const std::vector<std::string>& args, std::ostream& out, std
       {.out_dir = out_dir, .shard = shard, .threads = threads,
        .on_progress = [&](const SweepProgress& p) { report.Update(p); }});
   report.Finish();
-  PrintSweepSummary(out, file, scenarios.size(), shard, r,
+  PrintSweepSummary(out, file, static_cast<size_t>(scenarios.size()), shard, r,
                     std::chrono::duration<double>(Clock::now() - start).count(), out_dir);
   if (shard.n > 1) out << "This shard only; join the parts with planner merge.\n";
-  const std::vector<SweepRow> rows = SweepRows(r.lines);
+  const std::vector<SweepRow>& rows = r.rows;
   PrintSweepRanking(out, rows, show);
   if (!report_file.empty()) {
     const std::string title = "Sweep " + file + (shard.n > 1 ? ", shard " + ShardName(shard) : "") +

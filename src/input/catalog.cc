@@ -6,7 +6,9 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "planner/input/json_text.h"
@@ -59,26 +61,34 @@ std::string Unknown(const std::string& kind, const std::string& typed,
   return head + "; available: " + (names.empty() ? "none" : Join(names, ", "));
 }
 
+// Each entry's position by lower-cased name (the first of a name, as a scan would find it):
+// a file of 40,000 entries is checked in O(n log n), not with a scan of the list per entry.
+using NameIndex = std::map<std::string, size_t>;
+
+template <typename T>
+NameIndex IndexByName(const std::vector<T>& entries) {
+  NameIndex index;
+  for (size_t i = 0; i < entries.size(); ++i) index.emplace(Lower(entries[i].name), i);
+  return index;
+}
+
 // Replaces the entry of the same name (case-insensitive) when the file's "replace" list names
 // it, or appends. A name already in the catalog and not listed was a silent override of a
-// built-in (or an earlier file's) entry: an error at `path`.
+// built-in (or an earlier file's) entry: an error at `path`. `replace` holds lower-cased names.
 template <typename T>
-void Upsert(std::vector<T>& entries, T entry, const std::vector<std::string>& replace,
-            const std::string& path) {
-  for (T& e : entries) {
-    if (!SameName(e.name, entry.name)) continue;
-    const bool listed = std::any_of(replace.begin(), replace.end(), [&](const std::string& r) {
-      return SameName(r, entry.name);
-    });
-    if (!listed) {
-      throw InputError(path + ".name", "'" + entry.name +
-                                           "' is already in the catalog; to replace it, add "
-                                           "\"replace\": [\"" + entry.name + "\"] to the file");
-    }
-    e = std::move(entry);
+void Upsert(std::vector<T>& entries, NameIndex& index, T entry,
+            const std::set<std::string>& replace, const std::string& path) {
+  const auto [it, fresh] = index.emplace(Lower(entry.name), entries.size());
+  if (fresh) {
+    entries.push_back(std::move(entry));
     return;
   }
-  entries.push_back(std::move(entry));
+  if (!replace.contains(it->first)) {
+    throw InputError(path + ".name", "'" + entry.name +
+                                         "' is already in the catalog; to replace it, add "
+                                         "\"replace\": [\"" + entry.name + "\"] to the file");
+  }
+  entries[it->second] = std::move(entry);
 }
 
 // One catalog entry's fields. `path` is "my.json: gpus[1]"; errors name "my.json: gpus[1].key".
@@ -222,7 +232,7 @@ void ExtendCatalogJson(Catalog& catalog, const std::string& text, const std::str
       doc, {"models", "gpus", "links", "replace"},
       [&](const std::string& key) { return json_path + ": " + key; },
       "unknown key; expected models, gpus, links or replace");
-  std::vector<std::string> replace;
+  std::set<std::string> replace;  // lower-cased
   if (const auto it = doc.find("replace"); it != doc.end()) {
     if (!it->is_array()) throw InputError(json_path + ": replace", "expected an array of names");
     for (size_t i = 0; i < it->size(); ++i) {
@@ -230,7 +240,7 @@ void ExtendCatalogJson(Catalog& catalog, const std::string& text, const std::str
         throw InputError(json_path + ": replace[" + std::to_string(i) + "]",
                          "expected a name, got " + ShownJson((*it)[i]));
       }
-      replace.push_back((*it)[i].get<std::string>());
+      replace.insert(Lower((*it)[i].get<std::string>()));
     }
   }
   // Built on a copy so that a bad entry leaves the caller's catalog as it was.
@@ -244,13 +254,17 @@ void ExtendCatalogJson(Catalog& catalog, const std::string& text, const std::str
       add((*it)[i], json_path + ": " + key + "[" + std::to_string(i) + "]");
     }
   };
-  each("links",
-       [&](const json& j, const std::string& path) { Upsert(out.links, ParseLink(j, path), replace, path); });
+  NameIndex links = IndexByName(out.links), gpus = IndexByName(out.gpus),
+            models = IndexByName(out.models);
+  each("links", [&](const json& j, const std::string& path) {
+    Upsert(out.links, links, ParseLink(j, path), replace, path);
+  });
   each("gpus", [&](const json& j, const std::string& path) {
     Gpu gpu = ParseGpu(j, path);
-    FindLink(out, gpu.intra_link, path + ".intra_link");  // the defaults must exist
-    FindLink(out, gpu.inter_link, path + ".inter_link");
-    Upsert(out.gpus, std::move(gpu), replace, path);
+    // The defaults must exist; FindLink only for the error and its suggestion.
+    if (!links.contains(Lower(gpu.intra_link))) FindLink(out, gpu.intra_link, path + ".intra_link");
+    if (!links.contains(Lower(gpu.inter_link))) FindLink(out, gpu.inter_link, path + ".inter_link");
+    Upsert(out.gpus, gpus, std::move(gpu), replace, path);
   });
   each("models", [&](const json& j, const std::string& path) {
     if (!j.is_object()) throw InputError(path, "expected an object, got " + ShownJson(j));
@@ -259,7 +273,7 @@ void ExtendCatalogJson(Catalog& catalog, const std::string& text, const std::str
                        "catalog models use the planner's schema (name, layers, ...); give "
                        "a Hugging Face config.json to --model as a file instead");
     }
-    Upsert(out.models, ParseModelJson(j.dump(), path), replace, path);
+    Upsert(out.models, models, ParseModelJson(j.dump(), path), replace, path);
   });
   catalog = std::move(out);
 }

@@ -112,7 +112,7 @@ Cluster BuildCluster(const SpecInput& in, const Catalog& catalog) {
   RequirePositive(in.gpus, "--gpus");
   AtMost(in.gpus, kMaxGpus, "--gpus");
   c.gpus = in.gpus;
-  c.gpus_per_node = in.gpus_per_node == 0 ? 8 : in.gpus_per_node;
+  c.gpus_per_node = in.gpus_per_node == 0 ? kDefaultGpusPerNode : in.gpus_per_node;
   RequirePositive(c.gpus_per_node, "--gpus-per-node");
   AtMost(c.gpus_per_node, kMaxGpusPerNode, "--gpus-per-node");
   c.intra = FindLink(catalog, in.intra_link.empty() ? c.gpu.intra_link : in.intra_link,

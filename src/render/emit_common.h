@@ -26,6 +26,11 @@ int64_t PaddedVocab(int64_t vocab, int tp);
 /// environment): the default of TORCHRUN_ARGS in megatron.sh and deepspeed.sh.
 std::string ManualTorchrunArgs(const Cluster& c);
 
+/// NCCL settings for the scripts every node runs: across nodes, NCCL_IB_HCA and
+/// NCCL_SOCKET_IFNAME as placeholders that stop the script until set; NCCL_P2P_DISABLE=1 on GPUs
+/// without peer-to-peer. "" when nothing applies.
+std::string NcclEnv(const Cluster& c);
+
 /// `text` with every @name@ replaced by fields.at(name). Script templates use @...@ because the
 /// shell owns ${...}; "@]" (as in "${ARGS[@]}") is not a placeholder.
 std::string Fill(const std::string& text, const std::map<std::string, std::string>& fields);

@@ -183,6 +183,9 @@ DATA_ARGS=(
   --tokenizer-type HFTokenizer
   --tokenizer-model "${TOKENIZER_MODEL:?set TOKENIZER_MODEL to a tokenizer}"
   --split "99,1,0"
+  # Placeholders: checkpoints go to and resume from CHECKPOINT_DIR every SAVE_INTERVAL steps.
+  --save "${CHECKPOINT_DIR:?set CHECKPOINT_DIR to a directory every node shares}"
+  --load "$CHECKPOINT_DIR" --save-interval "${SAVE_INTERVAL:-1000}"
   --train-iters "${TRAIN_ITERS:-1000}" --lr "${LR:-3.0e-4}" --min-lr "${MIN_LR:-3.0e-5}"
   --lr-decay-style cosine --lr-warmup-iters "${WARMUP_ITERS:-100}"
   --weight-decay 0.1 --adam-beta1 0.9 --adam-beta2 0.95 --clip-grad 1.0
@@ -203,7 +206,8 @@ std::string DeepSpeedScript(const Specs& s, const Plan& p) {
                            PrecisionArgs(s.setup.precision) + ShapeArgs(s.model, s.setup);
   return Fill(kDeepSpeedScript, {{"summary", PlanSummary(s, p)},
                                  {"notes", Commented(DeepSpeedNotes(s, p))},
-                                 {"env", p.tp > 1 ? "export CUDA_DEVICE_MAX_CONNECTIONS=1\n" : ""},
+                                 {"env", (p.tp > 1 ? "export CUDA_DEVICE_MAX_CONNECTIONS=1\n" : "") +
+                                             NcclEnv(s.cluster)},
                                  {"args", args},
                                  {"zero", std::to_string(p.zero_stage)},
                                  {"torchrun", ManualTorchrunArgs(s.cluster)}});

@@ -23,6 +23,26 @@ std::string ManualTorchrunArgs(const Cluster& c) {
          " --master_port ${MASTER_PORT:-29500}";
 }
 
+std::string NcclEnv(const Cluster& c) {
+  std::string env;
+  if (NodesFor(c).nnodes > 1) {
+    // Site facts no catalog has: which HCAs carry NCCL's traffic and which interface its
+    // bootstrap uses. Left unset, NCCL may pick a management NIC; so the script stops instead.
+    env +=
+        "# Placeholders your site fills: InfiniBand/RoCE HCAs (ibv_devinfo) and the interface\n"
+        "# NCCL bootstraps on (ip -br addr).\n"
+        "export NCCL_IB_HCA=${NCCL_IB_HCA:?placeholder: set NCCL_IB_HCA, e.g. mlx5_0,mlx5_1}\n"
+        "export NCCL_SOCKET_IFNAME=${NCCL_SOCKET_IFNAME:?placeholder: set NCCL_SOCKET_IFNAME, "
+        "e.g. eth0}\n";
+  }
+  if (!c.gpu.p2p && NodesFor(c).nproc_per_node > 1) {
+    // The plan's intra-node collectives were costed through host memory (catalog p2p: false).
+    env += "export NCCL_P2P_DISABLE=1  # " + c.gpu.name +
+           " has no peer-to-peer between cards: NCCL goes through host memory\n";
+  }
+  return env;
+}
+
 namespace {
 
 // The identity every emitted config keeps (tests/emit_batch_test.cc checks it for whole searches).
@@ -61,6 +81,11 @@ std::string JobName(const std::string& model) {
 
 }  // namespace
 
+// Cores asked per GPU: one task per node runs every process of the node, and Slurm's default of
+// one CPU per task would pin them all to one core. Eight fit the GPU servers of the catalog
+// (DGX A100: 128 cores for 8 GPUs; DGX H100: 112); a placeholder a site may raise.
+constexpr int64_t kCpusPerGpu = 8;
+
 // Slurm starts one task per node; torchrun there starts one process per GPU.
 constexpr const char* kLaunchScript = R"sh(#!/bin/bash
 # Slurm launch of
@@ -71,6 +96,7 @@ constexpr const char* kLaunchScript = R"sh(#!/bin/bash
 #SBATCH --nodes=@nnodes@
 #SBATCH --ntasks-per-node=1
 #SBATCH --gpus-per-node=@nproc@
+#SBATCH --cpus-per-task=@cpus@  # placeholder: cores for the node's @nproc@ processes
 #SBATCH --exclusive
 #SBATCH --time=24:00:00  # placeholder: your time limit
 set -euo pipefail
@@ -96,7 +122,8 @@ std::string LaunchScript(const Specs& s, const Plan& p) {
                               {"batch", Commented(batch)},
                               {"job", JobName(s.model.name)},
                               {"nnodes", std::to_string(n.nnodes)},
-                              {"nproc", std::to_string(n.nproc_per_node)}});
+                              {"nproc", std::to_string(n.nproc_per_node)},
+                              {"cpus", std::to_string(kCpusPerGpu * n.nproc_per_node)}});
 }
 
 }  // namespace planner

@@ -274,6 +274,9 @@ else
     --tokenizer-type HuggingFaceTokenizer
     --tokenizer-model "${TOKENIZER_MODEL:?set TOKENIZER_MODEL to a tokenizer}"
     --split "99,1,0"
+    # Placeholders: checkpoints go to and resume from CHECKPOINT_DIR every SAVE_INTERVAL steps.
+    --save "${CHECKPOINT_DIR:?set CHECKPOINT_DIR to a directory every node shares}"
+    --load "$CHECKPOINT_DIR" --save-interval "${SAVE_INTERVAL:-1000}"
   )
 fi
 TRAIN_ARGS=(
@@ -299,7 +302,7 @@ std::string MegatronScript(const Specs& s, const Plan& p) {
   }
   return Fill(kMegatronScript, {{"summary", PlanSummary(s, p)},
                                 {"notes", Commented(MegatronNotes(s, p))},
-                                {"env", env},
+                                {"env", env + NcclEnv(s.cluster)},
                                 {"vocab", std::to_string(s.model.vocab)},
                                 {"torchrun", ManualTorchrunArgs(s.cluster)}});
 }

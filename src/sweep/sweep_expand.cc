@@ -1,8 +1,13 @@
 // Expanding a sweep into scenarios: the grid's cartesian product, then the listed ones, each
 // resolved by BuildSpecs before any search, with errors naming the sweep file's JSON path.
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/parallel_for.h>
+
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <exception>
+#include <mutex>
 #include <unordered_map>
 
 #include "planner/model/error.h"
@@ -27,11 +32,15 @@ InputError At(const std::string& path, const InputError& e) {
 // The JSON path that stands for each flag BuildSpecs may name, for one scenario.
 using Places = std::vector<std::pair<std::string, std::string>>;
 
+// `places()` is only asked for on an error: building it for every scenario of a large sweep
+// cost more than resolving it.
+template <typename PlacesOf>
 Specs Resolve(const SweepSpec& spec, const Catalog& catalog, const SpecInput& in,
-              const Places& places, const std::string& source) {
+              const PlacesOf& places_of, const std::string& source) {
   try {
     return BuildSpecs(in, catalog);
   } catch (const InputError& e) {
+    const Places places = places_of();
     for (const auto& [flag, path] : places) {
       if (flag == e.where()) throw InputError(spec.file + ": " + path, e.what());
     }
@@ -136,13 +145,15 @@ int64_t GridCount(const AxisSizes& sizes) {
   return count;
 }
 
-// The odometer: the last axis turns fastest; false after the last point.
-bool NextPoint(const AxisSizes& sizes, GridPoint& at) {
+// The grid point of number `index`: the last axis turns fastest (an odometer).
+GridPoint PointAt(const AxisSizes& sizes, int64_t index) {
+  GridPoint at{};
   for (size_t axis = at.size(); axis-- > 0;) {
-    if (++at[axis] < std::max<size_t>(sizes[axis], 1)) return true;
-    at[axis] = 0;
+    const int64_t n = static_cast<int64_t>(std::max<size_t>(sizes[axis], 1));
+    at[axis] = static_cast<size_t>(index % n);
+    index /= n;
   }
-  return false;
+  return at;
 }
 
 std::string AxisPath(const GridPoint& at, size_t axis) {
@@ -211,54 +222,14 @@ Places ListedPlaces(const SweepSpec& spec, const Scenario& listed) {
   return places;
 }
 
-// The expanded list: each scenario numbered, resolved, refused when its inputs equal an earlier
-// one's, named by their hash, and priced by its GPU unless it has its own price.
-class ScenarioList {
- public:
-  ScenarioList(const SweepSpec& spec, const Catalog& catalog)
-      : spec_(spec), catalog_(catalog), prices_(PricesByGpu(spec, catalog)) {}
-
-  void Reserve(size_t n) { out_.reserve(n); }
-
-  void Add(Scenario s, const Places& places) {
-    s.index = static_cast<int64_t>(out_.size());
-    s.specs = Resolve(spec_, catalog_, s.input, places, s.source);
-    std::string key = Key(s.specs);
-    // Model and catalog files by content: an edited file gives other ids, not mixed results.
-    const auto file = spec_.model_file_hashes.find(s.input.model);
-    if (file != spec_.model_file_hashes.end()) key += "|model file " + file->second;
-    if (!spec_.catalogs_hash.empty()) key += "|catalogs " + spec_.catalogs_hash;
-    const auto [it, fresh] = seen_.emplace(key, out_.size());
-    if (!fresh) {
-      throw InputError(spec_.file + ": " + s.source,
-                       "same inputs as " + out_[it->second].source + " (" + key + ")");
-    }
-    s.id = HashHex(key);
-    if (s.price_per_gpu_hour == 0) {
-      const auto price = prices_.find(s.specs.cluster.gpu.name);
-      if (price != prices_.end()) s.price_per_gpu_hour = price->second;
-    }
-    out_.push_back(std::move(s));
-  }
-
-  std::vector<Scenario> Take() { return std::move(out_); }
-
- private:
-  const SweepSpec& spec_;
-  const Catalog& catalog_;
-  const std::unordered_map<std::string, double> prices_;
-  std::vector<Scenario> out_;
-  std::unordered_map<std::string, size_t> seen_;  // key -> position in `out_`
-};
-
-void AddGrid(const SweepSpec& spec, ScenarioList& list) {
-  const AxisSizes sizes = Sizes(spec.grid);
-  GridPoint at{};
-  do {
-    Scenario s{.source = GridSource(sizes, at), .input = GridInput(spec, sizes, at)};
-    const Places places = GridPlaces(spec, sizes, at, s.input);
-    list.Add(std::move(s), places);
-  } while (NextPoint(sizes, at));
+// Everything the search depends on, and the files by content: an edited model or catalog file
+// gives other ids, not mixed results.
+std::string IdentityKey(const SweepSpec& spec, const Scenario& s) {
+  std::string key = Key(s.specs);
+  const auto file = spec.model_file_hashes.find(s.input.model);
+  if (file != spec.model_file_hashes.end()) key += "|model file " + file->second;
+  if (!spec.catalogs_hash.empty()) key += "|catalogs " + spec.catalogs_hash;
+  return key;
 }
 
 }  // namespace
@@ -281,14 +252,106 @@ void CheckScenarioCount(const SweepSpec& spec) {
                                   ": split the sweep into several files");
 }
 
-std::vector<Scenario> ExpandScenarios(const SweepSpec& spec, const Catalog& catalog) {
+ScenarioSet::ScenarioSet(const SweepSpec& spec, Catalog catalog)
+    : spec_(&spec), catalog_(std::move(catalog)) {
   CheckScenarioCount(spec);
-  CheckGridNames(spec, catalog);
-  ScenarioList list(spec, catalog);
-  list.Reserve(static_cast<size_t>(CountScenarios(spec)));
-  if (spec.has_grid) AddGrid(spec, list);
-  for (const Scenario& listed : spec.listed) list.Add(listed, ListedPlaces(spec, listed));
-  return list.Take();
+  CheckGridNames(spec, catalog_);
+  prices_ = PricesByGpu(spec, catalog_);
+  grid_count_ = spec.has_grid ? GridCount(Sizes(spec.grid)) : 0;
+  const int64_t n = CountScenarios(spec);
+  ids_.resize(static_cast<size_t>(n));
+  // In parallel: a scenario's id depends on it alone. The error reported is the first
+  // scenario's in order, as a scan in order reports it, whatever the threads.
+  std::mutex hold;
+  int64_t first_bad = n;
+  std::exception_ptr error;
+  tbb::parallel_for(tbb::blocked_range<int64_t>(0, n, 1024), [&](const auto& range) {
+    for (int64_t i = range.begin(); i != range.end(); ++i) {
+      try {
+        ids_[static_cast<size_t>(i)] = HashOf(Key(i));
+      } catch (...) {
+        const std::lock_guard<std::mutex> lock(hold);
+        if (i < first_bad) {
+          first_bad = i;
+          error = std::current_exception();
+        }
+        return;
+      }
+    }
+  });
+  if (error) std::rethrow_exception(error);
+  CheckDistinct();
+}
+
+std::string ScenarioSet::Key(int64_t i) const { return IdentityKey(*spec_, Resolved(i)); }
+
+Scenario ScenarioSet::Resolved(int64_t i) const {
+  const SweepSpec& spec = *spec_;
+  Scenario s;
+  if (i < grid_count_) {
+    const AxisSizes sizes = Sizes(spec.grid);
+    const GridPoint at = PointAt(sizes, i);
+    s = Scenario{.source = GridSource(sizes, at), .input = GridInput(spec, sizes, at)};
+    s.specs = Resolve(spec, catalog_, s.input,
+                      [&] { return GridPlaces(spec, sizes, at, s.input); }, s.source);
+  } else {
+    s = spec.listed[static_cast<size_t>(i - grid_count_)];
+    s.specs = Resolve(spec, catalog_, s.input, [&] { return ListedPlaces(spec, s); }, s.source);
+  }
+  s.index = i;
+  return s;
+}
+
+Scenario ScenarioSet::At(int64_t i) const {
+  Scenario s = Resolved(i);
+  s.id = HexId(ids_[static_cast<size_t>(i)]);
+  if (s.price_per_gpu_hour == 0) {
+    const auto price = prices_.find(s.specs.cluster.gpu.name);
+    if (price != prices_.end()) s.price_per_gpu_hour = price->second;
+  }
+  return s;
+}
+
+std::vector<std::string> ScenarioSet::Ids() const {
+  std::vector<std::string> ids;
+  ids.reserve(ids_.size());
+  for (const uint64_t id : ids_) ids.push_back(HexId(id));
+  return ids;
+}
+
+// Equal ids are equal inputs (their keys are compared to be sure): refused at the first scenario
+// that repeats an earlier one, as a scan in order would. Sorting (id, index) pairs is
+// O(n log n) in 16 bytes a scenario, where a set of keys held ~200 bytes each.
+void ScenarioSet::CheckDistinct() const {
+  std::vector<std::pair<uint64_t, int64_t>> order;
+  order.reserve(ids_.size());
+  for (size_t i = 0; i < ids_.size(); ++i) order.emplace_back(ids_[i], static_cast<int64_t>(i));
+  std::sort(order.begin(), order.end());
+  // Within a run of one id, indices ascend: its first is the original, its second the repeat.
+  int64_t repeat = -1, first = -1;
+  for (size_t i = 1; i < order.size(); ++i) {
+    const bool second_of_run =
+        order[i].first == order[i - 1].first && (i < 2 || order[i - 2].first != order[i].first);
+    if (second_of_run && (repeat < 0 || order[i].second < repeat)) {
+      repeat = order[i].second;
+      first = order[i - 1].second;
+    }
+  }
+  if (repeat < 0) return;
+  const std::string key = Key(repeat);
+  const Scenario earlier = Resolved(first);
+  const std::string why =
+      Key(first) == key ? "same inputs as " : "the same id (a hash collision) as ";
+  throw InputError(spec_->file + ": " + Resolved(repeat).source,
+                   why + earlier.source + " (" + key + ")");
+}
+
+std::vector<Scenario> ExpandScenarios(const SweepSpec& spec, const Catalog& catalog) {
+  const ScenarioSet set(spec, catalog);
+  std::vector<Scenario> out;
+  out.reserve(static_cast<size_t>(set.size()));
+  for (int64_t i = 0; i < set.size(); ++i) out.push_back(set.At(i));
+  return out;
 }
 
 }  // namespace planner

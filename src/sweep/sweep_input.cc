@@ -290,16 +290,22 @@ SearchOptions ReadOptions(const Reader& r, const json& doc) {
 
 }  // namespace
 
-std::string HashHex(const std::string& text) {
+uint64_t HashOf(const std::string& text) {
   uint64_t h = 14695981039346656037ull;  // FNV-1a 64 offset basis and prime (Fowler, Noll, Vo)
   for (const char ch : text) {
     h ^= static_cast<unsigned char>(ch);
     h *= 1099511628211ull;
   }
+  return h;
+}
+
+std::string HexId(uint64_t hash) {
   char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(hash));
   return buf;
 }
+
+std::string HashHex(const std::string& text) { return HexId(HashOf(text)); }
 
 // Errors come in the order of these steps, which tests and users see.
 SweepSpec ParseSweepJson(const std::string& text, const std::string& file) {

@@ -194,28 +194,34 @@ std::vector<SweepRow> SweepRows(const std::vector<ResultLine>& lines) {
   return rows;
 }
 
+std::string SummaryCsvHeader() {
+  std::string csv;
+  for (const Column& c : kColumns) csv += std::string(csv.empty() ? "" : ",") + c.name;
+  return csv + "\n";
+}
+
+std::string SummaryCsvRow(const nlohmann::json& j, SweepRow& row) {
+  row = Row(j);
+  std::string cells;
+  for (const Column& c : kColumns) {
+    json v = At(j, c.pointer[0] == '\0' ? "/none" : c.pointer);
+    if (std::string(c.name) == "feasible") v = row.feasible;
+    if (std::string(c.name) == "cost_per_million_tokens" && row.cost_per_million_tokens > 0) {
+      v = row.cost_per_million_tokens;
+    }
+    cells += (&c == kColumns ? "" : ",") + Cell(v);
+  }
+  return cells + "\n";
+}
+
 std::string SummaryCsv(const std::vector<ResultLine>& lines) {
   std::vector<const ResultLine*> sorted;
   for (const ResultLine& line : lines) sorted.push_back(&line);
   std::sort(sorted.begin(), sorted.end(),
             [](const ResultLine* a, const ResultLine* b) { return a->scenario < b->scenario; });
-  std::string csv;
-  for (const Column& c : kColumns) csv += std::string(csv.empty() ? "" : ",") + c.name;
-  csv += "\n";
-  for (const ResultLine* line : sorted) {
-    const json j = json::parse(line->text);
-    const SweepRow row = Row(j);
-    std::string cells;
-    for (const Column& c : kColumns) {
-      json v = At(j, c.pointer[0] == '\0' ? "/none" : c.pointer);
-      if (std::string(c.name) == "feasible") v = row.feasible;
-      if (std::string(c.name) == "cost_per_million_tokens" && row.cost_per_million_tokens > 0) {
-        v = row.cost_per_million_tokens;
-      }
-      cells += (&c == kColumns ? "" : ",") + Cell(v);
-    }
-    csv += cells + "\n";
-  }
+  std::string csv = SummaryCsvHeader();
+  SweepRow row;
+  for (const ResultLine* line : sorted) csv += SummaryCsvRow(json::parse(line->text), row);
   return csv;
 }
 

@@ -8,8 +8,9 @@
 
 #include <algorithm>
 #include <chrono>
-#include <functional>
 #include <cstring>
+#include <fstream>
+#include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
@@ -17,6 +18,7 @@
 #include "planner/render/output.h"
 #include "planner/sweep/sweep.h"
 #include "sweep_files.h"
+#include "sweep_line.h"
 
 namespace planner {
 namespace {
@@ -50,14 +52,13 @@ void PrepareManifest(const fs::path& dir, const SweepManifest& m) {
   }
 }
 
-SweepManifest ManifestOf(const SweepSpec& spec, const std::vector<Scenario>& scenarios,
+SweepManifest ManifestOf(const SweepSpec& spec, const ScenarioSet& scenarios,
                          const Shard& shard) {
-  SweepManifest m{.sweep_hash = spec.hash,
-                  .scenarios = static_cast<int64_t>(scenarios.size()),
-                  .shard_k = shard.k,
-                  .shard_n = shard.n};
-  for (const Scenario& s : scenarios) m.ids.push_back(s.id);
-  return m;
+  return SweepManifest{.sweep_hash = spec.hash,
+                       .scenarios = scenarios.size(),
+                       .shard_k = shard.k,
+                       .shard_n = shard.n,
+                       .ids = scenarios.Ids()};
 }
 
 // The lines an earlier run left; torn or repeated ones are dropped from the file too.
@@ -70,17 +71,16 @@ ResultsFile RepairResults(const std::string& path, const SweepManifest& m) {
   return earlier;
 }
 
-// The shard's scenarios without a line yet; counts the shard's scenarios into `progress`.
-std::vector<const Scenario*> Unfinished(const std::vector<Scenario>& scenarios, const Shard& shard,
-                                        const std::vector<ResultLine>& earlier,
-                                        SweepProgress& progress) {
-  std::vector<bool> done(scenarios.size(), false);
+// The shard's scenarios without a line yet, by index; counts the shard's into `progress`.
+std::vector<int64_t> Unfinished(int64_t scenarios, const Shard& shard,
+                                const std::vector<ResultLine>& earlier, SweepProgress& progress) {
+  std::vector<bool> done(static_cast<size_t>(scenarios), false);
   for (const ResultLine& line : earlier) done[static_cast<size_t>(line.scenario)] = true;
-  std::vector<const Scenario*> todo;
-  for (const Scenario& s : scenarios) {
-    if (!InShard(shard, s.index)) continue;
+  std::vector<int64_t> todo;
+  for (int64_t i = 0; i < scenarios; ++i) {
+    if (!InShard(shard, i)) continue;
     ++progress.total;
-    if (!done[static_cast<size_t>(s.index)]) todo.push_back(&s);
+    if (!done[static_cast<size_t>(i)]) todo.push_back(i);
   }
   progress.done = progress.resumed = progress.total - static_cast<int64_t>(todo.size());
   return todo;
@@ -159,8 +159,8 @@ class ResultsAppender {
 };
 
 // Searches `todo` in parallel; the appender reports lines done as syncs cover them.
-void SearchAll(const SweepSpec& spec, const std::vector<const Scenario*>& todo,
-               const SweepRunOptions& o, ResultsAppender& out) {
+void SearchAll(const SweepSpec& spec, const ScenarioSet& scenarios,
+               const std::vector<int64_t>& todo, const SweepRunOptions& o, ResultsAppender& out) {
   const int threads = o.threads > 0 ? o.threads : tbb::info::default_concurrency();
   SearchOptions options = spec.options;
   // Many scenarios: one thread each. Fewer scenarios than threads: each search shares them.
@@ -169,13 +169,47 @@ void SearchAll(const SweepSpec& spec, const std::vector<const Scenario*>& todo,
   arena.execute([&] {
     tbb::parallel_for(tbb::blocked_range<size_t>(0, todo.size(), 1), [&](const auto& range) {
       for (size_t i = range.begin(); i != range.end(); ++i) {
-        const Scenario& s = *todo[i];
+        // Resolved again here rather than kept: a sweep holds its ids, not its scenarios.
+        const Scenario s = scenarios.At(todo[i]);
         const SearchResult r = Search(s.specs.model, s.specs.cluster, s.specs.setup, options);
         out.Append(ScenarioLine(spec, s, r) + "\n");
       }
     });
   });
   out.SyncAll();
+}
+
+// summary.csv from results.jsonl, read back a batch of lines at a time and checked as a resume
+// would; only each scenario's CSV row and ranking row are kept, not its line.
+std::vector<SweepRow> WriteSummary(const std::string& path, const SweepManifest& m,
+                                   const std::string& csv_path) {
+  constexpr size_t kBatchBytes = size_t{16} << 20;
+  std::ifstream in(path, std::ios::binary);
+  std::vector<std::string> csv_rows(static_cast<size_t>(m.scenarios));
+  std::vector<SweepRow> rows;
+  std::string batch;
+  const auto take = [&] {
+    // The run appended whole lines and synced them; repeats were repaired before it started.
+    for (const ResultLine& line : ParseResultsText(batch, path, m, "--out").lines) {
+      SweepRow row;
+      csv_rows[static_cast<size_t>(line.scenario)] =
+          SummaryCsvRow(nlohmann::json::parse(line.text), row);
+      rows.push_back(std::move(row));
+    }
+    batch.clear();
+  };
+  for (std::string line; std::getline(in, line);) {
+    batch += line + "\n";
+    if (batch.size() >= kBatchBytes) take();
+  }
+  if (in.bad()) throw InputError("--out", "cannot read '" + path + "'");
+  take();
+  std::sort(rows.begin(), rows.end(),
+            [](const SweepRow& a, const SweepRow& b) { return a.scenario < b.scenario; });
+  std::string csv = SummaryCsvHeader();
+  for (const std::string& row : csv_rows) csv += row;
+  WriteFileAtomically(csv_path, csv, "--out");
+  return rows;
 }
 
 }  // namespace
@@ -203,7 +237,7 @@ std::string ScenarioLine(const SweepSpec& spec, const Scenario& s, const SearchR
   return line.dump();
 }
 
-SweepRunResult RunSweep(const SweepSpec& spec, const std::vector<Scenario>& scenarios,
+SweepRunResult RunSweep(const SweepSpec& spec, const ScenarioSet& scenarios,
                         const SweepRunOptions& o) {
   const fs::path dir(o.out_dir);
   if (o.out_dir.empty()) throw InputError("--out", "is required");
@@ -213,21 +247,20 @@ SweepRunResult RunSweep(const SweepSpec& spec, const std::vector<Scenario>& scen
 
   const std::string path = (dir / "results.jsonl").string();
   SweepRunResult result;
-  const ResultsFile earlier = RepairResults(path, manifest);
-  result.dropped_lines = earlier.torn + earlier.repeated;
-  const std::vector<const Scenario*> todo =
-      Unfinished(scenarios, o.shard, earlier.lines, result.progress);
+  std::vector<int64_t> todo;
+  {  // the earlier lines are let go before the searches
+    const ResultsFile earlier = RepairResults(path, manifest);
+    result.dropped_lines = earlier.torn + earlier.repeated;
+    todo = Unfinished(scenarios.size(), o.shard, earlier.lines, result.progress);
+  }
   if (o.on_progress) o.on_progress(result.progress);
   ResultsAppender out(dir, path, [&](int64_t synced) {
     result.progress.done += synced;
     if (o.on_progress) o.on_progress(result.progress);
   });
-  SearchAll(spec, todo, o, out);
+  SearchAll(spec, scenarios, todo, o, out);
 
-  result.lines = ReadResults(path, manifest, "--out").lines;
-  std::sort(result.lines.begin(), result.lines.end(),
-            [](const ResultLine& a, const ResultLine& b) { return a.scenario < b.scenario; });
-  WriteFileAtomically((dir / "summary.csv").string(), SummaryCsv(result.lines), "--out");
+  result.rows = WriteSummary(path, manifest, (dir / "summary.csv").string());
   return result;
 }
 

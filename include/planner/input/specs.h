@@ -15,6 +15,8 @@ enum class Format { kTable, kJson, kCsv };
 
 /// The largest clusters the planner answers for (sequence and batch limits: ModelLimits).
 inline constexpr int64_t kMaxGpus = 1'000'000;
+/// GPUs per node when --gpus-per-node is not given.
+inline constexpr int64_t kDefaultGpusPerNode = 8;
 inline constexpr int64_t kMaxGpusPerNode = 1024;  ///< also NICs per node
 
 /// Raw values as typed; empty / 0 means "not given". Turned into specs by BuildSpecs.

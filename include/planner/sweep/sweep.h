@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -63,13 +64,42 @@ inline constexpr int64_t kMaxScenarios = 10'000'000;
 /// Grid points plus listed scenarios, counted without expanding; kMaxScenarios + 1 once over.
 int64_t CountScenarios(const SweepSpec& spec);
 
-/// The grid's cartesian product (models outermost, global_batches innermost), then the listed
-/// scenarios; each resolved with BuildSpecs before any search. An error names the JSON path;
-/// more than kMaxScenarios is refused, with the count, before anything is expanded.
+/// A sweep's scenarios: the grid's cartesian product (models outermost, global_batches
+/// innermost), then the listed ones. Each is checked once (resolved with BuildSpecs, refused when
+/// its inputs equal an earlier one's) but not kept: scenario i is computed again from the grid
+/// when asked, so the set holds 8 bytes a scenario (its id) however large the sweep.
+class ScenarioSet {
+ public:
+  /// Checks every scenario before any search; an error names the JSON path. More than
+  /// kMaxScenarios is refused, with the count, before anything is expanded. `spec` must outlive
+  /// the set.
+  ScenarioSet(const SweepSpec& spec, Catalog catalog);
+  int64_t size() const { return static_cast<int64_t>(ids_.size()); }
+  /// Scenario i, 0 <= i < size(): resolved, numbered, named by its id and priced. Thread-safe.
+  Scenario At(int64_t i) const;
+  /// Every scenario's id, by index (manifest.json's list).
+  std::vector<std::string> Ids() const;
+
+ private:
+  Scenario Resolved(int64_t i) const;  // without id and price
+  std::string Key(int64_t i) const;    // what the id hashes
+  void CheckDistinct() const;
+
+  const SweepSpec* spec_;
+  Catalog catalog_;
+  std::unordered_map<std::string, double> prices_{};  ///< by the GPU's catalog name
+  int64_t grid_count_ = 0;                             ///< scenarios 0..grid_count_-1 are the grid's
+  std::vector<uint64_t> ids_{};                        ///< FNV-1a 64 of Key(i)
+};
+
+/// Every scenario of ScenarioSet, kept: for small sweeps and tests.
 std::vector<Scenario> ExpandScenarios(const SweepSpec& spec, const Catalog& catalog);
 
 /// FNV-1a 64 of `text` as 16 hex digits: identity, not security.
 std::string HashHex(const std::string& text);
+/// FNV-1a 64 of `text`, and a hash as HashHex writes it.
+uint64_t HashOf(const std::string& text);
+std::string HexId(uint64_t hash);
 
 struct SweepProgress {
   int64_t done = 0;     ///< scenarios of this shard with a line in results.jsonl
@@ -89,13 +119,15 @@ struct SweepRunOptions {
 struct SweepRunResult {
   SweepProgress progress{};
   int64_t dropped_lines = 0;     ///< torn or repeated lines removed from an earlier run
-  std::vector<ResultLine> lines{};  ///< every line of results.jsonl, by scenario
+  /// What the ranking reads of every line of results.jsonl, by scenario (not the lines: a
+  /// 100,000-scenario sweep's lines are hundreds of megabytes).
+  std::vector<SweepRow> rows{};
 };
 
 /// Searches the shard's scenarios not yet in OUT/results.jsonl, appending one line each, then
 /// rewrites OUT/summary.csv. Writes OUT/manifest.json first; throws InputError("--out") when
 /// OUT holds another sweep or shard, or is in use by another run.
-SweepRunResult RunSweep(const SweepSpec& spec, const std::vector<Scenario>& scenarios,
+SweepRunResult RunSweep(const SweepSpec& spec, const ScenarioSet& scenarios,
                         const SweepRunOptions& options);
 
 /// One scenario's results line, without "\n": scenario, id, source, inputs, best (or null and a

@@ -12,6 +12,10 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 export CUDA_DEVICE_MAX_CONNECTIONS=1
+# Placeholders your site fills: InfiniBand/RoCE HCAs (ibv_devinfo) and the interface
+# NCCL bootstraps on (ip -br addr).
+export NCCL_IB_HCA=${NCCL_IB_HCA:?placeholder: set NCCL_IB_HCA, e.g. mlx5_0,mlx5_1}
+export NCCL_SOCKET_IFNAME=${NCCL_SOCKET_IFNAME:?placeholder: set NCCL_SOCKET_IFNAME, e.g. eth0}
 ARGS=(
   --tensor-model-parallel-size 8 --pipeline-model-parallel-size 8
   --sequence-parallel
@@ -29,6 +33,9 @@ DATA_ARGS=(
   --tokenizer-type HFTokenizer
   --tokenizer-model "${TOKENIZER_MODEL:?set TOKENIZER_MODEL to a tokenizer}"
   --split "99,1,0"
+  # Placeholders: checkpoints go to and resume from CHECKPOINT_DIR every SAVE_INTERVAL steps.
+  --save "${CHECKPOINT_DIR:?set CHECKPOINT_DIR to a directory every node shares}"
+  --load "$CHECKPOINT_DIR" --save-interval "${SAVE_INTERVAL:-1000}"
   --train-iters "${TRAIN_ITERS:-1000}" --lr "${LR:-3.0e-4}" --min-lr "${MIN_LR:-3.0e-5}"
   --lr-decay-style cosine --lr-warmup-iters "${WARMUP_ITERS:-100}"
   --weight-decay 0.1 --adam-beta1 0.9 --adam-beta2 0.95 --clip-grad 1.0

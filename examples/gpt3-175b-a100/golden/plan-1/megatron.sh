@@ -8,6 +8,10 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 export CUDA_DEVICE_MAX_CONNECTIONS=1  # Megatron-LM requires it with TP or CP > 1
+# Placeholders your site fills: InfiniBand/RoCE HCAs (ibv_devinfo) and the interface
+# NCCL bootstraps on (ip -br addr).
+export NCCL_IB_HCA=${NCCL_IB_HCA:?placeholder: set NCCL_IB_HCA, e.g. mlx5_0,mlx5_1}
+export NCCL_SOCKET_IFNAME=${NCCL_SOCKET_IFNAME:?placeholder: set NCCL_SOCKET_IFNAME, e.g. eth0}
 
 ARGS=()  # megatron.args: the plan and the model, one flag a line
 while read -r -a words; do ARGS+=("${words[@]}"); done < "$HERE/megatron.args"
@@ -21,6 +25,9 @@ else
     --tokenizer-type HuggingFaceTokenizer
     --tokenizer-model "${TOKENIZER_MODEL:?set TOKENIZER_MODEL to a tokenizer}"
     --split "99,1,0"
+    # Placeholders: checkpoints go to and resume from CHECKPOINT_DIR every SAVE_INTERVAL steps.
+    --save "${CHECKPOINT_DIR:?set CHECKPOINT_DIR to a directory every node shares}"
+    --load "$CHECKPOINT_DIR" --save-interval "${SAVE_INTERVAL:-1000}"
   )
 fi
 TRAIN_ARGS=(

@@ -10,6 +10,7 @@
 #SBATCH --nodes=256
 #SBATCH --ntasks-per-node=1
 #SBATCH --gpus-per-node=8
+#SBATCH --cpus-per-task=64  # placeholder: cores for the node's 8 processes
 #SBATCH --exclusive
 #SBATCH --time=24:00:00  # placeholder: your time limit
 set -euo pipefail
