@@ -1,0 +1,108 @@
+// The torchtune fine-tuning files: every config key, builder and recipe checked against the
+// lists extracted from pytorch/torchtune (tests/fixtures/README.md says which commit), the
+// plan's numbers found where the config puts them, and the plans torchtune cannot run refused.
+#include <gtest/gtest.h>
+
+#include "finetune_parse.h"
+
+namespace planner {
+namespace {
+
+FinetuneFiles Tt(const FinetuneCase& c) {
+  return EmitTorchtuneFinetune(c.specs.model, c.specs.cluster, c.plan, c.setup);
+}
+
+// The recipe `tune run` starts: the word before --config.
+std::string RecipeOf(const std::string& script) {
+  const size_t config = script.find(" --config");
+  const size_t start = script.rfind(' ', config - 1) + 1;
+  return script.substr(start, config - start);
+}
+
+TEST(EmitFinetuneTorchtune, EveryKeyBuilderAndRecipeIsTorchtunes) {
+  const auto keys = LoadUpstreamList("torchtune-config-keys.txt");
+  const auto builders = LoadUpstreamList("torchtune-model-builders.txt");
+  const auto recipes = LoadUpstreamList("torchtune-recipes.txt");
+  ASSERT_TRUE(recipes.contains("recipe lora_finetune_single_device"));
+  int emitted = 0;
+  for (const FinetuneCase& c : FinetuneCases()) {
+    const FinetuneFiles f = Tt(c);
+    if (f.files.empty()) continue;
+    ++emitted;
+    const auto yaml = YamlKeys(FileText(f, "torchtune.yaml"));
+    for (const auto& [key, value] : yaml) EXPECT_TRUE(keys.contains(key)) << c.label << ": " << key;
+    EXPECT_TRUE(builders.contains(yaml.at("model._component_"))) << yaml.at("model._component_");
+    EXPECT_TRUE(builders.contains(yaml.at("tokenizer._component_")));
+    const std::string recipe = RecipeOf(FileText(f, "tune_run.sh"));
+    EXPECT_TRUE(recipes.contains("recipe " + recipe)) << c.label << ": " << recipe;
+  }
+  EXPECT_EQ(emitted, 3);  // qlora, lora FSDP, full; galore and freeze have no recipe
+}
+
+TEST(EmitFinetuneTorchtune, QloraOnOneGpuRunsTheSingleDeviceRecipe) {
+  const FinetuneCase c = FinetuneCases()[0];
+  const FinetuneFiles f = Tt(c);
+  const auto yaml = YamlKeys(FileText(f, "torchtune.yaml"));
+  EXPECT_EQ(yaml.at("model._component_"), "torchtune.models.llama3.qlora_llama3_8b");
+  EXPECT_EQ(yaml.at("model.lora_attn_modules"), "['q_proj', 'k_proj', 'v_proj', 'output_proj']");
+  EXPECT_EQ(yaml.at("model.apply_lora_to_mlp"), "True");
+  EXPECT_EQ(yaml.at("model.lora_rank"), "16");
+  EXPECT_EQ(yaml.at("model.lora_alpha"), "32");
+  EXPECT_EQ(yaml.at("batch_size"), "2");  // the plan's micro-batch
+  EXPECT_EQ(yaml.at("gradient_accumulation_steps"), "8");
+  EXPECT_EQ(yaml.at("epochs"), "1");
+  EXPECT_EQ(yaml.at("enable_activation_checkpointing"), "True");
+  EXPECT_EQ(yaml.at("dtype"), "bf16");
+  EXPECT_EQ(yaml.at("dataset.packed"), "True");
+  EXPECT_EQ(yaml.at("tokenizer.max_seq_len"), "2048");
+  EXPECT_EQ(yaml.at("optimizer._component_"), "bitsandbytes.optim.PagedAdamW8bit");
+  EXPECT_EQ(yaml.at("checkpointer.model_type"), "LLAMA3");
+  const std::string run = FileText(f, "tune_run.sh");
+  EXPECT_NE(run.find("tune run lora_finetune_single_device --config"), std::string::npos);
+  EXPECT_NE(run.find("tune download meta-llama/Meta-Llama-3-8B"), std::string::npos);
+}
+
+TEST(EmitFinetuneTorchtune, DistributedRecipesTakeNprocPerNode) {
+  const FinetuneFiles lora = Tt(FinetuneCases()[1]);
+  EXPECT_NE(FileText(lora, "tune_run.sh").find("tune run --nproc_per_node 2 lora_finetune_distributed"),
+            std::string::npos);
+  EXPECT_EQ(YamlKeys(FileText(lora, "torchtune.yaml")).at("fsdp_cpu_offload"), "False");
+  EXPECT_TRUE(lora.notes.empty());  // FSDP full sharding is what torchtune runs
+  const FinetuneFiles full = Tt(FinetuneCases()[2]);
+  const std::string run = FileText(full, "tune_run.sh");
+  EXPECT_NE(run.find("--nnodes 2"), std::string::npos);  // 16 H100s, 8 a node
+  EXPECT_NE(run.find("--nproc_per_node 8 full_finetune_distributed"), std::string::npos);
+  const auto yaml = YamlKeys(FileText(full, "torchtune.yaml"));
+  EXPECT_EQ(yaml.at("model._component_"), "torchtune.models.llama3.llama3_70b");
+  EXPECT_EQ(yaml.at("fsdp_cpu_offload"), "True");
+  // The plan's ZeRO-3 runs as FSDP2 full sharding, and the config says so.
+  ASSERT_EQ(full.notes.size(), 1u);
+  EXPECT_NE(FileText(full, "torchtune.yaml").find("# NOTE: torchtune's distributed recipes"),
+            std::string::npos);
+}
+
+TEST(EmitFinetuneTorchtune, MethodsAndModelsWithoutAComponentAreRefused) {
+  const FinetuneFiles galore = Tt(FinetuneCases()[3]);
+  EXPECT_TRUE(galore.files.empty());
+  ASSERT_EQ(galore.notes.size(), 1u);
+  EXPECT_NE(galore.notes[0].find("no recipe for galore"), std::string::npos);
+  EXPECT_TRUE(Tt(FinetuneCases()[4]).files.empty());  // freeze
+  FinetuneCase mixtral = FinetuneCases()[1];
+  mixtral.specs = MakeSpecs("mixtral-8x7b", "a100-80gb", 2);
+  const FinetuneFiles m = Tt(mixtral);
+  EXPECT_TRUE(m.files.empty());
+  EXPECT_NE(m.notes.at(0).find("no model builder for mixtral-8x7b"), std::string::npos);
+  // Qwen 2.5 has LoRA builders but no QLoRA one in torchtune.
+  FinetuneCase qwen = FinetuneCases()[0];
+  qwen.specs = MakeSpecs("qwen2.5-7b", "rtx-4090", 1);
+  EXPECT_TRUE(Tt(qwen).files.empty());
+  qwen.plan.method = FinetuneMethod::kLora;
+  qwen.plan.base_weights = BaseWeights::kBf16;
+  const auto yaml = YamlKeys(FileText(Tt(qwen), "torchtune.yaml"));
+  EXPECT_EQ(yaml.at("model._component_"), "torchtune.models.qwen2_5.lora_qwen2_5_7b_base");
+  EXPECT_EQ(yaml.at("checkpointer.model_type"), "QWEN2");
+  EXPECT_TRUE(yaml.contains("tokenizer.merges_file"));
+}
+
+}  // namespace
+}  // namespace planner
