@@ -159,7 +159,8 @@ TEST(EmitFinetuneHf, FreezeTrainsOnlyTheTopBlocksWithoutAdapters) {
   const std::string py = FileText(Hf(c), "train.py");
   EXPECT_NE(py.find("TRAINED_BLOCKS = 4"), std::string::npos);
   EXPECT_NE(py.find("model.requires_grad_(False)"), std::string::npos);
-  EXPECT_NE(py.find("blocks[-TRAINED_BLOCKS:]"), std::string::npos);
+  // blocks[-0:] would be every block: the slice counts from the length.
+  EXPECT_NE(py.find("blocks[len(blocks) - TRAINED_BLOCKS:]"), std::string::npos);
   EXPECT_EQ(py.find("LoraConfig"), std::string::npos);
   EXPECT_EQ(py.find("peft"), std::string::npos);
   // No Hugging Face id given: a marked placeholder that stops with a message.

@@ -71,13 +71,18 @@ TEST(EmitFinetuneTorchtune, DistributedRecipesTakeNprocPerNode) {
   const FinetuneFiles full = Tt(FinetuneCases()[2]);
   const std::string run = FileText(full, "tune_run.sh");
   EXPECT_NE(run.find("--nnodes 2"), std::string::npos);  // 16 H100s, 8 a node
-  EXPECT_NE(run.find("--nproc_per_node 8 full_finetune_distributed"), std::string::npos);
+  EXPECT_NE(run.find("--nproc_per_node 8 \\\n  full_finetune_distributed"), std::string::npos);
   const auto yaml = YamlKeys(FileText(full, "torchtune.yaml"));
   EXPECT_EQ(yaml.at("model._component_"), "torchtune.models.llama3.llama3_70b");
   EXPECT_EQ(yaml.at("fsdp_cpu_offload"), "True");
-  // The plan's ZeRO-3 runs as FSDP2 full sharding, and the config says so.
-  ASSERT_EQ(full.notes.size(), 1u);
-  EXPECT_NE(FileText(full, "torchtune.yaml").find("# NOTE: torchtune's distributed recipes"),
+  // The plan's ZeRO-3 shards what FSDP2's full sharding does: nothing to note.
+  EXPECT_TRUE(full.notes.empty());
+  // ZeRO-2 keeps whole weights on each GPU; torchtune would shard them, and the config says so.
+  FinetuneCase zero2 = FinetuneCases()[2];
+  zero2.plan.sharding = Sharding::kZero2;
+  const FinetuneFiles z = Tt(zero2);
+  ASSERT_EQ(z.notes.size(), 1u);
+  EXPECT_NE(FileText(z, "torchtune.yaml").find("# NOTE: torchtune's distributed recipes"),
             std::string::npos);
 }
 

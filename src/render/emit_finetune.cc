@@ -136,6 +136,23 @@ std::string QuotedList(const std::vector<std::string>& items) {
   return "[" + Join(quoted, ", ") + "]";
 }
 
+std::string WrappedComment(const std::string& text) {
+  constexpr size_t kWidth = 79 - 2;  // after "# "
+  std::string out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.size();
+    if (end - start > kWidth) {
+      const size_t space = text.rfind(' ', start + kWidth);
+      end = space == std::string::npos || space <= start ? text.find(' ', start + kWidth) : space;
+      if (end == std::string::npos) end = text.size();
+    }
+    out += "# " + text.substr(start, end - start) + "\n";
+    start = end + 1;
+  }
+  return out;
+}
+
 NodeLayout FinetuneNodes(const Cluster& c, const FinetunePlan& p) {
   Cluster used = c;
   used.gpus = p.gpus;
@@ -155,7 +172,7 @@ std::string FinetuneSummary(const Model& m, const Cluster& c, const FinetunePlan
   if (p.method == FinetuneMethod::kGalore) t += ", rank " + std::to_string(p.galore_rank);
   t += ", " + std::to_string(p.gpus) + " x " + c.gpu.name + ", DP " + std::to_string(p.dp);
   if (p.tp > 1) t += ", TP " + std::to_string(p.tp);
-  t += std::string(", ") + ShardingName(p.sharding);
+  t += std::string(", sharding ") + ShardingName(p.sharding);
   if (p.offload_optimizer) t += " + optimizer offload";
   if (p.offload_params) t += " + parameter offload";
   t += ", micro-batch " + std::to_string(p.micro_batch) + " x " + std::to_string(p.grad_accum) +

@@ -73,8 +73,8 @@ std::string DeepSpeedSection(const NodeLayout& n) {
 std::string AccelerateYaml(const Model& m, const Cluster& c, const FinetunePlan& p,
                            const FinetuneSetup& s) {
   const NodeLayout n = FinetuneNodes(c, p);
-  std::string y = "# accelerate config for " + FinetuneSummary(m, c, p) +
-                  ".\n# Written by `planner finetune`; run.sh passes it to accelerate launch.\n";
+  std::string y = WrappedComment("accelerate config for " + FinetuneSummary(m, c, p) + ".") +
+                  "# Written by `planner finetune`; run.sh passes it to accelerate launch.\n";
   y += "compute_environment: LOCAL_MACHINE\n";
   y += "debug: false\n";
   y += "distributed_type: " + DistributedType(p) + "\n";
@@ -140,7 +140,7 @@ std::string HfDeepSpeedConfig(const FinetunePlan& p, const FinetuneSetup& s) {
 
 std::string HfRunScript(const Model& m, const Cluster& c, const FinetunePlan& p) {
   const NodeLayout n = FinetuneNodes(c, p);
-  std::string t = "#!/bin/bash\n# Fine-tuning plan: " + FinetuneSummary(m, c, p) + ".\n";
+  std::string t = "#!/bin/bash\n" + WrappedComment("Fine-tuning plan: " + FinetuneSummary(m, c, p) + ".");
   t += "# Written by `planner finetune`. Set MODEL_ID (unless train.py names it) and DATASET";
   if (n.nnodes > 1) {
     t += ";\n# start this on each of the " + std::to_string(n.nnodes) +

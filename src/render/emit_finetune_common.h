@@ -34,6 +34,9 @@ bool Int8Base(const FinetunePlan& p);
 /// LoRA adapters are trained (LoRA and QLoRA).
 bool UsesAdapters(const FinetunePlan& p);
 
+/// `text` as "# " comment lines of at most 79 columns, broken at spaces.
+std::string WrappedComment(const std::string& text);
+
 /// ['a', 'b'] (a Python list and a YAML flow sequence alike).
 std::string QuotedList(const std::vector<std::string>& items);
 

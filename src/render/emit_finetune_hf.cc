@@ -101,7 +101,7 @@ std::string Adapt(const Model& m, const FinetunePlan& p) {
            "                  and len(x) == model.config.num_hidden_layers)\n"
            "    model.requires_grad_(False)\n"
            "    # Trained weights in fp32 (AdamW's master copy); the frozen rest stays as loaded.\n"
-           "    for block in blocks[-TRAINED_BLOCKS:]:\n"
+           "    for block in blocks[len(blocks) - TRAINED_BLOCKS:]:\n"
            "        block.float().requires_grad_(True)\n"
            "    model.get_output_embeddings().float().requires_grad_(True)\n"
            "    return model\n";
@@ -161,8 +161,7 @@ std::string TrainingArgs(const FinetunePlan& p, const FinetuneSetup& s) {
 }
 
 constexpr const char* kTrainPy = R"py(#!/usr/bin/env python3
-# Fine-tuning plan: @summary@.
-# Written by `planner finetune`. Start it with run.sh (accelerate launch, accelerate.yaml).
+@summary@# Written by `planner finetune`. Start it with run.sh (accelerate launch, accelerate.yaml).
 # Needs: @needs@.
 @notes@import os
 import sys
@@ -202,9 +201,10 @@ def main():
     tokenizer = AutoTokenizer.from_pretrained(MODEL_ID)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    model = adapt(load_model())
+    # Arguments first: with ZeRO-3 they make from_pretrained load straight into shards.
     args = TrainingArguments(
 @training_args@    )
+    model = adapt(load_model())
     trainer = Trainer(model=model, args=args, train_dataset=load_data(tokenizer),
                       data_collator=DataCollatorForLanguageModeling(tokenizer, mlm=False))
     trainer.train()
@@ -243,13 +243,13 @@ std::string Needs(const FinetunePlan& p, const FinetuneSetup& s) {
 std::string HfTrainScript(const Model& m, const Cluster& c, const FinetunePlan& p,
                           const FinetuneSetup& s, const std::vector<std::string>& notes) {
   std::string note_text;
-  for (const std::string& n : notes) note_text += Commented("NOTE: " + n);
+  for (const std::string& n : notes) note_text += WrappedComment("NOTE: " + n);
   const std::string hint =
       s.hf_model_id.empty()
           ? "no Hugging Face id was given for " + m.name + ": set MODEL_ID (e.g. owner/name)."
           : "the Hugging Face id given to the planner; MODEL_ID overrides it.";
   return Fill(kTrainPy,
-              {{"summary", FinetuneSummary(m, c, p)},
+              {{"summary", WrappedComment("Fine-tuning plan: " + FinetuneSummary(m, c, p) + ".")},
                {"needs", Needs(p, s)},
                {"notes", note_text},
                {"peft_import", UsesAdapters(p) ? "from peft import LoraConfig, get_peft_model, "

@@ -185,9 +185,10 @@ log_peak_memory_stats: True
 std::string TorchtuneYaml(const Model& m, const Cluster& c, const FinetunePlan& p,
                           const FinetuneSetup& s, const std::vector<std::string>& notes) {
   const TorchtuneModel& t = *FindModel(m);
-  std::string y = "# torchtune " + Recipe(p) + " config for " + FinetuneSummary(m, c, p) +
-                  ".\n# Written by `planner finetune`; tune_run.sh runs it.\n";
-  for (const std::string& n : notes) y += Commented("NOTE: " + n);
+  std::string y =
+      WrappedComment("torchtune " + Recipe(p) + " config for " + FinetuneSummary(m, c, p) + ".") +
+      "# Written by `planner finetune`; tune_run.sh runs it.\n";
+  for (const std::string& n : notes) y += WrappedComment("NOTE: " + n);
   y += ModelSection(p, t) + DataSection(p, s, t) + TrainingSection(p, s) +
        OptimizerSection(p, s.optimizer);
   if (UsesAdapters(p)) y += "save_adapter_weights_only: False\n";
@@ -200,7 +201,7 @@ std::string TorchtuneRunScript(const Model& m, const Cluster& c, const FinetuneP
   const NodeLayout n = FinetuneNodes(c, p);
   const std::string id = s.hf_model_id.empty() ? "PLACEHOLDER/hf-model-id-of-" + m.name
                                                : s.hf_model_id;
-  std::string sh = "#!/bin/bash\n# torchtune run for " + FinetuneSummary(m, c, p) + ".\n";
+  std::string sh = "#!/bin/bash\n" + WrappedComment("torchtune run for " + FinetuneSummary(m, c, p) + ".");
   sh += "# Written by `planner finetune`. Download the weights first";
   if (s.hf_model_id.empty()) sh += " (PLACEHOLDER: no Hugging Face id was given)";
   sh += ":\n#   tune download " + id + " --output-dir \"$MODEL_DIR\"\n";
@@ -211,10 +212,10 @@ std::string TorchtuneRunScript(const Model& m, const Cluster& c, const FinetuneP
   sh += "tune run";
   if (n.nnodes > 1) {
     sh += " --nnodes " + std::to_string(n.nnodes) +
-          " --rdzv_backend c10d --rdzv_endpoint \"${MASTER_ADDR:?set MASTER_ADDR}:${MASTER_PORT:-29500}\"";
+          " --rdzv_backend c10d \\\n  --rdzv_endpoint \"${MASTER_ADDR:?set MASTER_ADDR}:${MASTER_PORT:-29500}\"";
   }
   if (p.gpus > 1) sh += " --nproc_per_node " + std::to_string(n.nproc_per_node);
-  sh += " " + Recipe(p) + " --config \"$HERE/torchtune.yaml\" \\\n";
+  sh += (n.nnodes > 1 ? " \\\n  " : " ") + Recipe(p) + " --config \"$HERE/torchtune.yaml\" \\\n";
   sh += "  checkpointer.checkpoint_dir=\"$MODEL_DIR\" \"checkpointer.checkpoint_files=[$FILES]\" \\\n";
   sh += std::string("  tokenizer.path=\"$MODEL_DIR/") + t.tokenizer_file + "\"";
   if (std::string(t.tokenizer_file) == "vocab.json") {
@@ -225,7 +226,8 @@ std::string TorchtuneRunScript(const Model& m, const Cluster& c, const FinetuneP
 
 std::vector<std::string> TorchtuneNotes(const FinetunePlan& p, const FinetuneSetup& s) {
   std::vector<std::string> n;
-  if (p.gpus > 1 && p.sharding != Sharding::kFsdp) {
+  // FSDP FULL_SHARD and ZeRO-3 shard the same states; the others shard less.
+  if (p.gpus > 1 && p.sharding != Sharding::kFsdp && p.sharding != Sharding::kZero3) {
     n.push_back(std::string("torchtune's distributed recipes shard fully with FSDP2 (as ZeRO-3), "
                             "not as the plan's ") +
                 ShardingName(p.sharding) + ": less memory per GPU, more communication.");
