@@ -67,25 +67,31 @@ TEST(EmitFinetuneHf, QloraOnOneGpuLoadsNf4AndPreparesForKbitTraining) {
   const FinetuneFiles f = Hf(c);
   const std::string py = FileText(f, "train.py");
   const auto bnb = Kwargs(py, "BitsAndBytesConfig");
-  EXPECT_EQ(bnb.at("load_in_4bit"), "True");
-  EXPECT_EQ(bnb.at("bnb_4bit_quant_type"), "\"nf4\"");
-  EXPECT_EQ(bnb.at("bnb_4bit_use_double_quant"), "True");
-  EXPECT_EQ(bnb.at("bnb_4bit_compute_dtype"), "torch.bfloat16");
+  ExpectValues(bnb,
+               {{"load_in_4bit", "True"},
+                {"bnb_4bit_quant_type", "\"nf4\""},
+                {"bnb_4bit_use_double_quant", "True"},
+                {"bnb_4bit_compute_dtype", "torch.bfloat16"}},
+               c.label);
   EXPECT_FALSE(bnb.contains("bnb_4bit_quant_storage"));  // only FSDP / ZeRO-3 need it
   EXPECT_NE(py.find("prepare_model_for_kbit_training(\n"), std::string::npos);
   const auto lora = Kwargs(py, "LoraConfig");
-  EXPECT_EQ(lora.at("r"), "16");
-  EXPECT_EQ(lora.at("lora_alpha"), "32");
-  EXPECT_EQ(lora.at("task_type"), "\"CAUSAL_LM\"");
+  ExpectValues(lora,
+               {{"r", "16"},
+                {"lora_alpha", "32"},
+                {"task_type", "\"CAUSAL_LM\""}},
+               c.label);
   // Llama's attention and SwiGLU projections (transformers' modeling_llama.py).
   EXPECT_EQ(lora.at("target_modules"),
             "['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj']");
   const auto args = Kwargs(py, "TrainingArguments");
-  EXPECT_EQ(args.at("per_device_train_batch_size"), "2");  // the plan's micro-batch
-  EXPECT_EQ(args.at("gradient_accumulation_steps"), "8");
-  EXPECT_EQ(args.at("optim"), "\"paged_adamw_8bit\"");
-  EXPECT_EQ(args.at("bf16"), "True");
-  EXPECT_EQ(args.at("gradient_checkpointing"), "True");
+  ExpectValues(args,
+               {{"per_device_train_batch_size", "2"},  // the plan's micro-batch
+                {"gradient_accumulation_steps", "8"},
+                {"optim", "\"paged_adamw_8bit\""},
+                {"bf16", "True"},
+                {"gradient_checkpointing", "True"}},
+               c.label);
   EXPECT_NE(py.find("\"meta-llama/Meta-Llama-3-8B\""), std::string::npos);
   const auto yaml = YamlKeys(FileText(f, "accelerate.yaml"));
   EXPECT_EQ(yaml.at("distributed_type"), "'NO'");
@@ -97,15 +103,17 @@ TEST(EmitFinetuneHf, LoraOnFsdpWrapsDecoderLayersAndCheckpointsThroughFsdp) {
   const FinetuneCase c = FinetuneCases()[1];
   const FinetuneFiles f = Hf(c);
   const auto yaml = YamlKeys(FileText(f, "accelerate.yaml"));
-  EXPECT_EQ(yaml.at("distributed_type"), "FSDP");
-  EXPECT_EQ(yaml.at("num_processes"), "2");
-  EXPECT_EQ(yaml.at("num_machines"), "1");
-  EXPECT_EQ(yaml.at("mixed_precision"), "bf16");
-  EXPECT_EQ(yaml.at("fsdp_config.fsdp_sharding_strategy"), "FULL_SHARD");
-  EXPECT_EQ(yaml.at("fsdp_config.fsdp_transformer_layer_cls_to_wrap"), "LlamaDecoderLayer");
-  EXPECT_EQ(yaml.at("fsdp_config.fsdp_use_orig_params"), "true");
-  EXPECT_EQ(yaml.at("fsdp_config.fsdp_activation_checkpointing"), "true");
-  EXPECT_EQ(yaml.at("fsdp_config.fsdp_offload_params"), "false");
+  ExpectValues(yaml,
+               {{"distributed_type", "FSDP"},
+                {"num_processes", "2"},
+                {"num_machines", "1"},
+                {"mixed_precision", "bf16"},
+                {"fsdp_config.fsdp_sharding_strategy", "FULL_SHARD"},
+                {"fsdp_config.fsdp_transformer_layer_cls_to_wrap", "LlamaDecoderLayer"},
+                {"fsdp_config.fsdp_use_orig_params", "true"},
+                {"fsdp_config.fsdp_activation_checkpointing", "true"},
+                {"fsdp_config.fsdp_offload_params", "false"}},
+               c.label);
   const std::string py = FileText(f, "train.py");
   // The Trainer refuses gradient_checkpointing next to FSDP's own activation checkpointing.
   EXPECT_FALSE(Kwargs(py, "TrainingArguments").contains("gradient_checkpointing"));
@@ -132,10 +140,12 @@ TEST(EmitFinetuneHf, FullZero3OnTwoNodesLaunchesPerNode) {
   const FinetuneCase c = FinetuneCases()[2];
   const FinetuneFiles f = Hf(c);
   const auto yaml = YamlKeys(FileText(f, "accelerate.yaml"));
-  EXPECT_EQ(yaml.at("distributed_type"), "DEEPSPEED");
-  EXPECT_EQ(yaml.at("num_processes"), "16");
-  EXPECT_EQ(yaml.at("num_machines"), "2");  // 16 H100s, 8 a node
-  EXPECT_EQ(yaml.at("deepspeed_config.deepspeed_config_file"), "ds_config.json");
+  ExpectValues(yaml,
+               {{"distributed_type", "DEEPSPEED"},
+                {"num_processes", "16"},
+                {"num_machines", "2"},  // 16 H100s, 8 a node
+                {"deepspeed_config.deepspeed_config_file", "ds_config.json"}},
+               c.label);
   EXPECT_FALSE(yaml.contains("mixed_precision"));  // accelerate refuses it next to a DS file
   const std::string run = FileText(f, "run.sh");
   EXPECT_NE(run.find("--machine_rank \"${NODE_RANK"), std::string::npos);

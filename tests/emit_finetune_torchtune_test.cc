@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "finetune_parse.h"
+#include "planner/input/catalog.h"
 
 namespace planner {
 namespace {
@@ -43,20 +44,22 @@ TEST(EmitFinetuneTorchtune, QloraOnOneGpuRunsTheSingleDeviceRecipe) {
   const FinetuneCase c = FinetuneCases()[0];
   const FinetuneFiles f = Tt(c);
   const auto yaml = YamlKeys(FileText(f, "torchtune.yaml"));
-  EXPECT_EQ(yaml.at("model._component_"), "torchtune.models.llama3.qlora_llama3_8b");
-  EXPECT_EQ(yaml.at("model.lora_attn_modules"), "['q_proj', 'k_proj', 'v_proj', 'output_proj']");
-  EXPECT_EQ(yaml.at("model.apply_lora_to_mlp"), "True");
-  EXPECT_EQ(yaml.at("model.lora_rank"), "16");
-  EXPECT_EQ(yaml.at("model.lora_alpha"), "32");
-  EXPECT_EQ(yaml.at("batch_size"), "2");  // the plan's micro-batch
-  EXPECT_EQ(yaml.at("gradient_accumulation_steps"), "8");
-  EXPECT_EQ(yaml.at("epochs"), "1");
-  EXPECT_EQ(yaml.at("enable_activation_checkpointing"), "True");
-  EXPECT_EQ(yaml.at("dtype"), "bf16");
-  EXPECT_EQ(yaml.at("dataset.packed"), "True");
-  EXPECT_EQ(yaml.at("tokenizer.max_seq_len"), "2048");
-  EXPECT_EQ(yaml.at("optimizer._component_"), "bitsandbytes.optim.PagedAdamW8bit");
-  EXPECT_EQ(yaml.at("checkpointer.model_type"), "LLAMA3");
+  ExpectValues(yaml,
+               {{"model._component_", "torchtune.models.llama3.qlora_llama3_8b"},
+                {"model.lora_attn_modules", "['q_proj', 'k_proj', 'v_proj', 'output_proj']"},
+                {"model.apply_lora_to_mlp", "True"},
+                {"model.lora_rank", "16"},
+                {"model.lora_alpha", "32"},
+                {"batch_size", "2"},  // the plan's micro-batch
+                {"gradient_accumulation_steps", "8"},
+                {"epochs", "1"},
+                {"enable_activation_checkpointing", "True"},
+                {"dtype", "bf16"},
+                {"dataset.packed", "True"},
+                {"tokenizer.max_seq_len", "2048"},
+                {"optimizer._component_", "bitsandbytes.optim.PagedAdamW8bit"},
+                {"checkpointer.model_type", "LLAMA3"}},
+               c.label);
   const std::string run = FileText(f, "tune_run.sh");
   EXPECT_NE(run.find("tune run lora_finetune_single_device --config"), std::string::npos);
   EXPECT_NE(run.find("tune download meta-llama/Meta-Llama-3-8B"), std::string::npos);
@@ -107,6 +110,21 @@ TEST(EmitFinetuneTorchtune, MethodsAndModelsWithoutAComponentAreRefused) {
   EXPECT_EQ(yaml.at("model._component_"), "torchtune.models.qwen2_5.lora_qwen2_5_7b_base");
   EXPECT_EQ(yaml.at("checkpointer.model_type"), "QWEN2");
   EXPECT_TRUE(yaml.contains("tokenizer.merges_file"));
+}
+
+TEST(EmitFinetuneTorchtune, HuggingFaceConfigsFindTheirBuilderByShape) {
+  const std::string dir = std::string(PLANNER_SOURCE_DIR) + "/tests/data/hf/";
+  FinetuneCase c = FinetuneCases()[1];  // LoRA
+  // Llama 3.1 differs from Llama 3 by its RoPE scaling (rope_scaling.factor 8 in config.json).
+  c.specs.model = FindModel(BuiltinCatalog(), dir + "llama3.1-8b.json", "--model");
+  EXPECT_EQ(YamlKeys(FileText(Tt(c), "torchtune.yaml")).at("model._component_"),
+            "torchtune.models.llama3_1.lora_llama3_1_8b");
+  c.specs.model = FindModel(BuiltinCatalog(), dir + "qwen3-8b.json", "--model");
+  EXPECT_EQ(YamlKeys(FileText(Tt(c), "torchtune.yaml")).at("model._component_"),
+            "torchtune.models.qwen3.lora_qwen3_8b_base");
+  // Phi-3 medium: torchtune builds the mini only.
+  c.specs.model = FindModel(BuiltinCatalog(), dir + "phi-3-medium.json", "--model");
+  EXPECT_TRUE(Tt(c).files.empty());
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 // Python call, the dotted keys of a block YAML file, the plans the tests share.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <map>
 #include <sstream>
 #include <string>
@@ -90,6 +92,20 @@ inline std::map<std::string, std::string> YamlKeys(const std::string& yaml) {
     parents.push_back(key);
   }
   return keys;
+}
+
+using Values = std::map<std::string, std::string>;
+
+/// Each key of `want` is in `got` with the value `want` gives it.
+inline void ExpectValues(const Values& got, const Values& want, const std::string& label) {
+  for (const auto& [key, value] : want) {
+    const auto it = got.find(key);
+    if (it == got.end()) {
+      ADD_FAILURE() << label << ": no " << key;
+    } else {
+      EXPECT_EQ(it->second, value) << label << ": " << key;
+    }
+  }
 }
 
 /// The text of the file `name`, or "" when the set has none.

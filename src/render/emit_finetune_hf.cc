@@ -162,8 +162,7 @@ std::string TrainingArgs(const FinetunePlan& p, const FinetuneSetup& s) {
 
 constexpr const char* kTrainPy = R"py(#!/usr/bin/env python3
 @summary@# Written by `planner finetune`. Start it with run.sh (accelerate launch, accelerate.yaml).
-# Needs: @needs@.
-@notes@import os
+@needs@@notes@import os
 import sys
 
 import torch
@@ -250,7 +249,7 @@ std::string HfTrainScript(const Model& m, const Cluster& c, const FinetunePlan& 
           : "the Hugging Face id given to the planner; MODEL_ID overrides it.";
   return Fill(kTrainPy,
               {{"summary", WrappedComment("Fine-tuning plan: " + FinetuneSummary(m, c, p) + ".")},
-               {"needs", Needs(p, s)},
+               {"needs", WrappedComment("Needs: " + Needs(p, s) + ".")},
                {"notes", note_text},
                {"peft_import", UsesAdapters(p) ? "from peft import LoraConfig, get_peft_model, "
                                                  "prepare_model_for_kbit_training\n"
