@@ -76,11 +76,7 @@ TEST(EmitFinetuneHf, QloraOnOneGpuLoadsNf4AndPreparesForKbitTraining) {
   EXPECT_FALSE(bnb.contains("bnb_4bit_quant_storage"));  // only FSDP / ZeRO-3 need it
   EXPECT_NE(py.find("prepare_model_for_kbit_training(\n"), std::string::npos);
   const auto lora = Kwargs(py, "LoraConfig");
-  ExpectValues(lora,
-               {{"r", "16"},
-                {"lora_alpha", "32"},
-                {"task_type", "\"CAUSAL_LM\""}},
-               c.label);
+  ExpectValues(lora, {{"r", "16"}, {"lora_alpha", "32"}, {"task_type", "\"CAUSAL_LM\""}}, c.label);
   // Llama's attention and SwiGLU projections (transformers' modeling_llama.py).
   EXPECT_EQ(lora.at("target_modules"),
             "['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj']");
@@ -210,8 +206,7 @@ TEST(EmitFinetuneHf, TrainPyIsValidPython) {
   for (const FinetuneCase& c : FinetuneCases()) {
     const std::string file = (dir / "train.py").string();
     std::ofstream(file) << FileText(Hf(c), "train.py");
-    const std::string command =
-        "python3 -c \"import ast; ast.parse(open('" + file + "').read())\"";
+    const std::string command = "python3 -c \"import ast; ast.parse(open('" + file + "').read())\"";
     EXPECT_EQ(std::system(command.c_str()), 0) << c.label;
   }
   std::filesystem::remove_all(dir);

@@ -3,6 +3,8 @@
 // plan's numbers found where the config puts them, and the plans torchtune cannot run refused.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "finetune_parse.h"
 #include "planner/input/catalog.h"
 
@@ -67,8 +69,9 @@ TEST(EmitFinetuneTorchtune, QloraOnOneGpuRunsTheSingleDeviceRecipe) {
 
 TEST(EmitFinetuneTorchtune, DistributedRecipesTakeNprocPerNode) {
   const FinetuneFiles lora = Tt(FinetuneCases()[1]);
-  EXPECT_NE(FileText(lora, "tune_run.sh").find("tune run --nproc_per_node 2 lora_finetune_distributed"),
-            std::string::npos);
+  EXPECT_NE(
+      FileText(lora, "tune_run.sh").find("tune run --nproc_per_node 2 lora_finetune_distributed"),
+      std::string::npos);
   EXPECT_EQ(YamlKeys(FileText(lora, "torchtune.yaml")).at("fsdp_cpu_offload"), "False");
   EXPECT_TRUE(lora.notes.empty());  // FSDP full sharding is what torchtune runs
   const FinetuneFiles full = Tt(FinetuneCases()[2]);
@@ -125,6 +128,34 @@ TEST(EmitFinetuneTorchtune, HuggingFaceConfigsFindTheirBuilderByShape) {
   // Phi-3 medium: torchtune builds the mini only.
   c.specs.model = FindModel(BuiltinCatalog(), dir + "phi-3-medium.json", "--model");
   EXPECT_TRUE(Tt(c).files.empty());
+}
+
+TEST(EmitFinetuneTorchtune, EveryBuilderNamedForAnyKnownModelExists) {
+  const auto builders = LoadUpstreamList("torchtune-model-builders.txt");
+  std::vector<Model> models = BuiltinCatalog().models;
+  const std::string dir = std::string(PLANNER_SOURCE_DIR) + "/tests/data/hf/";
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() == ".json") {
+      models.push_back(FindModel(BuiltinCatalog(), entry.path().string(), "--model"));
+    }
+  }
+  FinetuneCase c = FinetuneCases()[1];
+  std::set<std::string> named;
+  for (const Model& m : models) {
+    c.specs.model = m;
+    for (FinetuneMethod method :
+         {FinetuneMethod::kFull, FinetuneMethod::kLora, FinetuneMethod::kQlora}) {
+      c.plan.method = method;
+      const FinetuneFiles f = Tt(c);
+      if (f.files.empty()) continue;
+      const std::string component = YamlKeys(FileText(f, "torchtune.yaml")).at("model._component_");
+      EXPECT_TRUE(builders.contains(component)) << m.name << ": " << component;
+      named.insert(component);
+    }
+  }
+  // Llama 2 / 3 / 3.1, Qwen 2.5 / 3, Gemma, Gemma 2 and Phi-3 mini of the catalog and
+  // tests/data/hf.
+  EXPECT_GE(named.size(), 30u);
 }
 
 }  // namespace

@@ -40,7 +40,8 @@ inline std::string Trim(const std::string& s) {
 
 /// name -> value text of the keyword arguments of the first call `callee(...)` in `code`;
 /// an empty map when there is no such call.
-inline std::map<std::string, std::string> Kwargs(const std::string& code, const std::string& callee) {
+inline std::map<std::string, std::string> Kwargs(const std::string& code,
+                                                 const std::string& callee) {
   const std::string text = WithoutComments(code);
   std::map<std::string, std::string> args;
   const size_t open = text.find(callee + "(");
@@ -132,23 +133,43 @@ inline std::vector<FinetuneCase> FinetuneCases() {
   FinetuneSetup eight_bit = base;
   eight_bit.optimizer = FinetuneOptimizer::kAdamW8bit;
   return {
-      {"qlora llama3-8b on one 4090", MakeSpecs("llama3-8b", "rtx-4090", 1),
-       {.method = FinetuneMethod::kQlora, .micro_batch = 2, .grad_accum = 8,
-        .targets = {.attention = true, .mlp = true}, .base_weights = BaseWeights::kNf4},
+      {"qlora llama3-8b on one 4090",
+       MakeSpecs("llama3-8b", "rtx-4090", 1),
+       {.method = FinetuneMethod::kQlora,
+        .micro_batch = 2,
+        .grad_accum = 8,
+        .targets = {.attention = true, .mlp = true},
+        .base_weights = BaseWeights::kNf4},
        paged},
-      {"lora FSDP on 2 GPUs", MakeSpecs("llama3-8b", "a100-80gb", 2),
-       {.method = FinetuneMethod::kLora, .gpus = 2, .dp = 2, .sharding = Sharding::kFsdp,
-        .micro_batch = 4, .grad_accum = 2},
+      {"lora FSDP on 2 GPUs",
+       MakeSpecs("llama3-8b", "a100-80gb", 2),
+       {.method = FinetuneMethod::kLora,
+        .gpus = 2,
+        .dp = 2,
+        .sharding = Sharding::kFsdp,
+        .micro_batch = 4,
+        .grad_accum = 2},
        base},
-      {"full ZeRO-3 + offload on 16 GPUs", MakeSpecs("llama3-70b", "h100-sxm", 16),
-       {.method = FinetuneMethod::kFull, .gpus = 16, .dp = 16, .sharding = Sharding::kZero3,
-        .offload_optimizer = true, .offload_params = true, .micro_batch = 1, .grad_accum = 1},
+      {"full ZeRO-3 + offload on 16 GPUs",
+       MakeSpecs("llama3-70b", "h100-sxm", 16),
+       {.method = FinetuneMethod::kFull,
+        .gpus = 16,
+        .dp = 16,
+        .sharding = Sharding::kZero3,
+        .offload_optimizer = true,
+        .offload_params = true,
+        .micro_batch = 1,
+        .grad_accum = 1},
        base},
-      {"galore on one GPU", MakeSpecs("llama3-8b", "a100-80gb", 1),
+      {"galore on one GPU",
+       MakeSpecs("llama3-8b", "a100-80gb", 1),
        {.method = FinetuneMethod::kGalore, .micro_batch = 1, .grad_accum = 16, .galore_rank = 128},
        eight_bit},
-      {"freeze the top 4 blocks", MakeSpecs("llama3-8b", "a100-80gb", 1),
-       {.method = FinetuneMethod::kFreeze, .micro_batch = 2, .grad_accum = 8,
+      {"freeze the top 4 blocks",
+       MakeSpecs("llama3-8b", "a100-80gb", 1),
+       {.method = FinetuneMethod::kFreeze,
+        .micro_batch = 2,
+        .grad_accum = 8,
         .trainable_layers = 4},
        base},
   };

@@ -64,15 +64,18 @@ HfFamily MoeFamily(const Model& m, const std::string& key) {
     }
     return {"deepseek_v3", attention, kGatedMlp, "DeepseekV3DecoderLayer", kLinearExperts};
   }
-  if (Has(key, {"gpt-oss", "gptoss"})) return {"gpt_oss", kQkvo, {}, "GptOssDecoderLayer", kFusedExperts};
+  if (Has(key, {"gpt-oss", "gptoss"}))
+    return {"gpt_oss", kQkvo, {}, "GptOssDecoderLayer", kFusedExperts};
   if (Has(key, {"llama4", "llama-4"})) {
     return {"llama4", kQkvo, {}, "Llama4TextDecoderLayer", kFusedExperts};
   }
   if (Has(key, {"mixtral"})) {
     return {"mixtral", kQkvo, {"w1", "w2", "w3"}, "MixtralDecoderLayer", kLinearExperts};
   }
-  if (Has(key, {"qwen3"})) return {"qwen3_moe", kQkvo, kGatedMlp, "Qwen3MoeDecoderLayer", kLinearExperts};
-  if (Has(key, {"qwen2"})) return {"qwen2_moe", kQkvo, kGatedMlp, "Qwen2MoeDecoderLayer", kLinearExperts};
+  if (Has(key, {"qwen3"}))
+    return {"qwen3_moe", kQkvo, kGatedMlp, "Qwen3MoeDecoderLayer", kLinearExperts};
+  if (Has(key, {"qwen2"}))
+    return {"qwen2_moe", kQkvo, kGatedMlp, "Qwen2MoeDecoderLayer", kLinearExperts};
   return {};
 }
 
@@ -189,8 +192,8 @@ FinetuneFiles EmitFinetune(const Model& m, const Cluster& c, const FinetunePlan&
 namespace {
 
 constexpr const char* kNotesFile = "NOTES.txt";
-constexpr const char* kKnownFiles[] = {"train.py",       "accelerate.yaml", "ds_config.json",
-                                       "run.sh",         "torchtune.yaml",  "tune_run.sh",
+constexpr const char* kKnownFiles[] = {"train.py", "accelerate.yaml", "ds_config.json",
+                                       "run.sh",   "torchtune.yaml",  "tune_run.sh",
                                        kNotesFile};
 
 // out may be new, empty, or a set this function wrote (only its file names, regular files):
@@ -203,8 +206,8 @@ void CheckFinetuneTarget(const std::filesystem::path& out, const std::string& wh
   }
   for (const auto& entry : std::filesystem::directory_iterator(out, ec)) {
     const std::string name = entry.path().filename().string();
-    const bool ours = std::find(std::begin(kKnownFiles), std::end(kKnownFiles), name) !=
-                      std::end(kKnownFiles);
+    const bool ours =
+        std::find(std::begin(kKnownFiles), std::end(kKnownFiles), name) != std::end(kKnownFiles);
     if (ours && entry.is_regular_file(ec) && !entry.is_symlink(ec)) continue;
     throw InputError(where, "cannot write into '" + out.string() + "': it holds " + name +
                                 ", which the planner did not write; use a new or empty directory");

@@ -55,7 +55,8 @@ std::string FsdpSection(const Model& m, const FinetunePlan& p) {
   y += "  fsdp_state_dict_type: SHARDED_STATE_DICT\n";
   y += "  fsdp_sync_module_states: true\n";
   // Without a class, accelerate wraps the model's own _no_split_modules.
-  if (!f.decoder_layer.empty()) y += "  fsdp_transformer_layer_cls_to_wrap: " + f.decoder_layer + "\n";
+  if (!f.decoder_layer.empty())
+    y += "  fsdp_transformer_layer_cls_to_wrap: " + f.decoder_layer + "\n";
   // Frozen and trained weights in one FSDP unit (LoRA, freeze) need the original parameters.
   y += "  fsdp_use_orig_params: true\n";
   y += "  fsdp_version: 1\n";
@@ -129,9 +130,9 @@ std::string HfDeepSpeedConfig(const FinetunePlan& p, const FinetuneSetup& s) {
   j["zero_optimization"] = ZeroSection(p);
   if (p.offload_optimizer) {
     // ZeRO-Offload steps on the CPU with DeepSpeed's CPU Adam; "auto" takes the Trainer's values.
-    j["optimizer"] = {{"type", "AdamW"},
-                      {"params",
-                       {{"lr", "auto"}, {"betas", "auto"}, {"eps", "auto"}, {"weight_decay", "auto"}}}};
+    j["optimizer"] = {
+        {"type", "AdamW"},
+        {"params", {{"lr", "auto"}, {"betas", "auto"}, {"eps", "auto"}, {"weight_decay", "auto"}}}};
   }
   j["steps_per_print"] = 100;
   j["wall_clock_breakdown"] = false;
@@ -140,7 +141,8 @@ std::string HfDeepSpeedConfig(const FinetunePlan& p, const FinetuneSetup& s) {
 
 std::string HfRunScript(const Model& m, const Cluster& c, const FinetunePlan& p) {
   const NodeLayout n = FinetuneNodes(c, p);
-  std::string t = "#!/bin/bash\n" + WrappedComment("Fine-tuning plan: " + FinetuneSummary(m, c, p) + ".");
+  std::string t =
+      "#!/bin/bash\n" + WrappedComment("Fine-tuning plan: " + FinetuneSummary(m, c, p) + ".");
   t += "# Written by `planner finetune`. Set MODEL_ID (unless train.py names it) and DATASET";
   if (n.nnodes > 1) {
     t += ";\n# start this on each of the " + std::to_string(n.nnodes) +
@@ -162,16 +164,19 @@ namespace {
 std::vector<std::string> HfNotes(const Model& m, const FinetunePlan& p, const FinetuneSetup& s) {
   std::vector<std::string> n;
   if (p.checkpointing == Checkpointing::kSelective) {
-    n.push_back("transformers models have no selective checkpointing: every block is "
-                "checkpointed whole, recomputing more than the plan counts.");
+    n.push_back(
+        "transformers models have no selective checkpointing: every block is "
+        "checkpointed whole, recomputing more than the plan counts.");
   }
   if (IsFsdp(p.sharding) && p.offload_optimizer && !p.offload_params) {
-    n.push_back("FSDP offloads parameters, gradients and the optimizer step together: "
-                "fsdp_offload_params moves more to the host than the plan's optimizer offload.");
+    n.push_back(
+        "FSDP offloads parameters, gradients and the optimizer step together: "
+        "fsdp_offload_params moves more to the host than the plan's optimizer offload.");
   }
   if (p.offload_params && ZeroStage(p.sharding) > 0 && ZeroStage(p.sharding) < 3) {
-    n.push_back("ZeRO offloads parameters at stage 3 only: ds_config.json offloads the "
-                "optimizer states alone.");
+    n.push_back(
+        "ZeRO offloads parameters at stage 3 only: ds_config.json offloads the "
+        "optimizer states alone.");
   }
   if (p.offload_optimizer && ZeroStage(p.sharding) > 0 &&
       s.optimizer != FinetuneOptimizer::kAdamW) {
@@ -179,8 +184,9 @@ std::vector<std::string> HfNotes(const Model& m, const FinetunePlan& p, const Fi
                 FinetuneOptimizerName(s.optimizer) + ": ds_config.json names AdamW.");
   }
   if (p.method == FinetuneMethod::kGalore && p.sharding != Sharding::kNone) {
-    n.push_back("GaLore projects whole 2-D weights; under ZeRO or FSDP the optimizer sees "
-                "flat shards and the Trainer's GaLore does not apply: run it without sharding.");
+    n.push_back(
+        "GaLore projects whole 2-D weights; under ZeRO or FSDP the optimizer sees "
+        "flat shards and the Trainer's GaLore does not apply: run it without sharding.");
   }
   if (p.method == FinetuneMethod::kGalore && s.optimizer == FinetuneOptimizer::kSgd) {
     n.push_back("transformers has no GaLore SGD: galore_adamw is emitted.");
@@ -204,7 +210,8 @@ FinetuneFiles EmitHuggingFaceFinetune(const Model& m, const Cluster& c, const Fi
   if (p.tp > 1) {
     return {.files = {},
             .notes = {"transformers' Trainer with accelerate runs no tensor parallelism for "
-                      "this plan (TP " + std::to_string(p.tp) +
+                      "this plan (TP " +
+                      std::to_string(p.tp) +
                       "): no Hugging Face files are written; choose a plan with TP 1."}};
   }
   FinetuneFiles out{.files = {}, .notes = HfNotes(m, p, s)};

@@ -37,11 +37,16 @@ std::string OptimName(const FinetunePlan& p, FinetuneOptimizer o) {
     return "galore_adamw";
   }
   switch (o) {
-    case FinetuneOptimizer::kAdamW: return "adamw_torch";
-    case FinetuneOptimizer::kAdamW8bit: return "adamw_8bit";
-    case FinetuneOptimizer::kPagedAdamW8bit: return "paged_adamw_8bit";
-    case FinetuneOptimizer::kAdafactor: return "adafactor";
-    case FinetuneOptimizer::kSgd: return "sgd";
+    case FinetuneOptimizer::kAdamW:
+      return "adamw_torch";
+    case FinetuneOptimizer::kAdamW8bit:
+      return "adamw_8bit";
+    case FinetuneOptimizer::kPagedAdamW8bit:
+      return "paged_adamw_8bit";
+    case FinetuneOptimizer::kAdafactor:
+      return "adafactor";
+    case FinetuneOptimizer::kSgd:
+      return "sgd";
   }
   return "adamw_torch";
 }
@@ -52,10 +57,11 @@ std::string QuantConfig(const FinetunePlan& p, const FinetuneSetup& s) {
     // QLoRA (Dettmers et al. 2023): NF4 blocks, optionally double-quantized constants, matmuls
     // in the compute dtype. Under FSDP the 4-bit storage dtype must be the model's, so FSDP
     // flattens one dtype.
-    std::string q = "    quant = BitsAndBytesConfig(\n        load_in_4bit=True,\n"
-                    "        bnb_4bit_quant_type=\"nf4\",\n        bnb_4bit_use_double_quant=" +
-                    std::string(p.double_quant ? "True" : "False") +
-                    ",\n        bnb_4bit_compute_dtype=" + dtype + ",\n";
+    std::string q =
+        "    quant = BitsAndBytesConfig(\n        load_in_4bit=True,\n"
+        "        bnb_4bit_quant_type=\"nf4\",\n        bnb_4bit_use_double_quant=" +
+        std::string(p.double_quant ? "True" : "False") +
+        ",\n        bnb_4bit_compute_dtype=" + dtype + ",\n";
     if (ShardsWeights(p)) q += "        bnb_4bit_quant_storage=" + dtype + ",\n";
     return q + "    )\n";
   }
@@ -74,15 +80,15 @@ std::string LoadModel(const FinetunePlan& p, const FinetuneSetup& s) {
   const std::string quant = QuantConfig(p, s);
   // Full and GaLore train fp32 master weights under autocast (mixed precision); frozen bases
   // are kept in the compute dtype.
-  const bool master_fp32 =
-      p.method == FinetuneMethod::kFull || p.method == FinetuneMethod::kGalore;
+  const bool master_fp32 = p.method == FinetuneMethod::kFull || p.method == FinetuneMethod::kGalore;
   std::string t = quant + "    return AutoModelForCausalLM.from_pretrained(\n        MODEL_ID,\n" +
                   "        dtype=" + (master_fp32 ? "torch.float32" : TorchDtype(s.precision)) +
                   ",\n        attn_implementation=\"sdpa\",\n";
   if (!quant.empty()) {
     t += "        quantization_config=quant,\n";
     // Without FSDP or ZeRO-3 each process loads its whole quantized copy on its own GPU.
-    if (!ShardsWeights(p)) t += "        device_map={\"\": int(os.environ.get(\"LOCAL_RANK\", 0))},\n";
+    if (!ShardsWeights(p))
+      t += "        device_map={\"\": int(os.environ.get(\"LOCAL_RANK\", 0))},\n";
   }
   return t + "    )\n";
 }
@@ -111,8 +117,9 @@ std::string Adapt(const Model& m, const FinetunePlan& p) {
   // prepare_model_for_kbit_training casts the unquantized rest to fp32, which FSDP and ZeRO-3
   // cannot flatten next to bf16 storage: there the Trainer prepares the model itself.
   if ((Nf4Base(p) || Int8Base(p)) && !ShardsWeights(p)) {
-    t += "    model = prepare_model_for_kbit_training(\n        model, use_gradient_checkpointing=" +
-         std::string(p.checkpointing != Checkpointing::kNone ? "True" : "False") + ")\n";
+    t +=
+        "    model = prepare_model_for_kbit_training(\n        model, use_gradient_checkpointing=" +
+        std::string(p.checkpointing != Checkpointing::kNone ? "True" : "False") + ")\n";
   }
   t += "    config = LoraConfig(\n        r=" + std::to_string(p.lora_rank) +
        ",\n        lora_alpha=" + std::to_string(p.lora_alpha) +
@@ -125,9 +132,7 @@ std::string Adapt(const Model& m, const FinetunePlan& p) {
   return t + "    model.print_trainable_parameters()\n    return model\n";
 }
 
-std::string LearningRate(const FinetunePlan& p) {
-  return UsesAdapters(p) ? "2e-4" : "2e-5";
-}
+std::string LearningRate(const FinetunePlan& p) { return UsesAdapters(p) ? "2e-4" : "2e-5"; }
 
 std::string TrainingArgs(const FinetunePlan& p, const FinetuneSetup& s) {
   std::string a = "        output_dir=os.environ.get(\"OUTPUT_DIR\", \"out\"),\n";
@@ -137,7 +142,8 @@ std::string TrainingArgs(const FinetunePlan& p, const FinetuneSetup& s) {
   a += "        learning_rate=" + LearningRate(p) + ",  # a starting point, not planned\n";
   a += "        lr_scheduler_type=\"cosine\",\n        warmup_ratio=0.03,\n";
   if (s.precision == Precision::kFp16) a += "        fp16=True,\n";
-  if (s.precision == Precision::kBf16 || s.precision == Precision::kFp8) a += "        bf16=True,\n";
+  if (s.precision == Precision::kBf16 || s.precision == Precision::kFp8)
+    a += "        bf16=True,\n";
   if (s.precision == Precision::kTf32) a += "        tf32=True,\n";
   // Under FSDP, accelerate.yaml's fsdp_activation_checkpointing does it; the Trainer refuses both.
   if (p.checkpointing != Checkpointing::kNone && !IsFsdp(p)) {

@@ -3,6 +3,7 @@
 // recipes/configs, torchtune/_recipe_registry.py); tests/emit_finetune_test.cc checks each
 // against tests/fixtures/torchtune-*.txt.
 #include <cmath>
+#include <optional>
 #include <string>
 
 #include "emit_common.h"
@@ -12,68 +13,98 @@
 namespace planner {
 namespace {
 
-// One torchtune model builder, recognised by family and shape (a Hugging Face config of the
-// same model loads with the same layers, width and vocabulary).
-struct TorchtuneModel {
-  const char* family;       ///< HfFamily::name
-  const char* module;       ///< torchtune.models.<module>
-  const char* builder;      ///< full-weight builder; lora_ / qlora_ prefixed for adapters
-  int64_t layers, hidden, vocab;
-  int rope_scaled;          ///< 1: only with RoPE scaling (Llama 3.1), 0: only without, -1: any
-  bool qlora;               ///< a qlora_ builder exists
-  const char* model_type;   ///< checkpointer.model_type
-  const char* tokenizer;    ///< tokenizer builder
+// What torchtune keeps per model module (torchtune/models/<module>/, its shipped configs).
+struct TorchtuneModule {
+  const char* module;          ///< torchtune.models.<module>
+  const char* family;          ///< HfFamily::name of the models it builds
+  bool qlora;                  ///< qlora_ builders exist
+  const char* model_type;      ///< checkpointer.model_type
+  const char* tokenizer;       ///< tokenizer builder, below torchtune.models.
   const char* tokenizer_file;  ///< relative to the checkpoint directory
 };
 
-constexpr TorchtuneModel kModels[] = {
-    {"llama", "llama2", "llama2_7b", 32, 4096, 32000, -1, true, "LLAMA2", "torchtune.models.llama2.llama2_tokenizer", "tokenizer.model"},
-    {"llama", "llama2", "llama2_13b", 40, 5120, 32000, -1, true, "LLAMA2", "torchtune.models.llama2.llama2_tokenizer", "tokenizer.model"},
-    {"llama", "llama2", "llama2_70b", 80, 8192, 32000, -1, true, "LLAMA2", "torchtune.models.llama2.llama2_tokenizer", "tokenizer.model"},
-    {"llama", "llama3", "llama3_8b", 32, 4096, 128256, 0, true, "LLAMA3", "torchtune.models.llama3.llama3_tokenizer", "original/tokenizer.model"},
-    {"llama", "llama3", "llama3_70b", 80, 8192, 128256, 0, true, "LLAMA3", "torchtune.models.llama3.llama3_tokenizer", "original/tokenizer.model"},
-    {"llama", "llama3_1", "llama3_1_8b", 32, 4096, 128256, 1, true, "LLAMA3", "torchtune.models.llama3.llama3_tokenizer", "original/tokenizer.model"},
-    {"llama", "llama3_1", "llama3_1_70b", 80, 8192, 128256, 1, true, "LLAMA3", "torchtune.models.llama3.llama3_tokenizer", "original/tokenizer.model"},
-    {"llama", "llama3_1", "llama3_1_405b", 126, 16384, 128256, -1, true, "LLAMA3", "torchtune.models.llama3.llama3_tokenizer", "original/tokenizer.model"},
-    {"mistral", "mistral", "mistral_7b", 32, 4096, 32000, -1, true, "MISTRAL", "torchtune.models.mistral.mistral_tokenizer", "tokenizer.model"},
-    {"gemma", "gemma", "gemma_2b", 18, 2048, 256000, -1, true, "GEMMA", "torchtune.models.gemma.gemma_tokenizer", "tokenizer.model"},
-    {"gemma", "gemma", "gemma_7b", 28, 3072, 256000, -1, true, "GEMMA", "torchtune.models.gemma.gemma_tokenizer", "tokenizer.model"},
-    {"gemma2", "gemma2", "gemma2_2b", 26, 2304, 256000, -1, true, "GEMMA2", "torchtune.models.gemma.gemma_tokenizer", "tokenizer.model"},
-    {"gemma2", "gemma2", "gemma2_9b", 42, 3584, 256000, -1, true, "GEMMA2", "torchtune.models.gemma.gemma_tokenizer", "tokenizer.model"},
-    {"gemma2", "gemma2", "gemma2_27b", 46, 4608, 256000, -1, true, "GEMMA2", "torchtune.models.gemma.gemma_tokenizer", "tokenizer.model"},
-    {"qwen2", "qwen2_5", "qwen2_5_7b_base", 28, 3584, 152064, -1, false, "QWEN2", "torchtune.models.qwen2_5.qwen2_5_tokenizer", "vocab.json"},
-    {"qwen2", "qwen2_5", "qwen2_5_72b_base", 80, 8192, 152064, -1, false, "QWEN2", "torchtune.models.qwen2_5.qwen2_5_tokenizer", "vocab.json"},
-    {"qwen3", "qwen3", "qwen3_8b_base", 36, 4096, 151936, -1, false, "QWEN3", "torchtune.models.qwen3.qwen3_tokenizer", "vocab.json"},
-    {"qwen3", "qwen3", "qwen3_32b", 64, 5120, 151936, -1, false, "QWEN3", "torchtune.models.qwen3.qwen3_tokenizer", "vocab.json"},
-    {"phi3", "phi3", "phi3_mini", 32, 3072, 32064, -1, true, "PHI3_MINI", "torchtune.models.phi3.phi3_mini_tokenizer", "tokenizer.model"},
+constexpr TorchtuneModule kModules[] = {
+    {"llama2", "llama", true, "LLAMA2", "llama2.llama2_tokenizer", "tokenizer.model"},
+    {"llama3", "llama", true, "LLAMA3", "llama3.llama3_tokenizer", "original/tokenizer.model"},
+    {"llama3_1", "llama", true, "LLAMA3", "llama3.llama3_tokenizer", "original/tokenizer.model"},
+    {"mistral", "mistral", true, "MISTRAL", "mistral.mistral_tokenizer", "tokenizer.model"},
+    {"gemma", "gemma", true, "GEMMA", "gemma.gemma_tokenizer", "tokenizer.model"},
+    {"gemma2", "gemma2", true, "GEMMA2", "gemma.gemma_tokenizer", "tokenizer.model"},
+    {"qwen2_5", "qwen2", false, "QWEN2", "qwen2_5.qwen2_5_tokenizer", "vocab.json"},
+    {"qwen3", "qwen3", false, "QWEN3", "qwen3.qwen3_tokenizer", "vocab.json"},
+    {"phi3", "phi3", true, "PHI3_MINI", "phi3.phi3_mini_tokenizer", "tokenizer.model"},
 };
 
-const TorchtuneModel* FindModel(const Model& m) {
+// One full-weight builder (lora_ / qlora_ prefixed for adapters), recognised by its module's
+// family and its shape: a Hugging Face config of the same model has the same layers, width and
+// vocabulary. rope_scaled: 1 only with RoPE scaling (Llama 3.1), 0 only without, -1 either.
+struct TorchtuneBuilder {
+  const char* module;
+  const char* builder;
+  int64_t layers, hidden, vocab;
+  int rope_scaled;
+};
+
+constexpr TorchtuneBuilder kBuilders[] = {
+    {"llama2", "llama2_7b", 32, 4096, 32000, -1},
+    {"llama2", "llama2_13b", 40, 5120, 32000, -1},
+    {"llama2", "llama2_70b", 80, 8192, 32000, -1},
+    {"llama3", "llama3_8b", 32, 4096, 128256, 0},
+    {"llama3", "llama3_70b", 80, 8192, 128256, 0},
+    {"llama3_1", "llama3_1_8b", 32, 4096, 128256, 1},
+    {"llama3_1", "llama3_1_70b", 80, 8192, 128256, 1},
+    {"llama3_1", "llama3_1_405b", 126, 16384, 128256, -1},
+    {"mistral", "mistral_7b", 32, 4096, 32000, -1},
+    {"gemma", "gemma_2b", 18, 2048, 256000, -1},
+    {"gemma", "gemma_7b", 28, 3072, 256000, -1},
+    {"gemma2", "gemma2_2b", 26, 2304, 256000, -1},
+    {"gemma2", "gemma2_9b", 42, 3584, 256000, -1},
+    {"gemma2", "gemma2_27b", 46, 4608, 256000, -1},
+    {"qwen2_5", "qwen2_5_7b_base", 28, 3584, 152064, -1},
+    {"qwen2_5", "qwen2_5_72b_base", 80, 8192, 152064, -1},
+    {"qwen3", "qwen3_8b_base", 36, 4096, 151936, -1},
+    {"qwen3", "qwen3_32b", 64, 5120, 151936, -1},
+    {"phi3", "phi3_mini", 32, 3072, 32064, -1},
+};
+
+// A builder and its module's facts.
+struct TorchtuneModel {
+  std::string module, builder, model_type, tokenizer, tokenizer_file;
+  bool qlora = false;
+};
+
+std::optional<TorchtuneModel> FindModel(const Model& m) {
   const std::string family = HfFamilyOf(m).name;
-  for (const TorchtuneModel& t : kModels) {
-    const bool rope_ok = t.rope_scaled < 0 || (t.rope_scaled == 1) == (m.rope_scaling_factor > 0);
-    if (family == t.family && m.layers == t.layers && m.hidden == t.hidden && m.vocab == t.vocab &&
-        rope_ok) {
-      return &t;
+  for (const TorchtuneBuilder& b : kBuilders) {
+    const bool rope_ok = b.rope_scaled < 0 || (b.rope_scaled == 1) == (m.rope_scaling_factor > 0);
+    if (m.layers != b.layers || m.hidden != b.hidden || m.vocab != b.vocab || !rope_ok) continue;
+    for (const TorchtuneModule& t : kModules) {
+      if (std::string(t.module) != b.module || family != t.family) continue;
+      return TorchtuneModel{.module = t.module,
+                            .builder = b.builder,
+                            .model_type = t.model_type,
+                            .tokenizer = std::string("torchtune.models.") + t.tokenizer,
+                            .tokenizer_file = t.tokenizer_file,
+                            .qlora = t.qlora};
     }
   }
-  return nullptr;
+  return std::nullopt;
 }
 
 // Why torchtune cannot run the plan as planned ("" : it can).
-std::string Refusal(const Model& m, const FinetunePlan& p, const TorchtuneModel* t) {
-  if (t == nullptr) {
+std::string Refusal(const Model& m, const FinetunePlan& p, const std::optional<TorchtuneModel>& t) {
+  if (!t) {
     return "torchtune has no model builder for " + m.name +
            " (its families: Llama 2/3/3.1, Mistral 7B, Gemma, Gemma 2, Qwen 2.5, Qwen 3, Phi-3 "
            "mini, at their published sizes): no torchtune files are written.";
   }
   const std::string method = FinetuneMethodName(p.method);
   if (p.method == FinetuneMethod::kFreeze || p.method == FinetuneMethod::kGalore) {
-    return "torchtune has no recipe for " + method + " fine-tuning: no torchtune files are written.";
+    return "torchtune has no recipe for " + method +
+           " fine-tuning: no torchtune files are written.";
   }
   if (p.method == FinetuneMethod::kQlora && !t->qlora) {
-    return std::string("torchtune has no QLoRA builder for ") + t->module +
-           ": no torchtune files are written.";
+    return "torchtune has no QLoRA builder for " + t->module + ": no torchtune files are written.";
   }
   if (Int8Base(p)) {
     return "torchtune has no 8-bit base weights: no torchtune files are written.";
@@ -98,7 +129,7 @@ std::string Builder(const FinetunePlan& p, const TorchtuneModel& t) {
   std::string prefix;
   if (p.method == FinetuneMethod::kLora) prefix = "lora_";
   if (p.method == FinetuneMethod::kQlora) prefix = "qlora_";
-  return std::string("torchtune.models.") + t.module + "." + prefix + t.builder;
+  return "torchtune.models." + t.module + "." + prefix + t.builder;
 }
 
 std::string ModelSection(const FinetunePlan& p, const TorchtuneModel& t) {
@@ -116,11 +147,21 @@ std::string ModelSection(const FinetunePlan& p, const TorchtuneModel& t) {
 std::string OptimizerSection(const FinetunePlan& p, FinetuneOptimizer o) {
   std::string y = "optimizer:\n  _component_: ";
   switch (o) {
-    case FinetuneOptimizer::kAdamW: y += "torch.optim.AdamW\n  fused: True\n"; break;
-    case FinetuneOptimizer::kAdamW8bit: y += "bitsandbytes.optim.AdamW8bit\n"; break;
-    case FinetuneOptimizer::kPagedAdamW8bit: y += "bitsandbytes.optim.PagedAdamW8bit\n"; break;
-    case FinetuneOptimizer::kAdafactor: y += "torch.optim.Adafactor\n"; break;
-    case FinetuneOptimizer::kSgd: y += "torch.optim.SGD\n"; break;
+    case FinetuneOptimizer::kAdamW:
+      y += "torch.optim.AdamW\n  fused: True\n";
+      break;
+    case FinetuneOptimizer::kAdamW8bit:
+      y += "bitsandbytes.optim.AdamW8bit\n";
+      break;
+    case FinetuneOptimizer::kPagedAdamW8bit:
+      y += "bitsandbytes.optim.PagedAdamW8bit\n";
+      break;
+    case FinetuneOptimizer::kAdafactor:
+      y += "torch.optim.Adafactor\n";
+      break;
+    case FinetuneOptimizer::kSgd:
+      y += "torch.optim.SGD\n";
+      break;
   }
   // A starting point, not planned: torchtune's shipped LoRA and full configs use these.
   y += std::string("  lr: ") + (UsesAdapters(p) ? "3e-4" : "2e-5") + "\n";
@@ -133,9 +174,9 @@ std::string OptimizerSection(const FinetunePlan& p, FinetuneOptimizer o) {
 }
 
 std::string DataSection(const FinetunePlan& p, const FinetuneSetup& s, const TorchtuneModel& t) {
-  std::string y = "tokenizer:\n  _component_: " + std::string(t.tokenizer) + "\n";
-  y += std::string("  path: /tmp/model/") + t.tokenizer_file + "  # tune_run.sh sets it\n";
-  if (std::string(t.tokenizer_file) == "vocab.json") {
+  std::string y = "tokenizer:\n  _component_: " + t.tokenizer + "\n";
+  y += "  path: /tmp/model/" + t.tokenizer_file + "  # tune_run.sh sets it\n";
+  if (t.tokenizer_file == "vocab.json") {
     y += "  merges_file: /tmp/model/merges.txt  # tune_run.sh sets it\n";
   }
   y += "  max_seq_len: " + std::to_string(s.seq_len) + "\n";
@@ -184,7 +225,7 @@ log_peak_memory_stats: True
 
 std::string TorchtuneYaml(const Model& m, const Cluster& c, const FinetunePlan& p,
                           const FinetuneSetup& s, const std::vector<std::string>& notes) {
-  const TorchtuneModel& t = *FindModel(m);
+  const TorchtuneModel t = *FindModel(m);
   std::string y =
       WrappedComment("torchtune " + Recipe(p) + " config for " + FinetuneSummary(m, c, p) + ".") +
       "# Written by `planner finetune`; tune_run.sh runs it.\n";
@@ -197,11 +238,12 @@ std::string TorchtuneYaml(const Model& m, const Cluster& c, const FinetunePlan& 
 
 std::string TorchtuneRunScript(const Model& m, const Cluster& c, const FinetunePlan& p,
                                const FinetuneSetup& s) {
-  const TorchtuneModel& t = *FindModel(m);
+  const TorchtuneModel t = *FindModel(m);
   const NodeLayout n = FinetuneNodes(c, p);
-  const std::string id = s.hf_model_id.empty() ? "PLACEHOLDER/hf-model-id-of-" + m.name
-                                               : s.hf_model_id;
-  std::string sh = "#!/bin/bash\n" + WrappedComment("torchtune run for " + FinetuneSummary(m, c, p) + ".");
+  const std::string id =
+      s.hf_model_id.empty() ? "PLACEHOLDER/hf-model-id-of-" + m.name : s.hf_model_id;
+  std::string sh =
+      "#!/bin/bash\n" + WrappedComment("torchtune run for " + FinetuneSummary(m, c, p) + ".");
   sh += "# Written by `planner finetune`. Download the weights first";
   if (s.hf_model_id.empty()) sh += " (PLACEHOLDER: no Hugging Face id was given)";
   sh += ":\n#   tune download " + id + " --output-dir \"$MODEL_DIR\"\n";
@@ -212,13 +254,16 @@ std::string TorchtuneRunScript(const Model& m, const Cluster& c, const FinetuneP
   sh += "tune run";
   if (n.nnodes > 1) {
     sh += " --nnodes " + std::to_string(n.nnodes) +
-          " --rdzv_backend c10d \\\n  --rdzv_endpoint \"${MASTER_ADDR:?set MASTER_ADDR}:${MASTER_PORT:-29500}\"";
+          " --rdzv_backend c10d \\\n  --rdzv_endpoint \"${MASTER_ADDR:?set "
+          "MASTER_ADDR}:${MASTER_PORT:-29500}\"";
   }
   if (p.gpus > 1) sh += " --nproc_per_node " + std::to_string(n.nproc_per_node);
   sh += (n.nnodes > 1 ? " \\\n  " : " ") + Recipe(p) + " --config \"$HERE/torchtune.yaml\" \\\n";
-  sh += "  checkpointer.checkpoint_dir=\"$MODEL_DIR\" \"checkpointer.checkpoint_files=[$FILES]\" \\\n";
-  sh += std::string("  tokenizer.path=\"$MODEL_DIR/") + t.tokenizer_file + "\"";
-  if (std::string(t.tokenizer_file) == "vocab.json") {
+  sh +=
+      "  checkpointer.checkpoint_dir=\"$MODEL_DIR\" \"checkpointer.checkpoint_files=[$FILES]\" "
+      "\\\n";
+  sh += "  tokenizer.path=\"$MODEL_DIR/" + t.tokenizer_file + "\"";
+  if (t.tokenizer_file == "vocab.json") {
     sh += " tokenizer.merges_file=\"$MODEL_DIR/merges.txt\"";
   }
   return sh + " \"$@\"\n";
@@ -233,21 +278,24 @@ std::vector<std::string> TorchtuneNotes(const FinetunePlan& p, const FinetuneSet
                 ShardingName(p.sharding) + ": less memory per GPU, more communication.");
   }
   if (p.gpus > 1 && p.offload_optimizer && !p.offload_params) {
-    n.push_back("fsdp_cpu_offload moves parameters and gradients to the host with the "
-                "optimizer states: more offload than the plan's.");
+    n.push_back(
+        "fsdp_cpu_offload moves parameters and gradients to the host with the "
+        "optimizer states: more offload than the plan's.");
   }
   if (p.checkpointing == Checkpointing::kSelective) {
-    n.push_back("the config checkpoints every block: selective checkpointing is not among the "
-                "shipped configs' keys.");
+    n.push_back(
+        "the config checkpoints every block: selective checkpointing is not among the "
+        "shipped configs' keys.");
   }
   if (s.precision == Precision::kFp16 || s.precision == Precision::kFp8 ||
       s.precision == Precision::kTf32) {
-    n.push_back(std::string("torchtune trains in bf16 or fp32: the ") +
-                PrecisionName(s.precision) + " plan runs bf16.");
+    n.push_back(std::string("torchtune trains in bf16 or fp32: the ") + PrecisionName(s.precision) +
+                " plan runs bf16.");
   }
   if (s.epochs != std::ceil(s.epochs)) {
-    n.push_back("torchtune counts whole epochs: epochs is rounded up; set max_steps_per_epoch "
-                "to stop sooner.");
+    n.push_back(
+        "torchtune counts whole epochs: epochs is rounded up; set max_steps_per_epoch "
+        "to stop sooner.");
   }
   return n;
 }
