@@ -193,6 +193,13 @@ TEST(EmitFinetuneHf, TargetModulesFollowTheArchitectureFamily) {
   const auto mla = LoraTargetModules(MakeSpecs("deepseek-v3", "h100-sxm", 8).model, {});
   EXPECT_EQ(mla, (std::vector<std::string>{"q_a_proj", "q_b_proj", "kv_a_proj_with_mqa",
                                            "kv_b_proj", "o_proj"}));
+  // ChatGLM's modeling code is its repository's own: trusted explicitly, and no SDPA asked of it.
+  FinetuneCase glm = FinetuneCases()[1];
+  glm.specs = MakeSpecs("chatglm-6b", "a100-80gb", 2);
+  const std::string py = FileText(Hf(glm), "train.py");
+  EXPECT_EQ(Kwargs(py, "AutoModelForCausalLM.from_pretrained").at("trust_remote_code"), "True");
+  EXPECT_EQ(py.find("sdpa"), std::string::npos);
+  EXPECT_EQ(Kwargs(py, "LoraConfig").at("target_modules"), "['query_key_value', 'dense']");
   // GPT-3 has no Hugging Face implementation the planner knows: every linear layer.
   EXPECT_EQ(LoraTargetModules(MakeSpecs("gpt3-175b", "h100-sxm", 8).model, {}),
             (std::vector<std::string>{"all-linear"}));
@@ -222,8 +229,11 @@ TEST(EmitFinetuneFiles, WritesTheSetAndRefusesAForeignDirectory) {
   const auto perms = std::filesystem::status(dir / "run.sh").permissions();
   EXPECT_NE(perms & std::filesystem::perms::owner_exec, std::filesystem::perms::none);
   // An earlier set is replaced whole: the QLoRA set has no ds_config.json.
-  WriteFinetuneFiles(dir.string(), Hf(FinetuneCases()[0]));
+  FinetuneFiles with_note = Hf(FinetuneCases()[0]);
+  with_note.notes = {"a note"};
+  WriteFinetuneFiles(dir.string(), with_note);
   EXPECT_FALSE(std::filesystem::exists(dir / "ds_config.json"));
+  EXPECT_EQ(ReadText((dir / "NOTES.txt").string()), "a note\n");
   std::ofstream(dir / "mine.txt") << "not the planner's";
   EXPECT_THROW(WriteFinetuneFiles(dir.string(), f), InputError);
   EXPECT_TRUE(std::filesystem::exists(dir / "mine.txt"));

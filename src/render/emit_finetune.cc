@@ -91,7 +91,8 @@ HfFamily DenseFamily(const std::string& key) {
   if (Has(key, {"mistral"})) return LlamaLike("mistral", "MistralDecoderLayer");
   if (Has(key, {"command-r", "cohere"})) return LlamaLike("cohere", "CohereDecoderLayer");
   if (Has(key, {"llama"})) return LlamaLike("llama", "LlamaDecoderLayer");
-  if (Has(key, {"chatglm"})) return {"chatglm", kFusedQkv, kFusedMlp, "GLMBlock", ""};
+  // ChatGLM's modeling code lives in its Hugging Face repository, not in transformers.
+  if (Has(key, {"chatglm"})) return {"chatglm", kFusedQkv, kFusedMlp, "GLMBlock", "", true};
   if (Has(key, {"falcon"})) return {"falcon", kFusedQkv, kFusedMlp, "FalconDecoderLayer", ""};
   if (Has(key, {"neox", "pythia"})) return {"gpt_neox", kFusedQkv, kFusedMlp, "GPTNeoXLayer", ""};
   // GPT-2's attention and MLP both own a `c_proj`: the parent's name tells them apart.

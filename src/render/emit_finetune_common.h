@@ -16,6 +16,7 @@ struct HfFamily {
   std::vector<std::string> mlp;        ///< nn.Linear names of the MLP; empty: not reachable
   std::string decoder_layer;           ///< the block class FSDP wraps ("" : unknown)
   std::string mlp_note;                ///< why `mlp` misses weights ("" : it does not)
+  bool remote_code = false;            ///< modeling code from the model's repo (ChatGLM)
 };
 
 /// The family of `m`, from its name and, for a Hugging Face config, its architecture class.

@@ -76,14 +76,17 @@ std::string QuantConfig(const FinetunePlan& p, const FinetuneSetup& s) {
   return "";
 }
 
-std::string LoadModel(const FinetunePlan& p, const FinetuneSetup& s) {
+std::string LoadModel(const Model& m, const FinetunePlan& p, const FinetuneSetup& s) {
   const std::string quant = QuantConfig(p, s);
   // Full and GaLore train fp32 master weights under autocast (mixed precision); frozen bases
   // are kept in the compute dtype.
   const bool master_fp32 = p.method == FinetuneMethod::kFull || p.method == FinetuneMethod::kGalore;
   std::string t = quant + "    return AutoModelForCausalLM.from_pretrained(\n        MODEL_ID,\n" +
                   "        dtype=" + (master_fp32 ? "torch.float32" : TorchDtype(s.precision)) +
-                  ",\n        attn_implementation=\"sdpa\",\n";
+                  ",\n";
+  // Code from the model's repository picks its own attention; transformers' own takes SDPA.
+  t += HfFamilyOf(m).remote_code ? "        trust_remote_code=True,\n"
+                                 : "        attn_implementation=\"sdpa\",\n";
   if (!quant.empty()) {
     t += "        quantization_config=quant,\n";
     // Without FSDP or ZeRO-3 each process loads its whole quantized copy on its own GPU.
@@ -203,7 +206,7 @@ def load_data(tokenizer):
 def main():
     if not MODEL_ID:
         sys.exit("train.py: set MODEL_ID to the Hugging Face id of @model_name@")
-    tokenizer = AutoTokenizer.from_pretrained(MODEL_ID)
+    tokenizer = AutoTokenizer.from_pretrained(MODEL_ID@remote@)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     # Arguments first: with ZeRO-3 they make from_pretrained load straight into shards.
@@ -265,7 +268,8 @@ std::string HfTrainScript(const Model& m, const Cluster& c, const FinetunePlan& 
                {"model_name", m.name},
                {"seq_len", std::to_string(s.seq_len)},
                {"trained_blocks", std::to_string(p.trainable_layers)},
-               {"load_model", LoadModel(p, s)},
+               {"load_model", LoadModel(m, p, s)},
+               {"remote", HfFamilyOf(m).remote_code ? ", trust_remote_code=True" : ""},
                {"adapt", Adapt(m, p)},
                {"truncate", p.packing ? "" : ", truncation=True, max_length=SEQ_LEN"},
                {"pack", p.packing ? kPack : ""},
