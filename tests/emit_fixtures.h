@@ -1,6 +1,8 @@
 // Helpers the emitter tests share: the flag and key lists of ../shared/fixtures, flag scanning.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <fstream>
 #include <regex>
 #include <set>
@@ -20,9 +22,10 @@ inline std::string ReadText(const std::string& path) {
   return text.str();
 }
 
-/// One name a line; '#' starts a comment (whole-line headers and "bfloat16  # keeping ...").
-inline std::set<std::string> LoadNameList(const std::string& fixture) {
-  std::ifstream in(std::string(PLANNER_SHARED_DIR) + "/fixtures/" + fixture);
+/// One name a line of the file at `path`; '#' starts a comment (whole-line headers and
+/// "bfloat16  # keeping ...").
+inline std::set<std::string> LoadNameListAt(const std::string& path) {
+  std::ifstream in(path);
   std::set<std::string> names;
   std::string line;
   while (std::getline(in, line)) {
@@ -32,6 +35,27 @@ inline std::set<std::string> LoadNameList(const std::string& fixture) {
     names.insert(line.substr(first, line.find_last_not_of(" \t\r") - first + 1));
   }
   return names;
+}
+
+/// A name list of ../shared/fixtures.
+inline std::set<std::string> LoadNameList(const std::string& fixture) {
+  return LoadNameListAt(std::string(PLANNER_SHARED_DIR) + "/fixtures/" + fixture);
+}
+
+/// A name list of tests/fixtures (the upstream lists extract_fixtures.py writes).
+inline std::set<std::string> LoadUpstreamList(const std::string& fixture) {
+  return LoadNameListAt(std::string(PLANNER_SOURCE_DIR) + "/tests/fixtures/" + fixture);
+}
+
+/// Every key of a JSON document, nested ones included (nesting not recorded).
+inline std::set<std::string> ConfigKeys(const nlohmann::json& j) {
+  std::set<std::string> keys;
+  if (!j.is_object()) return keys;
+  for (const auto& [key, value] : j.items()) {
+    keys.insert(key);
+    keys.merge(ConfigKeys(value));
+  }
+  return keys;
 }
 
 /// torchrun's own flags: they configure the launcher, not pretrain_gpt.py, so the Megatron-LM

@@ -93,16 +93,6 @@ std::vector<Case> Cases() {
   return cases;
 }
 
-std::set<std::string> ConfigKeys(const nlohmann::json& j) {
-  std::set<std::string> keys;
-  if (!j.is_object()) return keys;
-  for (const auto& [key, value] : j.items()) {
-    keys.insert(key);
-    keys.merge(ConfigKeys(value));
-  }
-  return keys;
-}
-
 bool Has(const std::vector<FlagValue>& args, const std::string& flag, const std::string& value) {
   return std::find(args.begin(), args.end(), FlagValue{flag, value}) != args.end();
 }
