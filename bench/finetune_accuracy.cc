@@ -160,7 +160,8 @@ struct Errors {
   }
 };
 
-void PrintRow(const Row& r, Errors& mem, Errors& tps, int& wrong) {
+// Errors of trust A runs ([0]) and of trust B runs ([1]).
+void PrintRow(const Row& r, Errors (&mem)[2], Errors (&tps)[2], int& wrong) {
   if (!r.skipped.empty()) {
     std::printf("%-7s %-2s skipped: %s\n", r.id.c_str(), r.trust.c_str(), r.skipped.c_str());
     return;
@@ -176,11 +177,12 @@ void PrintRow(const Row& r, Errors& mem, Errors& tps, int& wrong) {
   const double em = r.mem_predicted / r.mem_measured - 1.0;
   std::printf("%-7s %-2s %-4s %6.1f %6.1f %+6.1f%%", r.id.c_str(), r.trust.c_str(), verdict,
               r.mem_predicted, r.mem_measured, 100 * em);
-  if (r.trust != "C") mem.Add(em);
+  const int k = r.trust == "A" ? 0 : 1;
+  mem[k].Add(em);
   if (r.tps_measured > 0) {
     const double et = r.tps_predicted / r.tps_measured - 1.0;
     std::printf(" %7.0f %7.0f %+6.1f%%", r.tps_predicted, r.tps_measured, 100 * et);
-    if (r.trust != "C") tps.Add(et);
+    tps[k].Add(et);
   }
   std::printf("\n        %s\n", r.command.c_str());
 }
@@ -193,7 +195,7 @@ int main(int argc, char** argv) {
   std::istringstream lines(planner::ReadTextFile(path, path, int64_t{1} << 30));
   std::printf("%-7s %-2s %-4s %6s %6s %7s %7s %7s %7s\n", "run", "tr", "fit", "GiB", "meas",
               "error", "tok/s", "meas", "error");
-  Errors mem, tps;
+  Errors mem[2], tps[2];
   int wrong = 0;
   for (std::string line; std::getline(lines, line);) {
     const json r = json::parse(line, nullptr, false);
@@ -202,9 +204,11 @@ int main(int argc, char** argv) {
     if (r.value("trust", "") == "C") continue;
     PrintRow(Predict(r), mem, tps, wrong);
   }
-  std::printf("\ntrust A and B, |predicted / measured - 1|:\n");
-  mem.Print("peak memory per GPU");
-  tps.Print("tokens/s");
+  std::printf("\n|predicted / measured - 1|:\n");
+  mem[0].Print("trust A peak memory");
+  tps[0].Print("trust A tokens/s");
+  mem[1].Print("trust B peak memory");
+  tps[1].Print("trust B tokens/s");
   std::printf("fit verdicts wrong: %d\n", wrong);
   return wrong == 0 ? 0 : 1;
 }

@@ -120,6 +120,11 @@ double OptimizerBytesPerParam(FinetuneOptimizer o, double state_bytes, int64_t h
   return 2.0 * state_bytes;
 }
 
+double TrainableStateBytes(const Model& m, const FinetunePlan& p, const FinetuneSetup& s) {
+  const TrainBytes b = TrainBytesOf(p, s);
+  return b.master + OptimizerBytesPerParam(s.optimizer, b.state, m.hidden);
+}
+
 double FinetuneMemory::peak() const {
   return base_weights + quant_constants + adapters + optimizer + dequant_buffer + overhead +
          std::max(activations + logits_loss, gradients);
@@ -194,8 +199,7 @@ void AddStates(const Model& m, const FinetunePlan& p, const FinetuneSetup& s,
   mem.quant_constants =
       n.linear * QuantConstantBytesPerParam(p.base_weights, p.double_quant) / w_shard;
   mem.adapters = n.adapters * b.weights / w_shard;
-  double opt_per_param = b.master + OptimizerBytesPerParam(s.optimizer, b.state, m.hidden);
-  double optimizer = n.trainable * opt_per_param;
+  double optimizer = n.trainable * TrainableStateBytes(m, p, s);
   if (p.method == FinetuneMethod::kGalore) {
     optimizer = GaloreStateBytes(m, p, n.linear, n.other, s, b.state) + n.trainable * b.master;
   }

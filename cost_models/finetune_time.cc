@@ -179,7 +179,8 @@ FinetuneTime FinetuneTimeOf(const Model& m, const Cluster& c, const FinetunePlan
   t.offload = OffloadSeconds(c, p, n, saved, per_mb);
   if (!p.offload_optimizer) {
     const double shard = (p.sharding == Sharding::kNone ? 1.0 : p.dp) * p.tp;
-    const double bytes_per_param = 2.0 + 2.0 + OptimizerBytesPerParam(s.optimizer, 4.0, m.hidden);
+    // Read and write the weights, read the gradients, read and write the states.
+    const double bytes_per_param = 2.0 + 2.0 + TrainableStateBytes(m, p, s);
     t.optimizer = n.trainable / shard * bytes_per_param * 2.0 / d.hbm;
   }
   const double step_tokens = static_cast<double>(s.global_batch) * s.seq_len;

@@ -131,8 +131,10 @@ TEST(FinetuneTime, FrozenBaseRunsAboutFourOfSixParts) {
 TEST(FinetuneSearch, OneThreadEqualsMany) {
   const Model m = Named("llama3-70b");
   const Cluster c = GpusOf("h100-sxm", 64);
-  FinetuneQuery q{.setup = {.global_batch = 64, .seq_len = 2048, .dataset_tokens = 2e9},
-                  .methods = {FinetuneMethod::kFull}, .gpus = 64};
+  FinetuneQuery q;
+  q.setup.global_batch = 64, q.setup.seq_len = 2048, q.setup.dataset_tokens = 2e9;
+  q.methods = {FinetuneMethod::kFull};
+  q.gpus = 64;
   const FinetuneResult many = SearchFinetune(m, c, q);
   tbb::global_control one(tbb::global_control::max_allowed_parallelism, 1);
   const FinetuneResult single = SearchFinetune(m, c, q);
@@ -142,7 +144,7 @@ TEST(FinetuneSearch, OneThreadEqualsMany) {
   EXPECT_EQ(many.pruned, single.pruned);
 }
 
-int Run(const std::vector<std::string>& args, std::string& out, std::string& err) {
+int RunPlanner(const std::vector<std::string>& args, std::string& out, std::string& err) {
   std::ostringstream o, e;
   const int rc = RunCli(args, o, e);
   out = o.str(), err = e.str();
@@ -151,13 +153,13 @@ int Run(const std::vector<std::string>& args, std::string& out, std::string& err
 
 TEST(FinetuneCli, DoneWhenCommandsAnswerWithPlans) {
   std::string out, err;
-  EXPECT_EQ(Run({"finetune", "--model", "llama3-8b", "--method", "qlora", "--gpu", "4090"}, out,
+  EXPECT_EQ(RunPlanner({"finetune", "--model", "llama3-8b", "--method", "qlora", "--gpu", "4090"}, out,
                 err), 0) << err;
   EXPECT_NE(out.find("Plan 1 memory per GPU"), std::string::npos);
-  EXPECT_EQ(Run({"finetune", "--model", "llama3-70b", "--method", "qlora", "--gpus", "2", "--gpu",
+  EXPECT_EQ(RunPlanner({"finetune", "--model", "llama3-70b", "--method", "qlora", "--gpus", "2", "--gpu",
                  "4090"}, out, err), 0) << err;
   EXPECT_NE(out.find("fsdp"), std::string::npos);
-  EXPECT_EQ(Run({"finetune", "--model", "llama3-70b", "--method", "full", "--gpus", "64", "--gpu",
+  EXPECT_EQ(RunPlanner({"finetune", "--model", "llama3-70b", "--method", "full", "--gpus", "64", "--gpu",
                  "h100-sxm", "--dataset-tokens", "2e9", "--epochs", "3", "--format", "json"},
                 out, err), 0) << err;
   const nlohmann::json j = nlohmann::json::parse(out);
@@ -168,13 +170,13 @@ TEST(FinetuneCli, DoneWhenCommandsAnswerWithPlans) {
 
 TEST(FinetuneCli, BadValuesAreOneLineErrorsNamingTheFlag) {
   std::string out, err;
-  EXPECT_EQ(Run({"finetune", "--model", "llama3-8b", "--gpu", "4090", "--method", "lorra"}, out,
+  EXPECT_EQ(RunPlanner({"finetune", "--model", "llama3-8b", "--gpu", "4090", "--method", "lorra"}, out,
                 err), 2);
   EXPECT_NE(err.find("--method"), std::string::npos);
-  EXPECT_EQ(Run({"finetune", "--model", "llama3-8b", "--gpu", "4090", "--lora-targets", "ffn"},
+  EXPECT_EQ(RunPlanner({"finetune", "--model", "llama3-8b", "--gpu", "4090", "--lora-targets", "ffn"},
                 out, err), 2);
   EXPECT_NE(err.find("--lora-targets"), std::string::npos);
-  EXPECT_EQ(Run({"finetune", "--model", "llama3-8b", "--gpu", "4090", "stray"}, out, err), 2);
+  EXPECT_EQ(RunPlanner({"finetune", "--model", "llama3-8b", "--gpu", "4090", "stray"}, out, err), 2);
   EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
 }
 

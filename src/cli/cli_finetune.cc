@@ -76,7 +76,7 @@ void AddFinetuneOptions(po::options_description& d, FinetuneInput& in, FinetuneQ
       ("checkpointing", po::value(&in.checkpointing), "none, selective, full; a comma list (default: all)")
       ("micro-batch", PositiveValue(&q.micro_batch, "--micro-batch"), "sequences per micro-batch (default: searched)")
       ("tp", PositiveValue(&q.tp, "--tp"), "tensor-parallel size, torchtune only (default: searched)")
-      ("global-batch", PositiveValue(&s.global_batch, "--global-batch"), "sequences per optimizer step (default 16)")
+      ("global-batch", PositiveValue(&s.global_batch, "--global-batch"), "sequences per optimizer step (default 64)")
       ("tokens-per-batch", SizeValue(&in.spec.tokens_per_batch, "--tokens-per-batch", SiBase::kDecimal), "tokens per optimizer step, e.g. 64k")
       ("seq-len", SizeValue(&s.seq_len, "--seq-len", SiBase::kBinary), "tokens per packed sequence (default 2048)")
       ("dataset-tokens", SizeValue(&in.dataset_tokens, "--dataset-tokens", SiBase::kDecimal), "tokens in one epoch, e.g. 2e9 or 500M")
@@ -138,7 +138,7 @@ void ResolveNames(const FinetuneInput& in, FinetuneQuery& q) {
   }
 }
 
-// Batch and data: the global batch is the user's (16 sequences of 2048 tokens unless given).
+// Batch and data: the global batch is the user's (64 sequences of 2048 tokens unless given).
 void ResolveBatch(const FinetuneInput& in, FinetuneQuery& q) {
   FinetuneSetup& s = q.setup;
   if (s.seq_len == 0) s.seq_len = 2048;
@@ -152,7 +152,7 @@ void ResolveBatch(const FinetuneInput& in, FinetuneQuery& q) {
     }
     s.global_batch = in.spec.tokens_per_batch / s.seq_len;
   }
-  if (s.global_batch == 0) s.global_batch = 16;
+  if (s.global_batch == 0) s.global_batch = 64;
   if (s.global_batch > ModelLimits::kGlobalBatch) {
     throw InputError("--global-batch", "is beyond 10M sequences");
   }

@@ -65,8 +65,8 @@ void PrintBreakdown(std::ostream& out, const FinetuneContext& ctx, const Finetun
                     const std::string& title) {
   const FinetuneMemory& m = e.memory;
   const FinetunePlan& p = e.plan;
-  out << "\n" << title
-      << " memory per GPU (GiB; peak = states + max(activations + logits, gradients)):\n";
+  out << "\n" << title << " memory per GPU, GiB\n"
+      << "(peak = the rest + max(activations + logits, gradients)):\n";
   std::vector<std::vector<std::string>> rows = {
       {"base weights", Gib(m.base_weights), BaseWeightsName(p.base_weights)},
       {"quant constants", Gib(m.quant_constants), p.double_quant ? "double-quantized" : ""},
@@ -82,7 +82,7 @@ void PrintBreakdown(std::ostream& out, const FinetuneContext& ctx, const Finetun
   for (auto& r : rows) r.insert(r.begin(), "");
   PrintColumns(out, rows, {1, 3});
   const FinetuneTime& t = e.time;
-  out << Printf("Step %.2f s: ", t.step()) << Printf("compute %.2f, ", t.compute)
+  out << Printf("Step %.2f s:\n  ", t.step()) << Printf("compute %.2f, ", t.compute)
       << Printf("recompute %.2f, ", t.recompute) << Printf("dequant %.2f, ", t.dequant)
       << Printf("comm %.2f, ", t.comm) << Printf("offload %.2f, ", t.offload)
       << Printf("optimizer %.3f\n", t.optimizer);

@@ -32,6 +32,10 @@ double QuantConstantBytesPerParam(BaseWeights b, bool double_quant);
 /// about 4 (1/rows + 1/cols) bytes; plain SGD none.
 double OptimizerBytesPerParam(FinetuneOptimizer o, double state_bytes, int64_t hidden);
 
+/// Optimizer bytes (any fp32 master copy and the states) per trainable parameter as the plan's
+/// framework keeps them, before sharding; GaLore's projected states are not per parameter.
+double TrainableStateBytes(const Model& m, const FinetunePlan& p, const FinetuneSetup& s);
+
 /// One GPU's bytes. peak() is what must fit in the GPU's usable memory.
 struct FinetuneMemory {
   double base_weights = 0;     ///< frozen (or trained) weights resident on the GPU
