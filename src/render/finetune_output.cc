@@ -1,5 +1,6 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <tuple>
 
 #include "planner/model/text.h"
 #include "planner/render/columns.h"
@@ -67,25 +68,32 @@ void PrintBreakdown(std::ostream& out, const FinetuneContext& ctx, const Finetun
   const FinetunePlan& p = e.plan;
   out << "\n" << title << " memory per GPU, GiB\n"
       << "(peak = the rest + max(activations + logits, gradients)):\n";
-  std::vector<std::vector<std::string>> rows = {
-      {"base weights", Gib(m.base_weights), BaseWeightsName(p.base_weights)},
-      {"quant constants", Gib(m.quant_constants), p.double_quant ? "double-quantized" : ""},
-      {"adapters", Gib(m.adapters), p.lora_rank > 0 ? "rank " + std::to_string(p.lora_rank) : ""},
-      {"gradients", Gib(m.gradients), ""},
-      {"optimizer", Gib(m.optimizer), FinetuneOptimizerName(ctx.query.setup.optimizer)},
-      {"activations", Gib(m.activations), CheckpointingName(p.checkpointing)},
-      {"logits + loss", Gib(m.logits_loss), ctx.query.setup.chunked_loss ? "chunked" : ""},
-      {"dequant buffer", Gib(m.dequant_buffer), ""},
-      {"overhead", Gib(m.overhead), "allocator, workspaces, NCCL"},
-      {"peak", Gib(m.peak()), "of " + Gib(ctx.cluster.gpu.usable_bytes()) + " usable"},
-      {"host, per node", Gib(m.host_bytes), "offloaded"}};
-  for (auto& r : rows) r.insert(r.begin(), "");
+  const std::vector<std::tuple<const char*, double, std::string>> terms = {
+      {"base weights", m.base_weights, BaseWeightsName(p.base_weights)},
+      {"quant constants", m.quant_constants, p.double_quant ? "double-quantized" : ""},
+      {"adapters", m.adapters, "rank " + std::to_string(p.lora_rank)},
+      {"gradients", m.gradients, ""},
+      {"optimizer", m.optimizer, FinetuneOptimizerName(ctx.query.setup.optimizer)},
+      {"activations", m.activations, CheckpointingName(p.checkpointing)},
+      {"logits + loss", m.logits_loss, ctx.query.setup.chunked_loss ? "chunked" : ""},
+      {"dequant buffer", m.dequant_buffer, ""},
+      {"overhead", m.overhead, "allocator, workspaces, NCCL"}};
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [name, bytes, note] : terms) {
+    if (bytes > 0) rows.push_back({"", name, Gib(bytes), note});
+  }
+  rows.push_back({"", "peak", Gib(m.peak()), "of " + Gib(ctx.cluster.gpu.usable_bytes()) + " usable"});
+  if (m.host_bytes > 0) rows.push_back({"", "host, per node", Gib(m.host_bytes), "offloaded"});
   PrintColumns(out, rows, {1, 3});
   const FinetuneTime& t = e.time;
-  out << Printf("Step %.2f s:\n  ", t.step()) << Printf("compute %.2f, ", t.compute)
-      << Printf("recompute %.2f, ", t.recompute) << Printf("dequant %.2f, ", t.dequant)
-      << Printf("comm %.2f, ", t.comm) << Printf("offload %.2f, ", t.offload)
-      << Printf("optimizer %.3f\n", t.optimizer);
+  const std::vector<std::pair<const char*, double>> parts = {
+      {"compute", t.compute}, {"recompute", t.recompute}, {"dequant", t.dequant},
+      {"comm", t.comm},       {"offload", t.offload},     {"optimizer", t.optimizer}};
+  std::vector<std::string> shown;
+  for (const auto& [name, s] : parts) {
+    if (s > 0) shown.push_back(std::string(name) + Printf(" %.3g", s));
+  }
+  out << Printf("Step %.3g s = ", t.step()) << Join(shown, " + ") << "\n";
 }
 
 }  // namespace
