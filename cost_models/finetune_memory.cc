@@ -214,9 +214,11 @@ void AddStates(const Model& m, const FinetunePlan& p, const FinetuneSetup& s,
   }
   mem.gradients = grads;
   if (p.offload_optimizer) {
-    // ZeRO-Offload keeps fp32 states on the host and a host copy of the gradients.
+    // ZeRO-Offload keeps fp32 states and the gradients on the host: the GPU streams each
+    // gradient bucket out as backward produces it (about two of the largest matrices).
     mem.host_bytes += (optimizer + grads) * gpus_in_node;
     mem.optimizer = 0.0;
+    mem.gradients = std::min(grads, 2.0 * n.largest_matrix * b.gradients / p.tp);
   } else {
     mem.optimizer = optimizer;
   }

@@ -127,9 +127,9 @@ void PrintFinetuneTable(std::ostream& out, const FinetuneContext& ctx, const Fin
   } else if (r.smallest.memory.peak() > 0) {
     const FinetunePlan& p = r.smallest.plan;
     PrintBreakdown(out, ctx, r.smallest,
-                   "The smallest plan (" + std::to_string(p.gpus) + " GPUs, " + ShardingLabel(p) +
-                       ", checkpointing " + CheckpointingName(p.checkpointing) + ", micro-batch " +
-                       std::to_string(p.micro_batch) + ")");
+                   "No plan fits. The smallest: " + std::to_string(p.gpus) + " GPUs, " +
+                       ShardingLabel(p) + ", checkpointing " + CheckpointingName(p.checkpointing) +
+                       ", micro-batch " + std::to_string(p.micro_batch) + ";\nits");
   }
 }
 
