@@ -180,5 +180,25 @@ TEST(FinetuneCli, BadValuesAreOneLineErrorsNamingTheFlag) {
   EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
 }
 
+TEST(FinetuneCli, MemoryModeFinetuneUsesTheFineTuningAccounting) {
+  // The issue: `memory --mode finetune` was `--mode training` under another name. Now it takes
+  // --method and --sharding, and LoRA's answer has adapters and far less than full's.
+  std::string lora, full, err;
+  EXPECT_EQ(RunPlanner({"memory", "--mode", "finetune", "--model", "llama2-7b", "--gpu",
+                        "a100-80gb", "--method", "lora", "--batch", "1", "--recompute", "full",
+                        "--format", "json"}, lora, err), 0) << err;
+  EXPECT_EQ(RunPlanner({"memory", "--mode=finetune", "--model", "llama2-7b", "--gpu", "a100-80gb",
+                        "--gpus", "8", "--method", "full", "--sharding", "zero-3", "--offload", "none",
+                        "--batch", "1",
+                        "--format", "json"}, full, err), 0) << err;
+  const nlohmann::json l = nlohmann::json::parse(lora)["plans"][0];
+  const nlohmann::json f = nlohmann::json::parse(full)["plans"][0];
+  EXPECT_GT(l["memory_bytes_per_gpu"]["adapters"].get<double>(), 0.0);
+  EXPECT_EQ(f["sharding"], "zero-3");
+  // ZeRO-3 shards the fp32 master copy and AdamW's two moments (12 bytes per parameter,
+  // Rajbhandari et al. 2020) of Llama 2 7B's 6.74e9 parameters over 8 ranks: 10.1 GB.
+  EXPECT_NEAR(f["memory_bytes_per_gpu"]["optimizer"].get<double>() / 1e9, 10.1, 0.1);
+}
+
 }  // namespace
 }  // namespace planner
