@@ -96,6 +96,13 @@ int RunList(const std::vector<std::string>& args, std::ostream& out);
 int RunSweepCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 /// `planner serve --model M --gpu G --input-tokens I --output-tokens O ...` (cli_serve.cc).
 int RunServeCommand(const std::vector<std::string>& args, std::ostream& out);
+/// `planner finetune --model M --gpu G [--gpus N] --method M ...` (cli_finetune.cc).
+int RunFinetuneCommand(const std::vector<std::string>& args, std::ostream& out);
+/// Whether `planner memory` was asked --mode finetune.
+bool IsFinetuneMemory(const std::vector<std::string>& args);
+/// `planner memory --mode finetune ...`: the fine-tuning accounting (--method, --gpus,
+/// --sharding, ...), --batch as the micro-batch and --recompute as the checkpointing.
+int RunFinetuneMemory(const std::vector<std::string>& args, std::ostream& out);
 /// `planner merge DIR... --out DIR`.
 int RunMergeCommand(const std::vector<std::string>& args, std::ostream& out);
 

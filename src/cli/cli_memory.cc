@@ -21,6 +21,8 @@ const char* const kUsage =
     "  planner memory --model M --mode training|finetune|inference [--gpu G]\n"
     "  planner serve --model M --gpu G --input-tokens I --output-tokens O [--tpot-ms T]\n"
     "                                                        serving plans and engine commands\n"
+    "  planner finetune --model M --gpu G [--gpus N] --method lora|qlora|full|freeze|galore\n"
+    "                                                        fine-tuning plans, memory, days\n"
     "  planner list models|gpus|links [--format json]\n"
     "  planner sweep FILE --out DIR [--shard K/N]            many searches, resumable\n"
     "  planner merge DIR1 DIR2 ... --out DIR                 join a sharded sweep's parts\n"
@@ -91,6 +93,7 @@ TrainingSetup MemorySetup(const SpecInput& in) {
 }  // namespace
 
 int RunMemory(const std::vector<std::string>& args, std::ostream& out) {
+  if (IsFinetuneMemory(args)) return RunFinetuneMemory(args, out);
   SpecInput in;
   OutputInput o;
   std::string mode = "training";
@@ -102,7 +105,7 @@ int RunMemory(const std::vector<std::string>& args, std::ostream& out) {
   AddSpecOptions(d, in);
   AddOutputOptions(d, o, {Format::kTable, Format::kJson});
   d.add_options()
-      ("mode", po::value(&mode), "training (default), finetune (full-parameter), inference")
+      ("mode", po::value(&mode), "training (default), finetune (planner finetune's flags), inference")
       ("batch", po::value(&batch), "sequences per micro-batch (training) or in flight (inference)")
       ("recompute", po::value(&recompute), "none, selective (default), full")
       ("kv-precision", po::value(&kv_precision), "KV cache precision when serving: bf16 (default) or fp8")

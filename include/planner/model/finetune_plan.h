@@ -50,6 +50,7 @@ struct FinetunePlan {
   Sharding sharding = Sharding::kNone;
   bool offload_optimizer = false;   ///< ZeRO-Offload / FSDP CPU offload of optimizer states
   bool offload_params = false;      ///< ZeRO-3 / FSDP parameter offload to host memory
+  bool offload_activations = false; ///< saved activations to host memory (torchtune)
   int micro_batch = 1;              ///< sequences per micro-batch per data-parallel rank
   int grad_accum = 1;               ///< micro-batches per step per data-parallel rank
   Checkpointing checkpointing = Checkpointing::kFull;
@@ -74,6 +75,9 @@ struct FinetuneSetup {
   FinetuneOptimizer optimizer = FinetuneOptimizer::kAdamW;
   FinetuneFramework framework = FinetuneFramework::kHuggingFace;
   bool chunked_loss = false;        ///< chunked cross-entropy: logits never whole in fp32
+  bool compile = false;             ///< torch.compile: element-wise operators fused
+  bool optimizer_in_backward = false;  ///< torchtune: each parameter updated as its gradient
+                                       ///< is ready, so gradients are never all held
   double host_bytes_per_node = 0;   ///< host memory limit for offload (0: the cluster's)
   std::string hf_model_id;          ///< emitted as the model to load ("" : a placeholder)
   bool operator==(const FinetuneSetup&) const = default;

@@ -1,0 +1,78 @@
+// Fine-tuning: the memory of one GPU (and of its host) and the time of one optimizer step for a
+// FinetunePlan, from each method's mechanism (full, LoRA, QLoRA, freeze, GaLore). All bytes,
+// seconds and FLOP/s.
+#pragma once
+
+#include "planner/model/finetune_plan.h"
+#include "planner/model/hardware.h"
+#include "planner/model/model.h"
+
+namespace planner {
+
+/// Parameters by role for a method: what stays frozen, what trains, and the adapters.
+struct FinetuneParams {
+  double linear = 0;     ///< weights of the decoder's linear layers (what QLoRA quantizes)
+  double other = 0;      ///< embeddings, output layer, norms (kept in 16 bits)
+  double trainable = 0;  ///< parameters with gradients and optimizer states
+  double adapters = 0;   ///< LoRA A and B matrices (in trainable for LoRA/QLoRA)
+  double largest_matrix = 0;  ///< the largest linear weight, for gathers and dequant buffers
+};
+FinetuneParams FinetuneParamsOf(const Model& m, const FinetunePlan& p);
+
+/// Bytes one frozen base weight takes: bf16 2; int8 1 (LLM.int8 row-wise scales, negligible);
+/// NF4 0.5 plus its block constants (QuantConstantBytesPerParam).
+double BaseBytesPerParam(BaseWeights b);
+/// NF4's block-wise constants per parameter (Dettmers et al. 2023, section 3): one fp32 absmax
+/// per 64 weights = 32/64 = 0.5 bits; with double quantization 8/64 + 32/(64 x 256) = 0.127 bits.
+double QuantConstantBytesPerParam(BaseWeights b, bool double_quant);
+
+/// Optimizer-state bytes per trainable parameter, before sharding: AdamW two moments in the
+/// states' dtype; bitsandbytes 8-bit (and paged 8-bit) AdamW 1 byte per moment (Dettmers et al.
+/// 2022, block-wise quantization); AdaFactor's factored second moment (Shazeer and Stern 2018),
+/// about 4 (1/rows + 1/cols) bytes; plain SGD none.
+double OptimizerBytesPerParam(FinetuneOptimizer o, double state_bytes, int64_t hidden);
+
+/// Optimizer bytes (any fp32 master copy and the states) per trainable parameter as the plan's
+/// framework keeps them, before sharding; GaLore's projected states are not per parameter.
+double TrainableStateBytes(const Model& m, const FinetunePlan& p, const FinetuneSetup& s);
+
+/// One GPU's bytes. peak() is what must fit in the GPU's usable memory.
+struct FinetuneMemory {
+  double base_weights = 0;     ///< frozen (or trained) weights resident on the GPU
+  double quant_constants = 0;  ///< NF4 block constants
+  double adapters = 0;         ///< adapter weights
+  double gradients = 0;        ///< gradients of the trainable parameters
+  double optimizer = 0;        ///< optimizer states (with any fp32 master copy) on the GPU
+  double activations = 0;      ///< saved activations at the end of the forward pass
+  double logits_loss = 0;      ///< logits and the loss's fp32 buffers of one micro-batch
+  double dequant_buffer = 0;   ///< QLoRA: a dequantized bf16 copy of the weights in use
+  double overhead = 0;         ///< cuBLAS workspaces, NCCL buffers, allocator slack
+  double host_bytes = 0;       ///< offloaded states and activations, per node
+  double host_activations = 0;  ///< of which this GPU's offloaded activations
+  /// Gradients and saved activations do not peak together: backward frees activations while it
+  /// writes gradients, so the larger of the two phases counts.
+  double peak() const;
+};
+FinetuneMemory FinetuneMemoryOf(const Model& m, const Cluster& c, const FinetunePlan& p,
+                                const FinetuneSetup& s);
+
+/// Where one optimizer step's time goes, seconds.
+struct FinetuneTime {
+  double compute = 0;    ///< forward and backward of the base (and adapters) over all micro-batches
+  double recompute = 0;  ///< the forward work checkpointing repeats
+  double dequant = 0;    ///< QLoRA: NF4 weights dequantized for every pass
+  double comm = 0;       ///< sharding's gathers and reductions not hidden behind compute
+  double offload = 0;    ///< PCIe traffic and CPU optimizer work not hidden behind compute
+  double optimizer = 0;  ///< the optimizer's update on the GPU
+  double step() const { return compute + recompute + dequant + comm + offload + optimizer; }
+  double tokens_per_s = 0;  ///< tokens of the whole job per second
+  double model_flops = 0;   ///< FLOPs of one step without recomputation
+};
+FinetuneTime FinetuneTimeOf(const Model& m, const Cluster& c, const FinetunePlan& p,
+                            const FinetuneSetup& s);
+
+/// Host-to-GPU bytes/s of one GPU's PCIe link: gen5 x16 (63 GB/s) on Hopper and Blackwell,
+/// gen4 x16 (31.5 GB/s) otherwise (PCI-SIG), at 80 % for pinned copies.
+double HostLinkBytesPerS(const Gpu& gpu);
+
+}  // namespace planner

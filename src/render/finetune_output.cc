@@ -1,0 +1,207 @@
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <tuple>
+
+#include "planner/model/text.h"
+#include "planner/render/columns.h"
+#include "planner/render/finetune_output.h"
+
+namespace planner {
+namespace {
+
+constexpr double kGiB = 1073741824.0;
+
+std::string Gib(double bytes) { return Printf("%.1f", bytes / kGiB); }
+std::string Days(double s) { return Printf(s < 0.1 * 86400 ? "%.3f" : "%.2f", s / 86400.0); }
+const char* CkptShort(Checkpointing c) {
+  return c == Checkpointing::kSelective ? "sel" : CheckpointingName(c);
+}
+
+std::string GpusLabel(const FinetunePlan& p) {
+  return std::to_string(p.gpus) + (p.tp > 1 ? "t" + std::to_string(p.tp) : "");
+}
+
+bool ManyMethods(const FinetuneContext& ctx) { return ctx.query.methods.size() > 1; }
+bool HasData(const FinetuneContext& ctx) { return ctx.query.setup.dataset_tokens > 0; }
+
+std::vector<std::string> Header(const FinetuneContext& ctx) {
+  std::vector<std::string> h{"#", "GPUs"};
+  if (ManyMethods(ctx)) h.push_back("method");
+  h.insert(h.end(), {"sharding", "ckpt", "mb x acc", "GiB/GPU", "host GiB", "tok/s"});
+  if (HasData(ctx)) h.insert(h.end(), {"days", ctx.query.price_per_gpu_hour > 0 ? "cost" : "GPU-h"});
+  return h;
+}
+
+std::vector<std::string> Row(const FinetuneContext& ctx, size_t i, const FinetuneEvaluation& e) {
+  const FinetunePlan& p = e.plan;
+  std::vector<std::string> row{std::to_string(i + 1), GpusLabel(p)};
+  if (ManyMethods(ctx)) row.push_back(FinetuneMethodName(p.method));
+  row.insert(row.end(), {ShardingLabel(p), CkptShort(p.checkpointing),
+                         std::to_string(p.micro_batch) + "x" + std::to_string(p.grad_accum),
+                         Gib(e.memory.peak()), Gib(e.memory.host_bytes),
+                         Thousands(e.time.tokens_per_s)});
+  if (HasData(ctx)) {
+    row.push_back(Days(e.train_s));
+    row.push_back(ctx.query.price_per_gpu_hour > 0 ? Thousands(e.cost) : Thousands(e.gpu_hours));
+  }
+  return row;
+}
+
+std::string Title(const FinetuneContext& ctx) {
+  const FinetuneQuery& q = ctx.query;
+  const FinetuneSetup& s = q.setup;
+  std::vector<std::string> methods;
+  for (const FinetuneMethod m : q.methods) methods.push_back(FinetuneMethodName(m));
+  std::string t = ctx.model.name + ", " + Join(methods, "/") + " (" +
+                  FinetuneFrameworkName(s.framework) + "), on " +
+                  (q.gpus > 0 ? "up to " + std::to_string(q.gpus) : std::string("the fewest")) +
+                  " x " + ctx.cluster.gpu.name + "\n" + std::to_string(s.global_batch) +
+                  " sequences of " + std::to_string(s.seq_len) + " tokens per step, " +
+                  FinetuneOptimizerName(s.optimizer);
+  if (HasData(ctx)) t += ", " + Si(s.dataset_tokens) + " tokens x " + Printf("%g", s.epochs) + " epochs";
+  return t;
+}
+
+void PrintBreakdown(std::ostream& out, const FinetuneContext& ctx, const FinetuneEvaluation& e,
+                    const std::string& title) {
+  const FinetuneMemory& m = e.memory;
+  const FinetunePlan& p = e.plan;
+  out << "\n" << title << " memory per GPU, GiB\n"
+      << "(peak = the rest + max(activations + logits, gradients)):\n";
+  const std::vector<std::tuple<const char*, double, std::string>> terms = {
+      {"base weights", m.base_weights, BaseWeightsName(p.base_weights)},
+      {"quant constants", m.quant_constants, p.double_quant ? "double-quantized" : ""},
+      {"adapters", m.adapters, "rank " + std::to_string(p.lora_rank)},
+      {"gradients", m.gradients, ""},
+      {"optimizer", m.optimizer, FinetuneOptimizerName(ctx.query.setup.optimizer)},
+      {"activations", m.activations, CheckpointingName(p.checkpointing)},
+      {"logits + loss", m.logits_loss, ctx.query.setup.chunked_loss ? "chunked" : ""},
+      {"dequant buffer", m.dequant_buffer, ""},
+      {"overhead", m.overhead, "allocator, workspaces, NCCL"}};
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [name, bytes, note] : terms) {
+    if (bytes > 0) rows.push_back({"", name, Gib(bytes), note});
+  }
+  rows.push_back({"", "peak", Gib(m.peak()), "of " + Gib(ctx.cluster.gpu.usable_bytes()) + " usable"});
+  if (m.host_bytes > 0) rows.push_back({"", "host, per node", Gib(m.host_bytes), "offloaded"});
+  PrintColumns(out, rows, {1, 3});
+  const FinetuneTime& t = e.time;
+  const std::vector<std::pair<const char*, double>> parts = {
+      {"compute", t.compute}, {"recompute", t.recompute}, {"dequant", t.dequant},
+      {"comm", t.comm},       {"offload", t.offload},     {"optimizer", t.optimizer}};
+  std::vector<std::string> shown;
+  for (const auto& [name, s] : parts) {
+    if (s > 0) shown.push_back(std::string(name) + Printf(" %.3g", s));
+  }
+  out << Printf("Step %.3g s = ", t.step()) << Join(shown, " + ") << "\n";
+}
+
+}  // namespace
+
+std::string ShardingLabel(const FinetunePlan& p) {
+  std::string s = ShardingName(p.sharding);
+  if (p.offload_params) {
+    s += "+off-all";
+  } else if (p.offload_optimizer) {
+    s += "+off-opt";
+  }
+  if (p.offload_activations) s += "+act";
+  return s;
+}
+
+void PrintFinetuneTable(std::ostream& out, const FinetuneContext& ctx, const FinetuneResult& r) {
+  out << Title(ctx) << "\n\n";
+  std::vector<std::vector<std::string>> rows{Header(ctx)};
+  for (size_t i = 0; i < r.plans.size(); ++i) rows.push_back(Row(ctx, i, r.plans[i]));
+  PrintColumns(out, rows, ManyMethods(ctx) ? std::set<size_t>{2, 3, 4} : std::set<size_t>{2, 3});
+  if (r.plans.empty()) out << "No plan fits.\n";
+  out << "\nScored " << r.evaluated << " plans (one row per GPU count and sharding shown):\n ";
+  for (int i = 0; i < static_cast<int>(FinetuneReason::kCount); ++i) {
+    out << (i ? ", " : " ") << r.pruned[i] << " "
+        << FinetuneReasonName(static_cast<FinetuneReason>(i));
+  }
+  out << ".\nGPUs: 8t2 = 8 GPUs, tensor parallel 2; mb x acc = micro-batch x accumulation;\n"
+         "off-opt: optimizer states on the host; off-all: weights too.\n";
+  if (!r.plans.empty()) {
+    PrintBreakdown(out, ctx, r.plans.front(), "Plan 1");
+  } else if (r.smallest.memory.peak() > 0) {
+    const FinetunePlan& p = r.smallest.plan;
+    PrintBreakdown(out, ctx, r.smallest,
+                   "No plan fits. The smallest: " + std::to_string(p.gpus) + " GPUs, " +
+                       ShardingLabel(p) + ", checkpointing " + CheckpointingName(p.checkpointing) +
+                       ", micro-batch " + std::to_string(p.micro_batch) + ";\nits");
+  }
+}
+
+namespace {
+
+nlohmann::ordered_json PlanJson(const FinetuneEvaluation& e) {
+  const FinetunePlan& p = e.plan;
+  const FinetuneMemory& m = e.memory;
+  const FinetuneTime& t = e.time;
+  return {{"method", FinetuneMethodName(p.method)}, {"gpus", p.gpus}, {"tp", p.tp}, {"dp", p.dp},
+          {"sharding", ShardingName(p.sharding)}, {"offload_optimizer", p.offload_optimizer},
+          {"offload_params", p.offload_params}, {"offload_activations", p.offload_activations},
+          {"checkpointing", CheckpointingName(p.checkpointing)},
+          {"micro_batch", p.micro_batch}, {"grad_accum", p.grad_accum},
+          {"base_weights", BaseWeightsName(p.base_weights)}, {"lora_rank", p.lora_rank},
+          {"memory_bytes_per_gpu", {{"base_weights", m.base_weights},
+                                    {"quant_constants", m.quant_constants},
+                                    {"adapters", m.adapters}, {"gradients", m.gradients},
+                                    {"optimizer", m.optimizer}, {"activations", m.activations},
+                                    {"logits_loss", m.logits_loss},
+                                    {"dequant_buffer", m.dequant_buffer},
+                                    {"overhead", m.overhead}, {"peak", m.peak()}}},
+          {"host_bytes_per_node", m.host_bytes},
+          {"step_s", {{"compute", t.compute}, {"recompute", t.recompute}, {"dequant", t.dequant},
+                      {"comm", t.comm}, {"offload", t.offload}, {"optimizer", t.optimizer},
+                      {"total", t.step()}}},
+          {"tokens_per_s", t.tokens_per_s}, {"train_s", e.train_s}, {"gpu_hours", e.gpu_hours},
+          {"cost", e.cost}};
+}
+
+}  // namespace
+
+std::string FinetuneJson(const FinetuneContext& ctx, const FinetuneResult& r) {
+  const FinetuneQuery& q = ctx.query;
+  const FinetuneSetup& s = q.setup;
+  nlohmann::ordered_json j;
+  j["inputs"] = {{"model", ctx.model.name}, {"gpu", ctx.cluster.gpu.name}, {"gpus", q.gpus},
+                 {"framework", FinetuneFrameworkName(s.framework)},
+                 {"global_batch", s.global_batch}, {"seq_len", s.seq_len},
+                 {"dataset_tokens", s.dataset_tokens}, {"epochs", s.epochs},
+                 {"optimizer", FinetuneOptimizerName(s.optimizer)},
+                 {"usable_bytes_per_gpu", ctx.cluster.gpu.usable_bytes()}};
+  j["plans"] = nlohmann::ordered_json::array();
+  for (const FinetuneEvaluation& e : r.plans) j["plans"].push_back(PlanJson(e));
+  if (r.plans.empty() && r.smallest.memory.peak() > 0) {
+    j["smallest"] = PlanJson(r.smallest);
+    j["smallest"]["reason"] = FinetuneReasonName(r.smallest.reason);
+  }
+  nlohmann::ordered_json pruned;
+  for (int i = 0; i < static_cast<int>(FinetuneReason::kCount); ++i) {
+    pruned[FinetuneReasonName(static_cast<FinetuneReason>(i))] = r.pruned[i];
+  }
+  j["search"] = {{"evaluated", r.evaluated}, {"by_reason", pruned}};
+  return j.dump(2) + "\n";
+}
+
+std::string FinetuneCsv(const FinetuneContext& ctx, const FinetuneResult& r) {
+  (void)ctx;
+  std::ostringstream out;
+  out << "rank,method,gpus,tp,dp,sharding,checkpointing,micro_batch,grad_accum,peak_gib,"
+         "host_gib,tokens_per_s,train_days,gpu_hours,cost\n";
+  for (size_t i = 0; i < r.plans.size(); ++i) {
+    const FinetuneEvaluation& e = r.plans[i];
+    const FinetunePlan& p = e.plan;
+    out << i + 1 << "," << FinetuneMethodName(p.method) << "," << p.gpus << "," << p.tp << ","
+        << p.dp << "," << ShardingLabel(p) << "," << CheckpointingName(p.checkpointing) << ","
+        << p.micro_batch << "," << p.grad_accum << "," << Printf("%.3f", e.memory.peak() / kGiB)
+        << "," << Printf("%.3f", e.memory.host_bytes / kGiB) << ","
+        << Printf("%.1f", e.time.tokens_per_s) << "," << Printf("%.4f", e.train_s / 86400.0)
+        << "," << Printf("%.2f", e.gpu_hours) << "," << Printf("%.2f", e.cost) << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace planner
