@@ -41,6 +41,7 @@ void PrintJson(const AccuracyReport& r) {
     j["runs"].push_back(row);
   }
   for (const auto& [framework, s] : r.by_framework) j["by_framework"][framework] = Summary(s);
+  for (const auto& [gpu, s] : r.by_gpu) j["by_gpu"][gpu] = Summary(s);
   j["trust_a"] = Summary(r.trust_a);
   j["all"] = Summary(r.all);
   j["peak_memory"] = Summary(r.memory);
@@ -91,6 +92,8 @@ void PrintTable(const AccuracyReport& r, bool commands) {
   }
   std::printf("\nmean |error| (max) of predicted iteration time, through `planner evaluate --run`:\n");
   for (const auto& [framework, s] : r.by_framework) PrintLine(framework.c_str(), s);
+  std::printf("by GPU (the built-in calibration's measured errors):\n");
+  for (const auto& [gpu, s] : r.by_gpu) PrintLine(gpu.c_str(), s);
   PrintLine("trust A", r.trust_a);
   PrintLine("all", r.all);
   std::printf("mean |error| (max) of predicted peak memory:\n");

@@ -85,6 +85,7 @@ AccuracyReport ComputeAccuracy(const std::vector<PublishedRun>& runs, const std:
         Add(report.all, row.error);
         if (run.trust == "A") Add(report.trust_a, row.error);
         Add(report.by_framework[row.framework], row.error);
+        Add(report.by_gpu[row.specs.cluster.gpu.name], row.error);
       }
       if (row.measured.peak_memory_bytes > 0) {
         row.memory_error = (row.predicted_memory_bytes - row.measured.peak_memory_bytes) /

@@ -42,6 +42,9 @@ struct ErrorSummary {
 struct AccuracyReport {
   std::vector<RunAccuracy> rows;
   std::map<std::string, ErrorSummary> by_framework;  ///< the run file's framework
+  /// The catalog GPU the run file names: the measured errors of the built-in calibration
+  /// (cost_models/calibration.cc) per GPU.
+  std::map<std::string, ErrorSummary> by_gpu;
   ErrorSummary trust_a;
   ErrorSummary all;
   ErrorSummary memory;  ///< |error| of peak memory where published
