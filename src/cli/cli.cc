@@ -277,9 +277,10 @@ int Dispatch(const std::vector<std::string>& args, std::ostream& out, std::ostre
   if (command == "sweep") return RunSweepCommand(rest, out, err);
   if (command == "merge") return RunMergeCommand(rest, out);
   if (command == "serve") return RunServeCommand(rest, out);
+  if (command == "calibrate") return RunCalibrateCommand(rest, out);
   if (command.rfind("--", 0) == 0) return RunSearch(args, out);
-  const std::vector<std::string> commands = {"search", "evaluate", "memory", "list",
-                                             "sweep",  "merge",    "serve", "help"};
+  const std::vector<std::string> commands = {"search", "evaluate", "memory", "list", "sweep",
+                                             "merge",  "serve",    "calibrate", "help"};
   const std::string close = ClosestName(command, commands);
   throw InputError("command", "unknown command '" + command + "'; " +
                                   (close.empty() ? "expected " + Join(commands, ", ") +

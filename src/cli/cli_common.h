@@ -88,6 +88,10 @@ int RunList(const std::vector<std::string>& args, std::ostream& out);
 int RunSweepCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 /// `planner serve --model M --gpu G --input-tokens I --output-tokens O ...` (cli_serve.cc).
 int RunServeCommand(const std::vector<std::string>& args, std::ostream& out);
+/// `planner calibrate RUNS.jsonl --out FILE` and `--suggest` (cli_calibrate.cc, cli_suggest.cc).
+int RunCalibrateCommand(const std::vector<std::string>& args, std::ostream& out);
+/// `planner calibrate --suggest`: runs to measure, as JSONL run files.
+int RunSuggest(const SpecInput& in, std::ostream& out);
 /// `planner merge DIR... --out DIR`.
 int RunMergeCommand(const std::vector<std::string>& args, std::ostream& out);
 

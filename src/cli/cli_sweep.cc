@@ -7,6 +7,7 @@
 
 #include "cli_common.h"
 #include "planner/model/error.h"
+#include "planner/model/files.h"
 #include "planner/sweep/sweep.h"
 #include "planner/sweep/sweep_report.h"
 #include "planner/model/text.h"
@@ -111,10 +112,18 @@ void PrintSweepSummary(std::ostream& out, const std::string& file, size_t scenar
   out << "Results: " << out_dir << "/results.jsonl, " << out_dir << "/summary.csv\n";
 }
 
+// Every scenario costed with the file's constants; the file's text joins the sweep's hash, so a
+// sweep resumed with other constants starts afresh instead of mixing results.
+void ApplyCalibration(SweepSpec& spec, const std::string& path) {
+  spec.defaults.calibration = path;
+  for (Scenario& s : spec.listed) s.input.calibration = path;
+  spec.hash = HashHex(spec.hash + ReadTextFile(path, "--calibration"));
+}
+
 }  // namespace
 
 int RunSweepCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  std::string file, out_dir, report_file, shard_text = "1/1";
+  std::string file, out_dir, report_file, shard_text = "1/1", calibration;
   int threads = 0;
   int show = 10;
   bool help = false;
@@ -125,6 +134,8 @@ int RunSweepCommand(const std::vector<std::string>& args, std::ostream& out, std
       ("shard", po::value(&shard_text), "run part K of N, 1 <= K <= N (default 1/1)")
       ("threads", po::value(&threads), "worker threads (default: all cores)")
       ("show", po::value(&show), "clusters per model in each ranking (default 10)")
+      ("calibration", po::value(&calibration),
+       "constants from `planner calibrate --out FILE` for every scenario (all on its GPU)")
       ("help,h", po::bool_switch(&help), "this help");
   AddReportOption(d, report_file);
   po::positional_options_description positional;
@@ -140,7 +151,8 @@ int RunSweepCommand(const std::vector<std::string>& args, std::ostream& out, std
   if (threads < 0 || threads > 1024) throw InputError("--threads", "must be 0 (all cores) to 1024");
   if (show < 0) throw InputError("--show", "must not be negative");
   // Every scenario is checked before any is searched.
-  const SweepSpec spec = ParseSweepFile(file);
+  SweepSpec spec = ParseSweepFile(file);
+  if (!calibration.empty()) ApplyCalibration(spec, calibration);
   const std::vector<Scenario> scenarios = ExpandScenarios(spec, LoadSweepCatalog(spec));
 
   ProgressReport report(err, &err == &std::cerr && ::isatty(STDERR_FILENO) == 1);
