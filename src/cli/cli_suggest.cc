@@ -27,7 +27,10 @@ const Regime kRegimes[] = {
      [](SearchOptions&, int64_t) {},
      [](const TimeBreakdown& t) { return (t.compute + t.recompute) / t.step(); }},
     {"tensor parallelism across the node: TP traffic (link) and small matmuls",
-     [](SearchOptions& o, int64_t n) { o.tp = {static_cast<int>(n), static_cast<int>(n)}; },
+     [](SearchOptions& o, int64_t n) {
+       o.tp = {static_cast<int>(n), static_cast<int>(n)};
+       o.limits.allow_comm_bound = true;  // the point is a large share of traffic
+     },
      [](const TimeBreakdown& t) { return t.tp_comm / t.step(); }},
     {"data parallelism only, ZeRO-3: gradient and weight traffic (link)",
      [](SearchOptions& o, int64_t) {
@@ -84,6 +87,12 @@ int RunSuggest(const SpecInput& in, std::ostream& out) {
     }
     const Evaluation& e = r.plans.front();
     if (std::find(chosen.begin(), chosen.end(), e.plan) != chosen.end()) continue;
+    // A regime this cluster hides (traffic overlapped behind compute) pins nothing.
+    if (regime.share(e.time) < 0.02) {
+      out << "# not suggested: " << regime.why << "; "
+          << Printf("%.1f%% of the step on this cluster", 100 * regime.share(e.time)) << "\n";
+      continue;
+    }
     chosen.push_back(e.plan);
     const std::string why = std::string(regime.why) + "; " +
                             Printf("%.0f%% of its predicted step", 100 * regime.share(e.time));

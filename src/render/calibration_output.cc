@@ -15,7 +15,7 @@ using nlohmann::ordered_json;
 std::string Percent(double share) { return Printf("%.0f%%", 100.0 * share); }
 
 std::string Checked(const Provenance& p) {
-  return "mean error " + Percent(p.mean_error) + ", max " + Percent(p.max_error);
+  return "error mean " + Percent(p.mean_error) + ", max " + Percent(p.max_error);
 }
 
 ordered_json RangeJson(const Range& r) { return {{"low", r.low}, {"high", r.high}}; }
@@ -44,15 +44,15 @@ std::string ProvenanceLine(const Cluster& c) {
   const std::string band = "; ranges +/-" + Percent(p.band) + ".\n";
   switch (p.source) {
     case CalibrationSource::kFitted:
-      return "Constants: fitted on " + std::to_string(p.runs) + " published runs of " +
-             c.gpu.name + " (" + Checked(p) + ")" + band;
+      return "Constants: fitted on " + std::to_string(p.runs) + " runs of " + c.gpu.name +
+             ", " + Checked(p) + band;
     case CalibrationSource::kFile:
-      return "Constants: " + p.file + ", fitted on " + std::to_string(p.runs) + " runs (" +
-             Checked(p) + ")" + band;
+      return "Constants: " + p.file + ", fitted on " + std::to_string(p.runs) + " runs, " +
+             Checked(p) + band;
     case CalibrationSource::kBorrowed: {
       const std::string why = c.gpu.arch == Arch::kUnstated ? " (no arch given)" : "";
       const std::string checked =
-          p.runs > 0 ? ", checked on " + std::to_string(p.runs) + " runs: " + Checked(p)
+          p.runs > 0 ? " (" + std::to_string(p.runs) + " runs: " + Checked(p) + ")"
                      : ", no published run of " + c.gpu.name;
       return "Constants: BORROWED from " + p.from + why + checked + band;
     }

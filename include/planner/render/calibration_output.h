@@ -23,7 +23,7 @@ Range StepRange(double step_s, double band);
 Range RateRange(double per_s, double band);
 
 /// The provenance of the cluster's constants in one line ending in a newline:
-/// "Constants: fitted on 21 published runs of h100-sxm (mean error 9%, max 24%); ranges +/-24%."
+/// "Constants: fitted on 18 runs of h100-sxm, error mean 6%, max 18%; ranges +/-18%."
 std::string ProvenanceLine(const Cluster& c);
 /// A few words for `planner list gpus`: "fitted, 21 runs", "borrowed from a100".
 std::string ShortProvenance(const Cluster& c);

@@ -49,8 +49,8 @@ double PredictStep(const CalibrationRun& run, const Efficiency& eff);
 
 /// Fits constants to `runs` (at least one, all on one GPU) starting from `start`, by coordinate
 /// search within CalibrationBounds, minimizing the sum of squared log(predicted / measured) plus
-/// a weak pull (weight 1e-3 per constant, in units of its range) towards `start`, so a constant
-/// the runs cannot see stays where it was. gemm_fp8 moves with gemm (same ratio as `start`).
+/// a pull (weight 0.1 per constant, in units of its range) towards `start`, so a constant the
+/// runs cannot see stays where it was and a few outliers do not drag the rest. gemm_fp8 moves with gemm (same ratio as `start`).
 Efficiency FitEfficiency(const std::vector<CalibrationRun>& runs, const Efficiency& start);
 
 /// FitEfficiency on all runs, the residuals, and the leave-one-out errors.
