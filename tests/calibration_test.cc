@@ -23,16 +23,8 @@
 namespace planner {
 namespace {
 
-struct Outcome {
-  int rc = -1;
-  std::string out, err;
-};
-
-Outcome Cli(const std::vector<std::string>& args) {
-  std::ostringstream out, err;
-  const int rc = RunCli(args, out, err);
-  return {rc, out.str(), err.str()};
-}
+using Outcome = CliOutcome;
+constexpr auto Cli = RunCliCaptured;
 
 std::string TempPath(const std::string& name) {
   return testing::TempDir() + "/calibration-" + std::to_string(::getpid()) + "-" + name;
@@ -57,6 +49,20 @@ TEST(Calibration, BorrowedGpuIsFlaggedAndFittedIsNot) {
   EXPECT_EQ(plan.at("calibration").at("source"), "borrowed");
   EXPECT_EQ(plan.at("calibration").at("from"), "a100");
   EXPECT_DOUBLE_EQ(plan.at("calibration").at("band").get<double>(), kBorrowedBand);
+}
+
+TEST(Calibration, CatalogGpuWithoutConstantsBorrowsAndSaysSo) {
+  // A GPU from --catalog has no published runs: its architecture's set, borrowed; without an
+  // "arch" the A100's, and the line says no architecture was given.
+  const std::string path = TempPath("catalog.json");
+  WriteFileAtomically(path, R"({"gpus": [{"name": "my-gpu", "hbm_gib": 80, "fp32_tflops": 60,
+      "bf16_tflops": 900, "hbm_gb_per_s": 3000, "intra_link": "nvlink4",
+      "inter_link": "ib-ndr"}]})", "test");
+  const Outcome r =
+      Cli({"--model", "llama2-7b", "--gpu", "my-gpu", "--gpus", "8", "--catalog", path});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_TRUE(Has(r.out, "Constants: BORROWED from a100 (no arch given), no published run of "
+                         "my-gpu; ranges +/-36%.")) << r.out;
 }
 
 TEST(Calibration, ListGpusSaysWhereEachGpusConstantsComeFrom) {

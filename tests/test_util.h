@@ -4,6 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "planner/cli/cli.h"
 
 #include "planner/model/error.h"
 
@@ -18,6 +23,19 @@ inline InputError ErrorOf(const std::function<void()>& f) {
   }
   ADD_FAILURE() << "no InputError";
   return InputError("", "");
+}
+
+/// What `planner ARGS` returned and printed.
+struct CliOutcome {
+  int rc = -1;
+  std::string out, err;
+};
+
+/// Runs the command line in-process.
+inline CliOutcome RunCliCaptured(const std::vector<std::string>& args) {
+  std::ostringstream out, err;
+  const int rc = RunCli(args, out, err);
+  return {rc, out.str(), err.str()};
 }
 
 }  // namespace planner
