@@ -165,7 +165,8 @@ void PrintSearchTable(std::ostream& out, const Specs& specs, const SearchResult&
 void PrintSearchCsv(std::ostream& out, const Specs& specs, const SearchResult& r,
                     const CostInput& cost) {
   out << "rank,tp,cp,pp,dp,ep,micro_batch,grad_accum_steps,recompute,zero_stage,"
-         "sequence_parallel,virtual_stages,memory_bytes,capacity_bytes,step_s,tokens_per_s,mfu";
+         "sequence_parallel,virtual_stages,memory_bytes,capacity_bytes,step_s,tokens_per_s,mfu,"
+         "step_s_low,step_s_high,calibration";
   if (cost.train_tokens > 0) out << ",train_days";
   out << "\n";
   int rank = 1;
@@ -177,10 +178,13 @@ void PrintSearchCsv(std::ostream& out, const Specs& specs, const SearchResult& r
         << p.virtual_stages << "," << Printf("%.0f", e.memory.total()) << ","
         << Printf("%.0f", e.capacity_bytes) << "," << Printf("%.6g", e.time.step()) << ","
         << Printf("%.6g", e.tokens_per_s) << "," << Printf("%.4f", e.mfu);
+    const Provenance& prov = specs.cluster.calibration.provenance;
+    const Range step = StepRange(e.time.step(), prov.band);
+    out << "," << Printf("%.6g", step.low) << "," << Printf("%.6g", step.high) << ","
+        << CalibrationSourceName(prov.source);
     if (cost.train_tokens > 0) out << "," << Printf("%.3f", cost.train_tokens / e.tokens_per_s / 86400);
     out << "\n";
   }
-  (void)specs;
 }
 
 void PrintEvaluationTable(std::ostream& out, const Specs& specs, const Evaluation& e,
