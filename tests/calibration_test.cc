@@ -172,6 +172,32 @@ TEST(Calibration, FileAppliesToItsGpuAndNamesItself) {
   EXPECT_EQ(other.err.rfind("planner: --calibration:", 0), 0u) << other.err;
 }
 
+TEST(Calibration, SweepAppliesTheFileAndSaysWhereConstantsComeFrom) {
+  CalibrationFile f{.gpu = "h100-sxm", .runs_file = "runs.jsonl", .runs = 4,
+                    .eff = EfficiencyFor(FindGpu(BuiltinCatalog(), "h100-sxm", "gpu")),
+                    .max_error = 0.05, .loo_max_error = 0.08};
+  const std::string calibration = TempPath("sweep-calib.json");
+  WriteFileAtomically(calibration, CalibrationFileText(f), "test");
+  const std::string sweep = TempPath("sweep.json");
+  WriteFileAtomically(sweep, R"({"models": ["llama2-7b"], "gpus": ["h100-sxm"],
+      "gpu_counts": [8, 16]})", "test");
+  const Outcome r =
+      Cli({"sweep", sweep, "--out", TempPath("sweep-out"), "--calibration", calibration});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_TRUE(Has(r.out, "Constants: from --calibration for h100-sxm;")) << r.out;
+  std::istringstream lines(ReadTextFile(TempPath("sweep-out") + "/results.jsonl", "test"));
+  std::string line;
+  int read = 0;
+  for (; std::getline(lines, line); ++read) {
+    const nlohmann::json best = nlohmann::json::parse(line).at("best");
+    EXPECT_EQ(best.at("calibration").at("file"), calibration);
+    // The band is the file's leave-one-out max error, 8%.
+    EXPECT_NEAR(best.at("range").at("step_s").at("low").get<double>(),
+                0.92 * best.at("step_s").get<double>(), 1e-9);
+  }
+  EXPECT_EQ(read, 2);
+}
+
 // Runs of several shapes on 16-64 H100s, one per tensor-parallel size the search allows, so that
 // matmuls, attention and TP/DP traffic take different shares of their steps.
 std::vector<CalibrationRun> SyntheticRuns(const Efficiency& truth) {

@@ -8,6 +8,7 @@
 #include "cli_common.h"
 #include "planner/model/error.h"
 #include "planner/model/files.h"
+#include "planner/render/calibration_output.h"
 #include "planner/sweep/sweep.h"
 #include "planner/sweep/sweep_report.h"
 #include "planner/model/text.h"
@@ -167,6 +168,9 @@ int RunSweepCommand(const std::vector<std::string>& args, std::ostream& out, std
   if (shard.n > 1) out << "This shard only; join the parts with planner merge.\n";
   const std::vector<SweepRow> rows = SweepRows(r.lines);
   PrintSweepRanking(out, rows, show);
+  std::vector<Cluster> clusters;
+  for (const Scenario& s : scenarios) clusters.push_back(s.specs.cluster);
+  out << ProvenanceSummary(clusters);
   if (!report_file.empty()) {
     const std::string title = "Sweep " + file + (shard.n > 1 ? ", shard " + ShardName(shard) : "") +
                               ": days to train against cost, per model";

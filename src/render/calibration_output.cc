@@ -61,6 +61,27 @@ std::string ProvenanceLine(const Cluster& c) {
   return "Constants: built-in, provenance unknown.\n";
 }
 
+std::string ProvenanceSummary(const std::vector<Cluster>& clusters) {
+  std::vector<std::string> parts;
+  for (const CalibrationSource source :
+       {CalibrationSource::kFitted, CalibrationSource::kFile, CalibrationSource::kBorrowed}) {
+    std::vector<std::string> gpus;
+    for (const Cluster& c : clusters) {
+      const bool same = c.calibration.provenance.source == source;
+      if (same && std::find(gpus.begin(), gpus.end(), c.gpu.name) == gpus.end()) {
+        gpus.push_back(c.gpu.name);
+      }
+    }
+    if (gpus.empty()) continue;
+    const std::string how = source == CalibrationSource::kFitted ? "fitted"
+                            : source == CalibrationSource::kFile ? "from --calibration"
+                                                                 : "BORROWED";
+    parts.push_back(how + " for " + Join(gpus, ", "));
+  }
+  if (parts.empty()) return "";
+  return "Constants: " + Join(parts, "; ") + "; each plan's range is in results.jsonl.\n";
+}
+
 std::string ShortProvenance(const Cluster& c) {
   const Provenance& p = c.calibration.provenance;
   if (p.source == CalibrationSource::kFitted) return "fitted, " + std::to_string(p.runs) + " runs";

@@ -25,6 +25,9 @@ Range RateRange(double per_s, double band);
 /// The provenance of the cluster's constants in one line ending in a newline:
 /// "Constants: fitted on 18 runs of h100-sxm, error mean 6%, max 18%; ranges +/-18%."
 std::string ProvenanceLine(const Cluster& c);
+/// One line for many clusters (a sweep): their GPUs by where the constants come from,
+/// "Constants: fitted for a100-80gb, h100-sxm; BORROWED for rtx-4090; ranges per plan in JSON."
+std::string ProvenanceSummary(const std::vector<Cluster>& clusters);
 /// A few words for `planner list gpus`: "fitted, 21 runs", "borrowed from a100".
 std::string ShortProvenance(const Cluster& c);
 /// The provenance as JSON: source, from, runs, mean_error, max_error, file, band.
