@@ -1,7 +1,9 @@
 // Prints predicted against published iteration time and memory for every published run, each
 // predicted by the command it prints (`planner evaluate --run FILE`, the file made from the
-// run's JSONL line and written to DIR).
+// run's JSONL line and written to DIR), with the mean and max |error| per framework and per GPU.
 //   build/release/accuracy [published-runs.jsonl] [--runs DIR] [--format json] [--commands]
+// The file defaults to ../shared/validation/published-runs.jsonl; bench/validation/more-runs.jsonl
+// holds the B200/GB200 runs.
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -15,7 +17,10 @@ namespace planner {
 namespace {
 
 nlohmann::ordered_json Summary(const ErrorSummary& s) {
-  return {{"runs", s.runs}, {"mean_abs_error", s.mean_abs}, {"max_abs_error", s.max_abs}};
+  return {{"runs", s.runs},
+          {"mean_abs_error", s.mean_abs},
+          {"max_abs_error", s.max_abs},
+          {"mean_error", s.mean}};
 }
 
 void PrintJson(const AccuracyReport& r) {
@@ -73,8 +78,8 @@ void PrintRow(const RunAccuracy& a) {
 }
 
 void PrintLine(const char* name, const ErrorSummary& s) {
-  std::printf("  %-14s %2d runs  %5.1f%%  (%5.1f%%)\n", name, s.runs, 100 * s.mean_abs,
-              100 * s.max_abs);
+  std::printf("  %-14s %2d runs  %5.1f%%  (%5.1f%%)  signed %+5.1f%%\n", name, s.runs,
+              100 * s.mean_abs, 100 * s.max_abs, 100 * s.mean);
 }
 
 void PrintTable(const AccuracyReport& r, bool commands) {
@@ -92,7 +97,7 @@ void PrintTable(const AccuracyReport& r, bool commands) {
   }
   std::printf("\nmean |error| (max) of predicted iteration time, through `planner evaluate --run`:\n");
   for (const auto& [framework, s] : r.by_framework) PrintLine(framework.c_str(), s);
-  std::printf("by GPU (the built-in calibration's measured errors):\n");
+  std::printf("by GPU (signed below 0: predicted steps faster than measured):\n");
   for (const auto& [gpu, s] : r.by_gpu) PrintLine(gpu.c_str(), s);
   PrintLine("trust A", r.trust_a);
   PrintLine("all", r.all);
@@ -118,6 +123,11 @@ int main(int argc, char** argv) {
       run_dir = argv[++i];
     } else if (arg == "--commands") {
       commands = true;
+    } else if (arg == "--help") {
+      std::cout << "usage: accuracy [RUNS.jsonl] [--runs DIR] [--format json] [--commands]\n"
+                   "  RUNS.jsonl  published runs (default " PLANNER_SHARED_DIR
+                   "/validation/published-runs.jsonl)\n";
+      return 0;
     } else {
       path = arg;
     }

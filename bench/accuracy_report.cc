@@ -17,6 +17,7 @@ namespace {
 
 void Add(ErrorSummary& s, double error) {
   s.mean_abs = (s.mean_abs * s.runs + std::fabs(error)) / (s.runs + 1);
+  s.mean = (s.mean * s.runs + error) / (s.runs + 1);
   s.max_abs = std::max(s.max_abs, std::fabs(error));
   ++s.runs;
 }
@@ -85,7 +86,7 @@ AccuracyReport ComputeAccuracy(const std::vector<PublishedRun>& runs, const std:
         Add(report.all, row.error);
         if (run.trust == "A") Add(report.trust_a, row.error);
         Add(report.by_framework[row.framework], row.error);
-        Add(report.by_gpu[row.specs.cluster.gpu.name], row.error);
+        Add(report.by_gpu[file.spec.gpu], row.error);
       }
       if (row.measured.peak_memory_bytes > 0) {
         row.memory_error = (row.predicted_memory_bytes - row.measured.peak_memory_bytes) /

@@ -37,14 +37,13 @@ struct ErrorSummary {
   int runs = 0;
   double mean_abs = 0;
   double max_abs = 0;
+  double mean = 0;  ///< signed: below 0 the model predicts faster steps than measured
 };
 
 struct AccuracyReport {
   std::vector<RunAccuracy> rows;
   std::map<std::string, ErrorSummary> by_framework;  ///< the run file's framework
-  /// The catalog GPU the run file names: the measured errors of the built-in calibration
-  /// (cost_models/calibration.cc) per GPU.
-  std::map<std::string, ErrorSummary> by_gpu;
+  std::map<std::string, ErrorSummary> by_gpu;        ///< the run file's catalog GPU
   ErrorSummary trust_a;
   ErrorSummary all;
   ErrorSummary memory;  ///< |error| of peak memory where published

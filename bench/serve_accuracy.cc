@@ -7,6 +7,7 @@
 // name or a model file of bench/models/ by the table below; runs whose lengths or model the
 // source does not state are listed as skipped, with the reason.
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -56,6 +57,16 @@ void AddPrecision(const std::string& text, std::vector<std::string>& argv) {
   }
 }
 
+// TensorRT-LLM before 0.8 had no XQA kernel: its masked MHA reads the KV cache once per query
+// head (the engine's version is stated in each run's "framework").
+void AddDecodeAttention(const std::string& framework, std::vector<std::string>& argv) {
+  const std::string prefix = "TensorRT-LLM v0.";
+  const size_t at = framework.find(prefix);
+  if (at == std::string::npos) return;
+  const int minor = std::atoi(framework.c_str() + at + prefix.size());
+  if (minor < 8) argv.insert(argv.end(), {"--decode-attention", "per-head"});
+}
+
 struct Row {
   std::string id, trust, what, command;
   double predicted = 0, measured = 0;
@@ -80,6 +91,7 @@ Row Predict(const json& r) {
       std::to_string(c["input_len"].get<int>()), "--output-tokens",
       std::to_string(c["output_len"].get<int>()), "--format", "json"};
   AddPrecision(c.value("precision", ""), argv);
+  AddDecodeAttention(c.value("framework", ""), argv);
   for (const std::string& a : argv) row.command += (row.command.empty() ? "planner " : " ") + a;
   std::ostringstream out, err;
   planner::RunCli(argv, out, err);

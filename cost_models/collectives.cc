@@ -1,5 +1,7 @@
 #include "planner/cost/collectives.h"
 
+#include "device.h"
+
 namespace planner {
 
 // Ring algorithms: every rank sends (n - 1) / n of the buffer once per phase.
@@ -23,6 +25,12 @@ double AllToAllSeconds(double bytes, int n, double bytes_per_s, double latency_s
 
 double SendSeconds(double bytes, double bytes_per_s, double latency_s) {
   return bytes / bytes_per_s + latency_s;
+}
+
+double TpLinkBytesPerS(const Cluster& c, int tp) {
+  if (tp <= c.ScaleUpDomain()) return c.intra.one_way_bytes_per_s;
+  // The ring the step-time model charges TP beyond the domain, at the link's full rate.
+  return RingPath(c, tp, 1, 1.0).bytes_per_s;
 }
 
 }  // namespace planner

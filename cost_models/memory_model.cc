@@ -10,26 +10,46 @@
 namespace planner {
 namespace {
 
-double StageParams(const Model& m, const ParamCounts& c, const Plan& p, int stage,
-                   int64_t layers) {
-  const bool moe = IsMoe(m);
-  // MoE layers sit after the dense ones; count this stage's share of each kind.
+// MoE layers sit after the dense ones: those of stage `stage`'s `layers`.
+int64_t StageMoeLayers(const Model& m, const Plan& p, int stage, int64_t layers) {
+  if (!IsMoe(m)) return 0;
   const int64_t first_layer = stage == 0 ? 0 : StageLayers(m, p, 0) +
                                                    (stage - 1) * StageLayers(m, p, 1);
-  const int64_t moe_count = moe ? MoeLayersIn(m, first_layer, layers) : 0;
+  return MoeLayersIn(m, first_layer, layers);
+}
+
+// Experts are spread over the expert-parallel ranks, then split by tensor parallelism.
+double ExpertParams(const ParamCounts& c, const Plan& p, int64_t moe_count) {
+  return static_cast<double>(moe_count) * c.expert_mlp_per_layer / (p.ep * p.tp);
+}
+
+// DeepSeek-V3 sec. 2.2: the MTP modules run after the last layer, on the last stage, which
+// already holds the embedding and output head they share. Each is a layer of the last kind
+// (MoE: its routed experts) plus its projection and norms (ParamCounts::mtp).
+double MtpExpertParams(const Model& m, const ParamCounts& c, const Plan& p) {
+  return IsMoe(m) ? ExpertParams(c, p, m.mtp_layers) : 0.0;
+}
+double MtpParams(const Model& m, const ParamCounts& c, const Plan& p) {
+  const double experts =
+      IsMoe(m) ? static_cast<double>(m.mtp_layers) * c.expert_mlp_per_layer : 0.0;
+  return (c.mtp - experts) / p.tp + MtpExpertParams(m, c, p);
+}
+
+double StageParams(const Model& m, const ParamCounts& c, const Plan& p, int stage,
+                   int64_t layers) {
+  const int64_t moe_count = StageMoeLayers(m, p, stage, layers);
   const int64_t dense_count = layers - moe_count;
   double params = static_cast<double>(layers) * (c.attention_per_layer + c.norms_per_layer) +
                   static_cast<double>(dense_count) * c.dense_mlp_per_layer;
   params /= p.tp;
-  // Experts are spread over the expert-parallel ranks, then split by tensor parallelism.
-  params += static_cast<double>(moe_count) *
-            (c.expert_mlp_per_layer / (p.ep * p.tp) + c.shared_mlp_per_layer / p.tp);
+  params += ExpertParams(c, p, moe_count) +
+            static_cast<double>(moe_count) * c.shared_mlp_per_layer / p.tp;
   const bool first = stage == 0;
   const bool last = stage == p.pp - 1;
   if (first) params += c.embedding / p.tp;
   // With tied embeddings and pp > 1 the last stage keeps its own copy for the output layer.
   if (last) params += (m.tied_embeddings ? (p.pp > 1 ? c.embedding : 0.0) : c.output) / p.tp;
-  if (last) params += c.final_norm / p.tp;
+  if (last) params += c.final_norm / p.tp + MtpParams(m, c, p);
   return params;
 }
 
@@ -115,6 +135,7 @@ double InFlightOnStage(const TrainingSetup& s, const Plan& p, int stage) {
 MemoryBreakdown StageMemory(const Model& m, const Plan& p, const TrainingSetup& s, int stage) {
   const ParamCounts counts = CountParameters(m);
   return StageMemoryFrom(m, p, s, stage, StageParameters(m, counts, p, stage),
+                         StageExpertParameters(m, counts, p, stage),
                          PlanLayerActivationBytes(m, p, s), LayerParameters(m, counts, p));
 }
 
@@ -130,7 +151,10 @@ StageParamsSet PlanStageParams(const Model& m, const ParamCounts& counts, const 
   return StageParamsSet{.first = StageParameters(m, counts, p, 0),
                         .second = p.pp > 2 ? StageParameters(m, counts, p, 1) : 0.0,
                         .last = StageParameters(m, counts, p, p.pp - 1),
-                        .layer = LayerParameters(m, counts, p)};
+                        .layer = LayerParameters(m, counts, p),
+                        .first_expert = StageExpertParameters(m, counts, p, 0),
+                        .second_expert = p.pp > 2 ? StageExpertParameters(m, counts, p, 1) : 0.0,
+                        .last_expert = StageExpertParameters(m, counts, p, p.pp - 1)};
 }
 
 double PlanLayerActivationBytes(const Model& m, const Plan& p, const TrainingSetup& s) {
@@ -142,16 +166,25 @@ double PlanLayerActivationBytes(const Model& m, const Plan& p, const TrainingSet
 }
 
 MemoryBreakdown StageMemoryFrom(const Model& m, const Plan& p, const TrainingSetup& s, int stage,
-                                double params, double per_layer, double layer_params) {
+                                double params, double expert_params, double per_layer,
+                                double layer_params) {
   const int64_t layers = StageLayers(m, p, stage);
   const StateBytes bytes = StateBytesPerParam(s);
   MemoryBreakdown mem;
   // Megatron shards over the data- and context-parallel ranks together: CP ranks hold the same
-  // parameters (parallel_state's data-parallel group with context parallelism).
+  // parameters (parallel_state's data-parallel group with context parallelism). A routed
+  // expert's copies sit on dp * cp / ep ranks only, its expert-data-parallel group
+  // (parallel_state's expert_data_parallel_group), so its states shard over that many.
   const double dp_cp = static_cast<double>(p.dp) * p.cp;
-  mem.weights = params * bytes.weights / (p.zero_stage >= 3 ? dp_cp : 1.0);
-  mem.gradients = params * bytes.gradients / (p.zero_stage >= 2 ? dp_cp : 1.0);
-  mem.optimizer = params * bytes.optimizer / (p.zero_stage >= 1 ? dp_cp : 1.0);
+  const double expert_dp = dp_cp / p.ep;
+  const double dense = params - expert_params;
+  auto sharded = [&](double per_param, int from_stage) {
+    if (p.zero_stage < from_stage) return params * per_param;
+    return dense * per_param / dp_cp + expert_params * per_param / expert_dp;
+  };
+  mem.weights = sharded(bytes.weights, 3);
+  mem.gradients = sharded(bytes.gradients, 2);
+  mem.optimizer = sharded(bytes.optimizer, 1);
 
   const int64_t seq = s.seq_len / p.cp;
   const double in_flight = InFlightOnStage(s, p, stage);
@@ -165,14 +198,14 @@ MemoryBreakdown StageMemoryFrom(const Model& m, const Plan& p, const TrainingSet
   }
   if (stage == p.pp - 1) {
     const double sbv = sb * static_cast<double>(m.vocab);
-    if (s.framework == Framework::kTorchtitan) {
-      // PyTorch's cross-entropy at its peak: 16-bit logits, their fp32 copy, the fp32 gradient
-      // and its 16-bit cast, 12 bytes per logit.
-      act += 12.0 * sbv / p.tp;
-    } else {
-      // Megatron's fused vocab-parallel loss: output layer input and fp32 logits, 4sbh + 4sbv.
-      act += (4.0 * sbh + 4.0 * sbv) / p.tp;
-    }
+    // PyTorch's cross-entropy at its peak: 16-bit logits, their fp32 copy, the fp32 gradient
+    // and its 16-bit cast, 12 bytes per logit. Megatron's fused vocab-parallel loss: output
+    // layer input and fp32 logits, 4sbh + 4sbv.
+    const double loss = s.framework == Framework::kTorchtitan ? 12.0 * sbv / p.tp
+                                                               : (4.0 * sbh + 4.0 * sbv) / p.tp;
+    // Each MTP module adds a layer's activations and a loss of its own (DeepSeek-V3 sec. 2.2).
+    const double mtp = static_cast<double>(m.mtp_layers);
+    act += (1.0 + mtp) * loss + mtp * per_layer * in_flight;
   }
   mem.activations = act;
   // Allowances per framework (planner/cost/framework.h states each with its source).
@@ -189,6 +222,12 @@ MemoryBreakdown StageMemoryFrom(const Model& m, const Plan& p, const TrainingSet
 
 double StageParameters(const Model& m, const ParamCounts& counts, const Plan& p, int stage) {
   return StageParams(m, counts, p, stage, StageLayers(m, p, stage));
+}
+
+double StageExpertParameters(const Model& m, const ParamCounts& counts, const Plan& p, int stage) {
+  const int64_t layers = StageLayers(m, p, stage);
+  const double mtp = stage == p.pp - 1 ? MtpExpertParams(m, counts, p) : 0.0;
+  return ExpertParams(counts, p, StageMoeLayers(m, p, stage, layers)) + mtp;
 }
 
 int64_t StageLayers(const Model& m, const Plan& p, int stage) {
@@ -212,15 +251,18 @@ MemoryBreakdown TrainingMemory(const Model& m, const Plan& p, const TrainingSetu
 
 MemoryBreakdown TrainingMemoryFrom(const Model& m, const Plan& p, const TrainingSetup& s,
                                    const StageParamsSet& params, double per_layer) {
-  MemoryBreakdown worst = StageMemoryFrom(m, p, s, 0, params.first, per_layer, params.layer);
-  auto consider = [&](int stage, double stage_params) {
+  MemoryBreakdown worst =
+      StageMemoryFrom(m, p, s, 0, params.first, params.first_expert, per_layer, params.layer);
+  auto consider = [&](int stage, double stage_params, double expert_params) {
     const MemoryBreakdown mem =
-        StageMemoryFrom(m, p, s, stage, stage_params, per_layer, params.layer);
+        StageMemoryFrom(m, p, s, stage, stage_params, expert_params, per_layer, params.layer);
     if (mem.total() > worst.total()) worst = mem;
   };
-  if (p.pp > 1) consider(p.pp - 1, params.last);
+  if (p.pp > 1) consider(p.pp - 1, params.last, params.last_expert);
   // With an uneven split a middle stage can hold the most layers.
-  if (p.pp > 2 && (p.first_stage_layers > 0 || p.last_stage_layers > 0)) consider(1, params.second);
+  if (p.pp > 2 && (p.first_stage_layers > 0 || p.last_stage_layers > 0)) {
+    consider(1, params.second, params.second_expert);
+  }
   return worst;
 }
 

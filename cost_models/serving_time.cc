@@ -57,16 +57,23 @@ double DecodeWeightBytes(const Model& m, const ServePlan& p, double batch) {
   return all - (1.0 - touched) * experts * all / c.total;
 }
 
-// Two all-reduces of the layer's output per layer on each GPU's share of the layers.
+// Two all-reduces of the layer's output per layer on each GPU's share of the layers. With
+// expert parallelism a MoE layer's second one becomes a dispatch and a combine all-to-all of
+// each token's top-k copies (16-bit).
 double TpCommSeconds(const Model& m, const Cluster& c, const ServePlan& p, double tokens,
                      const Efficiency& eff) {
   if (p.tp <= 1) return 0.0;
   const bool in_node = p.tp <= c.gpus_per_node;
   const Link& link = in_node ? c.intra : c.inter;
+  const double bw = link.one_way_bytes_per_s * eff.link;
   const double bytes = tokens * static_cast<double>(m.hidden) * 2.0;
-  const double per_layer =
-      2.0 * AllReduceSeconds(bytes, p.tp, link.one_way_bytes_per_s * eff.link, link.latency_s);
-  return per_layer * static_cast<double>(m.layers);
+  const double all_reduce = AllReduceSeconds(bytes, p.tp, bw, link.latency_s);
+  const double layers = static_cast<double>(m.layers);
+  if (p.ep <= 1 || !IsMoe(m)) return 2.0 * all_reduce * layers;
+  const double moe = static_cast<double>(MoeLayers(m));
+  const double routed = bytes * static_cast<double>(m.experts_per_token);
+  const double exchange = 2.0 * AllToAllSeconds(routed, p.ep, bw, link.latency_s);
+  return 2.0 * all_reduce * (layers - moe) + (all_reduce + exchange) * moe;
 }
 
 // Activations cross pp - 1 stage boundaries once per step.
@@ -94,21 +101,37 @@ double PrefillSeconds(const Model& m, const Cluster& c, const ServePlan& p, cons
          PpSendSeconds(m, c, p, tokens) + kPrefillGapPerLayerS * static_cast<double>(m.layers);
 }
 
+// How often a decode step reads each cached KV value: once per KV head when the kernel serves
+// the whole query group from one read (TensorRT-LLM's XQA from 0.8, FlashInfer, FlashAttention),
+// once per query head when it runs a thread block per query head (TensorRT-LLM's masked MHA
+// before XQA), which multiplies the KV traffic of grouped-query attention by heads / kv_heads.
+// With more ranks than KV heads each rank keeps one KV head for its heads / tp query heads.
+double KvReadsPerToken(const Model& m, const ServePlan& p, const ServeSetup& s) {
+  if (!s.kv_read_per_query_head || m.kv_heads <= 0) return 1.0;
+  const double tp = static_cast<double>(p.tp);
+  const double kv_heads_per_gpu = std::max(static_cast<double>(m.kv_heads) / tp, 1.0);
+  return std::max(static_cast<double>(m.heads) / tp / kv_heads_per_gpu, 1.0);
+}
+
 // One decode step of `batch` sequences whose contexts average `context` tokens.
 struct DecodeStep {
   double seconds = 0;
   double comm = 0;
 };
 DecodeStep DecodeSeconds(const Model& m, const Cluster& c, const ServePlan& p,
-                         const ServeDevice& d, double batch, double context) {
-  const double bytes =
-      DecodeWeightBytes(m, p, batch) +
-      batch * context * KvBytesPerTokenPerGpu(m, p, static_cast<int64_t>(context));
+                         const ServeSetup& s, const ServeDevice& d, double batch, double context) {
+  // The matmuls and the attention are separate kernels, one after the other: each is bound by
+  // its own roofline (the matmuls by the weights or their FLOPs, the attention by the KV cache),
+  // so a step whose matmuls are compute-bound still pays the KV reads in full.
+  const double weights = DecodeWeightBytes(m, p, batch) / d.hbm;
+  const double matmuls = 2.0 * ActiveParams(m) * batch / (p.tp * p.pp) / d.matmul_flops;
+  const double kv_bytes = batch * context *
+                          KvBytesPerTokenPerGpu(m, p, static_cast<int64_t>(context)) *
+                          KvReadsPerToken(m, p, s);
   const double q = static_cast<double>(m.heads * HeadDim(m));
-  const double flops = 2.0 * ActiveParams(m) * batch / (p.tp * p.pp);
   const double attention = 4.0 * batch * context * q * static_cast<double>(m.layers) /
                            (p.tp * p.pp) / d.half_flops;
-  const double stage = std::max(bytes / d.hbm, flops / d.matmul_flops + attention);
+  const double stage = std::max(weights, matmuls) + std::max(kv_bytes / d.hbm, attention);
   DecodeStep step;
   step.comm = TpCommSeconds(m, c, p, batch, d.eff) + PpSendSeconds(m, c, p, batch);
   // Launch gaps and the sampler: the architecture's share of the step, as in training.
@@ -127,7 +150,7 @@ ServeTime ServingTimeOf(const Model& m, const Cluster& c, const ServePlan& p,
   ServeTime t;
   t.ttft = PrefillSeconds(m, c, p, d, 1.0, input);
   t.prefill = PrefillSeconds(m, c, p, d, batch, input);
-  const DecodeStep step = DecodeSeconds(m, c, p, d, batch, input + output / 2.0);
+  const DecodeStep step = DecodeSeconds(m, c, p, s, d, batch, input + output / 2.0);
   t.decode_step = step.seconds;
   t.decode_comm = step.comm;
   // The batch in lockstep (TensorRT-LLM's static-batch benchmark; in-flight batching reaches the

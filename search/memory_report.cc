@@ -4,22 +4,67 @@
 #include <cstdio>
 
 #include "planner/cost/memory_model.h"
+#include "planner/cost/serving.h"
 
 namespace planner {
 namespace {
 
+// Serving memory per GPU as the engines lay it out (cost/serving.h) for `batch` sequences of
+// seq_len tokens, on the split `p`.
+ServeMemory InferenceMemoryOn(const Model& m, const MemoryQuery& q, const Gpu& gpu, ServePlan p) {
+  p.batch = q.batch;
+  p.weights = q.weights;
+  p.kv = q.kv;
+  const ServeSetup s{.input_tokens = q.seq_len, .memory_fraction = q.memory_fraction};
+  return ServingMemoryOf(m, gpu, p, s);
+}
+
+bool Holds(const ServeMemory& mem, int64_t batch) {
+  return mem.kv_budget >= static_cast<double>(batch) * mem.kv_per_sequence;
+}
+
+// The fewest GPUs an engine can split the model over that hold it: tensor parallelism in powers
+// of two that divide the heads, inside a node; beyond one node's TP, pipeline stages of whole
+// layers (vLLM, SGLang and TensorRT-LLM split this way).
+ServePlan SmallestServingSplit(const Model& m, const MemoryQuery& q, const Gpu& gpu) {
+  ServePlan last;
+  for (int tp = 1; tp <= 8 && m.heads % tp == 0; tp *= 2) {
+    last = ServePlan{.tp = tp};
+    if (Holds(InferenceMemoryOn(m, q, gpu, last), q.batch)) return last;
+  }
+  for (int pp = 2; pp <= m.layers; ++pp) {
+    const ServePlan p{.tp = last.tp, .pp = pp};
+    if (Holds(InferenceMemoryOn(m, q, gpu, p), q.batch)) return p;
+  }
+  return ServePlan{.tp = last.tp, .pp = static_cast<int>(m.layers)};
+}
+
 void InferenceParts(const Model& m, const MemoryQuery& q, MemoryReport& r) {
-  const ServingMemory mem = InferenceMemory(m, q.weight_bytes, q.kv_bytes, q.batch, q.seq_len);
-  r.parts = {{"weights", mem.weights}, {"kv_cache", mem.kv_cache},
-             {"activations", mem.activations}, {"total", mem.total()}};
+  const ServePlan split = q.gpu ? SmallestServingSplit(m, q, *q.gpu) : ServePlan{};
+  const ServeMemory mem = InferenceMemoryOn(m, q, q.gpu ? *q.gpu : Gpu{}, split);
+  const double kv = static_cast<double>(q.batch) * mem.kv_per_sequence;
+  r.parts = {{"weights", mem.weights},
+             {"kv_cache", kv},
+             {"activations", mem.activations},
+             {"overhead", mem.overhead},
+             {"total", mem.weights + kv + mem.activations + mem.overhead}};
   r.formulas = {
-      "weights = P x bytes per parameter",
-      "kv_cache = 2 x layers x kv_heads x head_dim x bytes x batch x context",
-      "activations = one layer's prefill working set 2 x tokens x (2h + q + 2kv + MLP width) + "
-      "logits",
+      "weights = linear layers x bytes per weight (scales included) + embeddings and output "
+      "layer in 16 bits, / (tp x pp)",
+      "kv_cache = batch x pages of 16 tokens x 2 x layers x kv_heads x head_dim x bytes "
+      "(MLA: latent + rope key), / min(tp, kv_heads) / pp",
+      "activations = one engine step of 8192 tokens: 2 x tokens x (2h + q + 2kv + MLP width) "
+      "/ tp + fp32 logits of one position per sequence",
+      "overhead = the GPU's reserved memory + 0.5 GiB CUDA graphs (+ 0.25 GiB NCCL with TP)",
+      "fits when the total is within --memory-fraction (0.9) of each GPU's memory",
       "quick rule (formulas.md s.1) = P x 4 / (32 / Q) x 1.2"};
   const int bits = static_cast<int>(std::lround(q.weight_bytes * 8));
   r.quick_rule_bytes = QuickServingBytes(r.params.total, bits);
+  if (q.gpu) {
+    r.tp = split.tp;
+    r.pp = split.pp;
+    r.gpus_needed = int64_t{split.tp} * split.pp;
+  }
 }
 
 void TrainingParts(const Model& m, const MemoryQuery& q, MemoryReport& r) {
@@ -63,7 +108,9 @@ MemoryReport ComputeMemoryReport(const Model& m, const MemoryQuery& q) {
   }
   if (q.gpu) {
     r.gpu = q.gpu;
-    r.gpus_needed = GpusNeeded(r.total(), q.gpu->usable_bytes());
+    if (q.mode != MemoryMode::kInference) {
+      r.gpus_needed = GpusNeeded(r.total(), q.gpu->usable_bytes());
+    }
   }
   return r;
 }

@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdio>
 
+#include "planner/cost/collectives.h"
 #include "planner/cost/compute_model.h"
 #include "planner/cost/framework.h"
 
@@ -134,23 +135,26 @@ std::string TpInNodeWhy(const RuleInput& in) {
 }
 
 // formulas.md section 6: tensor parallelism pays only while 6h/t/bytes FLOPs per byte moved stay
-// above the GPU's peak over the link's one-way bandwidth.
+// above the GPU's peak over the one-way bandwidth of the link the TP group crosses: the intra
+// link inside the scale-up domain (NVLink 5 across a GB200 NVL72), the NICs beyond it.
 bool TpComputeBound(const RuleInput& in) {
   if (in.p.tp == 1 || in.limits.allow_comm_bound) return true;
   const double ratio =
       TpComputeCommRatio(in.m.hidden, in.p.tp, BytesPerActivation(in.s.precision));
-  return ratio >= in.c.gpu.PeakFlops(in.s.precision) / in.c.intra.one_way_bytes_per_s;
+  return ratio >= in.c.gpu.PeakFlops(in.s.precision) / TpLinkBytesPerS(in.c, in.p.tp);
 }
 std::string TpComputeBoundWhy(const RuleInput& in) {
   const double bytes = BytesPerActivation(in.s.precision);
   const double peak = in.c.gpu.PeakFlops(in.s.precision);
-  const double link = in.c.intra.one_way_bytes_per_s;
+  const double link = TpLinkBytesPerS(in.c, in.p.tp);
+  const bool inside = in.p.tp <= in.c.ScaleUpDomain();
   char line[512];
   std::snprintf(line, sizeof line,
                 "communication-bound: 6*h/t/bytes = 6*%lld/%d/%.0f = %.0f FLOP/byte, below "
-                "peak/link = %.3g/%.3g = %.0f; t_max = %.2f (formulas.md section 6)",
+                "peak/link = %.3g/%.3g (%s) = %.0f; t_max = %.2f (formulas.md section 6)",
                 static_cast<long long>(in.m.hidden), in.p.tp, bytes,
-                TpComputeCommRatio(in.m.hidden, in.p.tp, bytes), peak, link, peak / link,
+                TpComputeCommRatio(in.m.hidden, in.p.tp, bytes), peak, link,
+                inside ? in.c.intra.name.c_str() : in.c.inter.name.c_str(), peak / link,
                 TpMax(in.m.hidden, bytes, peak, link));
   return line;
 }

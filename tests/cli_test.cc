@@ -175,3 +175,31 @@ TEST(Cli, SearchJsonHasWholeBytesAndAFailedSearchSaysWhy) {
 
 }  // namespace
 }  // namespace planner
+
+namespace planner {
+namespace {
+
+// A sequence length the planner chose (the model's default, below its maximum context) is said
+// once in the table and in the JSON inputs; a given one, or a model trained at its full
+// context, says nothing. Qwen3-8B: trains at 4096 here, max_position_embeddings 40960.
+TEST(Cli, DefaultedSequenceLengthBelowTheMaximumContextIsNoted) {
+  const std::vector<std::string> base = {"--model", "qwen3-8b", "--gpus", "8", "--gpu", "h100-sxm"};
+  const std::string note =
+      "trains at 4096 tokens, the model's default; its maximum context is 40960 (--seq-len to "
+      "change)";
+  const Outcome table = Cli(base);
+  EXPECT_EQ(table.rc, 0) << table.err;
+  EXPECT_NE(table.out.find("\nNote: " + note + "\n"), std::string::npos) << table.out;
+  std::vector<std::string> json = base;
+  json.insert(json.end(), {"--format", "json"});
+  const Outcome j = Cli(json);
+  EXPECT_NE(j.out.find("\"seq_len_note\": \"" + note + "\""), std::string::npos) << j.out;
+  std::vector<std::string> given = base;
+  given.insert(given.end(), {"--seq-len", "4096"});
+  EXPECT_EQ(Cli(given).out.find("Note: trains at"), std::string::npos);
+  const Outcome llama = Cli({"--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm"});
+  EXPECT_EQ(llama.out.find("Note: trains at"), std::string::npos) << llama.out;
+}
+
+}  // namespace
+}  // namespace planner

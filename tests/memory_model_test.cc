@@ -130,3 +130,58 @@ TEST(MemoryModel, ServingKvCacheIsGqaAware) {
 
 }  // namespace
 }  // namespace planner
+
+namespace planner {
+namespace {
+
+// DeepSeek-V3's published layout (PP 16, EP 64, ZeRO-1 over 2048 GPUs, no TP): a routed
+// expert's copies sit on dp / ep = 128 / 64 = 2 ranks, its expert-data-parallel group, so its
+// optimizer states shard over 2, not over all 128 data-parallel ranks (Megatron's
+// expert_data_parallel_group; the distributed optimizer shards each group's buffers over it).
+TEST(MemoryModel, ExpertStatesShardOverTheExpertDataParallelGroup) {
+  const Model m = FindModel(BuiltinCatalog(), "deepseek-v3", "test");
+  Plan p{.tp = 1, .pp = 16, .dp = 128, .ep = 64, .micro_batch = 1, .grad_accum = 8,
+         .zero_stage = 1, .first_stage_layers = 1};
+  const TrainingSetup s{.global_batch = 1024, .seq_len = 4096};
+  const ParamCounts counts = CountParameters(m);
+  // Stage 2 holds layers 5-8 (the first stage has 1, the rest 60 / 15 = 4); the 3 dense layers
+  // are 0-2, so all 4 are MoE: 4 x (256 experts x 3 x 7168 x 2048 + the 256 x 7168 router,
+  // which the planner counts with the experts) / ep 64 = 4 x 176,189,440 = 704,757,760.
+  const double expert = StageExpertParameters(m, counts, p, 2);
+  EXPECT_DOUBLE_EQ(expert, 704757760.0);
+  const double dense = StageParameters(m, counts, p, 2) - expert;
+  // AdamW in mixed precision: 12 bytes a parameter (fp32 master, momentum, variance). The
+  // experts' share: 12 x 704,757,760 / 2 = 4,228,546,560 bytes (3.94 GiB); over 128 ranks it
+  // was 66,071,040 bytes.
+  EXPECT_DOUBLE_EQ(StageMemory(m, p, s, 2).optimizer, 12.0 * dense / 128 + 4228546560.0);
+  // ZeRO-2 shards the gradients over the same groups; weights stay whole.
+  p.zero_stage = 2;
+  const double grad_bytes = StateBytesPerParam(s).gradients;
+  const MemoryBreakdown zero2 = StageMemory(m, p, s, 2);
+  EXPECT_DOUBLE_EQ(zero2.gradients, grad_bytes * (dense / 128 + expert / 2));
+  EXPECT_DOUBLE_EQ(zero2.weights, 2.0 * (dense + expert));
+}
+
+// DeepSeek-V3's MTP module (num_nextn_predict_layers 1) runs on the last stage: one MoE layer
+// (attention 187.1M, 256 experts + router 11,276,124,160, shared expert 44.0M), the 2h x h
+// projection (102.8M) and norms. Per GPU at EP 64: the 176,189,440 expert parameters' share and
+// the other 333.9M whole; weights, states and a layer's activations count there.
+TEST(MemoryModel, MtpModuleSitsOnTheLastStage) {
+  const Model m = FindModel(BuiltinCatalog(), "deepseek-v3", "test");
+  Model no_mtp = m;
+  no_mtp.mtp_layers = 0;
+  const Plan p{.tp = 1, .pp = 16, .dp = 128, .ep = 64, .micro_batch = 1, .grad_accum = 8,
+               .zero_stage = 1, .first_stage_layers = 1};
+  const TrainingSetup s{.global_batch = 1024, .seq_len = 4096};
+  auto last = [&](const Model& x, auto f) { return f(x, CountParameters(x), p, 15); };
+  const double extra = last(m, StageParameters) - last(no_mtp, StageParameters);
+  const double extra_experts = last(m, StageExpertParameters) - last(no_mtp, StageExpertParameters);
+  EXPECT_DOUBLE_EQ(extra_experts, 176189440.0);
+  EXPECT_NEAR(extra - extra_experts, 333.9e6, 0.1e6);
+  EXPECT_GT(StageMemory(m, p, s, 15).activations, StageMemory(no_mtp, p, s, 15).activations);
+  // The other stages are as they were.
+  EXPECT_DOUBLE_EQ(StageMemory(m, p, s, 14).total(), StageMemory(no_mtp, p, s, 14).total());
+}
+
+}  // namespace
+}  // namespace planner

@@ -42,5 +42,49 @@ TEST(ScaleUp, EightGpuNodesNeverGetTpBeyondEight) {
   for (const Evaluation& e : r.plans) EXPECT_LE(e.plan.tp, 8);
 }
 
+// Megatron-1T (h = 25600, 160 heads, 128 layers) at 32k tokens with a global batch of 18 on 8
+// NVL72 racks: 1T parameters need the model spread over many GPUs, and with 18 sequences
+// pipeline depth costs bubble while TP 16 costs little. TP 16 moves 6h/t/bytes = 6*25600/16/2 =
+// 4800 FLOP per byte, above GB200's peak over NVLink 5, 2500e12 / 900e9 = 2778: compute-bound
+// inside the rack. The search's best is TP 16, faster than every plan with TP of 8 or less.
+Specs At32k(const char* model, const char* gpu, int64_t gpus, int64_t domain = 0) {
+  return BuildSpecs(SpecInput{.model = model, .gpu = gpu, .gpus = gpus,
+                              .scale_up_domain = domain, .seq_len = 32768, .global_batch = 18},
+                    BuiltinCatalog());
+}
+
+TEST(ScaleUp, Nvl72PlacesTpBeyondEightWhenThatIsFaster) {
+  const Specs s = At32k("megatron-1t", "gb200", 576);
+  const SearchResult best = Search(s.model, s.cluster, s.setup, SearchOptions{.top = 1});
+  ASSERT_FALSE(best.plans.empty());
+  EXPECT_EQ(best.plans[0].plan.tp, 16);
+  SearchOptions at_most_8{.top = 1};
+  at_most_8.tp.most = 8;
+  const SearchResult capped = Search(s.model, s.cluster, s.setup, at_most_8);
+  ASSERT_FALSE(capped.plans.empty());
+  EXPECT_LT(best.plans[0].time.step(), capped.plans[0].time.step());
+}
+
+TEST(ScaleUp, TheSameRackCutIntoEightGpuDomainsNeverGetsTpBeyondEight) {
+  const Specs s = At32k("megatron-1t", "gb200", 576, 8);
+  const SearchResult r = Search(s.model, s.cluster, s.setup, SearchOptions{.top = 50});
+  ASSERT_FALSE(r.plans.empty());
+  for (const Evaluation& e : r.plans) EXPECT_LE(e.plan.tp, 8);
+}
+
+// The comm-bound rule judges TP against the link it crosses. GPT-3 175B (h = 12288) at TP 16
+// moves 6*12288/16/2 = 2304 FLOP per byte. On 8-GPU H100 nodes (TP allowed across nodes) the
+// group leaves the node, whose 8 NDR NICs give its ring 8 * 50 GB/s = 400 GB/s: 989.4e12 / 400e9
+// = 2473 > 2304, communication-bound. Judged against NVLink 4 (450 GB/s: 2199) it passed.
+// Megatron-1T's TP 16 (4800 per byte) inside a GB200 rack stays on NVLink 5 (2778) and passes.
+TEST(ScaleUp, CommBoundRuleUsesTheLinkTpCrosses) {
+  const Plan p{.tp = 16, .pp = 4, .dp = 1, .micro_batch = 1, .grad_accum = 18};
+  const SearchLimits cross{.allow_cross_node_tp = true};
+  const Specs nodes = At32k("gpt3-175b", "h100-sxm", 64);
+  EXPECT_EQ(CheckStructure(nodes.model, nodes.cluster, p, nodes.setup, cross), Reason::kCommBound);
+  const Specs rack = At32k("megatron-1t", "gb200", 64);
+  EXPECT_EQ(CheckStructure(rack.model, rack.cluster, p, rack.setup, {}), Reason::kFeasible);
+}
+
 }  // namespace
 }  // namespace planner

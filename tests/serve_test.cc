@@ -2,14 +2,18 @@
 // targets, and engine commands whose every flag is in the engine's own argument list.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
 #include <regex>
 #include <set>
 #include <string>
 
+#include "planner/cost/queueing.h"
+#include "planner/cost/step_time.h"
 #include "planner/input/catalog.h"
 #include "planner/model/units.h"
 #include "planner/render/serve_output.h"
+#include "planner/search/memory_report.h"
 #include "planner/search/serve_search.h"
 
 namespace planner {
@@ -106,6 +110,30 @@ TEST(Serving, DecodeSlowsWithTheBatchAndPrefillWithThePrompt) {
   EXPECT_GT(one.decode_step, CountParameters(m).total * 2 / 3.35e12);
 }
 
+// A decode kernel with a thread block per query head (TensorRT-LLM before XQA) reads each KV head
+// once for every query head of its group: Llama 2 70B (64 query heads, 8 KV heads) at TP 2 reads
+// its cache 8 times, so the step grows by 7 cache reads at the GPU's streaming bandwidth, times
+// the step overhead; a model without grouped-query attention (Llama 2 7B) is unchanged.
+TEST(Serving, PerHeadDecodeKernelReadsTheGroupedCacheOncePerQueryHead) {
+  const Model m = CatalogModel("llama2-70b");
+  const Cluster c = Node("h100-sxm", 2);
+  const ServePlan p{.tp = 2, .batch = 64};
+  ServeSetup s{.input_tokens = 2048, .output_tokens = 2048};
+  const double grouped = ServingTimeOf(m, c, p, s).decode_step;
+  s.kv_read_per_query_head = true;
+  const double per_head = ServingTimeOf(m, c, p, s).decode_step;
+  const double context = 2048 + 2048 / 2.0;
+  const double cache_bytes = 64 * context * KvBytesPerTokenPerGpu(m, p, 3072);
+  const Efficiency eff = EfficiencyFor(c.gpu);
+  const double extra = 7 * cache_bytes / (c.gpu.hbm_bytes_per_s * eff.hbm) * (1 + eff.step_overhead);
+  EXPECT_NEAR(per_head - grouped, extra, 1e-9);
+  const Model mha = CatalogModel("llama2-7b");
+  EXPECT_DOUBLE_EQ(ServingTimeOf(mha, Node("h100-sxm", 1), ServePlan{.batch = 64}, s).decode_step,
+                   ServingTimeOf(mha, Node("h100-sxm", 1), ServePlan{.batch = 64},
+                                 ServeSetup{.input_tokens = 2048, .output_tokens = 2048})
+                       .decode_step);
+}
+
 TEST(Serving, SearchMeetsTheLatencyTargetAndRanksByThroughputPerGpu) {
   const Model m = CatalogModel("llama3-70b");
   ServeQuery q{.setup = {.input_tokens = 2048, .output_tokens = 512}, .tpot_target_s = 0.05};
@@ -127,7 +155,9 @@ TEST(Serving, EngineCommandsUseOnlyTheEnginesFlags) {
   const ServeSetup s{.input_tokens = 1024, .output_tokens = 256};
   for (const Model* m : {&dense, &moe}) {
     for (const WeightFormat w : {WeightFormat::kBf16, WeightFormat::kFp8, WeightFormat::kInt4Awq}) {
-      const ServePlan p{.tp = 4, .pp = 2, .batch = 64, .weights = w, .kv = Precision::kFp8};
+      const int ep = m == &moe ? 4 : 1;
+      const ServePlan p{.tp = 4, .pp = 2, .ep = ep, .batch = 64, .weights = w,
+                        .kv = Precision::kFp8};
       const struct {
         std::string command;
         std::set<std::string> known;
@@ -144,6 +174,92 @@ TEST(Serving, EngineCommandsUseOnlyTheEnginesFlags) {
   }
   EXPECT_NE(VllmCommand(dense, ServePlan{.tp = 8}, s).find("--tensor-parallel-size 8"),
             std::string::npos);
+  // Expert parallelism is named to each engine exactly when the plan has it.
+  const ServePlan ep{.tp = 4, .ep = 4};
+  EXPECT_NE(VllmCommand(moe, ep, s).find("--enable-expert-parallel"), std::string::npos);
+  EXPECT_NE(SglangCommand(moe, ep, s).find("--ep-size 4"), std::string::npos);
+  EXPECT_NE(TrtllmCommand(moe, ep, s).find("--ep_size 4"), std::string::npos);
+  EXPECT_EQ(VllmCommand(moe, ServePlan{.tp = 4}, s).find("expert"), std::string::npos);
+}
+
+// A MoE's replicas are scored with expert parallelism off and over the whole tensor-parallel
+// group; a dense model's never have it, and a fixed --ep is kept. With EP, a Mixtral layer's
+// second all-reduce becomes two all-to-alls of each token's 2 routed copies.
+TEST(Serving, ExpertParallelismIsSearchedForMixturesOnly) {
+  const Model moe = CatalogModel("mixtral-8x7b");
+  ServeQuery q{.setup = {.input_tokens = 1024, .output_tokens = 256}, .gpus = 4, .tp = 4};
+  q.top = 100;
+  std::set<int> eps;
+  for (const ServeEvaluation& e : SearchServing(moe, Node("h100-sxm", 4), q).plans) {
+    eps.insert(e.plan.ep);
+  }
+  EXPECT_EQ(eps, (std::set<int>{1, 4}));
+  q.ep = 4;
+  for (const ServeEvaluation& e : SearchServing(moe, Node("h100-sxm", 4), q).plans) {
+    EXPECT_EQ(e.plan.ep, 4);
+  }
+  const Model dense = CatalogModel("llama2-7b");
+  ServeQuery d{.setup = {.input_tokens = 1024, .output_tokens = 256}, .gpus = 4, .tp = 4};
+  for (const ServeEvaluation& e : SearchServing(dense, Node("h100-sxm", 4), d).plans) {
+    EXPECT_EQ(e.plan.ep, 1);
+  }
+}
+
+// `planner memory --mode inference` counts as the engines do and rounds to a split they run.
+// Llama 2 70B in 16 bits, 64 sequences of 4096 tokens, on 80 GB A100s (0.9 of 85.9 GB each):
+// the KV cache is 64 x 4096 x 327,680 bytes = 85.9 GB and the weights 137.95 GB, 3 GPUs by
+// division. On TP 2 the weights leave 6.4 GB per GPU for 42.9 GB of cache; on TP 4 each GPU
+// holds 34.5 GB of weights and 21.47 GB of cache: 4 GPUs, a tensor-parallel size the 64 heads
+// split into.
+TEST(Serving, MemoryCommandRoundsToASplitTheEnginesRun) {
+  const Model m = CatalogModel("llama2-70b");
+  MemoryQuery q{.mode = MemoryMode::kInference, .seq_len = 4096, .batch = 64};
+  q.gpu = FindGpu(BuiltinCatalog(), "a100-80gb", "test");
+  const MemoryReport r = ComputeMemoryReport(m, q);
+  EXPECT_EQ(r.gpus_needed, 4);
+  EXPECT_EQ(r.tp, 4);
+  EXPECT_EQ(r.pp, 1);
+  ASSERT_EQ(r.parts[1].first, "kv_cache");
+  EXPECT_DOUBLE_EQ(r.parts[1].second, 64.0 * 4096 * 327680 / 4);
+  // The seed's example (formulas.md s.1): one sequence fits on the quick rule's two GPUs.
+  q.batch = 1;
+  EXPECT_EQ(ComputeMemoryReport(m, q).gpus_needed, 2);
+}
+
+// Erlang C against the M/M/1 and M/M/2 results worked by hand (Kleinrock vol. 1 s.3.4-3.5):
+// one server at load 0.5 waits with probability 0.5 and on average rho / (mu (1 - rho)) = 1 s
+// for a 1 s service; two servers at an offered load of 1 wait with probability
+// (1/2 x 2) / (1 + 1 + 1) = 1/3.
+TEST(Serving, ErlangCMatchesTheTextbookQueues) {
+  EXPECT_NEAR(ErlangC(1, 0.5), 0.5, 1e-12);
+  EXPECT_NEAR(MeanQueueWaitSeconds(1, 0.5, 1.0), 1.0, 1e-12);
+  EXPECT_NEAR(ErlangC(2, 1.0), 1.0 / 3.0, 1e-12);
+  EXPECT_EQ(ErlangC(4, 4.0), 1.0);
+  EXPECT_TRUE(std::isinf(MeanQueueWaitSeconds(4, 2.0, 2.0)));
+  // Thousands of slots: the recursion neither overflows nor loses the answer (light load).
+  EXPECT_LT(ErlangC(4096, 1000.0), 1e-12);
+}
+
+// At a request rate, each plan gets the replicas whose slots turn over faster than requests
+// arrive, and its TTFT counts the mean wait for a slot; on a fixed 8 GPUs, 20 requests/s of
+// 2048 + 512 tokens of Llama 3 70B is more than any split serves (about 10,240 output tokens/s
+// against at most ~600 per GPU by the model): every plan is overloaded, none is offered.
+TEST(Serving, RequestRateSetsReplicasAndQueueing) {
+  const Model m = CatalogModel("llama3-70b");
+  ServeQuery q{.setup = {.input_tokens = 2048, .output_tokens = 512}, .request_rate = 20};
+  q.ttft_target_s = 0.5;
+  const ServeResult r = SearchServing(m, Node("h100-sxm", 8), q);
+  ASSERT_FALSE(r.plans.empty());
+  for (const ServeEvaluation& e : r.plans) {
+    EXPECT_LT(e.utilization, 1.0);
+    EXPECT_LE(e.time.ttft + e.queue_wait_s, 0.5);
+    const double served = e.time.tokens_per_s * e.plan.replicas;
+    EXPECT_GE(served, 20.0 * 512);
+  }
+  q.gpus = 8;
+  const ServeResult fixed = SearchServing(m, Node("h100-sxm", 8), q);
+  EXPECT_TRUE(fixed.plans.empty());
+  EXPECT_GT(fixed.pruned[static_cast<int>(ServeReason::kOverloaded)], 0);
 }
 
 }  // namespace

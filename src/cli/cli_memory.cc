@@ -47,6 +47,24 @@ double WeightBytes(const std::string& precision) {
 
 namespace {
 
+// How the engines store weights of the given precision (int4: AWQ/GPTQ groups of 128).
+WeightFormat ServingWeights(const std::string& precision) {
+  if (precision == "fp16" || precision == "bf16") return WeightFormat::kBf16;
+  if (precision == "fp8") return WeightFormat::kFp8;
+  if (precision == "int8") return WeightFormat::kInt8;
+  if (precision == "int4") return WeightFormat::kInt4Awq;
+  throw InputError("--precision", "'" + precision +
+                                      "' weights are not served; expected one of: fp16, bf16, "
+                                      "fp8, int8, int4");
+}
+
+Precision ServingKv(const std::string& precision) {
+  if (precision == "fp16" || precision == "bf16") return Precision::kBf16;
+  if (precision == "fp8") return Precision::kFp8;
+  throw InputError("--kv-precision",
+                   "unknown value '" + precision + "'; expected one of: fp16, bf16, fp8");
+}
+
 MemoryMode ParseMemoryMode(const std::string& mode) {
   if (mode == "training") return MemoryMode::kTraining;
   if (mode == "finetune") return MemoryMode::kFinetune;
@@ -81,6 +99,7 @@ int RunMemory(const std::vector<std::string>& args, std::ostream& out) {
   std::string recompute = "selective";
   std::string kv_precision = "bf16";
   int64_t batch = 1;
+  double memory_fraction = 0.9;
   po::options_description d("planner memory options");
   AddSpecOptions(d, in);
   AddOutputOptions(d, o, {Format::kTable, Format::kJson});
@@ -88,7 +107,9 @@ int RunMemory(const std::vector<std::string>& args, std::ostream& out) {
       ("mode", po::value(&mode), "training (default), finetune (full-parameter), inference")
       ("batch", po::value(&batch), "sequences per micro-batch (training) or in flight (inference)")
       ("recompute", po::value(&recompute), "none, selective (default), full")
-      ("kv-precision", po::value(&kv_precision), "KV cache precision when serving (default bf16)");
+      ("kv-precision", po::value(&kv_precision), "KV cache precision when serving: bf16 (default) or fp8")
+      ("memory-fraction", BoundedValue(&memory_fraction, 1.0, "--memory-fraction"),
+       "inference: share of each GPU the engine takes (default 0.9)");
   ParseOptions(args, d, nullptr);
   if (o.help) {
     out << d;
@@ -110,7 +131,9 @@ int RunMemory(const std::vector<std::string>& args, std::ostream& out) {
   }
   if (q.mode == MemoryMode::kInference) {
     q.weight_bytes = WeightBytes(in.precision);
-    q.kv_bytes = WeightBytes(kv_precision);
+    q.weights = ServingWeights(in.precision);
+    q.kv = ServingKv(kv_precision);
+    q.memory_fraction = memory_fraction;
   } else {
     q.setup = MemorySetup(in);
     q.recompute = ParseRecompute(recompute, "--recompute");

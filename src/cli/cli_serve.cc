@@ -14,9 +14,11 @@ struct ServeInput {
   SpecInput spec;
   std::string weights = "bf16";
   std::string kv = "bf16";
+  std::string decode_attention = "grouped";
   double ttft_ms = 0;
   double tpot_ms = 0;
   std::string format = "table";
+  bool wide = false;
   bool help = false;
 };
 
@@ -78,14 +80,31 @@ void AddServeOptions(po::options_description& d, ServeInput& in, ServeQuery& q) 
       ("tpot-ms", BoundedValue(&in.tpot_ms, 1e7, "--tpot-ms"), "time-per-output-token target, ms")
       ("weights", po::value(&in.weights), "bf16 (default), fp8, int8, int4-awq, int4-gptq, nvfp4; a comma list to choose among")
       ("kv-cache", po::value(&in.kv), "bf16 (default) or fp8; a comma list to choose among")
+      ("decode-attention", po::value(&in.decode_attention),
+       "grouped (default: one KV read per query group, e.g. TensorRT-LLM's XQA from 0.8) or "
+       "per-head (one KV read per query head: TensorRT-LLM's masked MHA up to 0.7)")
       ("tp", PositiveValue(&q.tp, "--tp"), "tensor-parallel size per replica (default: searched)")
       ("pp", PositiveValue(&q.pp, "--pp"), "pipeline-parallel size per replica (default: searched)")
+      ("ep", PositiveValue(&q.ep, "--ep"),
+       "expert parallelism of a MoE: 1 or the replica's --tp (default: searched)")
       ("replicas", PositiveValue(&q.replicas, "--replicas"), "replicas (default: from --gpus or the load)")
       ("memory-fraction", BoundedValue(&q.setup.memory_fraction, 1.0, "--memory-fraction"),
        "share of GPU memory the engine takes (default 0.9)")
       ("top", PositiveValue(&q.top, "--top"), "plans to show (default 5)")
       ("format", po::value(&in.format), "table (default) or json")
+      ("wide", po::bool_switch(&in.wide), "every column (the default table fits 80 columns)")
       ("help,h", po::bool_switch(&in.help), "this help");
+}
+
+// EP spans the tensor-parallel group; the model's own checks (MoE, experts % ep) follow in the
+// search, which names a plan that breaks them "indivisible".
+void CheckExpertParallel(const ServeQuery& q) {
+  if (q.ep <= 1) return;
+  if (q.tp > 0 && q.ep != q.tp) {
+    throw InputError("--ep", "expert parallelism spans the replica's tensor-parallel group: "
+                             "expected 1 or --tp (" + std::to_string(q.tp) + "), got " +
+                                 std::to_string(q.ep));
+  }
 }
 
 Cluster ServeCluster(const Catalog& catalog, const SpecInput& in, int64_t gpus) {
@@ -117,18 +136,31 @@ int RunServeCommand(const std::vector<std::string>& args, std::ostream& out) {
   }
   q.weights = ParseWeights(in.weights);
   q.kv = ParseKv(in.kv);
+  if (in.decode_attention != "grouped" && in.decode_attention != "per-head") {
+    throw InputError("--decode-attention", "unknown value '" + in.decode_attention +
+                                               "'; expected grouped or per-head");
+  }
+  q.setup.kv_read_per_query_head = in.decode_attention == "per-head";
+  CheckExpertParallel(q);
   q.ttft_target_s = in.ttft_ms / 1e3;
   q.tpot_target_s = in.tpot_ms / 1e3;
   const Catalog catalog = LoadCatalog(in.spec);
   if (in.spec.model.empty()) throw InputError("--model", "is required");
   const Model model = FindModel(catalog, in.spec.model, "--model");
+  if (q.ep > 1 && !IsMoe(model)) {
+    throw InputError("--ep", "expert parallelism needs a mixture-of-experts model");
+  }
+  if (q.ep > 1 && model.experts % q.ep != 0) {
+    throw InputError("--ep", "must divide the model's " + std::to_string(model.experts) +
+                                 " experts, got " + std::to_string(q.ep));
+  }
   const Cluster cluster = ServeCluster(catalog, in.spec, q.gpus);
   const ServeResult r = SearchServing(model, cluster, q);
   const ServeContext ctx{.model = model, .cluster = cluster, .query = q};
   if (in.format == "json") {
     out << ServeJson(ctx, r);
   } else {
-    PrintServeTable(out, ctx, r);
+    PrintServeTable(out, ctx, r, in.wide);
   }
   return r.plans.empty() ? 1 : 0;
 }

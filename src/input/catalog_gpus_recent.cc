@@ -102,6 +102,96 @@ std::vector<Gpu> RecentGpus() {
        .arch = Arch::kCdna3,
        .source = "AMD Instinct MI325X datasheet: 256 GB HBM3E at 6 TB/s, FP32 163.4, TF32 "
                  "653.7, BF16 1307.4, FP8 2614.9 TFLOPS dense; MI300X's Infinity Fabric"},
+      // Blackwell Ultra. The planner has no fp4 precision: the dense FP4 peak is in the source
+      // only. HBM3e bandwidth: the GB300 NVL72 rack's 576 TB/s over 72 GPUs (the same stacks).
+      {.name = "b300",
+       .aliases = "b300-sxm,hgx-b300",
+       .hbm_bytes = 288 * kGB,
+       .reserved_bytes = kContextBytes,
+       .fp32_flops = 75 * kTera,
+       .tf32_flops = 1125 * kTera,
+       .bf16_flops = 2250 * kTera,
+       .fp8_flops = 4500 * kTera,
+       .hbm_bytes_per_s = 8000 * kGB,
+       .intra_link = "nvlink5",
+       .inter_link = "ib-xdr",
+       .arch = Arch::kBlackwell,
+       .source = "NVIDIA HGX B300 datasheet, 8 GPUs / 8: FP32 600 TFLOPS, TF32 18, BF16 36, FP8 "
+                 "72 PFLOPS sparse (halved for dense), FP4 108 PFLOPS dense (13.5 per GPU), up "
+                 "to 2.3 TB HBM3e (288 GB per GPU); NVLink 5 1.8 TB/s per GPU; networking 1.6 "
+                 "TB/s per 8 GPUs (one 800 Gb/s ConnectX-8 per GPU)"},
+      {.name = "gb300",
+       .aliases = "gb300-nvl72",
+       .hbm_bytes = 288 * kGB,
+       .reserved_bytes = kContextBytes,
+       .fp32_flops = 80 * kTera,
+       .tf32_flops = 1250 * kTera,
+       .bf16_flops = 2500 * kTera,
+       .fp8_flops = 5000 * kTera,
+       .hbm_bytes_per_s = 8000 * kGB,
+       .intra_link = "nvlink5",
+       .inter_link = "ib-xdr",
+       .arch = Arch::kBlackwell,
+       .scale_up_gpus = 72,
+       .source = "NVIDIA GB300 NVL72 datasheet, rack figures / 72: TF32 180, BF16 360, FP8 720 "
+                 "PFLOPS sparse (halved for dense), FP4 1,080 PFLOPS dense (15 per GPU), up to "
+                 "20.7 TB HBM3e (288 GB per GPU) at 576 TB/s; NVLink 5 130 TB/s (1.8 TB/s per "
+                 "GPU) over all 72 GPUs; one 800 Gb/s ConnectX-8 per GPU. FP32 80 TFLOPS per "
+                 "GPU: Verda, \"NVIDIA GB300 NVL72: GPU Architecture & Performance\""},
+      // A catalog GPU here is one GCD, not the OAM module: an MI250X carries two dies with their
+      // own HBM, ROCm shows each as a device, and frameworks run one rank per GCD (8 on a node
+      // of 4 modules, e.g. Frontier or LUMI). Every figure is the module's over 2. CDNA2 has no
+      // TF32: a tf32 request runs at the FP32 matrix rate.
+      {.name = "mi250x-gcd",
+       .aliases = "mi250x",
+       .hbm_bytes = 64 * kGiB,
+       .reserved_bytes = kContextBytes,
+       .fp32_flops = 23.95 * kTera,
+       .tf32_flops = 47.85 * kTera,
+       .bf16_flops = 191.5 * kTera,
+       .fp8_flops = 0,
+       .hbm_bytes_per_s = 1638.4 * kGB,
+       .intra_link = "xgmi-mi250",
+       .inter_link = "roce-200",
+       .arch = Arch::kCdna2,
+       .source = "AMD Instinct MI250X datasheet, per module / 2 GCDs: FP32 vector 47.9, FP32 "
+                 "matrix 95.7, FP16/BF16 383.0 TFLOPS, 128 GB HBM2e (8 x 16 GiB stacks) at "
+                 "3.2768 TB/s; one GCD is one ROCm device. Nodes of 4 modules have 4 Slingshot "
+                 "200 Gb/s NICs (pass --nics-per-node 4)"},
+      // CDNA4 lists no TF32 (its matrix cores take fp32 at 157.3 TFLOPS, used for tf32 here).
+      {.name = "mi355x",
+       .hbm_bytes = 288 * kGB,
+       .reserved_bytes = kContextBytes,
+       .fp32_flops = 157.3 * kTera,
+       .tf32_flops = 157.3 * kTera,
+       .bf16_flops = 2516.6 * kTera,
+       .fp8_flops = 5033.2 * kTera,
+       .hbm_bytes_per_s = 8000 * kGB,
+       .intra_link = "xgmi-mi355",
+       .inter_link = "ib-ndr",
+       .arch = Arch::kCdna4,
+       .source = "AMD Instinct MI355X datasheet: 288 GB HBM3E at 8 TB/s, FP32 157.3 TFLOPS, "
+                 "FP16/BF16 2.5 PFLOPS (2516.6 TFLOPS), FP8 5.0 PFLOPS (5033.2) dense (256 "
+                 "CUs at 2.4 GHz); 7 Infinity Fabric links of 153.6 GB/s"},
+      // Gaudi 3 is not a GPU: its 8 matrix engines (MME) run BF16 and FP8 at one rate. Its 24
+      // on-chip 200 GbE RoCE ports are both fabrics: in Intel's HLS-Gaudi3 baseboard 21 join the
+      // 8 cards of a node all-to-all (3 to each peer) and 3 leave the node.
+      {.name = "gaudi3",
+       .aliases = "gaudi-3,hl-325l",
+       .hbm_bytes = 128 * kGB,
+       .reserved_bytes = kContextBytes,
+       .fp32_flops = 28.7 * kTera,
+       .tf32_flops = 0,
+       .bf16_flops = 1835 * kTera,
+       .fp8_flops = 1835 * kTera,
+       .hbm_bytes_per_s = 3670 * kGB,
+       .intra_link = "gaudi3-roce-21x200",
+       .inter_link = "gaudi3-roce-3x200",
+       .arch = Arch::kGaudi3,
+       .source = "Intel Gaudi 3 AI accelerator (Hot Chips 2024, Kaplan; Intel Gaudi 3 white "
+                 "paper): BF16 and FP8 matrix 1835 TFLOPS, BF16 vector 28.7 TFLOPS (no FP32 or "
+                 "TF32 figure is published; the vector peak stands in for FP32), 128 GB HBM2e at "
+                 "3.67 TB/s, 24 x 200 GbE RoCE on chip (1200 GB/s both ways)"},
   };
 }
 

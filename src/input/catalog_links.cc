@@ -84,6 +84,30 @@ std::vector<Link> BuiltinLinks() {
        .latency_s = kNvlinkLatencyS,
        .source = "AMD Instinct MI300X datasheet: 7 Infinity Fabric links, 128 GB/s each "
                  "(both ways), 896 GB/s aggregate"},
+      // MI250X, one GCD per device (catalog_gpus_recent.cc): the two GCDs of a module share 4
+      // links (200 GB/s each way), GCDs of different modules 1 or 2 links of 50 GB/s each way.
+      // A ring over a node's 8 GCDs crosses modules, so its slowest hop is one 50 GB/s link.
+      {.name = "xgmi-mi250",
+       .one_way_bytes_per_s = 50 * kGB,
+       .two_way_bytes_per_s = 100 * kGB,
+       .latency_s = kNvlinkLatencyS,
+       .source = "AMD Instinct MI250X datasheet: 8 Infinity Fabric links, 800 GB/s aggregate "
+                 "(50 GB/s each way per link); OLCF Frontier user guide, node diagram"},
+      // MI355X: as MI300X, a fully connected 8-GPU node over 7 links, now 76.8 GB/s each way.
+      {.name = "xgmi-mi355",
+       .one_way_bytes_per_s = 537.6 * kGB,
+       .two_way_bytes_per_s = 1075.2 * kGB,
+       .latency_s = kNvlinkLatencyS,
+       .source = "AMD Instinct MI355X datasheet: 7 Infinity Fabric links of 153.6 GB/s (both "
+                 "ways), 1075.2 GB/s aggregate"},
+      // Gaudi 3's on-chip RoCE ports (HLS-Gaudi3 baseboard): 21 x 200 GbE to the 7 peers of a
+      // node (3 each), all sending at once in a collective; 3 x 200 GbE per card leave the node.
+      Nic("gaudi3-roce-21x200", 21 * 200,
+          "Intel Gaudi 3 (Hot Chips 2024): 24 x 200 GbE RoCE on chip, 21 all-to-all inside an "
+          "8-card node"),
+      Nic("gaudi3-roce-3x200", 3 * 200,
+          "Intel Gaudi 3 (Hot Chips 2024): 3 of the 24 200 GbE ports per card go to the "
+          "scale-out network"),
       Nic("ib-hdr", 200, "NVIDIA ConnectX-6 / Quantum HDR InfiniBand: 200 Gb/s per port"),
       Nic("ib-ndr", 400, "NVIDIA ConnectX-7 / Quantum-2 NDR InfiniBand: 400 Gb/s per port"),
       Nic("ib-xdr", 800, "NVIDIA ConnectX-8 / Quantum-X800 XDR InfiniBand: 800 Gb/s per port"),

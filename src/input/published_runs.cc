@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
+#include <utility>
 
 #include "planner/input/json_text.h"
 #include "planner/model/files.h"
@@ -54,20 +55,31 @@ struct Software {
   // 2022): GPT models with dropout and biases, unfused attention (FlashAttention entered
   // Megatron-LM in 2023), no sequence parallelism or distributed optimizer unless stated.
   bool megatron_before_2023 = false;
+  // Any framework before 2023: attention unfused (FlashAttention reached Megatron-LM,
+  // Megatron-DeepSpeed and PyTorch in 2023), so the s^2 scores are stored and moved.
+  bool before_2023 = false;
   // Megatron-LM of 2020: --checkpoint-activations in every example script, and its "local" DDP
   // (the default then) reduced gradients after the backward pass.
   bool megatron_2020 = false;
   bool megatron_bridge = false;
+  bool composer_fsdp = false;  ///< LLM Foundry (Composer's FSDP)
 };
 
 Software RunSoftware(const json& r) {
   const std::string source = Text(r, "source");
   Software s;
-  if (Has(source, "torchtitan")) s.framework = "torchtitan";
+  const std::string sharding = Text(r, "zero_or_dist_opt");
+  if (Has(source, "torchtitan") || Has(sharding, "torchtitan")) s.framework = "torchtitan";
   if (Has(source, "nemo")) s.framework = "nemo";
+  if (Has(sharding, "deepspeed")) s.framework = "deepspeed";
+  // LLM Foundry trains with Composer's PyTorch FSDP, uncompiled: the planner's PyTorch-FSDP
+  // framework is torchtitan's, run eager (RunSetup).
+  s.composer_fsdp = Has(sharding, "composer");
+  if (s.composer_fsdp) s.framework = "torchtitan";
   s.megatron_bridge = Has(source, "megatron-bridge");
   const int year = SourceYear(source);
-  s.megatron_before_2023 = s.framework == "megatron" && year > 0 && year < 2023;
+  s.before_2023 = year > 0 && year < 2023;
+  s.megatron_before_2023 = s.framework == "megatron" && s.before_2023;
   s.megatron_2020 = s.megatron_before_2023 && year <= 2020;
   return s;
 }
@@ -99,19 +111,40 @@ std::string SkipReason(const json& r) {
     return "model shape not published";
   }
   if (Int(r, "ep", 1) > 1) return "mixture-of-experts shape given as text";
+  // A layout or batch the source leaves open ("not stated", "~2048") is not a run to replay.
+  for (const char* key : {"global_batch_seqs", "micro_batch", "tp", "pp", "dp"}) {
+    if (r.contains(key) && r[key].is_string()) {
+      const std::string text = r[key].get<std::string>();
+      if (Has(text, "not stated") || Has(text, "~")) return std::string(key) + " not published";
+    }
+  }
   return "";
 }
 
-// The GPU, nodes of 8 and the links the run's text names.
+// The catalog GPU the run's `gpu_type` names ("DGX-GB200", "MI300X 192GB"), or "" when none.
+// GB200 is tested before B200, whose name it contains.
+std::string CatalogGpu(const std::string& gpu_type) {
+  static const std::pair<const char*, const char*> kNames[] = {
+      {"v100", "v100-32gb"}, {"a100", "a100-80gb"},  {"h100", "h100-sxm"},
+      {"h200", "h200"},      {"gb200", "gb200"},     {"b200", "b200"},
+      {"mi300x", "mi300x"},  {"mi325x", "mi325x"},   {"l40s", "l40s"},
+      {"4090", "rtx-4090"},  {"a6000", "rtx-a6000"}};
+  for (const auto& [word, name] : kNames) {
+    if (Has(gpu_type, word)) {
+      // Memory size unstated for the 2020 DGX A100 table, whose machines had 40 GB.
+      if (std::string(name) == "a100-80gb" && Has(gpu_type, "not stated")) return "a100-40gb";
+      return name;
+    }
+  }
+  return "";
+}
+
+// The GPU, its nodes (8 GPUs, or a GB200 compute tray of 4) and the links the run's text names.
 void RunCluster(const json& r, json& run) {
   const std::string gpu_type = Text(r, "gpu_type");
   const std::string inter = Text(r, "inter_node");
-  // The GPU: memory size unstated for the 2020 DGX A100 table, whose machines had 40 GB.
-  std::string gpu = "a100-80gb";
-  if (Has(gpu_type, "v100")) gpu = "v100-32gb";
-  if (Has(gpu_type, "a100") && Has(gpu_type, "not stated")) gpu = "a100-40gb";
-  if (Has(gpu_type, "h100")) gpu = "h100-sxm";
-  run["gpu"] = gpu;
+  const std::string gpu = CatalogGpu(gpu_type);
+  run["gpu"] = gpu.empty() ? gpu_type : gpu;  // an unknown name fails in the run file's check
   // The 96 GB HBM2e H100 (about 2.4 TB/s, as measured for the same part in arXiv 2604.11391).
   if (Has(gpu_type, "h100") && Has(gpu_type, "96gb")) {
     run["gpu_hbm_GB"] = 96;
@@ -124,14 +157,32 @@ void RunCluster(const json& r, json& run) {
   if (Has(gpu_type, "h100") && std::regex_search(gpu_type, m, watts)) {
     run["gpu_peak_scale"] = std::round(100 * std::sqrt(std::stod(m[1].str()) / 700.0)) / 100;
   }
-  // Eight GPUs a node (DGX/HGX); a run on fewer GPUs used part of one node.
+  // Eight GPUs a node (DGX/HGX), four a GB200 compute tray (its NVL72 rack joins 72 over
+  // NVLink, the catalog's scale-up domain); a run on fewer GPUs used part of one node.
   const int64_t gpus = Int(r, "num_gpus", 1);
-  const int64_t per_node = std::min<int64_t>(8, gpus);
+  const int64_t per_node = std::min<int64_t>(gpu == "gb200" ? 4 : 8, gpus);
   run["gpus"] = gpus;
   run["gpus_per_node"] = per_node;
   if (Has(inter, "400")) run["inter_link"] = "ib-ndr";
   if (Has(inter, "hdr")) run["inter_link"] = "ib-hdr";
+  // Omni-Path runs at 100 Gb/s a link, as 100 Gb/s RoCE does in the catalog.
+  if (Has(inter, "omni-path") || Has(inter, "(opa)")) run["inter_link"] = "roce-100";
   run["nics_per_node"] = per_node;
+  static const std::regex links("([0-9]+) links per node");
+  std::smatch n;
+  if (std::regex_search(inter, n, links)) run["nics_per_node"] = std::stoi(n[1].str());
+}
+
+// The optimizer sharding the run's text names: Megatron's distributed optimizer and ZeRO-1
+// (or BLOOM's "ZeRO-1 equivalent" bf16 optimizer) shard the optimizer states; ZeRO-2 and FSDP's
+// SHARD_GRAD_OP also the gradients; ZeRO-3, FSDP FULL_SHARD and FSDP2 the parameters too.
+int ZeroStage(const std::string& text, const Software& sw) {
+  if (Has(text, "zero-3") || Has(text, "zero stage 3") || Has(text, "full_shard")) return 3;
+  if (Has(text, "zero-2") || Has(text, "zero stage 2") || Has(text, "shard_grad_op")) return 2;
+  if (Has(text, "zero-1") || Has(text, "zero stage 1") || Has(text, "distributed")) return 1;
+  if (Has(text, "fsdp")) return 3;
+  if (Has(text, "not stated") && !sw.megatron_before_2023) return 1;
+  return 0;
 }
 
 // The parallel layout, batch split, recomputation and ZeRO stage the run published.
@@ -160,10 +211,7 @@ json RunPlan(const json& r, const Software& sw) {
     if (sw.megatron_2020) how = "full";
   }
   p["recompute"] = how;
-  int stage = 0;
-  if (Has(zero, "distributed") || (Has(zero, "not stated") && !sw.megatron_before_2023)) stage = 1;
-  if (Has(zero, "fsdp")) stage = 3;
-  p["zero"] = stage;
+  p["zero"] = ZeroStage(zero, sw);
   return p;
 }
 
@@ -180,10 +228,12 @@ void RunSetup(const json& r, const Software& sw, json& run) {
   // grad_reduce_in_fp32; NeMo 24.07's distributed fused Adam (the nemo default) syncs in bf16.
   if (run["precision"] == "fp16") run["grad_precision"] = "16bit";
   if (sw.megatron_bridge) run["grad_precision"] = "fp32";
-  if (sw.megatron_before_2023) run["attention"] = "standard";
+  if (sw.before_2023) run["attention"] = "standard";
   if (Has(zero, "ddp-impl local") || sw.megatron_2020) run["overlap_grad_reduce"] = false;
   // torchtitan runs compiled (torch.compile) or eager, as the notes say.
-  if (sw.framework == "torchtitan") run["eager"] = Has(Text(r, "notes"), "eager");
+  if (sw.framework == "torchtitan") {
+    run["eager"] = sw.composer_fsdp || Has(Text(r, "notes"), "eager");
+  }
   run["seq_len"] = Int(r, "seq_len", 2048);
   run["global_batch"] = Int(r, "global_batch_seqs", 1);
 }
@@ -196,7 +246,8 @@ json Measured(const json& r) {
   if (measured.contains("iter_time_s")) {
     out["iter_time_s"] = measured["iter_time_s"];
   } else {
-    for (const char* key : {"iter_time_s", "iter_time_s_from_eq3", "iter_time_s_if_seq8192"}) {
+    for (const char* key : {"iter_time_s", "iter_time_s_from_eq3", "iter_time_s_from_eq",
+                            "iter_time_s_from_mfu", "iter_time_s_if_seq8192"}) {
       if (derived.contains(key)) {
         out["iter_time_s"] = derived[key];
         out["iter_time_derived"] = true;

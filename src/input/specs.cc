@@ -228,6 +228,13 @@ TrainingSetup BuildSetup(const SpecInput& in, const Model& model, const Gpu& gpu
   return s;
 }
 
+// A default sequence length below the model's reach is a choice the user should see made.
+std::string SeqLenNote(const SpecInput& in, const Model& model, int64_t seq_len) {
+  if (in.seq_len != 0 || model.max_context <= 0 || seq_len == model.max_context) return "";
+  return "trains at " + std::to_string(seq_len) + " tokens, the model's default; its maximum "
+         "context is " + std::to_string(model.max_context) + " (--seq-len to change)";
+}
+
 }  // namespace
 
 Specs BuildSpecs(const SpecInput& in, const Catalog& catalog) {
@@ -237,6 +244,7 @@ Specs BuildSpecs(const SpecInput& in, const Catalog& catalog) {
                                       : ParseModelJson(in.model_json, "model");
   specs.cluster = BuildCluster(in, catalog);
   specs.setup = BuildSetup(in, specs.model, specs.cluster.gpu);
+  specs.seq_len_note = SeqLenNote(in, specs.model, specs.setup.seq_len);
   return specs;
 }
 

@@ -27,10 +27,10 @@ const char* VllmQuantization(WeightFormat w) {
 
 }  // namespace
 
-std::string VllmCommand(const Model& m, const ServePlan& p, const ServeSetup& s) {
+std::string VllmCommand(const Model& /*m*/, const ServePlan& p, const ServeSetup& s) {
   std::string c = "vllm serve \"$MODEL\" --tensor-parallel-size " + Str(p.tp) +
                   " --pipeline-parallel-size " + Str(p.pp);
-  if (IsMoe(m) && p.tp * p.pp > 1) c += " --enable-expert-parallel";
+  if (p.ep > 1) c += " --enable-expert-parallel";
   c += " --max-model-len " + Str(MaxLen(s)) + " --max-num-seqs " + Str(p.batch) +
        " --max-num-batched-tokens " + Str(s.max_batched_tokens) + " --gpu-memory-utilization " +
        Printf("%.2f", s.memory_fraction) + " --dtype bfloat16";
@@ -39,10 +39,10 @@ std::string VllmCommand(const Model& m, const ServePlan& p, const ServeSetup& s)
   return c;
 }
 
-std::string SglangCommand(const Model& m, const ServePlan& p, const ServeSetup& s) {
+std::string SglangCommand(const Model& /*m*/, const ServePlan& p, const ServeSetup& s) {
   std::string c = "python -m sglang.launch_server --model-path \"$MODEL\" --tp-size " +
                   Str(p.tp) + " --pp-size " + Str(p.pp);
-  if (IsMoe(m) && p.tp > 1) c += " --ep-size " + Str(p.tp);
+  if (p.ep > 1) c += " --ep-size " + Str(p.ep);
   c += " --context-length " + Str(MaxLen(s)) + " --max-running-requests " + Str(p.batch) +
        " --chunked-prefill-size " + Str(s.max_batched_tokens) + " --mem-fraction-static " +
        Printf("%.2f", s.memory_fraction) + " --dtype bfloat16";
@@ -58,9 +58,9 @@ std::string SglangCommand(const Model& m, const ServePlan& p, const ServeSetup& 
   return c;
 }
 
-std::string TrtllmCommand(const Model& m, const ServePlan& p, const ServeSetup& s) {
+std::string TrtllmCommand(const Model& /*m*/, const ServePlan& p, const ServeSetup& s) {
   std::string c = "trtllm-serve \"$MODEL\" --tp_size " + Str(p.tp) + " --pp_size " + Str(p.pp);
-  if (IsMoe(m) && p.tp > 1) c += " --ep_size " + Str(p.tp);
+  if (p.ep > 1) c += " --ep_size " + Str(p.ep);
   c += " --max_batch_size " + Str(p.batch) + " --max_num_tokens " + Str(s.max_batched_tokens) +
        " --max_seq_len " + Str(MaxLen(s)) + " --kv_cache_free_gpu_memory_fraction " +
        Printf("%.2f", s.memory_fraction);

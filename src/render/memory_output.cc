@@ -1,3 +1,4 @@
+#include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -13,13 +14,17 @@ std::string MemoryReportJson(const MemoryReport& r) {
   j["parameters"] = r.params.total;
   j["active_parameters"] = r.params.active;
   nlohmann::ordered_json parts;
-  for (const auto& [name, bytes] : r.parts) parts[name] = bytes;
+  for (const auto& [name, bytes] : r.parts) parts[name] = std::llround(bytes);
   j["memory_bytes"] = parts;
-  if (r.quick_rule_bytes) j["quick_rule_bytes"] = *r.quick_rule_bytes;
+  if (r.quick_rule_bytes) j["quick_rule_bytes"] = std::llround(*r.quick_rule_bytes);
   if (r.gpu) {
     j["gpu"] = r.gpu->name;
-    j["capacity_bytes"] = r.gpu->usable_bytes();
+    j["capacity_bytes"] = std::llround(r.gpu->usable_bytes());
     j["gpus_needed"] = r.gpus_needed;
+    if (r.mode == MemoryMode::kInference) {
+      j["tp"] = r.tp;
+      j["pp"] = r.pp;
+    }
   }
   return j.dump(2) + "\n";
 }
@@ -42,7 +47,12 @@ void PrintMemoryReport(std::ostream& out, const MemoryReport& r, bool explain) {
                   *r.quick_rule_bytes / kGiB);
     out << buf;
   }
-  if (r.gpus_needed > 0) {
+  if (r.gpus_needed > 0 && r.mode == MemoryMode::kInference) {
+    std::snprintf(buf, sizeof buf,
+                  "Fits on %lld x %s split TP %d x PP %d (the parts above are per GPU).\n",
+                  static_cast<long long>(r.gpus_needed), r.gpu->name.c_str(), r.tp, r.pp);
+    out << buf;
+  } else if (r.gpus_needed > 0) {
     std::snprintf(buf, sizeof buf,
                   "At least %lld x %s (%.2f GiB usable each), before any parallelism "
                   "overhead.\n",

@@ -73,23 +73,26 @@ ordered_json PlanJson(const Specs& specs, const Evaluation& e, const CostInput& 
 
 ordered_json InputsJson(const Specs& s) {
   const Cluster& c = s.cluster;
-  return {{"model", s.model.name},
-          {"gpu", c.gpu.name},
-          {"gpus", c.gpus},
-          {"gpus_per_node", c.gpus_per_node},
-          {"intra_link", c.intra.name},
-          {"inter_link", c.inter.name},
-          {"nics_per_node", c.nics_per_node},
-          {"seq_len", s.setup.seq_len},
-          {"global_batch", s.setup.global_batch},
-          {"precision", PrecisionName(s.setup.precision)},
-          {"optimizer", OptimizerName(s.setup.optimizer)},
-          {"schedule", ScheduleName(s.setup.schedule)},
-          {"flash_attention", s.setup.flash_attention},
-          {"framework", FrameworkName(s.setup.framework)},
-          {"grad_precision", s.setup.fp32_grads ? "fp32" : "16bit"},
-          {"comm_overlap", s.setup.comm_overlap},
-          {"overlap_grad_reduce", s.setup.overlap_grad_reduce}};
+  ordered_json j = {{"model", s.model.name},
+                    {"gpu", c.gpu.name},
+                    {"gpus", c.gpus},
+                    {"gpus_per_node", c.gpus_per_node},
+                    {"intra_link", c.intra.name},
+                    {"inter_link", c.inter.name},
+                    {"nics_per_node", c.nics_per_node},
+                    {"seq_len", s.setup.seq_len},
+                    {"global_batch", s.setup.global_batch},
+                    {"precision", PrecisionName(s.setup.precision)},
+                    {"optimizer", OptimizerName(s.setup.optimizer)},
+                    {"schedule", ScheduleName(s.setup.schedule)},
+                    {"flash_attention", s.setup.flash_attention},
+                    {"framework", FrameworkName(s.setup.framework)},
+                    {"grad_precision", s.setup.fp32_grads ? "fp32" : "16bit"},
+                    {"comm_overlap", s.setup.comm_overlap},
+                    {"overlap_grad_reduce", s.setup.overlap_grad_reduce}};
+  // Only when the sequence length defaulted below the model's maximum context.
+  if (!s.seq_len_note.empty()) j["seq_len_note"] = s.seq_len_note;
+  return j;
 }
 
 }  // namespace

@@ -30,7 +30,8 @@ std::string Header(const Specs& s) {
          std::to_string(c.nics_per_node) + " x " + c.inter.name + " between nodes); global batch " +
          std::to_string(s.setup.global_batch) + " x " + std::to_string(s.setup.seq_len) +
          " tokens, " + PrecisionName(s.setup.precision) + ", " + ScheduleName(s.setup.schedule) +
-         ", " + FrameworkName(s.setup.framework) + (s.setup.comm_overlap ? " (comm overlap)" : "");
+         ", " + FrameworkName(s.setup.framework) + (s.setup.comm_overlap ? " (comm overlap)" : "") +
+         (s.seq_len_note.empty() ? "" : "\nNote: " + s.seq_len_note);
 }
 
 void PrintCost(std::ostream& out, const Specs& s, const Evaluation& e, const CostInput& cost) {
@@ -223,9 +224,10 @@ void PrintEvaluationTable(std::ostream& out, const Specs& specs, const Evaluatio
   out << "Verdict: " << Explain(specs.model, specs.cluster, e, specs.setup) << "\n";
   if (explain) {
     out << "\nFormulas: weights/gradients/optimizer = parameters on the stage / tp x bytes per "
-           "parameter (2/4/12 for mixed-precision AdamW), / dp for the states ZeRO shards; "
-           "activations = per-layer bytes (Korthikanti et al. 2022 Table 2, GQA and SwiGLU "
-           "aware) x layers on the stage x micro-batches in flight ("
+           "parameter (2/4/12 for mixed-precision AdamW), / dp for the states ZeRO shards (a "
+           "routed expert's: / (dp/ep)); activations = per-layer bytes (Korthikanti et al. "
+           "2022 Table 2, GQA and SwiGLU aware) x layers on the stage x micro-batches in "
+           "flight ("
         << ScheduleName(specs.setup.schedule)
         << "); step = (m + (p-1)/v) x per-micro-batch stage time + exposed DP traffic + "
            "optimizer.\n";
@@ -236,11 +238,11 @@ namespace {
 
 const char* const kFormulas =
     "Formulas: weights/gradients/optimizer = parameters on the stage / tp x bytes per "
-    "parameter (2/4/12 for mixed-precision AdamW), / dp for the states ZeRO shards; "
-    "activations = per-layer bytes (Korthikanti et al. 2022 Table 2, GQA and SwiGLU aware) x "
-    "layers on the stage x micro-batches in flight; step = (m + (p-1)/v) x per-micro-batch "
-    "stage time + exposed DP traffic + optimizer; TP is kept at or below the "
-    "compute/communication ratio (formulas.md section 6).\n";
+    "parameter (2/4/12 for mixed-precision AdamW), / dp for the states ZeRO shards (a routed "
+    "expert's: / (dp/ep)); activations = per-layer bytes (Korthikanti et al. 2022 Table 2, GQA "
+    "and SwiGLU aware) x layers on the stage x micro-batches in flight; step = (m + (p-1)/v) x "
+    "per-micro-batch stage time + exposed DP traffic + optimizer; TP is kept at or below the "
+    "compute/communication ratio over the link TP crosses (formulas.md section 6).\n";
 
 std::string Describe(const Plan& p) {
   return "tp " + std::to_string(p.tp) + ", cp " + std::to_string(p.cp) + ", pp " +

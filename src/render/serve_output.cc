@@ -11,25 +11,68 @@ namespace {
 std::string Ms(double s) { return Printf(s < 0.1 ? "%.2f" : "%.1f", s * 1e3); }
 std::string Rate(double v) { return Printf(v >= 100 ? "%.0f" : "%.1f", v); }
 
-std::vector<std::string> Row(const std::string& rank, const ServeEvaluation& e) {
-  return {rank,
-          std::to_string(e.plan.tp),
-          std::to_string(e.plan.pp),
-          std::to_string(e.plan.replicas),
-          std::to_string(e.gpus),
-          WeightFormatName(e.plan.weights),
-          PrecisionName(e.plan.kv),
-          std::to_string(e.plan.batch),
-          std::to_string(e.memory.max_sequences),
-          Ms(e.time.ttft),
-          Ms(e.time.decode_step),
-          Rate(e.tokens_per_s_per_user),
-          Rate(e.tokens_per_s_per_gpu)};
+// The columns: an 80-column set by default; `wide` adds the replicas and what the KV cache
+// holds. EP shows for mixture-of-experts models only.
+struct Columns {
+  bool wide = false;
+  bool ep = false;
+};
+
+std::vector<std::string> Row(const std::string& rank, const ServeEvaluation& e, Columns c) {
+  std::vector<std::string> row{rank, std::to_string(e.plan.tp), std::to_string(e.plan.pp)};
+  if (c.ep) row.push_back(std::to_string(e.plan.ep));
+  if (c.wide) row.push_back(std::to_string(e.plan.replicas));
+  row.push_back(std::to_string(e.gpus));
+  row.push_back(std::string(WeightFormatName(e.plan.weights)) + "/" + PrecisionName(e.plan.kv));
+  row.push_back(std::to_string(e.plan.batch));
+  if (c.wide) row.push_back(std::to_string(e.memory.max_sequences));
+  for (const std::string& cell : {Ms(e.time.ttft + e.queue_wait_s), Ms(e.time.decode_step),
+                                  Rate(e.tokens_per_s_per_user), Rate(e.tokens_per_s_per_gpu)}) {
+    row.push_back(cell);
+  }
+  return row;
 }
 
-const std::vector<std::string> kHeader = {"#",     "TP",   "PP",  "repl", "GPUs",
-                                          "weights", "KV",  "batch", "fits",  "TTFT ms",
-                                          "TPOT ms", "tok/s/user", "tok/s/GPU"};
+std::vector<std::string> HeaderRow(Columns c) {
+  std::vector<std::string> row{"#", "TP", "PP"};
+  if (c.ep) row.push_back("EP");
+  if (c.wide) row.push_back("repl");
+  for (const char* name : {"GPUs", "weights/KV", "batch"}) row.push_back(name);
+  if (c.wide) row.push_back("fits");
+  for (const char* name : {"TTFT ms", "TPOT ms", "tok/s/user", "tok/s/GPU"}) row.push_back(name);
+  return row;
+}
+
+// A command as shell lines of at most 80 columns, broken before a flag with a backslash (so it
+// still pastes and runs), indented under its first line.
+std::string ShellLines(const std::string& command) {
+  std::string out = "  ";
+  size_t line = 2;
+  size_t start = 0;
+  while (start < command.size()) {
+    size_t next = command.find(" --", start + 1);
+    if (next == std::string::npos) next = command.size();
+    const std::string part = command.substr(start, next - start);
+    if (start > 0 && line + part.size() + 2 > 80) {
+      out += " \\\n     ";
+      line = 5;
+    }
+    out += part;
+    line += part.size();
+    start = next;
+  }
+  return out + "\n";
+}
+
+void PrintPlans(std::ostream& out, const std::vector<ServeEvaluation>& plans, Columns c,
+                bool ranked) {
+  std::vector<std::vector<std::string>> rows{HeaderRow(c)};
+  for (size_t i = 0; i < plans.size(); ++i) {
+    rows.push_back(Row(ranked ? std::to_string(i + 1) : "", plans[i], c));
+  }
+  const size_t weights = 4 + (c.ep ? 1 : 0) + (c.wide ? 1 : 0);
+  PrintColumns(out, rows, {weights});
+}
 
 std::string Header(const ServeContext& ctx) {
   const ServeQuery& q = ctx.query;
@@ -47,7 +90,7 @@ std::string Header(const ServeContext& ctx) {
 
 nlohmann::ordered_json PlanJson(const ServeContext& ctx, const ServeEvaluation& e) {
   const ServePlan& p = e.plan;
-  return {{"tp", p.tp}, {"pp", p.pp}, {"replicas", p.replicas}, {"gpus", e.gpus},
+  return {{"tp", p.tp}, {"pp", p.pp}, {"ep", p.ep}, {"replicas", p.replicas}, {"gpus", e.gpus},
           {"weights", WeightFormatName(p.weights)}, {"kv_cache", PrecisionName(p.kv)},
           {"batch", p.batch}, {"reason", ServeReasonName(e.reason)},
           {"memory_bytes_per_gpu", {{"weights", e.memory.weights},
@@ -57,6 +100,7 @@ nlohmann::ordered_json PlanJson(const ServeContext& ctx, const ServeEvaluation& 
                                     {"kv_per_sequence", e.memory.kv_per_sequence}}},
           {"max_sequences", e.memory.max_sequences},
           {"ttft_s", e.time.ttft}, {"tpot_s", e.time.decode_step},
+          {"queue_wait_s", e.queue_wait_s}, {"utilization", e.utilization},
           {"prefill_batch_s", e.time.prefill},
           {"tokens_per_s_per_replica", e.time.tokens_per_s},
           {"tokens_per_s_per_gpu", e.tokens_per_s_per_gpu},
@@ -68,30 +112,38 @@ nlohmann::ordered_json PlanJson(const ServeContext& ctx, const ServeEvaluation& 
 
 }  // namespace
 
-void PrintServeTable(std::ostream& out, const ServeContext& ctx, const ServeResult& r) {
-  out << Header(ctx) << "\n\n";
-  std::vector<std::vector<std::string>> rows{kHeader};
-  for (size_t i = 0; i < r.plans.size(); ++i) rows.push_back(Row(std::to_string(i + 1), r.plans[i]));
-  PrintColumns(out, rows, {5, 6});
+void PrintServeTable(std::ostream& out, const ServeContext& ctx, const ServeResult& r,
+                     bool wide) {
+  const Columns c{.wide = wide, .ep = IsMoe(ctx.model)};
+  out << Wrap(Header(ctx)) << "\n";
+  PrintPlans(out, r.plans, c, true);
   if (r.plans.empty()) out << "No plan meets the targets.\n";
-  out << "\nScored " << r.evaluated << " plans:";
+  std::string notes = "Scored " + std::to_string(r.evaluated) + " plans:";
   for (int i = 0; i < static_cast<int>(ServeReason::kCount); ++i) {
-    out << (i ? ", " : " ") << r.pruned[i] << " " << ServeReasonName(static_cast<ServeReason>(i));
+    notes += std::string(i ? ", " : " ") + std::to_string(r.pruned[i]) + " " +
+             ServeReasonName(static_cast<ServeReason>(i));
   }
-  out << ". fits = sequences the KV cache holds per replica at these lengths; TTFT = one "
-         "prompt's prefill; TPOT = one decode step of the batch.\n";
+  notes += ". TTFT = one prompt's prefill";
+  if (ctx.query.request_rate > 0) {
+    notes += " plus the mean wait for a batch slot at the request rate (M/M/c, slots = batch)";
+  }
+  notes += "; TPOT = one decode step of the batch; GPUs = TP x PP x replicas";
+  notes += wide ? "; fits = sequences the KV cache holds per replica at these lengths."
+                : " (--wide: replicas and the sequences the KV cache holds).";
+  out << "\n" << Wrap(notes);
   if (!r.pareto.empty()) {
     out << "\nTrade-off (no plan is faster for both the user and the GPU):\n";
-    std::vector<std::vector<std::string>> front{kHeader};
-    for (const ServeEvaluation& e : r.pareto) front.push_back(Row("", e));
-    PrintColumns(out, front, {5, 6});
+    PrintPlans(out, r.pareto, c, false);
   }
   if (r.plans.empty()) return;
   const ServePlan& best = r.plans.front().plan;
   const ServeSetup& s = ctx.query.setup;
-  out << "\nPlan 1, per replica (set MODEL to the Hugging Face id or a local path):\n  "
-      << VllmCommand(ctx.model, best, s) << "\n  " << SglangCommand(ctx.model, best, s) << "\n  "
-      << TrtllmCommand(ctx.model, best, s) << "\n";
+  out << "\nPlan 1, per replica (set MODEL to the Hugging Face id or a local path):\n";
+  for (const std::string& command : {VllmCommand(ctx.model, best, s),
+                                     SglangCommand(ctx.model, best, s),
+                                     TrtllmCommand(ctx.model, best, s)}) {
+    out << ShellLines(command);
+  }
 }
 
 std::string ServeJson(const ServeContext& ctx, const ServeResult& r) {

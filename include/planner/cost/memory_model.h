@@ -49,12 +49,20 @@ int64_t StageLayers(const Model& m, const Plan& p, int stage);
 /// Parameters held by one GPU of pipeline stage `stage` (before ZeRO sharding).
 double StageParameters(const Model& m, const ParamCounts& counts, const Plan& p, int stage);
 
-/// Parameters per GPU of the first, a middle (pp > 2) and the last stage.
+/// Of StageParameters, the routed experts' share: their optimizer states (and gradients and
+/// weights under ZeRO-2/3) shard over the expert-data-parallel group, dp * cp / ep ranks.
+double StageExpertParameters(const Model& m, const ParamCounts& counts, const Plan& p, int stage);
+
+/// Parameters per GPU of the first, a middle (pp > 2) and the last stage, and of each the
+/// routed experts' share (StageExpertParameters).
 struct StageParamsSet {
   double first = 0;
   double second = 0;
   double last = 0;
   double layer = 0;  ///< the largest transformer layer's parameters per GPU (ZeRO-3 gathers it)
+  double first_expert = 0;
+  double second_expert = 0;
+  double last_expert = 0;
 };
 
 /// Parameters per GPU of the largest transformer layer (dense or MoE) under the plan's tp, ep.
@@ -66,10 +74,11 @@ StageParamsSet PlanStageParams(const Model& m, const ParamCounts& counts, const 
 /// LayerActivationBytes for the plan's tp, cp, micro-batch, SP, recomputation and precision.
 double PlanLayerActivationBytes(const Model& m, const Plan& p, const TrainingSetup& s);
 
-/// StageMemory from its two costly inputs, computed once and reused across plans by the search.
+/// StageMemory from its costly inputs, computed once and reused across plans by the search.
+/// `expert_params` is the routed experts' share of `params`.
 MemoryBreakdown StageMemoryFrom(const Model& m, const Plan& p, const TrainingSetup& s, int stage,
-                                double params, double per_layer_activation_bytes,
-                                double layer_params);
+                                double params, double expert_params,
+                                double per_layer_activation_bytes, double layer_params);
 MemoryBreakdown TrainingMemoryFrom(const Model& m, const Plan& p, const TrainingSetup& s,
                                    const StageParamsSet& params, double per_layer_activation_bytes);
 

@@ -23,7 +23,9 @@ double BytesPerWeight(WeightFormat w);
 /// Whether the format runs its matmuls in 8 bits (fp8, int8 W8A8) or dequantizes to 16 bits.
 bool Computes8Bit(WeightFormat w);
 
-/// One serving replica and its batch: tp x pp x ep GPUs (ep inside tp x dp of MoE layers).
+/// One serving replica and its batch: tp x pp GPUs. With ep = tp (MoE only), the MoE layers
+/// place whole experts on the tensor-parallel ranks (vLLM --enable-expert-parallel, SGLang
+/// --ep-size, TensorRT-LLM --ep_size) and exchange tokens by all-to-all instead of all-reducing.
 struct ServePlan {
   int tp = 1;
   int pp = 1;
@@ -42,6 +44,9 @@ struct ServeSetup {
   double memory_fraction = 0.9;       ///< share of the GPU the engine takes (vLLM default)
   int64_t max_batched_tokens = 8192;  ///< tokens one engine step processes at most
   int64_t block_tokens = 16;          ///< KV-cache page size (vLLM, SGLang default 16/1)
+  /// The decode attention kernel reads the KV cache once per query head, not once per KV head
+  /// (TensorRT-LLM before 0.8's XQA); grouped-query models then read heads / kv_heads times more.
+  bool kv_read_per_query_head = false;
 };
 
 /// Bytes of K and V (or of MLA's latent and rope key) one token leaves in the cache, all layers,

@@ -55,6 +55,10 @@ struct Specs {
   Model model;
   Cluster cluster;
   TrainingSetup setup;
+  /// One line for the output when the sequence length was not given and is not the model's
+  /// maximum context ("trains at 4096 tokens, the model's default; its maximum context is
+  /// 131072 (--seq-len to change)"); empty otherwise.
+  std::string seq_len_note{};
 };
 
 /// Validates and resolves names against the catalog. Throws InputError naming the flag.

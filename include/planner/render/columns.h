@@ -13,6 +13,10 @@ namespace planner {
 void PrintColumns(std::ostream& out, const std::vector<std::vector<std::string>>& rows,
                   const std::set<size_t>& left_aligned = {});
 
+/// `text` broken at spaces into lines of at most `width` characters (a longer word stays whole),
+/// each ending in a newline.
+std::string Wrap(const std::string& text, size_t width = 80);
+
 /// `x` rounded to a whole number with thousands separators: 1234567.8 -> "1,234,568".
 std::string Thousands(double x);
 /// `x` in three significant digits with an SI suffix (k, M, G, T): 349864 -> "350k".

@@ -15,7 +15,9 @@ struct ServeContext {
   const ServeQuery& query;
 };
 
-void PrintServeTable(std::ostream& out, const ServeContext& ctx, const ServeResult& r);
+/// The ranked plans and the trade-off front; 80 columns unless `wide`.
+void PrintServeTable(std::ostream& out, const ServeContext& ctx, const ServeResult& r,
+                     bool wide = false);
 std::string ServeJson(const ServeContext& ctx, const ServeResult& r);
 
 /// Launch lines for one plan, flags as each engine spells them (tests check them against the

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "planner/cost/serving.h"
 #include "planner/model/hardware.h"
 #include "planner/model/model.h"
 #include "planner/model/plan.h"
@@ -23,8 +24,10 @@ struct MemoryQuery {
   int64_t batch = 1;               ///< sequences per micro-batch, or in flight when serving
   TrainingSetup setup;             ///< training and fine-tuning: precision, optimizer, ...
   Recompute recompute = Recompute::kSelective;
-  double weight_bytes = 2;         ///< inference: bytes per weight
-  double kv_bytes = 2;             ///< inference: bytes per KV-cache value
+  double weight_bytes = 2;         ///< inference: bytes per weight (the quick rule's Q / 8)
+  WeightFormat weights = WeightFormat::kBf16;  ///< inference: as the engines store them
+  Precision kv = Precision::kBf16;             ///< inference: KV-cache values
+  double memory_fraction = 0.9;                ///< inference: the engine's share of each GPU
   std::optional<Gpu> gpu;          ///< to say how many GPUs the total needs
 };
 
@@ -41,6 +44,8 @@ struct MemoryReport {
   std::optional<double> quick_rule_bytes;  ///< inference: formulas.md s.1's 1.2x rule
   std::optional<Gpu> gpu;
   int64_t gpus_needed = 0;
+  int tp = 1;  ///< inference with a GPU: the split the parts are per GPU of (tp x pp = GPUs)
+  int pp = 1;
   double total() const { return parts.empty() ? 0.0 : parts.back().second; }
 };
 

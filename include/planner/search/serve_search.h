@@ -24,11 +24,13 @@ struct ServeQuery {
   std::vector<Precision> kv{Precision::kBf16};
   int tp = 0;                   ///< 0: searched; else fixed (likewise pp, replicas)
   int pp = 0;
+  int ep = 0;                   ///< 0: searched (1, or tp for a MoE); else fixed: 1 or tp
   int replicas = 0;
   int top = 5;
 };
 
-enum class ServeReason { kFits, kIndivisible, kOutOfMemory, kTtft, kTpot, kCount };
+/// kOverloaded: the request rate keeps every batch slot busy (utilization >= 1): the queue grows.
+enum class ServeReason { kFits, kIndivisible, kOutOfMemory, kTtft, kTpot, kOverloaded, kCount };
 const char* ServeReasonName(ServeReason r);
 
 /// One scored plan.
@@ -40,6 +42,8 @@ struct ServeEvaluation {
   double tokens_per_s_per_gpu = 0;   ///< output tokens/s of a replica over its GPUs
   double tokens_per_s_per_user = 0;  ///< one sequence's decode rate, 1 / time per output token
   int64_t gpus = 0;                  ///< tp x pp x replicas
+  double utilization = 0;            ///< at --request-rate: busy share of a replica's batch slots
+  double queue_wait_s = 0;           ///< at --request-rate: mean wait for a slot (M/M/c)
   bool feasible() const { return reason == ServeReason::kFits; }
 };
 
