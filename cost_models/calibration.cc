@@ -7,8 +7,10 @@ namespace planner {
 namespace {
 
 // Errors of predicted iteration time per GPU of the published runs, measured through
-// `planner evaluate --run` by `./build/release/accuracy` (its "by GPU" lines); a test
-// (calibration_test.cc) recomputes them and fails when this table drifts from the report.
+// `planner evaluate --run` by `./build/release/accuracy` (its "by GPU" lines) on
+// ../shared/validation/published-runs.jsonl and, for B200 and GB200, on
+// bench/validation/more-runs.jsonl; a test (calibration_test.cc) recomputes them and fails when
+// this table drifts from the report. Runs of a GPU that borrows its set check the borrowing.
 struct MeasuredGpu {
   const char* gpu;
   int runs;
@@ -20,6 +22,8 @@ constexpr MeasuredGpu kMeasured[] = {
     {"a100-40gb", 8, 0.035, 0.098},
     {"h100-sxm", 18, 0.056, 0.179},
     {"v100-32gb", 4, 0.057, 0.124},
+    {"b200", 8, 0.102, 0.242},
+    {"gb200", 12, 0.247, 1.859},
 };
 
 bool HopperFamily(Arch a) { return a == Arch::kHopper || a == Arch::kBlackwell; }

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <cstdio>
+#include <map>
 #include <sstream>
 
 #include "accuracy_report.h"
@@ -78,12 +79,16 @@ TEST(Calibration, ListGpusSaysWhereEachGpusConstantsComeFrom) {
 }
 
 TEST(Calibration, BuiltinErrorsAreTheOnesTheAccuracyReportMeasures) {
-  const AccuracyReport report =
-      ComputeAccuracy(LoadPublishedRuns(PLANNER_SHARED_DIR "/validation/published-runs.jsonl"),
-                      TempPath("accuracy-runs"));
   const Catalog catalog = BuiltinCatalog();
-  ASSERT_FALSE(report.by_gpu.empty());
-  for (const auto& [name, summary] : report.by_gpu) {
+  std::map<std::string, ErrorSummary> by_gpu;
+  for (const char* file : {PLANNER_SHARED_DIR "/validation/published-runs.jsonl",
+                           PLANNER_SOURCE_DIR "/bench/validation/more-runs.jsonl"}) {
+    const AccuracyReport report =
+        ComputeAccuracy(LoadPublishedRuns(file), TempPath("accuracy-runs"));
+    by_gpu.insert(report.by_gpu.begin(), report.by_gpu.end());  // no GPU is in both files
+  }
+  ASSERT_EQ(by_gpu.size(), 6u);  // a100-40gb, a100-80gb, h100-sxm, v100-32gb, b200, gb200
+  for (const auto& [name, summary] : by_gpu) {
     const Provenance p = BuiltinCalibration(FindGpu(catalog, name, "gpu")).provenance;
     EXPECT_EQ(p.runs, summary.runs) << name;
     // The table keeps three decimals.
