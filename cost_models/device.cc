@@ -10,7 +10,7 @@ constexpr double kHostCopyLatencyS = 10e-6;
 }  // namespace
 
 Device DeviceFor(const Cluster& c, const TrainingSetup& s) {
-  const Efficiency eff = EfficiencyFor(c.gpu);
+  const Efficiency eff = EfficiencyOf(c);
   const bool fp8 = s.precision == Precision::kFp8;
   return Device{.gemm_peak = c.gpu.PeakFlops(s.precision),
                 .half_peak = fp8 ? c.gpu.bf16_flops : c.gpu.PeakFlops(s.precision),

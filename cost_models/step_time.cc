@@ -10,19 +10,6 @@
 
 namespace planner {
 
-Efficiency EfficiencyFor(const Gpu& gpu) {
-  // One set per architecture, fitted once over all published runs of that architecture
-  // (README, "Calibration"); never per run or per paper.
-  if (gpu.arch == Arch::kHopper || gpu.arch == Arch::kBlackwell) {
-    return Efficiency{.gemm = 0.70, .gemm_fp8 = 0.55, .gemm_half_dim = 128, .attention = 0.50,
-                      .hbm = 0.80, .link = 0.80, .step_overhead = 0.05};
-  }
-  // CDNA2/CDNA4 (MI250X, MI355X) and Gaudi 3 have no published runs to fit: they borrow this
-  // set, the one CDNA3 (MI300X) and every other GPU uses; not fitted for them.
-  return Efficiency{.gemm = 0.82, .gemm_fp8 = 0.82, .gemm_half_dim = 96, .attention = 0.50,
-                    .hbm = 0.80, .link = 0.80, .step_overhead = 0.10};
-}
-
 namespace {
 
 // The forward work of the pipeline's slowest stage for one micro-batch, by kind.

@@ -52,7 +52,8 @@ std::vector<std::string> CommandArgs(const std::string& name, const fs::path& ou
 nlohmann::json WithoutPredictions(const std::string& text) {
   nlohmann::json j = nlohmann::json::parse(text);
   for (const char* key : {"feasible", "reason", "memory_bytes", "capacity_bytes", "step_s",
-                          "time_s", "tokens_per_s", "tokens_per_s_per_gpu", "mfu"}) {
+                          "time_s", "tokens_per_s", "tokens_per_s_per_gpu", "mfu", "calibration",
+                          "range"}) {
     j["plan"].erase(key);
   }
   return j;

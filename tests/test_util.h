@@ -30,6 +30,7 @@ struct Outcome {
   std::string out, err;
 };
 
+/// Runs the command line in-process.
 inline Outcome Cli(const std::vector<std::string>& args) {
   std::ostringstream out, err;
   const int rc = RunCli(args, out, err);

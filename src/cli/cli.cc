@@ -290,10 +290,11 @@ int Dispatch(const std::vector<std::string>& args, std::ostream& out, std::ostre
   if (command == "merge") return RunMergeCommand(rest, out);
   if (command == "serve") return RunServeCommand(rest, out);
   if (command == "finetune") return RunFinetuneCommand(rest, out);
+  if (command == "calibrate") return RunCalibrateCommand(rest, out);
   if (command.rfind("--", 0) == 0) return RunSearch(args, out);
-  const std::vector<std::string> commands = {"search", "evaluate", "memory", "list",
-                                             "sweep",  "merge",    "serve", "finetune",
-                                             "help"};
+  const std::vector<std::string> commands = {"search", "evaluate", "memory",    "list",
+                                             "sweep",  "merge",    "serve",     "finetune",
+                                             "calibrate", "help"};
   const std::string close = ClosestName(command, commands);
   throw InputError("command", "unknown command '" + command + "'; " +
                                   (close.empty() ? "expected " + Join(commands, ", ") +

@@ -103,6 +103,10 @@ bool IsFinetuneMemory(const std::vector<std::string>& args);
 /// `planner memory --mode finetune ...`: the fine-tuning accounting (--method, --gpus,
 /// --sharding, ...), --batch as the micro-batch and --recompute as the checkpointing.
 int RunFinetuneMemory(const std::vector<std::string>& args, std::ostream& out);
+/// `planner calibrate RUNS.jsonl --out FILE` and `--suggest` (cli_calibrate.cc, cli_suggest.cc).
+int RunCalibrateCommand(const std::vector<std::string>& args, std::ostream& out);
+/// `planner calibrate --suggest`: runs to measure, as JSONL run files.
+int RunSuggest(const SpecInput& in, std::ostream& out);
 /// `planner merge DIR... --out DIR`.
 int RunMergeCommand(const std::vector<std::string>& args, std::ostream& out);
 

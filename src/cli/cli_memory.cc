@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_common.h"
+#include "planner/input/calibration_file.h"
 #include "planner/cost/framework.h"
 #include "planner/model/error.h"
 #include "planner/search/memory_report.h"
@@ -25,6 +26,7 @@ const char* const kUsage =
     "                                                        fine-tuning plans, memory, days\n"
     "  planner list models|gpus|links [--format json]\n"
     "  planner sweep FILE --out DIR [--shard K/N]            many searches, resumable\n"
+    "  planner calibrate RUNS.jsonl --out calib.json         fit constants to measured runs\n"
     "  planner merge DIR1 DIR2 ... --out DIR                 join a sharded sweep's parts\n"
     "  planner help COMMAND | planner --version\n"
     "\n"
@@ -140,6 +142,8 @@ int RunMemory(const std::vector<std::string>& args, std::ostream& out) {
     q.recompute = ParseRecompute(recompute, "--recompute");
   }
   if (!in.gpu.empty()) q.gpu = FindGpu(catalog, in.gpu, "--gpu");
+  // Memory does not depend on the efficiency constants; a bad file is still an error.
+  if (!in.calibration.empty()) (void)LoadCalibrationFile(in.calibration);
   const MemoryReport report = ComputeMemoryReport(model, q);
   if (format == Format::kJson) {
     out << MemoryReportJson(report);

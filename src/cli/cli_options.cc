@@ -47,7 +47,9 @@ void AddSpecOptions(po::options_description& d, SpecInput& in) {
       ("eager", po::bool_switch(&in.eager),
        "PyTorch eager: element-wise operators unfused (torchtitan without torch.compile)")
       ("no-comm-overlap", po::bool_switch(&in.no_comm_overlap),
-       "turn off the framework's default overlap (nemo has it on)");
+       "turn off the framework's default overlap (nemo has it on)")
+      ("calibration", po::value(&in.calibration),
+       "constants fitted by `planner calibrate --out FILE` (default: the GPU's built-in set)");
 }
 
 namespace {

@@ -4,9 +4,12 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <set>
 
 #include "cli_common.h"
 #include "planner/model/error.h"
+#include "planner/model/files.h"
+#include "planner/render/calibration_output.h"
 #include "planner/sweep/sweep.h"
 #include "planner/sweep/sweep_report.h"
 #include "planner/model/text.h"
@@ -111,10 +114,18 @@ void PrintSweepSummary(std::ostream& out, const std::string& file, size_t scenar
   out << "Results: " << out_dir << "/results.jsonl, " << out_dir << "/summary.csv\n";
 }
 
+// Every scenario costed with the file's constants; the file's text joins the sweep's hash, so a
+// sweep resumed with other constants starts afresh instead of mixing results.
+void ApplyCalibration(SweepSpec& spec, const std::string& path) {
+  spec.defaults.calibration = path;
+  for (Scenario& s : spec.listed) s.input.calibration = path;
+  spec.hash = HashHex(spec.hash + ReadTextFile(path, "--calibration"));
+}
+
 }  // namespace
 
 int RunSweepCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  std::string file, out_dir, report_file, shard_text = "1/1";
+  std::string file, out_dir, report_file, shard_text = "1/1", calibration;
   int threads = 0;
   int show = 10;
   bool help = false;
@@ -125,6 +136,8 @@ int RunSweepCommand(const std::vector<std::string>& args, std::ostream& out, std
       ("shard", po::value(&shard_text), "run part K of N, 1 <= K <= N (default 1/1)")
       ("threads", po::value(&threads), "worker threads (default: all cores)")
       ("show", po::value(&show), "clusters per model in each ranking (default 10)")
+      ("calibration", po::value(&calibration),
+       "constants from `planner calibrate --out FILE` for every scenario (all on its GPU)")
       ("help,h", po::bool_switch(&help), "this help");
   AddReportOption(d, report_file);
   po::positional_options_description positional;
@@ -140,7 +153,8 @@ int RunSweepCommand(const std::vector<std::string>& args, std::ostream& out, std
   if (threads < 0 || threads > 1024) throw InputError("--threads", "must be 0 (all cores) to 1024");
   if (show < 0) throw InputError("--show", "must not be negative");
   // Every scenario is checked before any is searched.
-  const SweepSpec spec = ParseSweepFile(file);
+  SweepSpec spec = ParseSweepFile(file);
+  if (!calibration.empty()) ApplyCalibration(spec, calibration);
   const ScenarioSet scenarios(spec, LoadSweepCatalog(spec));
 
   ProgressReport report(err, &err == &std::cerr && ::isatty(STDERR_FILENO) == 1);
@@ -155,6 +169,14 @@ int RunSweepCommand(const std::vector<std::string>& args, std::ostream& out, std
   if (shard.n > 1) out << "This shard only; join the parts with planner merge.\n";
   const std::vector<SweepRow>& rows = r.rows;
   PrintSweepRanking(out, rows, show);
+  // One cluster per GPU the results name: the constants' provenance is the GPU's (and the
+  // --calibration file's), so the scenarios need not all be resolved again.
+  std::vector<Cluster> clusters;
+  std::set<std::string> seen;
+  for (const SweepRow& row : rows) {
+    if (seen.insert(row.gpu).second) clusters.push_back(scenarios.At(row.scenario).specs.cluster);
+  }
+  out << ProvenanceSummary(clusters);
   if (!report_file.empty()) {
     const std::string title = "Sweep " + file + (shard.n > 1 ? ", shard " + ShardName(shard) : "") +
                               ": days to train against cost, per model";

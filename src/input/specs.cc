@@ -1,6 +1,8 @@
 #include "planner/input/specs.h"
 
+#include "planner/cost/calibration.h"
 #include "planner/cost/framework.h"
+#include "planner/input/calibration_file.h"
 #include "planner/input/model_loader.h"
 #include "planner/model/error.h"
 #include "planner/model/text.h"
@@ -103,12 +105,24 @@ void AdjustGpu(const SpecInput& in, Gpu& gpu) {
   }
 }
 
+// The built-in constants of the GPU, or the calibration file's, which must be the same GPU's.
+Calibration ChooseCalibration(const SpecInput& in, const Gpu& gpu) {
+  if (in.calibration.empty()) return BuiltinCalibration(gpu);
+  const CalibrationFile file = LoadCalibrationFile(in.calibration);
+  if (file.gpu != gpu.name) {
+    throw InputError("--calibration", in.calibration + " was fitted on " + file.gpu +
+                                          " runs; this cluster's GPU is " + gpu.name);
+  }
+  return CalibrationOf(file, in.calibration);
+}
+
 // The GPU, its count and the links between them; the links default to the GPU's own.
 Cluster BuildCluster(const SpecInput& in, const Catalog& catalog) {
   if (in.gpu.empty()) throw InputError("--gpu", "is required (see: planner list gpus)");
   Cluster c;
   c.gpu = FindGpu(catalog, in.gpu, "--gpu");
   AdjustGpu(in, c.gpu);
+  c.calibration = ChooseCalibration(in, c.gpu);
   RequirePositive(in.gpus, "--gpus");
   AtMost(in.gpus, kMaxGpus, "--gpus");
   c.gpus = in.gpus;

@@ -2,7 +2,9 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "planner/cost/calibration.h"
 #include "planner/model/units.h"
+#include "planner/render/calibration_output.h"
 #include "planner/render/output.h"
 
 namespace planner {
@@ -37,10 +39,12 @@ void ListGpus(const Catalog& c, nlohmann::ordered_json& j, std::vector<std::stri
                  {"fp8_flops", g.fp8_flops}, {"hbm_bytes_per_s", g.hbm_bytes_per_s},
                  {"intra_link", g.intra_link}, {"inter_link", g.inter_link},
                  {"source", g.source}});
-    std::snprintf(buf, sizeof buf, "%-10s %6.1f GiB (%.1f usable)  bf16 %6.1f TFLOP/s  fp8 %6.1f  HBM %6.0f GB/s  %s / %s",
+    const Cluster cluster{.gpu = g, .calibration = BuiltinCalibration(g)};
+    j.back()["calibration"] = CalibrationJson(cluster);
+    std::snprintf(buf, sizeof buf, "%-10s %6.1f GiB (%.1f usable)  bf16 %6.1f TFLOP/s  fp8 %6.1f  HBM %6.0f GB/s  %s / %s  %s",
                   g.name.c_str(), g.hbm_bytes / kGiB, g.usable_bytes() / kGiB,
                   g.bf16_flops / kTera, g.fp8_flops / kTera, g.hbm_bytes_per_s / kGB,
-                  g.intra_link.c_str(), g.inter_link.c_str());
+                  g.intra_link.c_str(), g.inter_link.c_str(), ShortProvenance(cluster).c_str());
     lines.push_back(buf);
   }
 }

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "planner/cost/framework.h"
+#include "planner/render/calibration_output.h"
 #include "planner/render/emit.h"
 #include "planner/render/output.h"
 
@@ -57,6 +58,9 @@ ordered_json PlanJson(const Specs& specs, const Evaluation& e, const CostInput& 
     j["gpu_hours"] = seconds / 3600.0 * static_cast<double>(specs.cluster.gpus);
     if (cost.gpu_hour_cost > 0) j["train_cost"] = j["gpu_hours"].get<double>() * cost.gpu_hour_cost;
   }
+  // Where the constants come from, and each figure's range under their measured errors.
+  j["calibration"] = CalibrationJson(specs.cluster);
+  j["range"] = BandJson(specs.cluster, e, cost);
   if (!options.snippets) return j;
   // The same snippets `--emit` writes as files (README: "Emitting configuration").
   j["snippets"] = {{"megatron_args", MegatronArgv(specs, p)},
@@ -102,6 +106,8 @@ ordered_json SearchJsonValue(const Specs& specs, const SearchResult& r, const Co
   j["plans"] = plans;
   // A failed search says why, as the table does.
   if (r.plans.empty()) j["reason"] = NoPlanSummary(r);
+  // How many of the top plans are within plan 1's range: a tie the model cannot break.
+  j["tied_plans"] = TiedPlans(specs.cluster, r.plans);
   ordered_json pruned = ordered_json::object();
   for (int i = 1; i < static_cast<int>(Reason::kCount); ++i) {
     pruned[ReasonName(static_cast<Reason>(i))] = r.stats.pruned[i];

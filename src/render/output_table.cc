@@ -8,6 +8,7 @@
 #include "planner/cost/framework.h"
 #include "planner/render/output.h"
 #include "planner/model/units.h"
+#include "planner/render/calibration_output.h"
 #include "planner/render/columns.h"
 #include "planner/model/text.h"
 
@@ -37,10 +38,14 @@ void PrintCost(std::ostream& out, const Specs& s, const Evaluation& e, const Cos
   if (cost.train_tokens <= 0 || e.tokens_per_s <= 0) return;
   const double seconds = cost.train_tokens / e.tokens_per_s;
   const double gpu_hours = seconds / 3600.0 * static_cast<double>(s.cluster.gpus);
+  const Range days = StepRange(seconds / 86400.0, s.cluster.calibration.provenance.band);
   out << "Training " << Printf("%.3g", cost.train_tokens) << " tokens with the best plan: "
-      << Printf("%.1f", seconds / 86400.0) << " days, " << Thousands(gpu_hours) << " GPU-hours";
+      << Printf("%.1f", seconds / 86400.0) << " days (" << RangeText(days, "%.1f") << "), "
+      << Thousands(gpu_hours) << " GPU-hours";
   if (cost.gpu_hour_cost > 0) {
-    out << ", cost " << Thousands(gpu_hours * cost.gpu_hour_cost) << " " << cost.currency;
+    const double cost_of_day = gpu_hours * cost.gpu_hour_cost / (seconds / 86400.0);
+    out << ", cost " << Thousands(gpu_hours * cost.gpu_hour_cost) << " " << cost.currency << " ("
+        << Thousands(days.low * cost_of_day) << "-" << Thousands(days.high * cost_of_day) << ")";
   }
   out << "\n";
 }
@@ -101,6 +106,7 @@ void PrintSearchFooter(std::ostream& out, const Specs& specs, const SearchResult
       if (s > 0) terms.push_back(std::string(name) + " " + Duration(s));
     }
     out << "Best plan's step: " << Join(terms, ", ") << ".\n";
+    out << RangesLine(specs.cluster, best, "Plan 1") << TieNote(specs.cluster, r.plans);
     PrintCost(out, specs, best, cost);
   }
   out << "Memory in GiB (2^30 bytes) per GPU, of " << Gib(specs.cluster.gpu.usable_bytes())
@@ -152,6 +158,7 @@ void PrintSearchTable(std::ostream& out, const Specs& specs, const SearchResult&
            Printf("%.1f%%", 100.0 * e.mfu)});
   }
   if (!r.plans.empty()) PrintColumns(out, rows);
+  out << ProvenanceLine(specs.cluster);
   PrintSearchFooter(out, specs, r, cost);
   if (!r.plans.empty()) PrintPlanPreview(out, specs, r.plans.front().plan);
 }
@@ -159,7 +166,8 @@ void PrintSearchTable(std::ostream& out, const Specs& specs, const SearchResult&
 void PrintSearchCsv(std::ostream& out, const Specs& specs, const SearchResult& r,
                     const CostInput& cost) {
   out << "rank,tp,cp,pp,dp,ep,micro_batch,grad_accum_steps,recompute,zero_stage,"
-         "sequence_parallel,virtual_stages,memory_bytes,capacity_bytes,step_s,tokens_per_s,mfu";
+         "sequence_parallel,virtual_stages,memory_bytes,capacity_bytes,step_s,tokens_per_s,mfu,"
+         "step_s_low,step_s_high,calibration";
   if (cost.train_tokens > 0) out << ",train_days";
   out << "\n";
   int rank = 1;
@@ -171,10 +179,13 @@ void PrintSearchCsv(std::ostream& out, const Specs& specs, const SearchResult& r
         << p.virtual_stages << "," << Printf("%.0f", e.memory.total()) << ","
         << Printf("%.0f", e.capacity_bytes) << "," << Printf("%.6g", e.time.step()) << ","
         << Printf("%.6g", e.tokens_per_s) << "," << Printf("%.4f", e.mfu);
+    const Provenance& prov = specs.cluster.calibration.provenance;
+    const Range step = StepRange(e.time.step(), prov.band);
+    out << "," << Printf("%.6g", step.low) << "," << Printf("%.6g", step.high) << ","
+        << CalibrationSourceName(prov.source);
     if (cost.train_tokens > 0) out << "," << Printf("%.3f", cost.train_tokens / e.tokens_per_s / 86400);
     out << "\n";
   }
-  (void)specs;
 }
 
 void PrintEvaluationTable(std::ostream& out, const Specs& specs, const Evaluation& e,
@@ -208,6 +219,7 @@ void PrintEvaluationTable(std::ostream& out, const Specs& specs, const Evaluatio
   out << "\n" << Printf("%.6g", e.tokens_per_s) << " tokens/s ("
       << Printf("%.5g", e.tokens_per_s / static_cast<double>(specs.cluster.gpus)) << " per GPU), MFU "
       << Printf("%.1f%%", 100.0 * e.mfu) << "\n";
+  out << RangesLine(specs.cluster, e, "The plan") << ProvenanceLine(specs.cluster);
   PrintCost(out, specs, e, cost);
   out << "Verdict: " << Explain(specs.model, specs.cluster, e, specs.setup) << "\n";
   if (explain) {

@@ -1,15 +1,13 @@
 // Time of one training step and its parts, from FLOPs, bytes and links. All seconds.
 #pragma once
 
+#include "planner/cost/calibration.h"
 #include "planner/cost/time_breakdown.h"
 #include "planner/model/hardware.h"
 #include "planner/model/model.h"
 #include "planner/model/plan.h"
 
 namespace planner {
-
-/// The architecture's constants (README: "Calibration").
-Efficiency EfficiencyFor(const Gpu& gpu);
 
 /// One layer's forward costs and the output layer's, for the plan's tp, cp, ep, micro-batch, SP.
 ForwardCosts ForwardPass(const Model& m, const Cluster& c, const Plan& p, const TrainingSetup& s);

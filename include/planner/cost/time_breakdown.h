@@ -2,6 +2,8 @@
 // model without depending on its functions (editing step_time.h rebuilds only its users).
 #pragma once
 
+#include "planner/model/calibration.h"
+
 namespace planner {
 
 /// Where a step's time goes. step() is the wall time of one optimizer step.
@@ -20,17 +22,6 @@ struct TimeBreakdown {
   bool operator==(const TimeBreakdown&) const = default;
 };
 
-/// Constants of the efficiency model, one set per GPU architecture (README: "Calibration").
-struct Efficiency {
-  double gemm = 0.8;           ///< fraction of peak a large 16-bit GEMM reaches
-  double gemm_fp8 = 0.6;       ///< fraction of the fp8 peak a large fp8 GEMM reaches
-  double gemm_half_dim = 96;   ///< GEMM edge length at which efficiency halves (tile occupancy)
-  double attention = 0.6;      ///< fraction of the 16-bit peak of fused attention (causal)
-  double hbm = 0.8;            ///< fraction of HBM bandwidth element-wise kernels reach
-  double link = 0.8;           ///< fraction of a link's bandwidth NCCL reaches
-  double step_overhead = 0.0;  ///< launch gaps and host work, as a share of compute time
-};
-
 /// Seconds of one layer's forward pass for one micro-batch on one GPU, by kind.
 struct LayerCost {
   double gemm = 0;         ///< matmuls
@@ -46,7 +37,7 @@ struct ForwardCosts {
   LayerCost dense;
   LayerCost moe;       ///< = dense for a dense model
   double logits = 0;   ///< output layer, seconds
-  Efficiency eff;      ///< the GPU architecture's constants
+  Efficiency eff;      ///< the cluster's constants (its calibration)
 };
 
 }  // namespace planner

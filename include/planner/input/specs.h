@@ -49,6 +49,8 @@ struct SpecInput {
   bool comm_overlap = false;  ///< TP collectives and pipeline sends overlapped (Transformer Engine)
   bool no_comm_overlap = false;  ///< turns off a framework's default overlap
   bool eager = false;  ///< PyTorch eager: element-wise operators unfused (torchtitan without compile)
+  /// A calibration file (`planner calibrate --out`); empty: the GPU's built-in constants.
+  std::string calibration;
 };
 
 struct Specs {

@@ -3,11 +3,13 @@
 
 #include <string>
 
+#include "planner/model/calibration.h"
+
 namespace planner {
 
 enum class Precision { kFp32, kTf32, kBf16, kFp16, kFp8 };
 
-/// A GPU's architecture; it picks the cost models' calibration (cost_models/step_time.cc).
+/// A GPU's architecture; it picks the built-in calibration (cost_models/calibration.cc).
 /// kUnstated: a catalog entry without "arch", calibrated like any non-Hopper/Blackwell GPU.
 enum class Arch {
   kUnstated,
@@ -74,6 +76,9 @@ struct Cluster {
   Link inter{};
   int64_t nics_per_node = 8;
   int64_t scale_up_gpus = 0;  ///< GPUs joined by `intra`; 0 means gpus_per_node
+  /// The efficiency constants and their provenance, chosen when the specs are built; kNone
+  /// (a cluster made by hand): the cost models use the GPU architecture's built-in set.
+  Calibration calibration{};
 
   /// GPUs one `intra` link joins: scale_up_gpus, else gpus_per_node.
   int64_t ScaleUpDomain() const { return scale_up_gpus > 0 ? scale_up_gpus : gpus_per_node; }

@@ -1,0 +1,30 @@
+// The built-in calibration: one efficiency set per architecture family, fitted on the published
+// runs of one GPU (../shared/validation/published-runs.jsonl), with the errors bench/accuracy
+// measures per GPU, and what every other GPU borrows (README: "Calibration").
+#pragma once
+
+#include "planner/model/calibration.h"
+#include "planner/model/hardware.h"
+
+namespace planner {
+
+/// The architecture family's constants (the Hopper fit for Hopper and Blackwell, the A100 fit
+/// for every other architecture).
+Efficiency EfficiencyFor(const Gpu& gpu);
+
+/// The constants the cost models use for a cluster: its calibration when one was chosen (input
+/// time), else the built-in set of its GPU's architecture.
+Efficiency EfficiencyOf(const Cluster& c);
+
+/// The built-in constants of `gpu` and their provenance: fitted when published runs of this GPU
+/// were fitted, else borrowed (naming the GPU whose fit it borrows), with a wider band.
+Calibration BuiltinCalibration(const Gpu& gpu);
+
+/// Band half-width (share of step time) of constants borrowed with no run of the GPU to check
+/// them: twice the largest max error of the fitted GPUs (h100-sxm, 17.9%), rounded up
+/// (README: "Calibration").
+inline constexpr double kBorrowedBand = 0.36;
+/// The widest band quoted; beyond it low step times would approach zero.
+inline constexpr double kMaxBand = 0.60;
+
+}  // namespace planner
