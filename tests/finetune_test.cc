@@ -2,6 +2,8 @@
 // the rules people quote (LoRA of a 7B in 16-20 GB, QLoRA of a 65B on one 48 GB GPU), the
 // mechanisms' orderings, the search's determinism and the command line's answers and errors.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <oneapi/tbb/global_control.h>
 
 #include <algorithm>
@@ -13,6 +15,8 @@
 #include "planner/cost/finetune.h"
 #include "planner/input/catalog.h"
 #include "planner/search/finetune_search.h"
+#include "planner/model/files.h"
+#include "test_util.h"
 
 namespace planner {
 namespace {
@@ -144,11 +148,11 @@ TEST(FinetuneSearch, OneThreadEqualsMany) {
   EXPECT_EQ(many.pruned, single.pruned);
 }
 
+// The Outcome of RunPlanner's command, its output and error text copied out.
 int RunPlanner(const std::vector<std::string>& args, std::string& out, std::string& err) {
-  std::ostringstream o, e;
-  const int rc = RunCli(args, o, e);
-  out = o.str(), err = e.str();
-  return rc;
+  const Outcome o = Cli(args);
+  out = o.out, err = o.err;
+  return o.rc;
 }
 
 TEST(FinetuneCli, DoneWhenCommandsAnswerWithPlans) {
@@ -198,6 +202,37 @@ TEST(FinetuneCli, MemoryModeFinetuneUsesTheFineTuningAccounting) {
   // ZeRO-3 shards the fp32 master copy and AdamW's two moments (12 bytes per parameter,
   // Rajbhandari et al. 2020) of Llama 2 7B's 6.74e9 parameters over 8 ranks: 10.1 GB.
   EXPECT_NEAR(f["memory_bytes_per_gpu"]["optimizer"].get<double>() / 1e9, 10.1, 0.1);
+}
+
+// --out writes plan 1's files for the framework: the PEFT + Trainer script carries plan 1's
+// micro-batch and accumulation and the --hf-model id; a directory holding other files is refused
+// (exit 2, one line naming --out) and left as it was.
+TEST(FinetuneCli, OutWritesPlanOnesFilesAndRefusesAForeignDirectory) {
+  const std::string dir = testing::TempDir() + "/finetune-out-" + std::to_string(::getpid());
+  const Outcome json = Cli({"finetune", "--model", "llama3-8b", "--method", "qlora", "--gpu",
+                            "4090", "--format", "json"});
+  ASSERT_EQ(json.rc, 0) << json.err;
+  const nlohmann::json best = nlohmann::json::parse(json.out)["plans"][0];
+  const Outcome o = Cli({"finetune", "--model", "llama3-8b", "--method", "qlora", "--gpu", "4090",
+                         "--out", dir, "--hf-model", "meta-llama/Meta-Llama-3-8B"});
+  ASSERT_EQ(o.rc, 0) << o.err;
+  const std::string train = ReadTextFile(dir + "/train.py", "train.py");
+  EXPECT_NE(train.find("per_device_train_batch_size=" +
+                       std::to_string(best["micro_batch"].get<int>())),
+            std::string::npos) << train;
+  EXPECT_NE(train.find("gradient_accumulation_steps=" +
+                       std::to_string(best["grad_accum"].get<int>())),
+            std::string::npos);
+  EXPECT_NE(train.find("meta-llama/Meta-Llama-3-8B"), std::string::npos);
+  EXPECT_NE(ReadTextFile(dir + "/run.sh", "run.sh").find("accelerate launch"), std::string::npos);
+  const std::string foreign = dir + "-foreign";
+  ::mkdir(foreign.c_str(), 0755);
+  WriteFileAtomically(foreign + "/mine.txt", "keep\n", "test");
+  const Outcome refused = Cli({"finetune", "--model", "llama3-8b", "--method", "qlora", "--gpu",
+                               "4090", "--out", foreign});
+  EXPECT_EQ(refused.rc, 2);
+  EXPECT_EQ(refused.err.rfind("planner: --out", 0), 0u) << refused.err;
+  EXPECT_EQ(ReadTextFile(foreign + "/mine.txt", "mine"), "keep\n");
 }
 
 }  // namespace

@@ -1,11 +1,11 @@
-// `planner finetune`: flags to a fine-tuning query, the search, and the answer. Emitting the
-// framework's files (PEFT + Trainer + accelerate, torchtune) hooks in after the search: the best
-// FinetunePlan and the query's FinetuneSetup are what src/render/emit_finetune*.cc read.
+// `planner finetune`: flags to a fine-tuning query, the search, and the answer; with --out, the
+// framework's files for plan 1 (PEFT + Trainer + accelerate, or torchtune).
 #include <sstream>
 
 #include "cli_common.h"
 #include "planner/model/error.h"
 #include "planner/model/text.h"
+#include "planner/render/emit_finetune.h"
 #include "planner/render/finetune_output.h"
 
 namespace planner {
@@ -16,7 +16,7 @@ struct FinetuneInput {
   SpecInput spec;
   std::string method = "lora", targets = "attention", base_weights, sharding, offload;
   std::string checkpointing, optimizer = "adamw", framework = "hf", format = "table";
-  std::string host_memory;
+  std::string host_memory, out_dir;
   int64_t dataset_tokens = 0;
   bool help = false;
 };
@@ -90,6 +90,8 @@ void AddFinetuneOptions(po::options_description& d, FinetuneInput& in, FinetuneQ
       ("price", BoundedValue(&q.price_per_gpu_hour, 1e6, "--price"), "price of one GPU-hour: rank by cost")
       ("top", PositiveValue(&q.top, "--top"), "plans to show (default 8)")
       ("format", po::value(&in.format), "table (default), json or csv")
+      ("out", po::value(&in.out_dir), "write plan 1's files for --framework into this directory")
+      ("hf-model", po::value(&s.hf_model_id), "Hugging Face id the emitted files load (default: a marked placeholder)")
       ("help,h", po::bool_switch(&in.help), "this help");
 }
 
@@ -193,12 +195,20 @@ int RunFinetuneCommand(const std::vector<std::string>& args, std::ostream& out) 
   const Cluster cluster = FinetuneCluster(catalog, in.spec, q.gpus);
   const FinetuneResult r = SearchFinetune(model, cluster, q);
   const FinetuneContext ctx{.model = model, .cluster = cluster, .query = q};
+  // The files first: a directory that cannot be written is an error before any answer prints.
+  if (!in.out_dir.empty() && !r.plans.empty()) {
+    WriteFinetuneFiles(in.out_dir, EmitFinetune(model, cluster, r.plans.front().plan, q.setup));
+  }
   if (format == Format::kJson) {
     out << FinetuneJson(ctx, r);
   } else if (format == Format::kCsv) {
     out << FinetuneCsv(ctx, r);
   } else {
     PrintFinetuneTable(out, ctx, r);
+    if (!in.out_dir.empty() && !r.plans.empty()) {
+      out << "\nPlan 1's " << FinetuneFrameworkName(q.setup.framework) << " files are in "
+          << in.out_dir << "/ (NOTES.txt says where they differ from the plan, if anywhere).\n";
+    }
   }
   return r.plans.empty() ? 1 : 0;
 }
