@@ -50,6 +50,28 @@ TEST(Calibration, BorrowedGpuIsFlaggedAndFittedIsNot) {
   EXPECT_DOUBLE_EQ(plan.at("calibration").at("band").get<double>(), kBorrowedBand);
 }
 
+// The fine-tuning and serving planners name their constants too: fine-tuning steps are the
+// training model's, so they carry its band; serving says the fit is training's and where serving
+// was checked.
+TEST(Calibration, FinetuneAndServeSayWhereTheirConstantsComeFrom) {
+  const Outcome borrowed = Cli({"finetune", "--model", "llama3-8b", "--method", "qlora", "--gpu",
+                                "4090"});
+  ASSERT_EQ(borrowed.rc, 0) << borrowed.err;
+  EXPECT_TRUE(Has(borrowed.out, "Constants: BORROWED from a100")) << borrowed.out;
+  EXPECT_TRUE(Has(borrowed.out, "Plan 1 within +/-36%")) << borrowed.out;
+  const Outcome fitted = Cli({"finetune", "--model", "llama3-8b", "--gpu", "h100-sxm",
+                              "--format", "json"});
+  ASSERT_EQ(fitted.rc, 0) << fitted.err;
+  const nlohmann::json f = nlohmann::json::parse(fitted.out);
+  EXPECT_EQ(f.at("calibration").at("source"), "fitted");
+  const nlohmann::json& range = f.at("plans").at(0).at("range").at("step_s");
+  EXPECT_LT(range.at("low").get<double>(), range.at("high").get<double>());
+  const Outcome serve = Cli({"serve", "--model", "llama2-7b", "--gpu", "4090", "--input-tokens",
+                             "128", "--output-tokens", "128", "--format", "json"});
+  ASSERT_EQ(serve.rc, 0) << serve.err;
+  EXPECT_EQ(nlohmann::json::parse(serve.out).at("calibration").at("source"), "borrowed");
+}
+
 TEST(Calibration, CatalogGpuWithoutConstantsBorrowsAndSaysSo) {
   // A GPU from --catalog has no published runs: its architecture's set, borrowed; without an
   // "arch" the A100's, and the line says no architecture was given.

@@ -2,6 +2,7 @@
 #include <sstream>
 
 #include "cli_common.h"
+#include "planner/cost/calibration.h"
 #include "planner/model/error.h"
 #include "planner/model/text.h"
 #include "planner/render/serve_output.h"
@@ -114,6 +115,7 @@ Cluster ServeCluster(const Catalog& catalog, const SpecInput& in, int64_t gpus) 
   c.intra = FindLink(catalog, in.intra_link.empty() ? c.gpu.intra_link : in.intra_link,
                      "--intra-link");
   c.inter = FindLink(catalog, c.gpu.inter_link, "--gpu");
+  c.calibration = BuiltinCalibration(c.gpu);  // the provenance the output names
   return c;
 }
 

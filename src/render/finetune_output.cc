@@ -1,8 +1,10 @@
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <tuple>
 
 #include "planner/model/text.h"
+#include "planner/render/calibration_output.h"
 #include "planner/render/columns.h"
 #include "planner/render/finetune_output.h"
 
@@ -109,6 +111,16 @@ std::string ShardingLabel(const FinetunePlan& p) {
   return s;
 }
 
+// Plan 1's step, tokens/s and days within the constants' band (render/calibration_output.h).
+std::string FinetuneRangesLine(const Cluster& c, const FinetuneEvaluation& e) {
+  const double band = c.calibration.provenance.band;
+  std::string line = Printf("Plan 1 within +/-%.0f%%: step ", 100 * band) +
+                     RangeText(StepRange(e.time.step(), band), "%.3g") + " s, " +
+                     RangeText(RateRange(e.time.tokens_per_s, band), "%.0f") + " tokens/s";
+  if (e.train_s > 0) line += ", " + RangeText(StepRange(e.train_s / 86400, band), "%.3g") + " days";
+  return line + ".\n";
+}
+
 void PrintFinetuneTable(std::ostream& out, const FinetuneContext& ctx, const FinetuneResult& r) {
   out << Title(ctx) << "\n\n";
   std::vector<std::vector<std::string>> rows{Header(ctx)};
@@ -124,6 +136,7 @@ void PrintFinetuneTable(std::ostream& out, const FinetuneContext& ctx, const Fin
          "off-opt: optimizer states on the host; off-all: weights too.\n";
   if (!r.plans.empty()) {
     PrintBreakdown(out, ctx, r.plans.front(), "Plan 1");
+    out << FinetuneRangesLine(ctx.cluster, r.plans.front());
   } else if (r.smallest.memory.peak() > 0) {
     const FinetunePlan& p = r.smallest.plan;
     PrintBreakdown(out, ctx, r.smallest,
@@ -131,6 +144,7 @@ void PrintFinetuneTable(std::ostream& out, const FinetuneContext& ctx, const Fin
                        ShardingLabel(p) + ", checkpointing " + CheckpointingName(p.checkpointing) +
                        ", micro-batch " + std::to_string(p.micro_batch) + ";\nits");
   }
+  out << ProvenanceLine(ctx.cluster);
 }
 
 namespace {
@@ -145,14 +159,14 @@ nlohmann::ordered_json PlanJson(const FinetuneEvaluation& e) {
           {"checkpointing", CheckpointingName(p.checkpointing)},
           {"micro_batch", p.micro_batch}, {"grad_accum", p.grad_accum},
           {"base_weights", BaseWeightsName(p.base_weights)}, {"lora_rank", p.lora_rank},
-          {"memory_bytes_per_gpu", {{"base_weights", m.base_weights},
-                                    {"quant_constants", m.quant_constants},
-                                    {"adapters", m.adapters}, {"gradients", m.gradients},
-                                    {"optimizer", m.optimizer}, {"activations", m.activations},
-                                    {"logits_loss", m.logits_loss},
-                                    {"dequant_buffer", m.dequant_buffer},
-                                    {"overhead", m.overhead}, {"peak", m.peak()}}},
-          {"host_bytes_per_node", m.host_bytes},
+          {"memory_bytes_per_gpu", {{"base_weights", std::llround(m.base_weights)},
+                                    {"quant_constants", std::llround(m.quant_constants)},
+                                    {"adapters", std::llround(m.adapters)}, {"gradients", std::llround(m.gradients)},
+                                    {"optimizer", std::llround(m.optimizer)}, {"activations", std::llround(m.activations)},
+                                    {"logits_loss", std::llround(m.logits_loss)},
+                                    {"dequant_buffer", std::llround(m.dequant_buffer)},
+                                    {"overhead", std::llround(m.overhead)}, {"peak", std::llround(m.peak())}}},
+          {"host_bytes_per_node", std::llround(m.host_bytes)},
           {"step_s", {{"compute", t.compute}, {"recompute", t.recompute}, {"dequant", t.dequant},
                       {"comm", t.comm}, {"offload", t.offload}, {"optimizer", t.optimizer},
                       {"total", t.step()}}},
@@ -172,8 +186,19 @@ std::string FinetuneJson(const FinetuneContext& ctx, const FinetuneResult& r) {
                  {"dataset_tokens", s.dataset_tokens}, {"epochs", s.epochs},
                  {"optimizer", FinetuneOptimizerName(s.optimizer)},
                  {"usable_bytes_per_gpu", ctx.cluster.gpu.usable_bytes()}};
+  j["calibration"] = CalibrationJson(ctx.cluster);
   j["plans"] = nlohmann::ordered_json::array();
-  for (const FinetuneEvaluation& e : r.plans) j["plans"].push_back(PlanJson(e));
+  const double band = ctx.cluster.calibration.provenance.band;
+  for (const FinetuneEvaluation& e : r.plans) {
+    nlohmann::ordered_json plan = PlanJson(e);
+    const Range step = StepRange(e.time.step(), band);
+    const Range rate = RateRange(e.time.tokens_per_s, band);
+    const Range train = StepRange(e.train_s, band);
+    plan["range"] = {{"step_s", {{"low", step.low}, {"high", step.high}}},
+                     {"tokens_per_s", {{"low", rate.low}, {"high", rate.high}}},
+                     {"train_s", {{"low", train.low}, {"high", train.high}}}};
+    j["plans"].push_back(plan);
+  }
   if (r.plans.empty() && r.smallest.memory.peak() > 0) {
     j["smallest"] = PlanJson(r.smallest);
     j["smallest"]["reason"] = FinetuneReasonName(r.smallest.reason);

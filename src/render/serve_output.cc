@@ -2,6 +2,7 @@
 
 #include "planner/model/text.h"
 #include "planner/model/units.h"
+#include "planner/render/calibration_output.h"
 #include "planner/render/columns.h"
 #include "planner/render/serve_output.h"
 
@@ -131,6 +132,9 @@ void PrintServeTable(std::ostream& out, const ServeContext& ctx, const ServeResu
   notes += wide ? "; fits = sequences the KV cache holds per replica at these lengths."
                 : " (--wide: replicas and the sequences the KV cache holds).";
   out << "\n" << Wrap(notes);
+  out << Wrap("Constants: " + ShortProvenance(ctx.cluster) +
+              " (the training fit); serving is checked on published TensorRT-LLM runs of "
+              "a100-80gb, h100-sxm and l40s only (README: Serving).");
   if (!r.pareto.empty()) {
     out << "\nTrade-off (no plan is faster for both the user and the GPU):\n";
     PrintPlans(out, r.pareto, c, false);
@@ -154,6 +158,7 @@ std::string ServeJson(const ServeContext& ctx, const ServeResult& r) {
                  {"output_tokens", q.setup.output_tokens}, {"concurrency", q.concurrency},
                  {"request_rate", q.request_rate}, {"ttft_target_s", q.ttft_target_s},
                  {"tpot_target_s", q.tpot_target_s}};
+  j["calibration"] = CalibrationJson(ctx.cluster);
   j["plans"] = nlohmann::ordered_json::array();
   for (const ServeEvaluation& e : r.plans) j["plans"].push_back(PlanJson(ctx, e));
   j["pareto"] = nlohmann::ordered_json::array();
