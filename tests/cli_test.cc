@@ -93,6 +93,29 @@ TEST(Cli, TheSearchTableFitsEightyColumns) {
   EXPECT_NE(wide.out.find("VP"), std::string::npos) << wide.out;
 }
 
+// Every line of the catalog lists, the serving answer (its engine commands broken with
+// backslashes) and the fine-tuning answer fits 80 columns; they were 114, 149, 92-254 and
+// (lists) unaligned.
+TEST(Cli, ListServeAndFinetuneFitEightyColumns) {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"list", "models"},
+        {"list", "gpus"},
+        {"list", "links"},
+        {"serve", "--model", "llama3-70b", "--gpu", "h100-sxm", "--input-tokens", "2048",
+         "--output-tokens", "512", "--tpot-ms", "50"},
+        {"serve", "--model", "mixtral-8x7b", "--gpu", "h100-sxm", "--gpus", "8", "--input-tokens",
+         "1024", "--output-tokens", "256", "--weights", "int4-gptq", "--kv-cache", "fp8"},
+        {"finetune", "--model", "llama3-70b", "--method", "full", "--gpus", "64", "--gpu",
+         "h100-sxm", "--dataset-tokens", "2e9", "--epochs", "3"}}) {
+    const Outcome r = Cli(args);
+    ASSERT_EQ(r.rc, 0) << r.err;
+    std::istringstream lines(r.out);
+    for (std::string line; std::getline(lines, line);) {
+      EXPECT_LE(line.size(), 80u) << args[0] << " " << args[1] << ": " << line;
+    }
+  }
+}
+
 TEST(Cli, MoneyHasItsCurrencyAndThousandsSeparators) {
   const Outcome r = Cli({"--model", "llama2-70b", "--gpus", "2048", "--gpu", "h100-sxm",
                          "--train-tokens", "2e12", "--gpu-hour-cost", "2.5", "--currency", "EUR"});

@@ -1,17 +1,24 @@
 // `planner list`: the catalog as a table or JSON.
-#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "planner/cost/calibration.h"
+#include "planner/model/text.h"
 #include "planner/model/units.h"
 #include "planner/render/calibration_output.h"
+#include "planner/render/columns.h"
 #include "planner/render/output.h"
 
 namespace planner {
 namespace {
 
-void ListModels(const Catalog& c, nlohmann::ordered_json& j, std::vector<std::string>& lines) {
-  char buf[256];
+using Rows = std::vector<std::vector<std::string>>;
+
+// Whole below 100,000 (4096 reads as itself), else with an SI suffix (131072 -> 131k).
+std::string Count(int64_t v) { return v < 100000 ? std::to_string(v) : Si(static_cast<double>(v)); }
+
+// A catalog table fits 80 columns; the JSON (--format json) has every field.
+void ListModels(const Catalog& c, nlohmann::ordered_json& j, Rows& rows) {
+  rows.push_back({"model", "params", "active", "layers", "heads/kv", "vocab", "seq", "experts"});
   for (const Model& m : c.models) {
     const ParamCounts p = CountParameters(m);
     j.push_back({{"name", m.name}, {"parameters", p.total}, {"active_parameters", p.active},
@@ -20,19 +27,26 @@ void ListModels(const Catalog& c, nlohmann::ordered_json& j, std::vector<std::st
                  {"seq_len", m.seq_len}, {"mlp", m.mlp == MlpKind::kSwiglu ? "swiglu" : "gelu"},
                  {"tied_embeddings", m.tied_embeddings}, {"experts", m.experts},
                  {"experts_per_token", m.experts_per_token}, {"source", m.source}});
-    std::snprintf(buf, sizeof buf, "%-16s %8.2fB  L=%-4lld h=%-6lld heads=%-4lld kv=%-4lld ffn=%-6lld vocab=%-7lld seq=%lld%s",
-                  m.name.c_str(), p.total / 1e9, static_cast<long long>(m.layers),
-                  static_cast<long long>(m.hidden), static_cast<long long>(m.heads),
-                  static_cast<long long>(m.kv_heads), static_cast<long long>(m.ffn_hidden),
-                  static_cast<long long>(m.vocab), static_cast<long long>(m.seq_len),
-                  IsMoe(m) ? (" experts=" + std::to_string(m.experts) + " top-" +
-                              std::to_string(m.experts_per_token)).c_str() : "");
-    lines.push_back(buf);
+    rows.push_back({m.name, Printf("%.3gB", p.total / 1e9), Printf("%.3gB", p.active / 1e9),
+                    std::to_string(m.layers),
+                    std::to_string(m.heads) + "/" + std::to_string(m.kv_heads), Count(m.vocab),
+                    Count(m.seq_len),
+                    IsMoe(m) ? std::to_string(m.experts) + " top-" +
+                                   std::to_string(m.experts_per_token)
+                             : "-"});
   }
 }
 
-void ListGpus(const Catalog& c, nlohmann::ordered_json& j, std::vector<std::string>& lines) {
-  char buf[256];
+// "fitted 19 runs", "borrowed a100", "file calib.json": the constants' source in a column.
+std::string ConstantsCell(const Cluster& c) {
+  const Provenance& p = c.calibration.provenance;
+  if (p.source == CalibrationSource::kFitted) return "fitted " + std::to_string(p.runs) + " runs";
+  if (p.source == CalibrationSource::kFile) return "file " + p.file;
+  return "borrowed " + p.from;
+}
+
+void ListGpus(const Catalog& c, nlohmann::ordered_json& j, Rows& rows) {
+  rows.push_back({"gpu", "GiB", "bf16", "fp8", "HBM GB/s", "intra", "constants"});
   for (const Gpu& g : c.gpus) {
     j.push_back({{"name", g.name}, {"aliases", g.aliases}, {"hbm_bytes", g.hbm_bytes},
                  {"usable_bytes", g.usable_bytes()}, {"bf16_flops", g.bf16_flops},
@@ -41,24 +55,21 @@ void ListGpus(const Catalog& c, nlohmann::ordered_json& j, std::vector<std::stri
                  {"source", g.source}});
     const Cluster cluster{.gpu = g, .calibration = BuiltinCalibration(g)};
     j.back()["calibration"] = CalibrationJson(cluster);
-    std::snprintf(buf, sizeof buf, "%-10s %6.1f GiB (%.1f usable)  bf16 %6.1f TFLOP/s  fp8 %6.1f  HBM %6.0f GB/s  %s / %s  %s",
-                  g.name.c_str(), g.hbm_bytes / kGiB, g.usable_bytes() / kGiB,
-                  g.bf16_flops / kTera, g.fp8_flops / kTera, g.hbm_bytes_per_s / kGB,
-                  g.intra_link.c_str(), g.inter_link.c_str(), ShortProvenance(cluster).c_str());
-    lines.push_back(buf);
+    rows.push_back({g.name, Printf("%.0f", g.hbm_bytes / kGiB), Printf("%.0f", g.bf16_flops / kTera),
+                    g.fp8_flops > 0 ? Printf("%.0f", g.fp8_flops / kTera) : "-",
+                    Printf("%.0f", g.hbm_bytes_per_s / kGB), g.intra_link,
+                    ConstantsCell(cluster)});
   }
 }
 
-void ListLinks(const Catalog& c, nlohmann::ordered_json& j, std::vector<std::string>& lines) {
-  char buf[256];
+void ListLinks(const Catalog& c, nlohmann::ordered_json& j, Rows& rows) {
+  rows.push_back({"link", "one way GB/s", "both ways GB/s", "latency us"});
   for (const Link& l : c.links) {
     j.push_back({{"name", l.name}, {"one_way_bytes_per_s", l.one_way_bytes_per_s},
                  {"two_way_bytes_per_s", l.two_way_bytes_per_s}, {"latency_s", l.latency_s},
                  {"source", l.source}});
-    std::snprintf(buf, sizeof buf, "%-10s %7.1f GB/s one way  %7.1f GB/s both ways  %5.1f us",
-                  l.name.c_str(), l.one_way_bytes_per_s / kGB, l.two_way_bytes_per_s / kGB,
-                  l.latency_s * 1e6);
-    lines.push_back(buf);
+    rows.push_back({l.name, Printf("%.1f", l.one_way_bytes_per_s / kGB),
+                    Printf("%.1f", l.two_way_bytes_per_s / kGB), Printf("%.1f", l.latency_s * 1e6)});
   }
 }
 
@@ -66,16 +77,21 @@ void ListLinks(const Catalog& c, nlohmann::ordered_json& j, std::vector<std::str
 
 void PrintCatalog(std::ostream& out, const Catalog& c, CatalogPart part, Format format) {
   nlohmann::ordered_json j = nlohmann::ordered_json::array();
-  std::vector<std::string> lines;
+  Rows rows;
   switch (part) {
-    case CatalogPart::kModels: ListModels(c, j, lines); break;
-    case CatalogPart::kGpus: ListGpus(c, j, lines); break;
-    case CatalogPart::kLinks: ListLinks(c, j, lines); break;
+    case CatalogPart::kModels: ListModels(c, j, rows); break;
+    case CatalogPart::kGpus: ListGpus(c, j, rows); break;
+    case CatalogPart::kLinks: ListLinks(c, j, rows); break;
   }
   if (format == Format::kJson) {
     out << j.dump(2) << "\n";
   } else {
-    for (const std::string& l : lines) out << l << "\n";
+    PrintColumns(out, rows, {0, part == CatalogPart::kGpus ? size_t{5} : size_t{0},
+                             part == CatalogPart::kGpus ? size_t{6} : size_t{0},
+                             part == CatalogPart::kModels ? size_t{7} : size_t{0}});
+    if (part == CatalogPart::kGpus) {
+      out << "bf16, fp8: dense TFLOP/s; constants: where step-time constants come from.\n";
+    }
   }
 }
 

@@ -40,7 +40,7 @@ std::vector<std::string> HeaderRow(Columns c) {
   if (c.wide) row.push_back("repl");
   for (const char* name : {"GPUs", "weights/KV", "batch"}) row.push_back(name);
   if (c.wide) row.push_back("fits");
-  for (const char* name : {"TTFT ms", "TPOT ms", "tok/s/user", "tok/s/GPU"}) row.push_back(name);
+  for (const char* name : {"TTFT", "TPOT", "tok/s/user", "tok/s/GPU"}) row.push_back(name);
   return row;
 }
 
@@ -124,11 +124,11 @@ void PrintServeTable(std::ostream& out, const ServeContext& ctx, const ServeResu
     notes += std::string(i ? ", " : " ") + std::to_string(r.pruned[i]) + " " +
              ServeReasonName(static_cast<ServeReason>(i));
   }
-  notes += ". TTFT = one prompt's prefill";
+  notes += ". TTFT (ms) = one prompt's prefill";
   if (ctx.query.request_rate > 0) {
     notes += " plus the mean wait for a batch slot at the request rate (M/M/c, slots = batch)";
   }
-  notes += "; TPOT = one decode step of the batch; GPUs = TP x PP x replicas";
+  notes += "; TPOT (ms) = one decode step of the batch; GPUs = TP x PP x replicas";
   notes += wide ? "; fits = sequences the KV cache holds per replica at these lengths."
                 : " (--wide: replicas and the sequences the KV cache holds).";
   out << "\n" << Wrap(notes);
