@@ -21,6 +21,7 @@ bool Torchtune(const FinetuneQuery& q) {
 // GPU counts to try: powers of two up to the given count and the count itself; without one,
 // powers of two up to kMostGpus (the search stops at the first count where a plan fits).
 std::vector<int64_t> GpuCounts(const FinetuneQuery& q) {
+  if (q.exact_gpus && q.gpus > 0) return {q.gpus};
   std::vector<int64_t> out;
   const int64_t most = q.gpus > 0 ? q.gpus : kMostGpus;
   for (int64_t n = 1; n <= most; n *= 2) out.push_back(n);

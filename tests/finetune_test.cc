@@ -235,5 +235,25 @@ TEST(FinetuneCli, OutWritesPlanOnesFilesAndRefusesAForeignDirectory) {
   EXPECT_EQ(ReadTextFile(foreign + "/mine.txt", "mine"), "keep\n");
 }
 
+// `planner evaluate --method` scores the one fine-tuning plan the flags state: exactly --gpus
+// (the search would take fewer if they fit), and every choice given, else the missing one is
+// named (exit 2).
+TEST(FinetuneCli, EvaluateScoresTheOnePlanItIsGiven) {
+  const Outcome o = Cli({"evaluate", "--method", "lora", "--model", "llama2-7b", "--gpu",
+                         "a100-80gb", "--gpus", "8", "--sharding", "fsdp", "--offload", "none",
+                         "--checkpointing", "full", "--micro-batch", "4", "--format", "json"});
+  ASSERT_EQ(o.rc, 0) << o.err;
+  const nlohmann::json plans = nlohmann::json::parse(o.out)["plans"];
+  ASSERT_EQ(plans.size(), 1u);
+  EXPECT_EQ(plans[0]["gpus"], 8);
+  EXPECT_EQ(plans[0]["sharding"], "fsdp");
+  EXPECT_EQ(plans[0]["micro_batch"], 4);
+  EXPECT_EQ(plans[0]["grad_accum"], 2);  // 64 sequences / (4 x 8)
+  const Outcome missing = Cli({"evaluate", "--method", "lora", "--model", "llama2-7b", "--gpu",
+                               "a100-80gb", "--gpus", "8"});
+  EXPECT_EQ(missing.rc, 2);
+  EXPECT_EQ(missing.err.rfind("planner: --sharding: evaluate scores one", 0), 0u) << missing.err;
+}
+
 }  // namespace
 }  // namespace planner

@@ -201,6 +201,10 @@ std::string RunFileArg(const std::vector<std::string>& args) {
 }
 
 int RunEvaluate(const std::vector<std::string>& args, std::ostream& out) {
+  // A fine-tuning method makes it a fine-tuning plan (planner finetune's flags, all fixed).
+  for (const std::string& a : args) {
+    if (a == "--method" || a.rfind("--method=", 0) == 0) return RunFinetuneCommand(args, out, true);
+  }
   SpecInput in;
   OutputInput o;
   PlanInput plan_input;

@@ -97,7 +97,9 @@ int RunSweepCommand(const std::vector<std::string>& args, std::ostream& out, std
 /// `planner serve --model M --gpu G --input-tokens I --output-tokens O ...` (cli_serve.cc).
 int RunServeCommand(const std::vector<std::string>& args, std::ostream& out);
 /// `planner finetune --model M --gpu G [--gpus N] --method M ...` (cli_finetune.cc).
-int RunFinetuneCommand(const std::vector<std::string>& args, std::ostream& out);
+/// With `evaluate`, one plan: every choice fixed, --gpus exact (planner evaluate --method).
+int RunFinetuneCommand(const std::vector<std::string>& args, std::ostream& out,
+                       bool evaluate = false);
 /// Whether `planner memory` was asked --mode finetune.
 bool IsFinetuneMemory(const std::vector<std::string>& args);
 /// `planner memory --mode finetune ...`: the fine-tuning accounting (--method, --gpus,

@@ -178,16 +178,39 @@ Cluster FinetuneCluster(const Catalog& catalog, const SpecInput& in, int64_t gpu
 
 }  // namespace
 
-int RunFinetuneCommand(const std::vector<std::string>& args, std::ostream& out) {
+// `planner evaluate --method ...` scores one fine-tuning plan: every choice the search would
+// make must be given, and the GPU count is exact.
+void RequireOnePlan(const FinetuneInput& in, FinetuneQuery& q) {
+  const std::pair<bool, const char*> fixed[] = {
+      {q.gpus > 0, "--gpus"},
+      {!in.sharding.empty() && in.sharding.find(',') == std::string::npos, "--sharding"},
+      {!in.offload.empty(), "--offload"},
+      {!in.checkpointing.empty() && in.checkpointing.find(',') == std::string::npos,
+       "--checkpointing"},
+      {q.micro_batch > 0, "--micro-batch"},
+      {in.method.find(',') == std::string::npos, "--method"}};
+  for (const auto& [given, flag] : fixed) {
+    if (!given) {
+      throw InputError(flag, "evaluate scores one fine-tuning plan: give one value (or use "
+                             "planner finetune to search)");
+    }
+  }
+  q.exact_gpus = true;
+  q.top = 1;
+}
+
+int RunFinetuneCommand(const std::vector<std::string>& args, std::ostream& out, bool evaluate) {
   FinetuneInput in;
   FinetuneQuery q;
-  po::options_description d("planner finetune options");
+  po::options_description d(evaluate ? "planner evaluate --method options"
+                                     : "planner finetune options");
   AddFinetuneOptions(d, in, q);
   ParseOptions(args, d, nullptr);
   if (in.help) {
     out << d;
     return 0;
   }
+  if (evaluate) RequireOnePlan(in, q);
   const Format format = CheckedFormat(in.format, {Format::kTable, Format::kJson, Format::kCsv});
   ResolveNames(in, q);
   ResolveBatch(in, q);

@@ -20,6 +20,7 @@ struct FinetuneQuery {
   FinetunePlan base;            ///< method, adapter, base weights and any fixed flags
   std::vector<FinetuneMethod> methods{FinetuneMethod::kLora};
   int64_t gpus = 0;             ///< at most this many; 0: the fewest that fit (up to 1024)
+  bool exact_gpus = false;      ///< exactly `gpus` (planner evaluate scores one plan)
   std::vector<Sharding> shardings;          ///< empty: the framework's
   std::vector<Checkpointing> checkpointing;  ///< empty: all three
   int offload = -1;             ///< -1 searched; else bit 1 optimizer, bit 2 params
