@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_common.h"
+#include "planner/cost/calibration.h"
 #include "planner/input/run_file.h"
 #include "planner/input/sizes.h"
 #include "planner/model/error.h"
@@ -26,6 +27,17 @@ Catalog LoadCatalog(const SpecInput& in) {
   Catalog catalog = BuiltinCatalog();
   for (const std::string& file : in.catalogs) ExtendCatalog(catalog, file);
   return catalog;
+}
+
+Cluster ClusterFromFlags(const Catalog& catalog, const SpecInput& in, int64_t gpus) {
+  if (in.gpu.empty()) throw InputError("--gpu", "is required");
+  Cluster c{.gpu = FindGpu(catalog, in.gpu, "--gpu"), .gpus = gpus};
+  if (in.gpus_per_node > 0) c.gpus_per_node = in.gpus_per_node;
+  c.intra = FindLink(catalog, in.intra_link.empty() ? c.gpu.intra_link : in.intra_link,
+                     "--intra-link");
+  c.inter = FindLink(catalog, c.gpu.inter_link, "--gpu");
+  c.calibration = BuiltinCalibration(c.gpu);  // the provenance the output names
+  return c;
 }
 
 namespace {

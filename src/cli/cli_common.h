@@ -58,6 +58,9 @@ void ParseOptions(const std::vector<std::string>& args,
                   const boost::program_options::options_description& d,
                   const boost::program_options::positional_options_description* positional);
 Catalog LoadCatalog(const SpecInput& in);
+/// The cluster of planner serve and finetune: --gpu (required), --gpus-per-node, --intra-link,
+/// the GPU's own NIC between nodes, and the built-in constants the output names.
+Cluster ClusterFromFlags(const Catalog& catalog, const SpecInput& in, int64_t gpus);
 
 /// evaluate's plan flags as typed: the plan's sizes, dp (0: from the GPU count), recomputation.
 struct PlanInput {

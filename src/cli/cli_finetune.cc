@@ -1,9 +1,7 @@
 // `planner finetune`: flags to a fine-tuning query, the search, and the answer; with --out, the
 // framework's files for plan 1 (PEFT + Trainer + accelerate, or torchtune).
-#include <sstream>
 
 #include "cli_common.h"
-#include "planner/cost/calibration.h"
 #include "planner/model/error.h"
 #include "planner/model/text.h"
 #include "planner/render/emit_finetune.h"
@@ -22,19 +20,12 @@ struct FinetuneInput {
   bool help = false;
 };
 
-std::vector<std::string> SplitList(const std::string& list) {
-  std::vector<std::string> out;
-  std::stringstream in(list);
-  for (std::string item; std::getline(in, item, ',');) out.push_back(item);
-  return out;
-}
-
 // A comma list of names of enum E (values 0..last), each named by `name`; "" is empty.
 template <typename E>
 std::vector<E> ParseNames(const std::string& list, const char* flag, E last,
                           const char* (*name)(E)) {
   std::vector<E> out;
-  for (const std::string& typed : SplitList(list)) {
+  for (const std::string& typed : Split(list, ',')) {
     std::vector<std::string> names;
     bool known = false;
     for (int i = 0; i <= static_cast<int>(last); ++i) {
@@ -165,17 +156,6 @@ void ResolveBatch(const FinetuneInput& in, FinetuneQuery& q) {
   if (q.micro_batch > 4096) throw InputError("--micro-batch", "is beyond 4096");
 }
 
-Cluster FinetuneCluster(const Catalog& catalog, const SpecInput& in, int64_t gpus) {
-  if (in.gpu.empty()) throw InputError("--gpu", "is required");
-  Cluster c{.gpu = FindGpu(catalog, in.gpu, "--gpu"), .gpus = gpus};
-  if (in.gpus_per_node > 0) c.gpus_per_node = in.gpus_per_node;
-  c.intra = FindLink(catalog, in.intra_link.empty() ? c.gpu.intra_link : in.intra_link,
-                     "--intra-link");
-  c.inter = FindLink(catalog, c.gpu.inter_link, "--gpu");
-  c.calibration = BuiltinCalibration(c.gpu);  // the provenance the output names
-  return c;
-}
-
 }  // namespace
 
 // `planner evaluate --method ...` scores one fine-tuning plan: every choice the search would
@@ -217,7 +197,7 @@ int RunFinetuneCommand(const std::vector<std::string>& args, std::ostream& out, 
   const Catalog catalog = LoadCatalog(in.spec);
   if (in.spec.model.empty()) throw InputError("--model", "is required");
   const Model model = FindModel(catalog, in.spec.model, "--model");
-  const Cluster cluster = FinetuneCluster(catalog, in.spec, q.gpus);
+  const Cluster cluster = ClusterFromFlags(catalog, in.spec, q.gpus);
   const FinetuneResult r = SearchFinetune(model, cluster, q);
   const FinetuneContext ctx{.model = model, .cluster = cluster, .query = q};
   // The files first: a directory that cannot be written is an error before any answer prints.

@@ -1,8 +1,6 @@
 // `planner serve`: flags to a serving query, the search, and the answer.
-#include <sstream>
 
 #include "cli_common.h"
-#include "planner/cost/calibration.h"
 #include "planner/model/error.h"
 #include "planner/model/text.h"
 #include "planner/render/serve_output.h"
@@ -23,16 +21,9 @@ struct ServeInput {
   bool help = false;
 };
 
-std::vector<std::string> SplitList(const std::string& list) {
-  std::vector<std::string> out;
-  std::stringstream in(list);
-  for (std::string item; std::getline(in, item, ',');) out.push_back(item);
-  return out;
-}
-
 std::vector<WeightFormat> ParseWeights(const std::string& list) {
   std::vector<WeightFormat> out;
-  for (const std::string& name : SplitList(list)) {
+  for (const std::string& name : Split(list, ',')) {
     bool known = false;
     for (int i = 0; i <= static_cast<int>(WeightFormat::kNvfp4); ++i) {
       if (name == WeightFormatName(static_cast<WeightFormat>(i))) {
@@ -52,7 +43,7 @@ std::vector<WeightFormat> ParseWeights(const std::string& list) {
 
 std::vector<Precision> ParseKv(const std::string& list) {
   std::vector<Precision> out;
-  for (const std::string& name : SplitList(list)) {
+  for (const std::string& name : Split(list, ',')) {
     if (name == "bf16" || name == "fp16") {
       out.push_back(Precision::kBf16);
     } else if (name == "fp8") {
@@ -108,17 +99,6 @@ void CheckExpertParallel(const ServeQuery& q) {
   }
 }
 
-Cluster ServeCluster(const Catalog& catalog, const SpecInput& in, int64_t gpus) {
-  if (in.gpu.empty()) throw InputError("--gpu", "is required");
-  Cluster c{.gpu = FindGpu(catalog, in.gpu, "--gpu"), .gpus = gpus};
-  if (in.gpus_per_node > 0) c.gpus_per_node = in.gpus_per_node;
-  c.intra = FindLink(catalog, in.intra_link.empty() ? c.gpu.intra_link : in.intra_link,
-                     "--intra-link");
-  c.inter = FindLink(catalog, c.gpu.inter_link, "--gpu");
-  c.calibration = BuiltinCalibration(c.gpu);  // the provenance the output names
-  return c;
-}
-
 }  // namespace
 
 int RunServeCommand(const std::vector<std::string>& args, std::ostream& out) {
@@ -156,7 +136,7 @@ int RunServeCommand(const std::vector<std::string>& args, std::ostream& out) {
     throw InputError("--ep", "must divide the model's " + std::to_string(model.experts) +
                                  " experts, got " + std::to_string(q.ep));
   }
-  const Cluster cluster = ServeCluster(catalog, in.spec, q.gpus);
+  const Cluster cluster = ClusterFromFlags(catalog, in.spec, q.gpus);
   const ServeResult r = SearchServing(model, cluster, q);
   const ServeContext ctx{.model = model, .cluster = cluster, .query = q};
   if (in.format == "json") {

@@ -1,5 +1,7 @@
 #include "planner/model/text.h"
 
+#include <sstream>
+
 #include <cctype>
 #include <cstdio>
 
@@ -20,6 +22,13 @@ std::string Printf(const char* format, double value) {
   char buffer[64];
   std::snprintf(buffer, sizeof buffer, format, value);
   return buffer;
+}
+
+std::vector<std::string> Split(const std::string& text, char separator) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, separator);) out.push_back(item);
+  return out;
 }
 
 }  // namespace planner
