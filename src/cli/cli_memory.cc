@@ -15,24 +15,30 @@ namespace po = boost::program_options;
 const char* const kVersion = PLANNER_VERSION;
 
 const char* const kUsage =
-    "planner: plan how to parallelise LLM training over a GPU cluster.\n"
+    "planner: plan how to train, fine-tune and serve LLMs on a GPU cluster.\n"
     "\n"
-    "  planner --model llama2-70b --gpus 2048 --gpu 4090     search and rank plans\n"
-    "  planner evaluate --model M --gpu G --gpus N --tp 8 --pp 8 ...   score one plan\n"
+    "  planner --model llama2-70b --gpus 2048 --gpu 4090\n"
+    "      search and rank pre-training plans\n"
+    "  planner evaluate --model M --gpu G --gpus N --tp 8 --pp 8 ...\n"
+    "      score one plan\n"
     "  planner memory --model M --mode training|finetune|inference [--gpu G]\n"
-    "  planner serve --model M --gpu G --input-tokens I --output-tokens O [--tpot-ms T]\n"
-    "                                                        serving plans and engine commands\n"
-    "  planner finetune --model M --gpu G [--gpus N] --method lora|qlora|full|freeze|galore\n"
-    "                                                        fine-tuning plans, memory, days\n"
+    "      memory per GPU and the GPUs it needs\n"
+    "  planner serve --model M --gpu G --input-tokens I --output-tokens O\n"
+    "      serving plans and engine commands\n"
+    "  planner finetune --model M --gpu G [--gpus N] --method lora|qlora|full|...\n"
+    "      fine-tuning plans, memory, days\n"
     "  planner list models|gpus|links [--format json]\n"
-    "  planner sweep FILE --out DIR [--shard K/N]            many searches, resumable\n"
-    "  planner calibrate RUNS.jsonl --out calib.json         fit constants to measured runs\n"
-    "  planner merge DIR1 DIR2 ... --out DIR                 join a sharded sweep's parts\n"
+    "  planner sweep FILE --out DIR [--shard K/N]\n"
+    "      many searches, resumable\n"
+    "  planner calibrate RUNS.jsonl --out calib.json\n"
+    "      fit constants to measured runs\n"
+    "  planner merge DIR1 DIR2 ... --out DIR\n"
+    "      join a sharded sweep's parts\n"
     "  planner help COMMAND | planner --version\n"
     "\n"
-    "Each command takes --help. Memory is printed in GiB (2^30 bytes), bandwidth in GB/s.\n"
-    "search, evaluate, sweep and merge take --report FILE.html: their results as charts in one\n"
-    "page that opens offline.\n";
+    "Each command takes --help. Memory is printed in GiB (2^30 bytes), bandwidth in\n"
+    "GB/s. search, evaluate, sweep and merge take --report FILE.html: their results\n"
+    "as charts in one page that opens offline.\n";
 
 namespace {
 

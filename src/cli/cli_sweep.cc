@@ -21,16 +21,18 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 const char* const kSweepUsage =
-    "planner sweep FILE --out DIR [--shard K/N] [--threads N] [--show N] [--report FILE.html]\n"
-    "  Searches every scenario of FILE (README, \"Sweeps\"): one line each in DIR/results.jsonl,\n"
-    "  one row each in DIR/summary.csv. Run it again with the same arguments to resume.\n"
-    "  --shard K/N runs part K of N (1 <= K <= N; scenario i, from 0, is in part i % N + 1);\n"
-    "  join the parts with: planner merge DIR1 DIR2 ... --out DIR\n\n";
+    "planner sweep FILE --out DIR [--shard K/N] [--threads N] [--show N]\n"
+    "              [--report FILE.html]\n"
+    "  Searches every scenario of FILE (README, \"Sweeps\"): one line each in\n"
+    "  DIR/results.jsonl, one row each in DIR/summary.csv. Run it again with the same\n"
+    "  arguments to resume. --shard K/N runs part K of N (1 <= K <= N; scenario i,\n"
+    "  from 0, is in part i % N + 1); join the parts with:\n"
+    "  planner merge DIR1 DIR2 ... --out DIR\n\n";
 
 const char* const kMergeUsage =
     "planner merge DIR1 DIR2 ... --out DIR [--report FILE.html]\n"
-    "  Joins the output directories of a sharded sweep; fails naming any scenario missing or\n"
-    "  given twice.\n\n";
+    "  Joins the output directories of a sharded sweep; fails naming any scenario\n"
+    "  missing or given twice.\n\n";
 
 std::string Duration(double s) {
   const int64_t t = static_cast<int64_t>(s + 0.5);

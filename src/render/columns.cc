@@ -48,7 +48,9 @@ std::string Si(double x) {
   return buf;
 }
 
-std::string Wrap(const std::string& text, size_t width) {
+namespace {
+
+std::string WrapParagraph(const std::string& text, size_t width) {
   std::string out;
   std::string line;
   size_t start = 0;
@@ -63,7 +65,24 @@ std::string Wrap(const std::string& text, size_t width) {
     if (!word.empty()) line += (line.empty() ? "" : " ") + word;
     start = end + 1;
   }
-  if (!line.empty()) out += line + "\n";
+  return out + line + "\n";
+}
+
+}  // namespace
+
+std::string Wrap(const std::string& text, size_t width) {
+  // Each line of `text` is its own paragraph; a final newline ends the text, not a paragraph.
+  const std::string body = !text.empty() && text.back() == '\n' ? text.substr(0, text.size() - 1)
+                                                                 : text;
+  if (body.empty()) return "";
+  std::string out;
+  size_t start = 0;
+  while (start <= body.size()) {
+    size_t end = body.find('\n', start);
+    if (end == std::string::npos) end = body.size();
+    out += WrapParagraph(body.substr(start, end - start), width);
+    start = end + 1;
+  }
   return out;
 }
 

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "planner/model/units.h"
+#include "planner/render/columns.h"
 #include "planner/render/output.h"
 
 namespace planner {
@@ -32,10 +33,10 @@ std::string MemoryReportJson(const MemoryReport& r) {
 void PrintMemoryReport(std::ostream& out, const MemoryReport& r, bool explain) {
   char buf[160];
   std::snprintf(buf, sizeof buf,
-                "%s, %s: %.4g parameters (%.4g active), sequence %lld, batch %lld\n",
+                "%s, %s: %.4g parameters (%.4g active), sequence %lld, batch %lld",
                 r.model.c_str(), MemoryModeName(r.mode), r.params.total, r.params.active,
                 static_cast<long long>(r.seq_len), static_cast<long long>(r.batch));
-  out << buf;
+  out << Wrap(buf);
   for (const auto& [name, bytes] : r.parts) {
     std::snprintf(buf, sizeof buf, "  %-12s %10.2f GiB  (%.4g bytes)\n", name.c_str(),
                   bytes / kGiB, bytes);

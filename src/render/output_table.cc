@@ -39,28 +39,30 @@ void PrintCost(std::ostream& out, const Specs& s, const Evaluation& e, const Cos
   const double seconds = cost.train_tokens / e.tokens_per_s;
   const double gpu_hours = seconds / 3600.0 * static_cast<double>(s.cluster.gpus);
   const Range days = StepRange(seconds / 86400.0, s.cluster.calibration.provenance.band);
-  out << "Training " << Printf("%.3g", cost.train_tokens) << " tokens with the best plan: "
-      << Printf("%.1f", seconds / 86400.0) << " days (" << RangeText(days, "%.1f") << "), "
-      << Thousands(gpu_hours) << " GPU-hours";
+  std::string text = "Training " + Printf("%.3g", cost.train_tokens) +
+                     " tokens with the best plan: " + Printf("%.1f", seconds / 86400.0) +
+                     " days (" + RangeText(days, "%.1f") + "), " + Thousands(gpu_hours) +
+                     " GPU-hours";
   if (cost.gpu_hour_cost > 0) {
     const double cost_of_day = gpu_hours * cost.gpu_hour_cost / (seconds / 86400.0);
-    out << ", cost " << Thousands(gpu_hours * cost.gpu_hour_cost) << " " << cost.currency << " ("
-        << Thousands(days.low * cost_of_day) << "-" << Thousands(days.high * cost_of_day) << ")";
+    text += ", cost " + Thousands(gpu_hours * cost.gpu_hour_cost) + " " + cost.currency + " (" +
+            Thousands(days.low * cost_of_day) + "-" + Thousands(days.high * cost_of_day) + ")";
   }
-  out << "\n";
+  out << Wrap(text);
 }
 
-// Pasteable: flags wrapped at about 96 columns with shell line continuations.
+// Pasteable: flags wrapped to 80 columns with shell line continuations.
 void PrintMegatronArgs(std::ostream& out, const Specs& s, const Plan& p) {
-  out << "\nMegatron-LM arguments of plan 1 (all files: --emit megatron,deepspeed,launch --out "
-         "DIR):\n";
+  out << "\n"
+      << Wrap("Megatron-LM arguments of plan 1 (all files: --emit megatron,deepspeed,launch "
+              "--out DIR):");
   std::string line;
   for (const auto& [flag, value] : MegatronArgs(s, p)) {
     // Values with shell syntax in them (--moe-layer-freq's list expression) are quoted.
     const bool plain = value.find_first_of("()[]*+ ") == std::string::npos;
     std::string item = flag;
     if (!value.empty()) item += plain ? " " + value : " '" + value + "'";
-    if (!line.empty() && line.size() + 1 + item.size() > 94) {
+    if (!line.empty() && line.size() + 1 + item.size() > 76) {
       out << "  " << line << " \\\n";
       line.clear();
     }
@@ -74,12 +76,14 @@ void PrintMegatronArgs(std::ostream& out, const Specs& s, const Plan& p) {
 // config, or a note where no emitter exists yet (torchtitan).
 void PrintPlanPreview(std::ostream& out, const Specs& s, const Plan& p) {
   if (s.setup.framework == Framework::kDeepSpeed) {
-    out << "\nDeepSpeed config of plan 1 (all files: --emit megatron,deepspeed,launch --out "
-           "DIR):\n"
+    out << "\n"
+        << Wrap("DeepSpeed config of plan 1 (all files: --emit megatron,deepspeed,launch "
+                "--out DIR):")
         << DeepSpeedConfig(s, p) << "\n";
   } else if (s.setup.framework == Framework::kTorchtitan) {
-    out << "\nNo torchtitan emitter yet: set its [parallelism] degrees to the plan's tp, cp, pp "
-           "and dp (FSDP shard degree).\n";
+    out << "\n"
+        << Wrap("No torchtitan emitter yet: set its [parallelism] degrees to the plan's tp, "
+                "cp, pp and dp (FSDP shard degree).");
   } else {
     PrintMegatronArgs(out, s, p);
   }
@@ -88,12 +92,14 @@ void PrintPlanPreview(std::ostream& out, const Specs& s, const Plan& p) {
 // Below the table: the funnel's counts, the best plan's step by term, costs, units.
 void PrintSearchFooter(std::ostream& out, const Specs& specs, const SearchResult& r,
                        const CostInput& cost) {
-  out << "\nSearched " << r.stats.evaluated << " plans in " << Duration(r.stats.seconds) << " on "
-      << r.stats.threads << " threads: " << r.stats.feasible << " feasible";
+  std::string searched = "Searched " + std::to_string(r.stats.evaluated) + " plans in " +
+                         Duration(r.stats.seconds) + " on " + std::to_string(r.stats.threads) +
+                         " threads: " + std::to_string(r.stats.feasible) + " feasible";
   for (int i = 1; i < static_cast<int>(Reason::kCount); ++i) {
-    out << ", " << r.stats.pruned[i] << " " << ReasonName(static_cast<Reason>(i));
+    searched += ", " + std::to_string(r.stats.pruned[i]) + " " +
+                ReasonName(static_cast<Reason>(i));
   }
-  out << ".\n";
+  out << "\n" << Wrap(searched + ".");
   if (!r.plans.empty()) {
     const Evaluation& best = r.plans.front();
     const TimeBreakdown& t = best.time;
@@ -105,14 +111,14 @@ void PrintSearchFooter(std::ostream& out, const Specs& specs, const SearchResult
                                   {"EP comm", t.ep_comm}, {"optimizer", t.optimizer}}) {
       if (s > 0) terms.push_back(std::string(name) + " " + Duration(s));
     }
-    out << "Best plan's step: " << Join(terms, ", ") << ".\n";
-    out << RangesLine(specs.cluster, best, "Plan 1") << TieNote(specs.cluster, r.plans);
+    out << Wrap("Best plan's step: " + Join(terms, ", ") + ".")
+        << Wrap(RangesLine(specs.cluster, best, "Plan 1") + TieNote(specs.cluster, r.plans));
     PrintCost(out, specs, best, cost);
   }
-  out << "Memory in GiB (2^30 bytes) per GPU, of " << Gib(specs.cluster.gpu.usable_bytes())
-      << " usable; MFU = model FLOPs / peak "
-         "(" << Printf("%.4g", specs.cluster.gpu.PeakFlops(specs.setup.precision) / kTera)
-      << " TFLOP/s " << PrecisionName(specs.setup.precision) << ").\n";
+  out << Wrap("Memory in GiB (2^30 bytes) per GPU, of " +
+              Gib(specs.cluster.gpu.usable_bytes()) + " usable; MFU = model FLOPs / peak (" +
+              Printf("%.4g", specs.cluster.gpu.PeakFlops(specs.setup.precision) / kTera) +
+              " TFLOP/s " + PrecisionName(specs.setup.precision) + ").");
 }
 
 }  // namespace
@@ -121,7 +127,7 @@ std::string Gib(double bytes) { return Printf("%.2f", bytes / kGiB); }
 
 void PrintSearchTable(std::ostream& out, const Specs& specs, const SearchResult& r,
                       const CostInput& cost, bool wide) {
-  out << Header(specs) << "\n\n";
+  out << Wrap(Header(specs)) << "\n";
   // CP, EP, SP and VP are shown when a plan uses them (or with --wide): 80 columns otherwise.
   // (The header sentence above is prose, and wraps like prose.)
   auto any = [&](auto used) {
@@ -158,7 +164,7 @@ void PrintSearchTable(std::ostream& out, const Specs& specs, const SearchResult&
            Printf("%.1f%%", 100.0 * e.mfu)});
   }
   if (!r.plans.empty()) PrintColumns(out, rows);
-  out << ProvenanceLine(specs.cluster);
+  out << Wrap(ProvenanceLine(specs.cluster));
   PrintSearchFooter(out, specs, r, cost);
   if (!r.plans.empty()) PrintPlanPreview(out, specs, r.plans.front().plan);
 }
@@ -190,12 +196,15 @@ void PrintSearchCsv(std::ostream& out, const Specs& specs, const SearchResult& r
 
 void PrintEvaluationTable(std::ostream& out, const Specs& specs, const Evaluation& e,
                           const CostInput& cost, bool explain) {
-  out << Header(specs) << "\n";
+  out << Wrap(Header(specs));
   const Plan& p = e.plan;
-  out << "Plan: tp " << p.tp << ", cp " << p.cp << ", pp " << p.pp << ", dp " << p.dp << ", ep "
-      << p.ep << ", micro-batch " << p.micro_batch << ", accumulation " << p.grad_accum
-      << ", recompute " << RecomputeName(p.recompute) << ", ZeRO " << p.zero_stage << ", SP "
-      << (p.sequence_parallel ? "yes" : "no") << ", virtual stages " << p.virtual_stages << "\n";
+  out << Wrap("Plan: tp " + std::to_string(p.tp) + ", cp " + std::to_string(p.cp) + ", pp " +
+              std::to_string(p.pp) + ", dp " + std::to_string(p.dp) + ", ep " +
+              std::to_string(p.ep) + ", micro-batch " + std::to_string(p.micro_batch) +
+              ", accumulation " + std::to_string(p.grad_accum) + ", recompute " +
+              RecomputeName(p.recompute) + ", ZeRO " + std::to_string(p.zero_stage) + ", SP " +
+              (p.sequence_parallel ? "yes" : "no") + ", virtual stages " +
+              std::to_string(p.virtual_stages));
   const MemoryBreakdown& m = e.memory;
   out << "\nMemory per GPU (most loaded stage), GiB:\n";
   PrintColumns(out, {{"weights", Gib(m.weights)},
@@ -219,18 +228,19 @@ void PrintEvaluationTable(std::ostream& out, const Specs& specs, const Evaluatio
   out << "\n" << Printf("%.6g", e.tokens_per_s) << " tokens/s ("
       << Printf("%.5g", e.tokens_per_s / static_cast<double>(specs.cluster.gpus)) << " per GPU), MFU "
       << Printf("%.1f%%", 100.0 * e.mfu) << "\n";
-  out << RangesLine(specs.cluster, e, "The plan") << ProvenanceLine(specs.cluster);
+  out << Wrap(RangesLine(specs.cluster, e, "The plan") + ProvenanceLine(specs.cluster));
   PrintCost(out, specs, e, cost);
-  out << "Verdict: " << Explain(specs.model, specs.cluster, e, specs.setup) << "\n";
+  out << Wrap("Verdict: " + Explain(specs.model, specs.cluster, e, specs.setup));
   if (explain) {
-    out << "\nFormulas: weights/gradients/optimizer = parameters on the stage / tp x bytes per "
-           "parameter (2/4/12 for mixed-precision AdamW), / dp for the states ZeRO shards (a "
-           "routed expert's: / (dp/ep)); activations = per-layer bytes (Korthikanti et al. "
-           "2022 Table 2, GQA and SwiGLU aware) x layers on the stage x micro-batches in "
-           "flight ("
-        << ScheduleName(specs.setup.schedule)
-        << "); step = (m + (p-1)/v) x per-micro-batch stage time + exposed DP traffic + "
-           "optimizer.\n";
+    out << "\n"
+        << Wrap(std::string("Formulas: weights/gradients/optimizer = parameters on the stage / "
+                            "tp x bytes per parameter (2/4/12 for mixed-precision AdamW), / dp "
+                            "for the states ZeRO shards (a routed expert's: / (dp/ep)); "
+                            "activations = per-layer bytes (Korthikanti et al. 2022 Table 2, GQA "
+                            "and SwiGLU aware) x layers on the stage x micro-batches in flight (") +
+                ScheduleName(specs.setup.schedule) +
+                "); step = (m + (p-1)/v) x per-micro-batch stage time + exposed DP traffic + "
+                "optimizer.");
   }
 }
 
@@ -255,16 +265,16 @@ std::string Describe(const Plan& p) {
 }  // namespace
 
 void PrintSearchExplanation(std::ostream& out, const Specs& specs, const SearchResult& r) {
-  out << "\n" << kFormulas;
+  out << "\n" << Wrap(kFormulas);
   bool any = false;
   for (int i = 1; i < static_cast<int>(Reason::kCount); ++i) {
     const std::optional<Evaluation>& example = r.stats.examples[i];
     if (r.stats.pruned[i] == 0 || !example) continue;
     if (!any) out << "\nPlans set aside, by reason (the example is the closest to passing):\n";
     any = true;
-    out << "  " << ReasonName(static_cast<Reason>(i)) << ": " << r.stats.pruned[i]
-        << " plans; e.g. " << Describe(example->plan) << ": "
-        << Explain(specs.model, specs.cluster, *example, specs.setup) << "\n";
+    out << Wrap("- " + std::string(ReasonName(static_cast<Reason>(i))) + ": " +
+                std::to_string(r.stats.pruned[i]) + " plans; e.g. " + Describe(example->plan) +
+                ": " + Explain(specs.model, specs.cluster, *example, specs.setup));
   }
 }
 

@@ -14,7 +14,7 @@ void PrintColumns(std::ostream& out, const std::vector<std::vector<std::string>>
                   const std::set<size_t>& left_aligned = {});
 
 /// `text` broken at spaces into lines of at most `width` characters (a longer word stays whole),
-/// each ending in a newline.
+/// each ending in a newline. Each line of `text` wraps on its own; a blank line stays blank.
 std::string Wrap(const std::string& text, size_t width = 80);
 
 /// `x` rounded to a whole number with thousands separators: 1234567.8 -> "1,234,568".
