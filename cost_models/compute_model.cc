@@ -31,8 +31,11 @@ double ModelFlopsPerStep(const Model& m, int64_t seq, int64_t global_batch) {
   const ForwardFlops f = CountForwardFlops(m, seq, 1);
   const double moe_layers = static_cast<double>(MoeLayers(m));
   const double dense_layers = static_cast<double>(m.layers) - moe_layers;
-  const double forward = static_cast<double>(m.layers) * (f.attention_linear + f.attention_core) +
-                         dense_layers * f.dense_mlp + moe_layers * f.mlp + f.logits;
+  // Each multi-token-prediction module adds a layer (MoE in a MoE model) and an output-head pass.
+  const double mtp = static_cast<double>(m.mtp_layers);
+  const double forward =
+      (static_cast<double>(m.layers) + mtp) * (f.attention_linear + f.attention_core) +
+      dense_layers * f.dense_mlp + (moe_layers + mtp) * f.mlp + (1.0 + mtp) * f.logits;
   // Backward costs twice the forward (gradients for activations and for weights).
   return 3.0 * forward * static_cast<double>(global_batch);
 }

@@ -18,9 +18,14 @@ struct StageForward {
   double layers = 0;     // layers of the stage
   double moe_share = 0;  // share of them with a MoE MLP
   double logits = 0;     // the output layer, when the stage runs it
+  // Multi-token-prediction modules, when the stage runs them (the last): each is one more
+  // layer, MoE in a MoE model (DeepSeek-V3 sec. 2.2), and one more pass of the shared output
+  // head (counted in `logits`). Its 2h -> h projection is under 1 % of the layer and left out.
+  double mtp = 0;
 
   double Mix(double LayerCost::*field) const {
-    return layers * ((1.0 - moe_share) * f.dense.*field + moe_share * f.moe.*field);
+    return layers * ((1.0 - moe_share) * f.dense.*field + moe_share * f.moe.*field) +
+           mtp * f.moe.*field;  // f.moe is f.dense in a dense model
   }
   double Compute() const {
     return Mix(&LayerCost::gemm) + Mix(&LayerCost::attention) + Mix(&LayerCost::elementwise) +
@@ -39,15 +44,20 @@ StageForward SlowestStage(const Model& m, const Plan& p, const ForwardCosts& f) 
   const LayerCost& moe = f.moe;
   const double layer_time = (1.0 - moe_share) * (dense.gemm + dense.attention + dense.elementwise) +
                             moe_share * (moe.gemm + moe.attention + moe.elementwise);
+  const double mtp = static_cast<double>(m.mtp_layers);
   StageForward stage{.f = f,
                      .layers = static_cast<double>(StageLayers(m, p, last)),
                      .moe_share = moe_share,
-                     .logits = f.logits};
+                     .logits = (1.0 + mtp) * f.logits,
+                     .mtp = mtp};
+  const double mtp_time = mtp * (moe.gemm + moe.attention + moe.elementwise);
   const double busiest_other =
       static_cast<double>(std::max(StageLayers(m, p, 0), p.pp > 2 ? StageLayers(m, p, 1) : 0));
-  if (p.pp > 1 && busiest_other * layer_time > stage.layers * layer_time + stage.logits) {
+  if (p.pp > 1 &&
+      busiest_other * layer_time > stage.layers * layer_time + stage.logits + mtp_time) {
     stage.layers = busiest_other;
     stage.logits = 0.0;
+    stage.mtp = 0.0;
   }
   return stage;
 }

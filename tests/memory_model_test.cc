@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 
 #include "planner/input/catalog.h"
+#include "planner/cost/compute_model.h"
 #include "planner/cost/memory_model.h"
+#include "planner/cost/step_time.h"
+#include "planner/input/specs.h"
 #include "planner/model/units.h"
 
 namespace planner {
@@ -181,6 +184,34 @@ TEST(MemoryModel, MtpModuleSitsOnTheLastStage) {
   EXPECT_GT(StageMemory(m, p, s, 15).activations, StageMemory(no_mtp, p, s, 15).activations);
   // The other stages are as they were.
   EXPECT_DOUBLE_EQ(StageMemory(m, p, s, 14).total(), StageMemory(no_mtp, p, s, 14).total());
+}
+
+// The MTP module's time, too, is the last stage's: one more MoE layer and one more pass of the
+// shared output head per micro-batch (DeepSeek-V3 sec. 2.2), forward plus twice that backward,
+// stretched by the architecture's step overhead; and its FLOPs count in the model's. At PP 16
+// with one layer first, the last stage runs 4 layers, so it stays the slowest stage.
+TEST(MemoryModel, MtpModuleAddsALayerAndAHeadPassToTheLastStage) {
+  const Model m = FindModel(BuiltinCatalog(), "deepseek-v3", "test");
+  Model no_mtp = m;
+  no_mtp.mtp_layers = 0;
+  SpecInput in;
+  in.model = "deepseek-v3";
+  in.gpu = "h800";
+  in.gpus = 2048;
+  const Specs specs = BuildSpecs(in, BuiltinCatalog());
+  const Plan p{.tp = 1, .pp = 16, .dp = 128, .ep = 64, .micro_batch = 1, .grad_accum = 8,
+               .zero_stage = 1, .first_stage_layers = 1};
+  const ForwardCosts f = ForwardPass(m, specs.cluster, p, specs.setup);
+  const double layer = f.moe.gemm + f.moe.attention + f.moe.elementwise;
+  const double expected = 3.0 * (layer + f.logits) * (1.0 + f.eff.step_overhead) * 8;
+  const double with = StepTime(m, specs.cluster, p, specs.setup).compute;
+  const double without = StepTime(no_mtp, specs.cluster, p, specs.setup).compute;
+  EXPECT_NEAR(with - without, expected, 1e-9 * with);
+  const ForwardFlops per_seq = CountForwardFlops(m, 4096, 1);
+  const double module = per_seq.attention_linear + per_seq.attention_core + per_seq.mlp +
+                        per_seq.logits;
+  EXPECT_NEAR(ModelFlopsPerStep(m, 4096, 1024) - ModelFlopsPerStep(no_mtp, 4096, 1024),
+              3.0 * module * 1024, 1e-9 * ModelFlopsPerStep(m, 4096, 1024));
 }
 
 }  // namespace
