@@ -6,14 +6,15 @@
 //     with Llama 2's SentencePiece and Llama 3's tiktoken alike -> --input-tokens 6.
 //   - --max_new_tokens defaults to 200 (generate.py:439) -> --output-tokens 200.
 //   - batch 1 (setup_caches(max_batch_size=1), generate.py:120) -> --concurrency 1.
-//   - the KV cache holds find_multiple(6 + 200, 8) = 208 tokens in bf16 (model.py:160, 185);
+//   - the KV cache holds find_multiple(6 + 200, 8) = 208 tokens in bf16, the dtype of the
+//     output layer or its scales (model.py:160-168, 185);
 //     the planner's 16-token pages hold the same 208.
 //   - quantize_ converts every nn.Linear (quant_api.py:206 _is_linear), the output layer
 //     included; nn.Embedding stays bf16 -> --quantize-output.
 //   - int8wo: int8 per output channel, bf16 scale, int64 zero (quant_api.py:462) -> int8-wo;
 //     int4wo-G: 4 bits, bf16 scale and bf16 zero per group of G (quant_api.py:422-457) ->
 //     int4-wo --weight-group G; int8dq: int8 weights and per-token int8 activations
-//     (quant_api.py:487) -> int8 (W8A8). The GPTQ rows are int4 with group 64 -> int4-gptq.
+//     (quant_api.py:485) -> int8 (W8A8). The GPTQ rows are int4 with group 64 -> int4-gptq.
 //   - "Model Size" is get_model_size_in_bytes(model, ignore_embeddings=True) / 1e9
 //     (generate.py:295, utils.py:209): every parameter and buffer but the embedding, counted
 //     before the KV cache exists. Compared with the planner's weights minus its embedding.
@@ -43,8 +44,9 @@ using nlohmann::json;
 // The planner's flags for torchao's technique names (generate.py -q values).
 std::vector<std::string> WeightFlags(const std::string& technique) {
   const size_t dash = technique.find('-');  // "int4wo-64", "int4wo-64-GPTQ"
+  const size_t end = technique.find('-', dash + 1);
   const std::string group =
-      dash == std::string::npos ? "" : technique.substr(dash + 1, technique.find('-', dash + 1) - dash - 1);
+      dash == std::string::npos ? "" : technique.substr(dash + 1, end - dash - 1);
   if (technique == "int8dq") return {"--weights", "int8", "--quantize-output"};
   if (technique == "int8wo") return {"--weights", "int8-wo", "--quantize-output"};
   if (technique.rfind("int4wo-", 0) == 0) {
