@@ -2,6 +2,7 @@
 // the command line: each run becomes a `planner serve` command (printed beside its result), run
 // here exactly as a user would run it, and its JSON answer is compared with the measurement.
 //   build/release/serve_accuracy [FILE]
+// torchao's quantized runs (batch 1, weight and peak memory) follow in their own table.
 // The run's fields map to flags one to one: GPU type, GPU count, tp, pp, batch (concurrency),
 // input and output lengths, weight precision and KV precision. Its model name maps to a catalog
 // name or a model file of bench/models/ by the table below; runs whose lengths or model the
@@ -17,13 +18,13 @@
 
 #include "planner/cli/cli.h"
 #include "planner/model/files.h"
+#include "serve_accuracy_models.h"
+#include "serve_accuracy_torchao.h"
 
-namespace {
-
-using nlohmann::json;
+namespace bench {
 
 // The model each source names, as the planner knows it.
-const std::vector<std::pair<std::string, std::string>> kModels = {
+static const std::vector<std::pair<std::string, std::string>> kModels = {
     {"GPT-J 6B", PLANNER_SOURCE_DIR "/bench/models/gpt-j-6b.json"},
     {"LLaMA 7B", "llama2-7b"},
     {"LLaMA 70B", "llama2-70b"},
@@ -39,6 +40,13 @@ std::string ModelFor(const std::string& text) {
   return "";
 }
 
+}  // namespace bench
+
+namespace {
+
+using bench::ModelFor;
+using nlohmann::json;
+
 std::string GpuFor(const std::string& text) {
   if (text.find("H100") != std::string::npos) return "h100-sxm";
   if (text.find("A100") != std::string::npos) return "a100-80gb";
@@ -48,13 +56,7 @@ std::string GpuFor(const std::string& text) {
 
 // TensorRT-LLM's FP8 rows quantize weights and the KV cache (the page's build commands).
 void AddPrecision(const std::string& text, std::vector<std::string>& argv) {
-  if (text.rfind("FP8", 0) == 0) {
-    argv.insert(argv.end(), {"--weights", "fp8", "--kv-cache", "fp8"});
-  } else if (text.find("int4") != std::string::npos) {
-    argv.insert(argv.end(), {"--weights", "int4-gptq"});
-  } else if (text.find("int8 weight-only") != std::string::npos) {
-    argv.insert(argv.end(), {"--weights", "int8"});
-  }
+  if (text.rfind("FP8", 0) == 0) argv.insert(argv.end(), {"--weights", "fp8", "--kv-cache", "fp8"});
 }
 
 // TensorRT-LLM before 0.8 had no XQA kernel: its masked MHA reads the KV cache once per query
@@ -122,11 +124,16 @@ int main(int argc, char** argv) {
   const std::string path =
       argc > 1 ? argv[1] : PLANNER_SHARED_DIR "/validation/finetune-serving-runs.jsonl";
   std::vector<Row> rows;
+  std::vector<json> torchao;  // predicted in their own table (serve_accuracy_torchao.cc)
   std::istringstream lines(planner::ReadTextFile(path, path, int64_t{1} << 30));
   for (std::string line; std::getline(lines, line);) {
     const json r = json::parse(line, nullptr, false);
     if (r.is_discarded() || r.value("kind", "") != "serve") continue;
-    rows.push_back(Predict(r));
+    if (bench::IsTorchaoRun(r)) {
+      torchao.push_back(r);
+    } else {
+      rows.push_back(Predict(r));
+    }
   }
   std::printf("%-8s %-5s %-10s %10s %10s %8s  command\n", "run", "trust", "figure", "predicted",
               "measured", "error");
@@ -153,5 +160,6 @@ int main(int argc, char** argv) {
     std::printf("  %-20s %2d runs  %5.1f%%  (%5.1f%%)\n", names[k], count[k],
                 count[k] ? 100 * sum[k] / count[k] : 0.0, 100 * worst[k]);
   }
+  bench::ReportTorchao(torchao);
   return 0;
 }

@@ -15,18 +15,28 @@ const char* WeightFormatName(WeightFormat w) {
     case WeightFormat::kInt4Awq: return "int4-awq";
     case WeightFormat::kInt4Gptq: return "int4-gptq";
     case WeightFormat::kNvfp4: return "nvfp4";
+    case WeightFormat::kInt8Wo: return "int8-wo";
+    case WeightFormat::kInt4Wo: return "int4-wo";
   }
   return "?";
 }
 
-double BytesPerWeight(WeightFormat w) {
+bool UsesWeightGroups(WeightFormat w) {
+  return w == WeightFormat::kInt4Awq || w == WeightFormat::kInt4Gptq || w == WeightFormat::kInt4Wo;
+}
+
+double BytesPerWeight(WeightFormat w, int64_t group) {
   switch (w) {
     case WeightFormat::kBf16: return 2.0;
+    // One scale per output channel: torchao's int8 keeps a bf16 scale and an int64 zero point,
+    // 10 bytes per row of >= 4096 weights (0.2 %), left out.
     case WeightFormat::kFp8:
-    case WeightFormat::kInt8: return 1.0;
-    // 4 bits plus a 16-bit scale and a 16-bit zero point per group of 128 weights.
+    case WeightFormat::kInt8:
+    case WeightFormat::kInt8Wo: return 1.0;
+    // 4 bits plus a 16-bit scale and a 16-bit zero point per group of `group` weights.
     case WeightFormat::kInt4Awq:
-    case WeightFormat::kInt4Gptq: return 0.5 + 4.0 / 128.0;
+    case WeightFormat::kInt4Gptq:
+    case WeightFormat::kInt4Wo: return 0.5 + 4.0 / static_cast<double>(group);
     // 4 bits plus one fp8 scale per block of 16 (and a tensor-wide fp32 scale, negligible).
     case WeightFormat::kNvfp4: return 0.5 + 1.0 / 16.0;
   }
@@ -39,11 +49,12 @@ double KvBytesPerToken(const Model& m, Precision kv, int64_t context) {
   return KvCacheBytesPerToken(m, kv == Precision::kFp8 ? 1.0 : 2.0, context);
 }
 
-double WeightBytesPerGpu(const Model& m, const ServePlan& p) {
+double WeightBytesPerGpu(const Model& m, const ServePlan& p, const ServeSetup& s) {
   const ParamCounts c = CountParameters(m);
-  const double sixteen_bit = c.embedding + c.output;
+  const double sixteen_bit = c.embedding + (s.output_quantized ? 0.0 : c.output);
   const double linear = c.total - sixteen_bit;
-  return (linear * BytesPerWeight(p.weights) + 2.0 * sixteen_bit) / (p.tp * p.pp);
+  return (linear * BytesPerWeight(p.weights, s.weight_group) + 2.0 * sixteen_bit) /
+         (p.tp * p.pp);
 }
 
 double KvBytesPerTokenPerGpu(const Model& m, const ServePlan& p, int64_t context) {
@@ -72,7 +83,8 @@ double StepActivationBytes(const Model& m, const ServePlan& p, const ServeSetup&
 ServeMemory ServingMemoryOf(const Model& m, const Gpu& gpu, const ServePlan& p,
                             const ServeSetup& s) {
   ServeMemory mem;
-  mem.weights = WeightBytesPerGpu(m, p);
+  mem.weights = WeightBytesPerGpu(m, p, s);
+  mem.embedding = 2.0 * CountParameters(m).embedding / (p.tp * p.pp);
   mem.activations = StepActivationBytes(m, p, s);
   // CUDA graphs of the decode batch sizes and NCCL's buffers: about 0.5 GiB in vLLM's start-up
   // log ("Graph capturing finished ... took 0.5 GiB") plus 0.25 GiB of NCCL buffers with TP.

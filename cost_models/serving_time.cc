@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "device.h"
+#include "planner/cost/calibration.h"
 #include "planner/cost/collectives.h"
 #include "planner/cost/serving.h"
 
@@ -27,8 +28,10 @@ struct ServeDevice {
   Efficiency eff;
 };
 
-ServeDevice ServeDeviceFor(const Gpu& gpu, WeightFormat w) {
-  const Efficiency eff = EfficiencyFor(gpu);
+// The constants are the cluster's: its GPU's built-in set or a --calibration file's.
+ServeDevice ServeDeviceFor(const Cluster& c, WeightFormat w) {
+  const Gpu& gpu = c.gpu;
+  const Efficiency eff = EfficiencyOf(c);
   ServeDevice d{.hbm = gpu.hbm_bytes_per_s * eff.hbm, .eff = eff};
   d.half_flops = gpu.bf16_flops * eff.attention;
   if (Computes8Bit(w)) {
@@ -46,8 +49,9 @@ ServeDevice ServeDeviceFor(const Gpu& gpu, WeightFormat w) {
 // batch picks, E (1 - (1 - k/E)^batch) of E under uniform routing.
 double ActiveParams(const Model& m) { return CountParameters(m).active; }
 
-double DecodeWeightBytes(const Model& m, const ServePlan& p, double batch) {
-  const double all = WeightBytesPerGpu(m, p);
+double DecodeWeightBytes(const Model& m, const ServePlan& p, const ServeSetup& s,
+                         double batch) {
+  const double all = WeightBytesPerGpu(m, p, s);
   if (!IsMoe(m)) return all;
   const ParamCounts c = CountParameters(m);
   const double e = static_cast<double>(m.experts);
@@ -87,8 +91,8 @@ double PpSendSeconds(const Model& m, const Cluster& c, const ServePlan& p, doubl
 
 // A prefill of `sequences` prompts of `prompt` tokens each: matmuls, causal attention (half of
 // 4 s^2 q per sequence and layer), logits of the last position only, and the weights read once.
-double PrefillSeconds(const Model& m, const Cluster& c, const ServePlan& p, const ServeDevice& d,
-                      double sequences, double prompt) {
+double PrefillSeconds(const Model& m, const Cluster& c, const ServePlan& p, const ServeSetup& s,
+                      const ServeDevice& d, double sequences, double prompt) {
   const double tokens = sequences * prompt;
   const double q = static_cast<double>(m.heads * HeadDim(m));
   const double linear_flops = 2.0 * ActiveParams(m) * tokens;
@@ -96,7 +100,7 @@ double PrefillSeconds(const Model& m, const Cluster& c, const ServePlan& p, cons
       2.0 * sequences * prompt * prompt * q * static_cast<double>(m.layers);
   const double compute = linear_flops / (p.tp * p.pp) / d.matmul_flops +
                          attention_flops / (p.tp * p.pp) / d.half_flops;
-  const double reads = WeightBytesPerGpu(m, p) / d.hbm;
+  const double reads = WeightBytesPerGpu(m, p, s) / d.hbm;
   return std::max(compute, reads) * p.pp + TpCommSeconds(m, c, p, tokens, d.eff) +
          PpSendSeconds(m, c, p, tokens) + kPrefillGapPerLayerS * static_cast<double>(m.layers);
 }
@@ -123,7 +127,7 @@ DecodeStep DecodeSeconds(const Model& m, const Cluster& c, const ServePlan& p,
   // The matmuls and the attention are separate kernels, one after the other: each is bound by
   // its own roofline (the matmuls by the weights or their FLOPs, the attention by the KV cache),
   // so a step whose matmuls are compute-bound still pays the KV reads in full.
-  const double weights = DecodeWeightBytes(m, p, batch) / d.hbm;
+  const double weights = DecodeWeightBytes(m, p, s, batch) / d.hbm;
   const double matmuls = 2.0 * ActiveParams(m) * batch / (p.tp * p.pp) / d.matmul_flops;
   const double kv_bytes = batch * context *
                           KvBytesPerTokenPerGpu(m, p, static_cast<int64_t>(context)) *
@@ -143,13 +147,13 @@ DecodeStep DecodeSeconds(const Model& m, const Cluster& c, const ServePlan& p,
 
 ServeTime ServingTimeOf(const Model& m, const Cluster& c, const ServePlan& p,
                         const ServeSetup& s) {
-  const ServeDevice d = ServeDeviceFor(c.gpu, p.weights);
+  const ServeDevice d = ServeDeviceFor(c, p.weights);
   const double batch = static_cast<double>(p.batch);
   const double input = static_cast<double>(s.input_tokens);
   const double output = static_cast<double>(s.output_tokens);
   ServeTime t;
-  t.ttft = PrefillSeconds(m, c, p, d, 1.0, input);
-  t.prefill = PrefillSeconds(m, c, p, d, batch, input);
+  t.ttft = PrefillSeconds(m, c, p, s, d, 1.0, input);
+  t.prefill = PrefillSeconds(m, c, p, s, d, batch, input);
   const DecodeStep step = DecodeSeconds(m, c, p, s, d, batch, input + output / 2.0);
   t.decode_step = step.seconds;
   t.decode_comm = step.comm;

@@ -73,14 +73,14 @@ TEST(Serving, MlaLatentCacheIsReplicatedAcrossTensorParallelRanks) {
 
 TEST(Serving, QuantizedWeightsKeepEmbeddingsIn16Bits) {
   // 4-bit with a 16-bit scale and zero per 128 weights: 0.5 + 4/128 bytes (AutoAWQ defaults).
-  EXPECT_DOUBLE_EQ(BytesPerWeight(WeightFormat::kInt4Awq), 0.53125);
-  EXPECT_DOUBLE_EQ(BytesPerWeight(WeightFormat::kNvfp4), 0.5625);
+  EXPECT_DOUBLE_EQ(BytesPerWeight(WeightFormat::kInt4Awq, 128), 0.53125);
+  EXPECT_DOUBLE_EQ(BytesPerWeight(WeightFormat::kNvfp4, 128), 0.5625);
   const Model m = CatalogModel("llama2-7b");
   const ParamCounts c = CountParameters(m);
   const double sixteen = 2.0 * (c.embedding + c.output);
-  EXPECT_DOUBLE_EQ(WeightBytesPerGpu(m, ServePlan{.weights = WeightFormat::kFp8}),
+  EXPECT_DOUBLE_EQ(WeightBytesPerGpu(m, ServePlan{.weights = WeightFormat::kFp8}, ServeSetup{}),
                    c.total - c.embedding - c.output + sixteen);
-  EXPECT_DOUBLE_EQ(WeightBytesPerGpu(m, ServePlan{.tp = 2}), c.total);  // 2 bytes / 2 GPUs
+  EXPECT_DOUBLE_EQ(WeightBytesPerGpu(m, ServePlan{.tp = 2}, ServeSetup{}), c.total);  // 2 bytes / 2 GPUs
 }
 
 // formulas.md section 1: Llama 2 70B at 16 bits needs 168 GB by the quick rule, "two 80 GB

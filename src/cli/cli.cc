@@ -36,7 +36,8 @@ Cluster ClusterFromFlags(const Catalog& catalog, const SpecInput& in, int64_t gp
   c.intra = FindLink(catalog, in.intra_link.empty() ? c.gpu.intra_link : in.intra_link,
                      "--intra-link");
   c.inter = FindLink(catalog, c.gpu.inter_link, "--gpu");
-  c.calibration = BuiltinCalibration(c.gpu);  // the provenance the output names
+  // The GPU's built-in constants or a --calibration file's (serve); the output names which.
+  c.calibration = ChooseCalibration(in, c.gpu);
   return c;
 }
 

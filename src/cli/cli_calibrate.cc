@@ -139,7 +139,7 @@ int RunCalibrateCommand(const std::vector<std::string>& args, std::ostream& out)
                              .loo_max_error = fit.loo_max_error};
   WriteFileAtomically(out_path, CalibrationFileText(file), "--out");
   out << "Wrote " << out_path << "; use it with --calibration " << out_path
-      << " (search, evaluate, sweep). Ranges: +/-"
+      << " (search, evaluate, sweep, serve). Ranges: +/-"
       << Printf("%.0f%%", 100 * CalibrationOf(file, out_path).provenance.band) << ".\n";
   return 0;
 }

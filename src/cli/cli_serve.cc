@@ -14,6 +14,8 @@ struct ServeInput {
   std::string weights = "bf16";
   std::string kv = "bf16";
   std::string decode_attention = "grouped";
+  int64_t weight_group = 0;  // 0: not given (the format's default, 128)
+  bool quantize_output = false;
   double ttft_ms = 0;
   double tpot_ms = 0;
   std::string format = "table";
@@ -25,7 +27,7 @@ std::vector<WeightFormat> ParseWeights(const std::string& list) {
   std::vector<WeightFormat> out;
   for (const std::string& name : Split(list, ',')) {
     bool known = false;
-    for (int i = 0; i <= static_cast<int>(WeightFormat::kNvfp4); ++i) {
+    for (int i = 0; i < kWeightFormatCount; ++i) {
       if (name == WeightFormatName(static_cast<WeightFormat>(i))) {
         out.push_back(static_cast<WeightFormat>(i));
         known = true;
@@ -34,7 +36,7 @@ std::vector<WeightFormat> ParseWeights(const std::string& list) {
     if (!known) {
       throw InputError("--weights", "unknown format '" + name +
                                         "'; expected a comma-separated list of bf16, fp8, int8, "
-                                        "int4-awq, int4-gptq, nvfp4");
+                                        "int8-wo, int4-wo, int4-awq, int4-gptq, nvfp4");
     }
   }
   if (out.empty()) throw InputError("--weights", "expected at least one format");
@@ -70,7 +72,15 @@ void AddServeOptions(po::options_description& d, ServeInput& in, ServeQuery& q) 
       ("request-rate", BoundedValue(&q.request_rate, 1e7, "--request-rate"), "requests per second to sustain")
       ("ttft-ms", BoundedValue(&in.ttft_ms, 1e7, "--ttft-ms"), "time-to-first-token target, ms")
       ("tpot-ms", BoundedValue(&in.tpot_ms, 1e7, "--tpot-ms"), "time-per-output-token target, ms")
-      ("weights", po::value(&in.weights), "bf16 (default), fp8, int8, int4-awq, int4-gptq, nvfp4; a comma list to choose among")
+      ("weights", po::value(&in.weights),
+       "bf16 (default), fp8, int8 (W8A8), int8-wo, int4-wo (weight-only, torchao), int4-awq, "
+       "int4-gptq, nvfp4; a comma list to choose among")
+      ("weight-group", PositiveValue(&in.weight_group, "--weight-group"),
+       "weights per 16-bit scale and zero of int4-wo, int4-awq, int4-gptq: 32, 64, 128 "
+       "(default), 256")
+      ("quantize-output", po::bool_switch(&in.quantize_output),
+       "the output layer (LM head) in the weights' format too, as torchao's quantize_ does "
+       "(default: 16 bits, as vLLM, SGLang and TensorRT-LLM checkpoints keep it)")
       ("kv-cache", po::value(&in.kv), "bf16 (default) or fp8; a comma list to choose among")
       ("decode-attention", po::value(&in.decode_attention),
        "grouped (default: one KV read per query group, e.g. TensorRT-LLM's XQA from 0.8) or "
@@ -80,6 +90,8 @@ void AddServeOptions(po::options_description& d, ServeInput& in, ServeQuery& q) 
       ("ep", PositiveValue(&q.ep, "--ep"),
        "expert parallelism of a MoE: 1 or the replica's --tp (default: searched)")
       ("replicas", PositiveValue(&q.replicas, "--replicas"), "replicas (default: from --gpus or the load)")
+      ("calibration", po::value(&in.spec.calibration),
+       "constants fitted by `planner calibrate --out FILE` (default: the GPU's built-in set)")
       ("memory-fraction", BoundedValue(&q.setup.memory_fraction, 1.0, "--memory-fraction"),
        "share of GPU memory the engine takes (default 0.9)")
       ("top", PositiveValue(&q.top, "--top"), "plans to show (default 5)")
@@ -99,6 +111,24 @@ void CheckExpertParallel(const ServeQuery& q) {
   }
 }
 
+// --weights, --weight-group, --quantize-output. A group size means something to the grouped
+// 4-bit formats only, and their kernels take these (torchao asserts 32, 64, 128 or 256).
+void ApplyWeightFlags(const ServeInput& in, ServeQuery& q) {
+  q.weights = ParseWeights(in.weights);
+  q.setup.output_quantized = in.quantize_output;
+  if (in.weight_group == 0) return;
+  const int64_t g = in.weight_group;
+  if (g != 32 && g != 64 && g != 128 && g != 256) {
+    throw InputError("--weight-group", "expected 32, 64, 128 or 256, got " + std::to_string(g));
+  }
+  bool grouped = false;
+  for (const WeightFormat w : q.weights) grouped = grouped || UsesWeightGroups(w);
+  if (!grouped) {
+    throw InputError("--weight-group", "applies to --weights int4-wo, int4-awq or int4-gptq");
+  }
+  q.setup.weight_group = g;
+}
+
 }  // namespace
 
 int RunServeCommand(const std::vector<std::string>& args, std::ostream& out) {
@@ -116,7 +146,7 @@ int RunServeCommand(const std::vector<std::string>& args, std::ostream& out) {
   if (in.format != "table" && in.format != "json") {
     throw InputError("--format", "unknown value '" + in.format + "'; expected table or json");
   }
-  q.weights = ParseWeights(in.weights);
+  ApplyWeightFlags(in, q);
   q.kv = ParseKv(in.kv);
   if (in.decode_attention != "grouped" && in.decode_attention != "per-head") {
     throw InputError("--decode-attention", "unknown value '" + in.decode_attention +

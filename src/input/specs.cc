@@ -71,6 +71,17 @@ Framework ParseFramework(const std::string& s, const std::string& where) {
   return f;
 }
 
+// The built-in constants of the GPU, or the calibration file's, which must be the same GPU's.
+Calibration ChooseCalibration(const SpecInput& in, const Gpu& gpu) {
+  if (in.calibration.empty()) return BuiltinCalibration(gpu);
+  const CalibrationFile file = LoadCalibrationFile(in.calibration);
+  if (file.gpu != gpu.name) {
+    throw InputError("--calibration", in.calibration + " was fitted on " + file.gpu +
+                                          " runs; this cluster's GPU is " + gpu.name);
+  }
+  return CalibrationOf(file, in.calibration);
+}
+
 namespace {
 
 // The cluster is whole nodes (or one node, partly used) with at most one NIC per GPU; anything
@@ -103,17 +114,6 @@ void AdjustGpu(const SpecInput& in, Gpu& gpu) {
       *peak *= in.gpu_peak_scale;
     }
   }
-}
-
-// The built-in constants of the GPU, or the calibration file's, which must be the same GPU's.
-Calibration ChooseCalibration(const SpecInput& in, const Gpu& gpu) {
-  if (in.calibration.empty()) return BuiltinCalibration(gpu);
-  const CalibrationFile file = LoadCalibrationFile(in.calibration);
-  if (file.gpu != gpu.name) {
-    throw InputError("--calibration", in.calibration + " was fitted on " + file.gpu +
-                                          " runs; this cluster's GPU is " + gpu.name);
-  }
-  return CalibrationOf(file, in.calibration);
 }
 
 // The GPU, its count and the links between them; the links default to the GPU's own.

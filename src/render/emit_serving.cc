@@ -20,6 +20,9 @@ const char* VllmQuantization(WeightFormat w) {
     case WeightFormat::kInt4Gptq: return "gptq";
     case WeightFormat::kNvfp4: return "modelopt_fp4";
     case WeightFormat::kInt8: return "compressed-tensors";
+    // torchao's weight-only formats (vLLM's torchao method).
+    case WeightFormat::kInt8Wo:
+    case WeightFormat::kInt4Wo: return "torchao";
     case WeightFormat::kBf16: break;
   }
   return "";
@@ -46,7 +49,11 @@ std::string SglangCommand(const Model& /*m*/, const ServePlan& p, const ServeSet
   c += " --context-length " + Str(MaxLen(s)) + " --max-running-requests " + Str(p.batch) +
        " --chunked-prefill-size " + Str(s.max_batched_tokens) + " --mem-fraction-static " +
        Printf("%.2f", s.memory_fraction) + " --dtype bfloat16";
-  if (p.weights != WeightFormat::kBf16) {
+  if (p.weights == WeightFormat::kInt8Wo || p.weights == WeightFormat::kInt4Wo) {
+    // SGLang quantizes on load with torchao: --torchao-config int8wo / int4wo-<group>.
+    c += p.weights == WeightFormat::kInt8Wo ? " --torchao-config int8wo"
+                                            : " --torchao-config int4wo-" + Str(s.weight_group);
+  } else if (p.weights != WeightFormat::kBf16) {
     const std::string q = p.weights == WeightFormat::kInt4Awq   ? "awq"
                           : p.weights == WeightFormat::kInt4Gptq ? "gptq"
                           : p.weights == WeightFormat::kNvfp4    ? "modelopt_fp4"

@@ -95,6 +95,7 @@ nlohmann::ordered_json PlanJson(const ServeContext& ctx, const ServeEvaluation& 
           {"weights", WeightFormatName(p.weights)}, {"kv_cache", PrecisionName(p.kv)},
           {"batch", p.batch}, {"reason", ServeReasonName(e.reason)},
           {"memory_bytes_per_gpu", {{"weights", e.memory.weights},
+                                    {"embedding", e.memory.embedding},
                                     {"activations", e.memory.activations},
                                     {"overhead", e.memory.overhead},
                                     {"kv_budget", e.memory.kv_budget},
@@ -109,6 +110,18 @@ nlohmann::ordered_json PlanJson(const ServeContext& ctx, const ServeEvaluation& 
           {"commands", {{"vllm", VllmCommand(ctx.model, p, ctx.query.setup)},
                         {"sglang", SglangCommand(ctx.model, p, ctx.query.setup)},
                         {"trtllm", TrtllmCommand(ctx.model, p, ctx.query.setup)}}}};
+}
+
+// torchao's published batch-1 runs (README: Serving) decode its weight-only formats 1.1-1.8x
+// slower than their bytes at the 16-bit share of HBM bandwidth: said, not hidden.
+std::string WeightOnlyNote(const ServeResult& r) {
+  for (const ServeEvaluation& e : r.plans) {
+    if (e.plan.weights == WeightFormat::kInt8Wo || e.plan.weights == WeightFormat::kInt4Wo) {
+      return "Weight-only int8-wo/int4-wo decode is priced at the HBM share 16-bit weights reach; "
+             "torchao's batch-1 runs decode 1.1-1.8x slower (README: Serving).";
+    }
+  }
+  return "";
 }
 
 }  // namespace
@@ -132,9 +145,12 @@ void PrintServeTable(std::ostream& out, const ServeContext& ctx, const ServeResu
   notes += wide ? "; fits = sequences the KV cache holds per replica at these lengths."
                 : " (--wide: replicas and the sequences the KV cache holds).";
   out << "\n" << Wrap(notes);
+  const bool file = ctx.cluster.calibration.provenance.source == CalibrationSource::kFile;
   out << Wrap("Constants: " + ShortProvenance(ctx.cluster) +
-              " (the training fit); serving is checked on published TensorRT-LLM runs of "
+              (file ? " (--calibration)" : " (the training fit)") +
+              "; serving is checked on published TensorRT-LLM runs of "
               "a100-80gb, h100-sxm and l40s only (README: Serving).");
+  if (const std::string note = WeightOnlyNote(r); !note.empty()) out << Wrap(note);
   if (!r.pareto.empty()) {
     out << "\nTrade-off (no plan is faster for both the user and the GPU):\n";
     PrintPlans(out, r.pareto, c, false);
@@ -156,6 +172,8 @@ std::string ServeJson(const ServeContext& ctx, const ServeResult& r) {
   j["inputs"] = {{"model", ctx.model.name}, {"gpu", ctx.cluster.gpu.name}, {"gpus", q.gpus},
                  {"input_tokens", q.setup.input_tokens},
                  {"output_tokens", q.setup.output_tokens}, {"concurrency", q.concurrency},
+                 {"weight_group", q.setup.weight_group},
+                 {"output_quantized", q.setup.output_quantized},
                  {"request_rate", q.request_rate}, {"ttft_target_s", q.ttft_target_s},
                  {"tpot_target_s", q.tpot_target_s}};
   j["calibration"] = CalibrationJson(ctx.cluster);

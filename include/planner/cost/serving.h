@@ -9,16 +9,25 @@
 
 namespace planner {
 
-/// How the weights of the linear layers are stored. Embeddings and the output layer stay in 16
-/// bits in every engine (vLLM, SGLang and TensorRT-LLM quantize the decoder's linear layers).
-enum class WeightFormat { kBf16, kFp8, kInt8, kInt4Awq, kInt4Gptq, kNvfp4 };
+/// How the weights of the linear layers are stored. Embeddings stay in 16 bits; so does the
+/// output layer unless ServeSetup::output_quantized (vLLM, SGLang and TensorRT-LLM checkpoints
+/// quantize the decoder's linear layers; torchao's quantize_ converts every nn.Linear).
+/// kInt8 is W8A8 (int8 matmuls); kInt8Wo and kInt4Wo are weight-only, dequantized to 16-bit
+/// matmuls (torchao int8_weight_only, int4_weight_only with round-to-nearest).
+enum class WeightFormat { kBf16, kFp8, kInt8, kInt4Awq, kInt4Gptq, kNvfp4, kInt8Wo, kInt4Wo };
+inline constexpr int kWeightFormatCount = 8;
 const char* WeightFormatName(WeightFormat w);
 
+/// Whether the format stores a 16-bit scale and zero point per group of `weight_group` weights
+/// (int4-awq, int4-gptq, int4-wo).
+bool UsesWeightGroups(WeightFormat w);
+
 /// Bytes per weight of a quantized linear layer, scales included: fp8 and int8 with one scale
-/// per output channel (negligible); AWQ and GPTQ 4-bit with a 16-bit scale and zero point per
-/// group of 128 (AutoAWQ, AutoGPTQ defaults); NVFP4 with an fp8 scale per block of 16
-/// (NVIDIA's NVFP4 format).
-double BytesPerWeight(WeightFormat w);
+/// per output channel (negligible); the 4-bit integer formats with a 16-bit scale and a 16-bit
+/// zero point per group of `group` weights (AutoAWQ, AutoGPTQ default 128; torchao's
+/// int4_weight_only keeps both in bf16); NVFP4 with an fp8 scale per block of 16 (NVIDIA's
+/// NVFP4 format).
+double BytesPerWeight(WeightFormat w, int64_t group);
 
 /// Whether the format runs its matmuls in 8 bits (fp8, int8 W8A8) or dequantizes to 16 bits.
 bool Computes8Bit(WeightFormat w);
@@ -47,6 +56,8 @@ struct ServeSetup {
   /// The decode attention kernel reads the KV cache once per query head, not once per KV head
   /// (TensorRT-LLM before 0.8's XQA); grouped-query models then read heads / kv_heads times more.
   bool kv_read_per_query_head = false;
+  int64_t weight_group = 128;     ///< weights per scale and zero of the 4-bit integer formats
+  bool output_quantized = false;  ///< the output layer (LM head) in the weights' format too
 };
 
 /// Bytes of K and V (or of MLA's latent and rope key) one token leaves in the cache, all layers,
@@ -54,9 +65,9 @@ struct ServeSetup {
 double KvBytesPerToken(const Model& m, Precision kv, int64_t context);
 
 /// Bytes of the weights one GPU of the replica holds: the decoder's linear layers at the chosen
-/// format, embeddings and output layer in 16 bits, all split over tp (vocabulary-parallel
-/// embedding) and pp.
-double WeightBytesPerGpu(const Model& m, const ServePlan& p);
+/// format, embeddings in 16 bits, the output layer in 16 bits or (s.output_quantized) at the
+/// format, all split over tp (vocabulary-parallel embedding) and pp.
+double WeightBytesPerGpu(const Model& m, const ServePlan& p, const ServeSetup& s);
 
 /// KV bytes per token on one GPU: split over tensor-parallel ranks by KV head; with fewer KV
 /// heads than ranks each head is replicated (vLLM, TensorRT-LLM); MLA's latent is one per token
@@ -66,6 +77,7 @@ double KvBytesPerTokenPerGpu(const Model& m, const ServePlan& p, int64_t context
 /// One GPU of a replica, bytes.
 struct ServeMemory {
   double weights = 0;
+  double embedding = 0;    ///< of weights: the input embedding, 16 bits
   double activations = 0;  ///< one step's workspace at max_batched_tokens
   double overhead = 0;     ///< CUDA context share, CUDA graphs, NCCL buffers
   double kv_budget = 0;    ///< what is left for the KV cache within the memory fraction

@@ -65,6 +65,9 @@ struct Specs {
 
 /// Validates and resolves names against the catalog. Throws InputError naming the flag.
 Specs BuildSpecs(const SpecInput& in, const Catalog& catalog);
+/// The GPU's built-in constants, or those of in.calibration (a `planner calibrate --out` file),
+/// which must have been fitted on the same GPU; InputError("--calibration") otherwise.
+Calibration ChooseCalibration(const SpecInput& in, const Gpu& gpu);
 
 Precision ParsePrecision(const std::string& s, const std::string& where);
 Recompute ParseRecompute(const std::string& s, const std::string& where);
