@@ -1,0 +1,119 @@
+// DeepSpeed ZeRO-3 as it runs (per-matrix gathers, the live-parameter cap, prefetch, reuse) and
+// the CPU-offloaded optimizer, on one plan: a GPT of the 1T shape of DeepSpeed's Azure benchmark
+// (128 layers, h = 25600, 160 heads, GELU MLP of 4h, no biases, LayerNorm) on 1024 A100s, ZeRO-3,
+// dp 1024, micro-batch 8, fp16 with 16-bit gradients, full recomputation.
+#include <gtest/gtest.h>
+
+#include "planner/cost/memory_model.h"
+#include "planner/cost/collectives.h"
+#include "planner/cost/zero3.h"
+#include "planner/input/catalog.h"
+
+namespace planner {
+namespace {
+
+constexpr double kH = 25600;
+
+Model Gpt1t() {
+  return Model{.name = "gpt-1t", .layers = 128, .hidden = 25600, .heads = 160, .kv_heads = 160,
+               .ffn_hidden = 102400, .vocab = 50304, .seq_len = 1024,
+               .tied_embeddings = true, .learned_positions = true};
+}
+
+Plan Zero3Plan() {
+  return Plan{.dp = 1024, .micro_batch = 8, .recompute = Recompute::kFull, .zero_stage = 3};
+}
+
+TrainingSetup DeepSpeedFp16(double max_live = 0, bool offload = false) {
+  return TrainingSetup{.global_batch = 8192, .seq_len = 1024, .precision = Precision::kFp16,
+                       .fp32_grads = false, .framework = Framework::kDeepSpeed,
+                       .offload_optimizer = offload, .zero3_max_live_params = max_live};
+}
+
+// A layer: QKV 3h^2, output h^2, MLP 8h^2 and two LayerNorms (4h) ride with the MLP.
+double LayerParams() { return 12 * kH * kH + 4 * kH; }
+
+TEST(Zero3, DeepSpeedGathersEachMatrixOfALayer) {
+  const Zero3Units u = LayerGatherUnits(Gpt1t(), Zero3Plan(), DeepSpeedFp16(), LayerParams());
+  ASSERT_EQ(u.count, 4);
+  EXPECT_DOUBLE_EQ(u.params[0], 3 * kH * kH);            // 1,966,080,000
+  EXPECT_DOUBLE_EQ(u.params[1], kH * kH);                // 655,360,000
+  EXPECT_DOUBLE_EQ(u.params[2], 4 * kH * kH + 2 * kH);   // 2,621,491,200
+  EXPECT_DOUBLE_EQ(u.params[3], 4 * kH * kH + 2 * kH);
+  // FSDP (torchtitan) gathers the whole block as one unit.
+  TrainingSetup fsdp = DeepSpeedFp16();
+  fsdp.framework = Framework::kTorchtitan;
+  EXPECT_EQ(LayerGatherUnits(Gpt1t(), Zero3Plan(), fsdp, LayerParams()).count, 1);
+}
+
+// fetch_sub_module prefetches min(cap - gathered, 5e7) elements, at least one whole matrix.
+// Default cap 1e9: only the output projection (6.6e8) leaves room, so the peak is it plus the
+// prefetched MLP-in matrix: h^2 + 4h^2 + 2h = 3,276,851,200 elements. The Azure recipe's 3e9:
+// every matrix leaves room, the peak is MLP-in in use plus MLP-out prefetched:
+// 8h^2 + 4h = 5,242,982,400. Each adds the largest matrix's 16-bit gradient (2,621,491,200).
+TEST(Zero3, LiveParameterCapBoundsTheGatheredWeights) {
+  const double largest = 4 * kH * kH + 2 * kH;
+  EXPECT_DOUBLE_EQ(Zero3GatherBytes(Gpt1t(), Zero3Plan(), DeepSpeedFp16(), LayerParams(), 2, 2),
+                   (3276851200.0 + largest) * 2);  // 11,796,684,800 bytes = 10.99 GiB
+  EXPECT_DOUBLE_EQ(
+      Zero3GatherBytes(Gpt1t(), Zero3Plan(), DeepSpeedFp16(3e9), LayerParams(), 2, 2),
+      (5242982400.0 + largest) * 2);  // 15,728,947,200 bytes = 14.65 GiB
+  // FSDP keeps two whole blocks and a block's gradients: 12h^2 + 4h = 7,864,422,400 x 6 bytes.
+  TrainingSetup fsdp = DeepSpeedFp16();
+  fsdp.framework = Framework::kTorchtitan;
+  EXPECT_DOUBLE_EQ(Zero3GatherBytes(Gpt1t(), Zero3Plan(), fsdp, LayerParams(), 2, 2),
+                   LayerParams() * 6);
+}
+
+// Offload moves the fp32 master and moments (12 bytes) and the 16-bit gradient shard (2 bytes)
+// of each of this GPU's 1/1024 of the parameters to the host; the 16-bit weight shard stays.
+TEST(Zero3, OffloadMovesOptimizerAndGradientShardToHost) {
+  const MemoryBreakdown on_gpu = TrainingMemory(Gpt1t(), Zero3Plan(), DeepSpeedFp16(3e9));
+  const MemoryBreakdown offloaded =
+      TrainingMemory(Gpt1t(), Zero3Plan(), DeepSpeedFp16(3e9, true));
+  const double shard = CountParameters(Gpt1t()).total / 1024;
+  EXPECT_DOUBLE_EQ(on_gpu.optimizer, shard * 12);
+  EXPECT_DOUBLE_EQ(on_gpu.gradients, shard * 2);
+  EXPECT_DOUBLE_EQ(offloaded.optimizer, 0);
+  EXPECT_DOUBLE_EQ(offloaded.gradients, 0);
+  EXPECT_DOUBLE_EQ(offloaded.host, shard * 14);
+  EXPECT_DOUBLE_EQ(offloaded.weights, on_gpu.weights);
+  EXPECT_DOUBLE_EQ(offloaded.total(), on_gpu.total() - shard * 14);
+}
+
+// A100: PCIe 4.0 x16, 31.5 GB/s, 80 % for pinned copies = 25.2 GB/s. One billion elements per
+// GPU: the 16-bit weights back take 2e9 / 25.2e9 = 79.4 ms, the fp16 gradients out as long;
+// CPU Adam at 1e9 parameters/s for the node's 8 GPUs' shards: 8e9 / 1e9 = 8 s.
+TEST(Zero3, OffloadSecondsFromPcieAndSharedCpuAdam) {
+  Cluster c{.gpus = 1024, .gpus_per_node = 8};
+  c.gpu = FindGpu(BuiltinCatalog(), "a100-80gb", "test");
+  const OptimizerOffload o = OptimizerOffloadSeconds(c, 1e9, 2, 2);
+  EXPECT_NEAR(o.to_gpu_s, 2e9 / 25.2e9, 1e-12);
+  EXPECT_NEAR(o.to_host_s, 2e9 / 25.2e9, 1e-12);
+  EXPECT_DOUBLE_EQ(o.cpu_step_s, 8.0);
+}
+
+// One layer, no recomputation, compute long enough to hide any gather it is allowed to hide.
+// Trace: forward QKV, out, in, out-MLP; backward out-MLP (kept: reused at once), in, out, QKV.
+// With the 3e9 cap every gather but the first is prefetched behind the previous matrix, and
+// each reduce-scatter but the last runs behind later compute: exposed = g(QKV) + r(QKV).
+// With a cap below every matrix nothing is prefetched: every gather waits, and in the backward
+// each waits behind the previous matrix's reduce-scatter on the link as well:
+// exposed = 4 forward gathers + 3 backward gathers + 4 reduce-scatters.
+TEST(Zero3, PrefetchHidesGathersOnlyWhenTheCapLeavesRoom) {
+  const Zero3Link link{.ranks = 1024, .bytes_per_s = 25e9, .latency_s = 0};
+  auto g = [&](double params) { return AllGatherSeconds(params * 2, 1024, 25e9, 0); };
+  const double qkv = 3 * kH * kH, out = kH * kH, mlp = 4 * kH * kH + 2 * kH;
+  Plan p = Zero3Plan();
+  p.recompute = Recompute::kNone;
+  const double hidden = DeepSpeedZero3ExposedSeconds(Gpt1t(), p, DeepSpeedFp16(3e9),
+                                                     LayerParams(), 1, 1000.0, 2, 2, link);
+  EXPECT_NEAR(hidden, 2 * g(qkv), 1e-9);  // 2 x 0.157 s
+  const double exposed = DeepSpeedZero3ExposedSeconds(Gpt1t(), p, DeepSpeedFp16(1.0),
+                                                      LayerParams(), 1, 1000.0, 2, 2, link);
+  const double gathers = g(qkv) + g(out) + 2 * g(mlp);
+  EXPECT_NEAR(exposed, gathers + (gathers - g(mlp)) + gathers, 1e-9);
+}
+
+}  // namespace
+}  // namespace planner
