@@ -70,6 +70,7 @@ struct Walk {
 struct UnitSeconds {
   double gather[4] = {0, 0, 0, 0};
   double reduce[4] = {0, 0, 0, 0};
+  bool reduce_overlapped = true;  // overlap_comm: reduce-scatters on their own stream
 };
 
 Walk WalkTrace(const std::vector<TraceStep>& trace, const Zero3Units& u, double cap,
@@ -104,7 +105,11 @@ Walk WalkTrace(const std::vector<TraceStep>& trace, const Zero3Units& u, double 
     w.peak_params = std::max(w.peak_params, gathered);
     now += trace[k].compute_s;
     compute += trace[k].compute_s;
-    if (trace[k].backward) link_free = std::max(link_free, now) + t.reduce[trace[k].unit];
+    if (trace[k].backward) {
+      link_free = std::max(link_free, now) + t.reduce[trace[k].unit];
+      // Without overlap_comm the reduction runs on the compute stream and the GPU waits.
+      if (!t.reduce_overlapped) now = link_free;
+    }
     if (keep_until[key(k)] <= k && !KeptForReuse(trace, u, k, reuse_distance)) {
       gathered -= u.params[trace[k].unit];
       ready[key(k)] = -1.0;
@@ -195,7 +200,7 @@ double DeepSpeedZero3ExposedSeconds(const Model& m, const Plan& p, const Trainin
                                     double layer_params, double layers, double layer_forward_s,
                                     double weight_bytes, double grad_bytes, const Zero3Link& link) {
   const Zero3Units u = LayerGatherUnits(m, p, s, layer_params);
-  UnitSeconds t;
+  UnitSeconds t{.reduce_overlapped = s.overlap_grad_reduce};
   for (int i = 0; i < u.count; ++i) {
     t.gather[i] = AllGatherSeconds(u.params[i] * weight_bytes, link.ranks, link.bytes_per_s,
                                    link.latency_s);

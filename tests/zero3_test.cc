@@ -3,11 +3,17 @@
 // (128 layers, h = 25600, 160 heads, GELU MLP of 4h, no biases, LayerNorm) on 1024 A100s, ZeRO-3,
 // dp 1024, micro-batch 8, fp16 with 16-bit gradients, full recomputation.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
-#include "planner/cost/memory_model.h"
+#include <fstream>
+
 #include "planner/cost/collectives.h"
+#include "planner/cost/memory_model.h"
 #include "planner/cost/zero3.h"
 #include "planner/input/catalog.h"
+#include "planner/input/published_runs.h"
+#include "planner/input/run_file.h"
+#include "test_util.h"
 
 namespace planner {
 namespace {
@@ -113,6 +119,40 @@ TEST(Zero3, PrefetchHidesGathersOnlyWhenTheCapLeavesRoom) {
                                                       LayerParams(), 1, 1000.0, 2, 2, link);
   const double gathers = g(qkv) + g(out) + 2 * g(mlp);
   EXPECT_NEAR(exposed, gathers + (gathers - g(mlp)) + gathers, 1e-9);
+  // Without overlap_comm every reduce-scatter blocks the backward: g(QKV) + all four of them.
+  TrainingSetup blocking = DeepSpeedFp16(3e9);
+  blocking.overlap_grad_reduce = false;
+  const double blocked = DeepSpeedZero3ExposedSeconds(Gpt1t(), p, blocking, LayerParams(), 1,
+                                                      1000.0, 2, 2, link);
+  EXPECT_NEAR(blocked, g(qkv) + gathers, 1e-9);
+}
+
+// The converter reads the sharding text of a published row (DeepSpeed's Azure 1T recipe) into the
+// run file; the run file and the flags reach the setup; other frameworks refuse both.
+TEST(Zero3, OffloadAndCapTravelFromRowToSetup) {
+  const std::string path = testing::TempDir() + "/zero3-row-" + std::to_string(::getpid());
+  std::ofstream(path) << R"j({"id": "x", "model": "GPT", "layers": 2, "hidden": 64, )j"
+                      << R"j("heads": 4, "ffn_hidden": 256, "gpu_type": "A100-SXM 40GB", )j"
+                      << R"j("zero_or_dist_opt": "DeepSpeed ZeRO-3 (stage3_max_live_parameters )j"
+                      << R"j(3e9), optimizer offload cpu (offload_optimizer cpu)"})j" << "\n";
+  const std::vector<PublishedRun> runs = LoadPublishedRuns(path);
+  ASSERT_EQ(runs.size(), 1u);
+  const RunFile run = ParseRunFile(runs[0].run_file_json, "row");
+  EXPECT_EQ(run.spec.offload, "optimizer");
+  EXPECT_DOUBLE_EQ(run.spec.zero3_max_live_params, 3e9);
+  EXPECT_EQ(run.spec.gpu, "a100-40gb");  // "40GB" is the 40 GB part
+  const Specs specs = BuildSpecs(run.spec, BuiltinCatalog());
+  EXPECT_TRUE(specs.setup.offload_optimizer);
+  EXPECT_DOUBLE_EQ(Zero3MaxLiveParams(specs.setup), 3e9);
+
+  SpecInput megatron{.model = "llama2-7b", .gpu = "a100-80gb", .gpus = 8};
+  megatron.offload = "optimizer";
+  EXPECT_EQ(ErrorOf([&] { BuildSpecs(megatron, BuiltinCatalog()); }).where(), "--offload");
+  megatron.offload = "";
+  megatron.zero3_max_live_params = 3e9;
+  EXPECT_EQ(ErrorOf([&] { BuildSpecs(megatron, BuiltinCatalog()); }).where(),
+            "--zero3-max-live-params");
+  std::remove(path.c_str());
 }
 
 }  // namespace

@@ -235,6 +235,10 @@ TrainingSetup BuildSetup(const SpecInput& in, const Model& model, const Gpu& gpu
   if (in.zero3_max_live_params < 0) {
     throw InputError("--zero3-max-live-params", "must be positive");
   }
+  if (in.zero3_max_live_params > 0 && !facts.zero3_gathers_submodules) {
+    throw InputError("--zero3-max-live-params",
+                     std::string(facts.name) + " has no live-parameter cap; deepspeed does");
+  }
   s.zero3_max_live_params = in.zero3_max_live_params;
   return s;
 }
