@@ -13,6 +13,7 @@
 #include "planner/input/catalog.h"
 #include "planner/input/published_runs.h"
 #include "planner/input/run_file.h"
+#include "planner/search/search.h"
 #include "test_util.h"
 
 namespace planner {
@@ -153,6 +154,22 @@ TEST(Zero3, OffloadAndCapTravelFromRowToSetup) {
   EXPECT_EQ(ErrorOf([&] { BuildSpecs(megatron, BuiltinCatalog()); }).where(),
             "--zero3-max-live-params");
   std::remove(path.c_str());
+}
+
+// The search keeps the offloaded optimizer fixed and drops ZeRO 0, which DeepSpeed cannot
+// offload from (docs/_pages/config-json.md); every plan it returns keeps the states on the host.
+TEST(Zero3, SearchWithOffloadReturnsOnlyZeroOneToThree) {
+  Specs s = BuildSpecs(SpecInput{.model = "gpt3-175b", .gpu = "a100-80gb", .gpus = 256,
+                                 .global_batch = 512, .framework = "deepspeed",
+                                 .offload = "optimizer"},
+                       BuiltinCatalog());
+  const SearchResult r = Search(s.model, s.cluster, s.setup, SearchOptions{.top = 50});
+  ASSERT_FALSE(r.plans.empty());
+  for (const Evaluation& e : r.plans) {
+    EXPECT_GE(e.plan.zero_stage, 1);
+    EXPECT_EQ(e.memory.optimizer, 0);
+    EXPECT_GT(e.memory.host, 0);
+  }
 }
 
 }  // namespace
