@@ -10,7 +10,8 @@
 namespace planner {
 namespace {
 
-// Layers whose gathers are simulated; the rest repeat the middle layers' pattern.
+// Layers whose gathers are simulated; every layer repeats the same matrices, so their waits
+// per layer stand for the stage's (scaled by layers / simulated, edges included).
 constexpr int kSimulatedLayers = 4;
 
 // One use of a gathered unit in a micro-batch's module trace (DeepSpeed records the order of
