@@ -10,13 +10,10 @@
 #include "planner/cost/compute_model.h"
 #include "planner/cost/finetune.h"
 #include "planner/cost/step_time.h"
+#include "planner/cost/zero3.h"
 
 namespace planner {
 namespace {
-
-// DeepSpeed's CPU-Adam updates about 1e9 parameters per second on a server's cores (Ren et al.
-// 2021, ZeRO-Offload, section 5.2: 6-7x PyTorch's CPU Adam); an estimate, shared by the node.
-constexpr double kCpuAdamParamsPerS = 1e9;
 
 bool TrainsBase(FinetuneMethod m) {
   return m == FinetuneMethod::kFull || m == FinetuneMethod::kGalore;

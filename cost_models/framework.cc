@@ -42,8 +42,22 @@ constexpr FrameworkFacts kFacts[] = {
      // ZeRO's reduce bucket, 5e8 elements by default (deepspeed/runtime/zero/config.py
      // reduce_bucket_size), copied into rather than viewed from the gradients.
      .reduce_bucket_elements = 5e8,
+     // ZeRO-3 fetches each leaf module's parameters in its forward and backward hooks
+     // (parameter_offload.py pre_sub_module_forward_function -> fetch_sub_module), prefetches
+     // along the recorded module trace up to min(cap - gathered, prefetch bucket) elements, and
+     // keeps a parameter gathered when it is used again within the reuse distance
+     // (partitioned_param_coordinator.py). Defaults: stage3_max_live_parameters 1e9,
+     // stage3_prefetch_bucket_size 5e7, stage3_max_reuse_distance 1e9 (runtime/zero/config.py).
+     .zero3_gathers_submodules = true,
+     .zero3_max_live_params = 1e9,
+     .zero3_prefetch_bucket_elements = 5e7,
+     .zero3_max_reuse_distance = 1e9,
+     // zero_optimization.offload_optimizer {device: cpu} with DeepSpeedCPUAdam
+     // (runtime/zero/offload_config.py, ops/adam/cpu_adam.py).
+     .optimizer_offload = true,
      .max_zero = 3,
-     .source = "microsoft/DeepSpeed deepspeed/runtime/pipe/{engine,schedule}.py"},
+     .source = "microsoft/DeepSpeed deepspeed/runtime/pipe/{engine,schedule}.py, "
+               "runtime/zero/{config,partitioned_param_coordinator,stage3}.py"},
     {.framework = Framework::kTorchtitan,
      .name = "torchtitan",
      // FSDP2 with mixed precision reduces grads in fp32 (MixedPrecisionPolicy reduce_dtype

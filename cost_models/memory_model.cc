@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "planner/cost/framework.h"
+#include "planner/cost/zero3.h"
 #include "planner/model/units.h"
 
 namespace planner {
@@ -212,11 +213,9 @@ MemoryBreakdown StageMemoryFrom(const Model& m, const Plan& p, const TrainingSet
   const FrameworkFacts& facts = FactsOf(s.framework);
   mem.overhead = facts.comm_buffers_bytes + facts.fragmentation * act +
                  2.0 * facts.reduce_bucket_elements;
-  if (p.zero_stage >= 3 && p.dp * p.cp > 1) {
-    // ZeRO-3 / FSDP gathers each layer's weights before using them: the layer in use and the
-    // one prefetched are whole, and the layer's gradients are whole until reduce-scattered.
-    mem.overhead += layer_params * (2.0 * bytes.weights + bytes.gradients);
-  }
+  // ZeRO-3 / FSDP gathers weights before using them (cost_models/zero3.cc).
+  mem.overhead += Zero3GatherBytes(m, p, s, layer_params, bytes.weights, bytes.gradients);
+  if (s.offload_optimizer) MoveOptimizerToHost(p, mem);
   return mem;
 }
 

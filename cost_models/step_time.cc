@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "planner/cost/collectives.h"
 #include "planner/cost/framework.h"
 #include "device.h"
 #include "planner/cost/memory_model.h"
+#include "planner/cost/zero3.h"
 
 namespace planner {
 
@@ -112,11 +114,54 @@ double PipelineSendSeconds(const Model& m, const Cluster& c, const Plan& p,
   return 2.0 * exposed_sends * send;
 }
 
+// What DeepSpeed's ZeRO-3 walk needs of the slowest stage: its model, layers, the largest
+// layer's parameters per GPU and one layer's forward seconds.
+struct ZeroStage {
+  const Model& m;
+  double layers = 0;
+  double layer_params = 0;
+  double layer_forward_s = 0;
+};
+
+// The stage's facts when DeepSpeed's ZeRO-3 walk applies, else nothing (std::nullopt).
+std::optional<ZeroStage> ZeroStageOf(const Model& m, const Plan& p, const TrainingSetup& s,
+                                     const StageForward& stage) {
+  if (p.zero_stage < 3 || !FactsOf(s.framework).zero3_gathers_submodules || stage.layers <= 0) {
+    return std::nullopt;
+  }
+  const double layer_s = (stage.Compute() - stage.logits) / stage.layers;
+  return ZeroStage{.m = m,
+                   .layers = stage.layers,
+                   .layer_params = LayerParameters(m, CountParameters(m), p),
+                   .layer_forward_s = layer_s * (1.0 + stage.f.eff.step_overhead)};
+}
+
+// DeepSpeed ZeRO-3: per micro-batch, the gathers and reduce-scatters of the layers' matrices
+// left exposed by its prefetch (cost_models/zero3.cc), and the rest of the stage's
+// parameters (embedding, output layer) gathered for the forward, any recomputation and the
+// backward and reduce-scattered, on the path without compute to hide behind.
+double DeepSpeedZero3Seconds(const ZeroStage& z, const Plan& p, const TrainingSetup& s,
+                             const Path& path, const StateBytes& per_param, double params) {
+  const int ranks = p.dp * p.cp;
+  const Zero3Link link{.ranks = ranks, .bytes_per_s = path.bytes_per_s,
+                       .latency_s = path.latency_s};
+  const double layers_s = DeepSpeedZero3ExposedSeconds(
+      z.m, p, s, z.layer_params, z.layers, z.layer_forward_s, per_param.weights,
+      per_param.gradients, link);
+  const double rest = std::max(0.0, params - z.layers * z.layer_params);
+  const double gathers = p.recompute == Recompute::kFull ? 3.0 : 2.0;
+  const double rest_s =
+      gathers * AllGatherSeconds(rest * per_param.weights, ranks, path.bytes_per_s,
+                                 path.latency_s) +
+      AllGatherSeconds(rest * per_param.gradients, ranks, path.bytes_per_s, path.latency_s);
+  return p.grad_accum * (layers_s + rest_s);
+}
+
 // Data parallelism: gradients of this GPU's parameters, reduced over the data- and
 // context-parallel ranks together (Megatron) once per step, less what overlaps the backward.
 double DataParallelSeconds(const Cluster& c, const Plan& p, const TrainingSetup& s,
                            const Efficiency& eff, const StateBytes& per_param, double params,
-                           double per_mb_compute) {
+                           double per_mb_compute, const std::optional<ZeroStage>& stage) {
   const int dp_cp = p.dp * p.cp;  // ranks that hold the same parameters
   if (dp_cp <= 1) return 0.0;
   const double accum = p.grad_accum;
@@ -131,6 +176,8 @@ double DataParallelSeconds(const Cluster& c, const Plan& p, const TrainingSetup&
     // Reduce-scatter the gradients, all-gather the updated 16-bit weights.
     comm = AllGatherSeconds(grad_bytes, dp_cp, bw, path.latency_s) +
            AllGatherSeconds(weight_bytes, dp_cp, bw, path.latency_s);
+  } else if (stage.has_value()) {
+    return DeepSpeedZero3Seconds(*stage, p, s, path, per_param, params);
   } else {
     // ZeRO-3 gathers the weights for every micro-batch's forward and backward; gradients are
     // reduce-scattered once per step (Megatron) or after every micro-batch (DeepSpeed, FSDP2).
@@ -155,6 +202,19 @@ double OptimizerSeconds(const Cluster& c, const Plan& p, const Efficiency& eff,
   return shard * (per_param.optimizer + per_param.gradients + per_param.weights) * 2.0 / hbm;
 }
 
+// offload_optimizer: the CPU steps the GPU's shard after the backward and the 16-bit weights
+// are copied back before the next forward (stage3.py step: _optimizer_step then
+// _reassign_or_swap_out_partitioned_parameters, sub-group by sub-group, not overlapped).
+// The gradient shard's copy to the host runs on the reduce stream during the backward
+// (overlap_comm) and is not counted.
+double OffloadedOptimizerSeconds(const Cluster& c, const Plan& p, const StateBytes& per_param,
+                                 double params) {
+  const double shard = p.zero_stage >= 1 ? params / (p.dp * p.cp) : params;
+  const OptimizerOffload o =
+      OptimizerOffloadSeconds(c, shard, per_param.gradients, per_param.weights);
+  return o.cpu_step_s + o.to_gpu_s;
+}
+
 }  // namespace
 
 TimeBreakdown StepTime(const Model& m, const Cluster& c, const Plan& p, const TrainingSetup& s) {
@@ -167,7 +227,8 @@ TimeBreakdown StepTime(const Model& m, const Cluster& c, const Plan& p, const Tr
 
 TimeBreakdown StepTimeFrom(const Model& m, const Cluster& c, const Plan& p,
                            const TrainingSetup& s, const ForwardCosts& f, double params) {
-  const MicroBatchTime per_mb = MicroBatchOf(p, s, SlowestStage(m, p, f));
+  const StageForward stage = SlowestStage(m, p, f);
+  const MicroBatchTime per_mb = MicroBatchOf(p, s, stage);
   const double accum = p.grad_accum;
   TimeBreakdown t;
   t.compute = accum * per_mb.compute;
@@ -178,8 +239,10 @@ TimeBreakdown StepTimeFrom(const Model& m, const Cluster& c, const Plan& p,
   t.bubble = (p.pp - 1.0) / p.virtual_stages * per_mb.Total();
   t.pp_comm = PipelineSendSeconds(m, c, p, s, f.eff);
   const StateBytes per_param = StateBytesPerParam(s);
-  t.dp_comm = DataParallelSeconds(c, p, s, f.eff, per_param, params, per_mb.compute);
-  t.optimizer = OptimizerSeconds(c, p, f.eff, per_param, params);
+  t.dp_comm = DataParallelSeconds(c, p, s, f.eff, per_param, params, per_mb.compute,
+                                  ZeroStageOf(m, p, s, stage));
+  t.optimizer = s.offload_optimizer ? OffloadedOptimizerSeconds(c, p, per_param, params)
+                                    : OptimizerSeconds(c, p, f.eff, per_param, params);
   return t;
 }
 

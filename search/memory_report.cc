@@ -76,6 +76,8 @@ void TrainingParts(const Model& m, const MemoryQuery& q, MemoryReport& r) {
   r.parts = {{"weights", mem.weights},     {"gradients", mem.gradients},
              {"optimizer", mem.optimizer}, {"activations", mem.activations},
              {"overhead", mem.overhead},   {"total", mem.total()}};
+  // --offload optimizer: what leaves the GPU for host memory (not in the total).
+  if (mem.host > 0) r.parts.insert(r.parts.end() - 1, {"host", mem.host});
   const StateBytes b = StateBytesPerParam(setup);
   char line[256];
   std::snprintf(line, sizeof line,

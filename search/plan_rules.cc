@@ -103,6 +103,15 @@ std::string ZeroWithPipelineWhy(const RuleInput& in) {
          "pipeline engine takes ZeRO 0-1; torchtitan runs FSDP2 with PP)";
 }
 
+// DeepSpeed offloads the optimizer with ZeRO stage 1, 2 or 3 only (docs/_pages/config-json.md,
+// "Optimizer offloading").
+bool OffloadNeedsZero(const RuleInput& in) {
+  return !in.s.offload_optimizer || in.p.zero_stage >= 1;
+}
+std::string OffloadNeedsZeroWhy(const RuleInput&) {
+  return "optimizer offload needs ZeRO stage 1, 2 or 3 (--zero)";
+}
+
 // DeepSpeed's pipeline engine runs 1F1B only: no virtual stages.
 bool FrameworkInterleaves(const RuleInput& in) {
   return in.p.virtual_stages == 1 || FactsOf(in.s.framework).interleaved_pipeline;
@@ -176,6 +185,7 @@ std::string TpComputeBoundWhy(const RuleInput& in) {
   X(Reason::kIndivisible, "--cp", CpUlyssesSplitsHeads, CpUlyssesSplitsHeadsWhy) \
   X(Reason::kUnsupported, "--zero", ZeroWithPipeline, ZeroWithPipelineWhy) \
   X(Reason::kUnsupported, "--virtual-stages", FrameworkInterleaves, FrameworkInterleavesWhy) \
+  X(Reason::kUnsupported, "--zero", OffloadNeedsZero, OffloadNeedsZeroWhy) \
   X(Reason::kTpCrossNode, "--tp", TpInNode, TpInNodeWhy) \
   X(Reason::kCommBound, "--tp", TpComputeBound, TpComputeBoundWhy)
 

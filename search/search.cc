@@ -124,13 +124,14 @@ void Record(Partial& acc, const Evaluation& e, size_t k) {
 }
 
 // The recomputation x ZeRO variants of one plan. Neither changes the plan's structure (ZeRO >= 2
-// with pipelines aside, counted here), so it is checked once for all of them.
+// with pipelines, and ZeRO 0 with an offloaded optimizer, aside: counted here), so it is checked
+// once for all of them.
 void ScoreVariants(const SearchContext& x, Plan plan, PlanTerms& terms,
                    std::span<const Recompute> recomputes, std::span<const int> zeros,
                    Partial& acc) {
   const int64_t variants = static_cast<int64_t>(recomputes.size() * zeros.size());
   acc.stats.evaluated += variants;
-  plan.zero_stage = 0;
+  plan.zero_stage = x.s.offload_optimizer ? 1 : 0;
   const Reason structure = CheckStructure(x.m, x.c, plan, x.s, x.o.limits);
   if (structure != Reason::kFeasible) {
     acc.stats.pruned[static_cast<int>(structure)] += variants;
@@ -142,7 +143,7 @@ void ScoreVariants(const SearchContext& x, Plan plan, PlanTerms& terms,
     terms.layer_activation_bytes = PlanLayerActivationBytes(x.m, plan, x.s);
     for (const int zero : zeros) {
       plan.zero_stage = zero;
-      if (zero >= 2 && plan.pp > 1) {
+      if ((zero >= 2 && plan.pp > 1) || (zero == 0 && x.s.offload_optimizer)) {
         ++acc.stats.pruned[static_cast<int>(Reason::kUnsupported)];
         OfferExample(acc.stats.examples[static_cast<int>(Reason::kUnsupported)],
                      Evaluation{.plan = plan, .reason = Reason::kUnsupported});

@@ -71,6 +71,11 @@ std::vector<Case> Cases() {
   Specs overlapped = llama405;
   overlapped.setup.comm_overlap = true;  // --comm-overlap: TE's TP userbuffer overlap
   add(overlapped, {.tp = 8, .pp = 8, .zero_stage = 1, .sequence_parallel = true});
+  Specs offloaded = gpt3;
+  offloaded.setup.framework = Framework::kDeepSpeed;
+  offloaded.setup.offload_optimizer = true;  // --offload optimizer: offload_optimizer {cpu}
+  offloaded.setup.zero3_max_live_params = 3e9;
+  add(offloaded, {.dp = 1024, .zero_stage = 3});
   const Specs deepseek = BuildSpecs(
       SpecInput{.model = std::string(PLANNER_SOURCE_DIR) + "/tests/data/hf_deepseek_v2_lite.json",
                 .gpu = "h100-sxm",
@@ -171,6 +176,26 @@ TEST(Emit, ZeroStagesMapToDistributedOptimizerAndCustomFsdp) {
   EXPECT_TRUE(HasFlag(MegatronArgs(s, piped), "--use-distributed-optimizer"));
   EXPECT_NE(MegatronScript(s, piped).find("# WARNING"), std::string::npos);
   EXPECT_NE(DeepSpeedScript(s, piped).find("# WARNING"), std::string::npos);
+}
+
+// --offload optimizer and --zero3-max-live-params reach ds_config.json as the planner counted
+// them (cost_models/zero3.cc), and Megatron-DeepSpeed builds its CPU Adam (--cpu-optimizer, as
+// in Megatron-DeepSpeed's examples_deepspeed/azure/run-1t.sh).
+TEST(Emit, OffloadAndLiveParameterCapReachDeepSpeedConfig) {
+  Specs s = MakeSpecs("gpt3-175b", "a100-80gb", 256);
+  s.setup.framework = Framework::kDeepSpeed;
+  s.setup.offload_optimizer = true;
+  s.setup.zero3_max_live_params = 3e9;
+  const Plan p = Complete(s, {.zero_stage = 3});
+  const nlohmann::json z = nlohmann::json::parse(DeepSpeedConfig(s, p))["zero_optimization"];
+  EXPECT_EQ(z["offload_optimizer"]["device"], "cpu");
+  EXPECT_EQ(z["stage3_max_live_parameters"], 3000000000LL);
+  EXPECT_EQ(z["stage3_prefetch_bucket_size"], 50000000LL);  // DeepSpeed's default, 5e7
+  EXPECT_NE(DeepSpeedScript(s, p).find("--cpu-optimizer"), std::string::npos);
+  s.setup.offload_optimizer = false;
+  EXPECT_FALSE(nlohmann::json::parse(DeepSpeedConfig(s, p))["zero_optimization"].contains(
+      "offload_optimizer"));
+  EXPECT_EQ(DeepSpeedScript(s, p).find("--cpu-optimizer"), std::string::npos);
 }
 
 TEST(Emit, VirtualStagesBecomeLayersPerChunk) {

@@ -87,7 +87,9 @@ TEST(Framework, Zero3GradientReductionsByHand) {
   const double one_pass =
       7.0 / 8.0 * 4.0 * kLlama3_8bParams / (0.8 * nvlink.one_way_bytes_per_s) + 7.0 * nvlink.latency_s;
   EXPECT_NEAR(b - a, 3.0 * one_pass, 1e-9);
-  EXPECT_NEAR(c - a, 3.0 * one_pass, 1e-9);
+  // DeepSpeed gathers matrix by matrix and prefetches behind compute (tests/zero3_test.cc pins
+  // it): more of its traffic hides than FSDP's whole-step sum with overlap off.
+  EXPECT_LT(c, b);
 }
 
 TEST(Framework, RuleTablePrunesWhatAFrameworkCannotRun) {

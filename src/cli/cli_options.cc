@@ -48,6 +48,10 @@ void AddSpecOptions(po::options_description& d, SpecInput& in) {
        "PyTorch eager: element-wise operators unfused (torchtitan without torch.compile)")
       ("no-comm-overlap", po::bool_switch(&in.no_comm_overlap),
        "turn off the framework's default overlap (nemo has it on)")
+      ("offload", po::value(&in.offload),
+       "optimizer: states, fp32 master and gradient shard in host memory, CPU Adam (deepspeed)")
+      ("zero3-max-live-params", po::value(&in.zero3_max_live_params),
+       "ZeRO-3 gathered-parameter cap, elements (deepspeed stage3_max_live_parameters, 1e9)")
       ("calibration", po::value(&in.calibration),
        "constants fitted by `planner calibrate --out FILE` (default: the GPU's built-in set)");
 }

@@ -84,6 +84,15 @@ Software RunSoftware(const json& r) {
   return s;
 }
 
+// The MLP the row names: Llama's SwiGLU, or a gated MLP its notes state ("GeGLU FFN (three
+// matrices ...)" for GLM-130B, Zeng et al. 2022 Table 11); else GPT's two-matrix GELU.
+const char* RunMlp(const json& r, bool llama) {
+  const std::string notes = Text(r, "notes");
+  if (Has(notes, "geglu")) return "geglu";
+  if (llama || Has(notes, "swiglu")) return "swiglu";
+  return "gelu";
+}
+
 json RunModel(const json& r, const Software& sw) {
   const std::string name = Text(r, "model");
   const bool llama = Has(name, "llama");
@@ -97,7 +106,7 @@ json RunModel(const json& r, const Software& sw) {
               // NeMo's GPT-3 rows leave the vocabulary out: GPT-2 BPE padded to 51200.
               {"vocab", Int(r, "vocab", 51200)},
               {"seq_len", Int(r, "seq_len", 2048)},
-              {"mlp", llama ? "swiglu" : "gelu"},
+              {"mlp", RunMlp(r, llama)},
               {"rms_norm", llama},
               {"tied_embeddings", gpt},
               {"learned_positions", gpt},
@@ -133,6 +142,7 @@ std::string CatalogGpu(const std::string& gpu_type) {
     if (Has(gpu_type, word)) {
       // Memory size unstated for the 2020 DGX A100 table, whose machines had 40 GB.
       if (std::string(name) == "a100-80gb" && Has(gpu_type, "not stated")) return "a100-40gb";
+      if (std::string(name) == "a100-80gb" && Has(gpu_type, "40gb")) return "a100-40gb";
       return name;
     }
   }
@@ -215,6 +225,18 @@ json RunPlan(const json& r, const Software& sw) {
   return p;
 }
 
+// DeepSpeed settings the sharding text states: "offload_optimizer cpu" / "optimizer offload
+// cpu", and a non-default stage3_max_live_parameters ("stage3_max_live_parameters 3e9").
+void RunOffload(const std::string& zero, json& run) {
+  static const std::regex offload("(offload[_ ]optimizer|optimizer offload)[ :=]*cpu",
+                                  std::regex::icase);
+  if (std::regex_search(zero, offload)) run["offload"] = "optimizer";
+  static const std::regex live("stage3_max_live_parameters[ :=]*([0-9.]+(e[0-9]+)?)",
+                               std::regex::icase);
+  std::smatch m;
+  if (std::regex_search(zero, m, live)) run["zero3_max_live_params"] = std::stod(m[1].str());
+}
+
 // The numerics and the framework's habits the run's text states.
 void RunSetup(const json& r, const Software& sw, json& run) {
   const std::string precision = Text(r, "precision");
@@ -236,6 +258,7 @@ void RunSetup(const json& r, const Software& sw, json& run) {
   }
   run["seq_len"] = Int(r, "seq_len", 2048);
   run["global_batch"] = Int(r, "global_batch_seqs", 1);
+  RunOffload(zero, run);
 }
 
 // The measured iteration time (else one derived from measured throughput) and peak memory.

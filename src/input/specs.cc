@@ -225,6 +225,21 @@ TrainingSetup BuildSetup(const SpecInput& in, const Model& model, const Gpu& gpu
   }
   s.comm_overlap =
       in.comm_overlap || (facts.comm_overlap_default && !in.no_comm_overlap && gpu.p2p);
+  s.offload_optimizer =
+      !in.offload.empty() &&
+      ParseChoice<bool>(in.offload, "--offload", {{"optimizer", true}, {"none", false}});
+  if (s.offload_optimizer && !facts.optimizer_offload) {
+    throw InputError("--offload", std::string(facts.name) +
+                                      " has no optimizer offload in the planner; deepspeed does");
+  }
+  if (in.zero3_max_live_params < 0) {
+    throw InputError("--zero3-max-live-params", "must be positive");
+  }
+  if (in.zero3_max_live_params > 0 && !facts.zero3_gathers_submodules) {
+    throw InputError("--zero3-max-live-params",
+                     std::string(facts.name) + " has no live-parameter cap; deepspeed does");
+  }
+  s.zero3_max_live_params = in.zero3_max_live_params;
   return s;
 }
 

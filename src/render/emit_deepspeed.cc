@@ -7,6 +7,8 @@
 #include <string>
 
 #include "emit_common.h"
+#include "planner/cost/framework.h"
+#include "planner/cost/zero3.h"
 #include "planner/render/emit.h"
 
 namespace planner {
@@ -17,11 +19,14 @@ using nlohmann::ordered_json;
 // DeepSpeed's documented defaults for the ZeRO-1/2 buckets (5e8 elements).
 constexpr int64_t kBucketElements = 500'000'000;
 
-ordered_json ZeroJson(const Model& m, const Plan& p) {
+ordered_json ZeroJson(const TrainingSetup& s, const Plan& p) {
   ordered_json z = {{"stage", p.zero_stage}};
   if (p.zero_stage == 0) return z;
   z["overlap_comm"] = true;
   z["contiguous_gradients"] = true;
+  // The CPU runs the optimizer over host-resident states (DeepSpeedCPUAdam); pinned buffers
+  // make the copies asynchronous.
+  if (s.offload_optimizer) z["offload_optimizer"] = {{"device", "cpu"}, {"pin_memory", true}};
   if (p.zero_stage <= 2) {
     z["reduce_scatter"] = true;
     z["reduce_bucket_size"] = kBucketElements;
@@ -29,14 +34,13 @@ ordered_json ZeroJson(const Model& m, const Plan& p) {
     z["allgather_bucket_size"] = kBucketElements;
     return z;
   }
-  // ZeRO-3 buckets scaled to the layer, as Hugging Face's DeepSpeed integration fills its
-  // "auto" values: h^2 to reduce, 0.9 h^2 to prefetch, parameters under 10 h stay whole.
-  const int64_t h2 = m.hidden * m.hidden;
-  z["reduce_bucket_size"] = h2;
-  z["stage3_prefetch_bucket_size"] = h2 * 9 / 10;
-  z["stage3_param_persistence_threshold"] = 10 * m.hidden;
-  z["stage3_max_live_parameters"] = 1'000'000'000;
-  z["stage3_max_reuse_distance"] = 1'000'000'000;
+  // ZeRO-3 as the planner counted it (planner/cost/framework.h, cost_models/zero3.cc): the
+  // reduce bucket, prefetch bucket, live-parameter cap and reuse distance it assumed.
+  const FrameworkFacts& f = FactsOf(Framework::kDeepSpeed);
+  z["reduce_bucket_size"] = static_cast<int64_t>(f.reduce_bucket_elements);
+  z["stage3_prefetch_bucket_size"] = static_cast<int64_t>(f.zero3_prefetch_bucket_elements);
+  z["stage3_max_live_parameters"] = static_cast<int64_t>(Zero3MaxLiveParams(s));
+  z["stage3_max_reuse_distance"] = static_cast<int64_t>(f.zero3_max_reuse_distance);
   z["stage3_gather_16bit_weights_on_model_save"] = true;
   return z;
 }
@@ -51,7 +55,7 @@ std::string DeepSpeedConfig(const Specs& s, const Plan& p) {
   j["train_micro_batch_size_per_gpu"] = p.micro_batch;
   j["gradient_accumulation_steps"] = p.grad_accum;
   j["gradient_clipping"] = 1.0;
-  j["zero_optimization"] = ZeroJson(s.model, p);
+  j["zero_optimization"] = ZeroJson(s.setup, p);
   const Precision precision = s.setup.precision;
   if (precision == Precision::kBf16 || precision == Precision::kFp8) {
     j["bf16"] = {{"enabled", true}};
@@ -203,7 +207,10 @@ std::string DeepSpeedScript(const Specs& s, const Plan& p) {
   const std::string args = ParallelArgs(p) + "  --micro-batch-size " +
                            std::to_string(p.micro_batch) + " --global-batch-size " +
                            std::to_string(s.setup.global_batch) + "\n" + RecomputeArgs(p) +
-                           PrecisionArgs(s.setup.precision) + ShapeArgs(s.model, s.setup);
+                           PrecisionArgs(s.setup.precision) + ShapeArgs(s.model, s.setup) +
+                           // Megatron-DeepSpeed builds DeepSpeedCPUAdam for an offloaded
+                           // optimizer (examples_deepspeed/azure/run-1t.sh).
+                           (s.setup.offload_optimizer ? "  --cpu-optimizer\n" : "");
   return Fill(kDeepSpeedScript, {{"summary", PlanSummary(s, p)},
                                  {"notes", Commented(DeepSpeedNotes(s, p))},
                                  {"env", (p.tp > 1 ? "export CUDA_DEVICE_MAX_CONNECTIONS=1\n" : "") +

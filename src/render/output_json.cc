@@ -16,9 +16,12 @@ using nlohmann::ordered_json;
 int64_t Bytes(double bytes) { return std::llround(bytes); }
 
 ordered_json MemoryJson(const MemoryBreakdown& m) {
-  return {{"weights", Bytes(m.weights)},         {"gradients", Bytes(m.gradients)},
-          {"optimizer", Bytes(m.optimizer)},     {"activations", Bytes(m.activations)},
-          {"overhead", Bytes(m.overhead)},       {"total", Bytes(m.total())}};
+  ordered_json j = {{"weights", Bytes(m.weights)},     {"gradients", Bytes(m.gradients)},
+                    {"optimizer", Bytes(m.optimizer)}, {"activations", Bytes(m.activations)},
+                    {"overhead", Bytes(m.overhead)},   {"total", Bytes(m.total())}};
+  // Host memory per GPU, only when something is offloaded (--offload optimizer).
+  if (m.host > 0) j["host"] = Bytes(m.host);
+  return j;
 }
 
 ordered_json TimeJson(const TimeBreakdown& t) {

@@ -214,6 +214,10 @@ void PrintEvaluationTable(std::ostream& out, const Specs& specs, const Evaluatio
                      {"overhead", Gib(m.overhead)},
                      {"total", Gib(m.total())},
                      {"usable", Gib(e.capacity_bytes)}});
+  if (m.host > 0) {
+    out << "Offloaded to host memory: " << Gib(m.host)
+        << " GiB per GPU (optimizer states, fp32 master weights, gradient shard).\n";
+  }
   const TimeBreakdown& t = e.time;
   out << "\nStep time:\n";
   PrintColumns(out, {{"compute", Duration(t.compute)},

@@ -33,6 +33,19 @@ struct FrameworkFacts {
   /// Flat 16-bit gradient bucket the framework allocates besides the gradients, in elements
   /// (DeepSpeed's reduce_bucket_size); 0 where buckets are views of the gradient buffer.
   double reduce_bucket_elements = 0;
+  /// ZeRO-3 gathers each leaf submodule's parameters (DeepSpeed: every nn.Linear, fetched
+  /// by hooks) rather than a whole transformer block (FSDP's wrapping unit).
+  bool zero3_gathers_submodules = false;
+  /// Default cap on gathered parameters below which ZeRO-3 prefetches, elements (DeepSpeed
+  /// stage3_max_live_parameters); 0: no cap.
+  double zero3_max_live_params = 0;
+  /// Elements ZeRO-3 prefetches ahead per fetch (DeepSpeed stage3_prefetch_bucket_size).
+  double zero3_prefetch_bucket_elements = 0;
+  /// Gathered parameters reused within this many elements of the module trace stay gathered
+  /// (DeepSpeed stage3_max_reuse_distance).
+  double zero3_max_reuse_distance = 0;
+  /// Can keep the optimizer in host memory and step it on the CPU (offload_optimizer).
+  bool optimizer_offload = false;
   /// Highest ZeRO stage at all (Megatron: distributed optimizer = 1; Megatron-FSDP = 3).
   int max_zero = 3;
   const char* source = "";

@@ -16,6 +16,7 @@ struct MemoryBreakdown {
   double optimizer = 0;
   double activations = 0;
   double overhead = 0;  ///< allocator fragmentation and communication buffers
+  double host = 0;      ///< offloaded to host memory (CPU RAM) per GPU; not in total()
   double total() const { return weights + gradients + optimizer + activations + overhead; }
   bool operator==(const MemoryBreakdown&) const = default;
 };

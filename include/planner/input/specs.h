@@ -48,6 +48,8 @@ struct SpecInput {
   std::string attention = "flash";
   bool comm_overlap = false;  ///< TP collectives and pipeline sends overlapped (Transformer Engine)
   bool no_comm_overlap = false;  ///< turns off a framework's default overlap
+  std::string offload;  ///< "optimizer" or "none"; empty: none
+  double zero3_max_live_params = 0;  ///< stage3_max_live_parameters, elements; 0: default
   bool eager = false;  ///< PyTorch eager: element-wise operators unfused (torchtitan without compile)
   /// A calibration file (`planner calibrate --out`); empty: the GPU's built-in constants.
   std::string calibration;

@@ -50,6 +50,12 @@ struct TrainingSetup {
   bool fused_elementwise = true;
   bool comm_overlap = false;  ///< TP collectives and pipeline sends overlapped with matmuls
                               ///< (Megatron --tp-comm-overlap, --overlap-p2p-communication)
+  /// Optimizer states, fp32 master weights and the gradient shard live in host memory and the
+  /// CPU runs the update (DeepSpeed zero_optimization.offload_optimizer {device: cpu}).
+  bool offload_optimizer = false;
+  /// ZeRO-3 gathered-parameter cap, elements (DeepSpeed stage3_max_live_parameters); 0: the
+  /// framework's default (FrameworkFacts::zero3_max_live_params).
+  double zero3_max_live_params = 0;
   bool operator==(const TrainingSetup&) const = default;
 };
 
