@@ -84,7 +84,7 @@ TEST(FinetuneMemory, QloraOf65bFitsOne48GbGpu) {
   // AdamW; batch 1 with gradient checkpointing).
   FinetunePlan p = OneGpu(FinetuneMethod::kQlora);
   p.lora_rank = 64;
-  p.targets = {.attention = true, .mlp = true};
+  p.targets = kAllTargets;
   const FinetuneSetup s{.global_batch = 1, .seq_len = 512,
                         .optimizer = FinetuneOptimizer::kPagedAdamW8bit};
   const FinetuneMemory m = FinetuneMemoryOf(Llama65b(), GpusOf("a6000", 1), p, s);

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -24,11 +25,23 @@ std::string GpusLabel(const FinetunePlan& p) {
 }
 
 bool ManyMethods(const FinetuneContext& ctx) { return ctx.query.methods.size() > 1; }
+bool ManyAdapters(const FinetuneContext& ctx) {
+  return ctx.query.lora_ranks.size() > 1 || ctx.query.adapter_targets.size() > 1;
+}
+bool UsesAdapters(FinetuneMethod m) {
+  return m == FinetuneMethod::kLora || m == FinetuneMethod::kQlora;
+}
+// "16 q+v": rank and targets, or "-" for a method without adapters.
+std::string AdapterLabel(const FinetunePlan& p) {
+  if (!UsesAdapters(p.method)) return "-";
+  return std::to_string(p.lora_rank) + " " + AdapterTargetsName(p.targets);
+}
 bool HasData(const FinetuneContext& ctx) { return ctx.query.setup.dataset_tokens > 0; }
 
 std::vector<std::string> Header(const FinetuneContext& ctx) {
   std::vector<std::string> h{"#", "GPUs"};
   if (ManyMethods(ctx)) h.push_back("method");
+  if (ManyAdapters(ctx)) h.push_back("rank targets");
   h.insert(h.end(), {"sharding", "ckpt", "mb x acc", "GiB/GPU", "host GiB", "tok/s"});
   if (HasData(ctx)) h.insert(h.end(), {"days", ctx.query.price_per_gpu_hour > 0 ? "cost" : "GPU-h"});
   return h;
@@ -38,6 +51,7 @@ std::vector<std::string> Row(const FinetuneContext& ctx, size_t i, const Finetun
   const FinetunePlan& p = e.plan;
   std::vector<std::string> row{std::to_string(i + 1), GpusLabel(p)};
   if (ManyMethods(ctx)) row.push_back(FinetuneMethodName(p.method));
+  if (ManyAdapters(ctx)) row.push_back(AdapterLabel(p));
   row.insert(row.end(), {ShardingLabel(p), CkptShort(p.checkpointing),
                          std::to_string(p.micro_batch) + "x" + std::to_string(p.grad_accum),
                          Gib(e.memory.peak()), Gib(e.memory.host_bytes),
@@ -54,10 +68,19 @@ std::string Title(const FinetuneContext& ctx) {
   const FinetuneSetup& s = q.setup;
   std::vector<std::string> methods;
   for (const FinetuneMethod m : q.methods) methods.push_back(FinetuneMethodName(m));
-  std::string t = ctx.model.name + ", " + Join(methods, "/") + " (" +
-                  FinetuneFrameworkName(s.framework) + "), on " +
-                  (q.gpus > 0 ? "up to " + std::to_string(q.gpus) : std::string("the fewest")) +
-                  " x " + ctx.cluster.gpu.name + "\n" + std::to_string(s.global_batch) +
+  // One evaluated plan runs on exactly its GPUs; a search on at most --gpus, or the fewest.
+  const std::string gpus = q.exact_gpus ? std::to_string(q.gpus)
+                           : q.gpus > 0 ? "up to " + std::to_string(q.gpus)
+                                        : std::string("the fewest");
+  std::string adapter;
+  if (!ManyAdapters(ctx) && std::any_of(q.methods.begin(), q.methods.end(), UsesAdapters)) {
+    adapter = ", rank " + std::to_string(q.base.lora_rank) + " on " +
+              AdapterTargetsName(q.base.targets);
+  }
+  const char* numerics = s.master == MasterWeights::kNone ? ", pure bf16" : "";
+  std::string t = ctx.model.name + ", " + Join(methods, "/") + adapter + " (" +
+                  FinetuneFrameworkName(s.framework) + numerics + "), on " + gpus + " x " +
+                  ctx.cluster.gpu.name + "\n" + std::to_string(s.global_batch) +
                   " sequences of " + std::to_string(s.seq_len) + " tokens per step, " +
                   FinetuneOptimizerName(s.optimizer);
   if (HasData(ctx)) t += ", " + Si(s.dataset_tokens) + " tokens x " + Printf("%g", s.epochs) + " epochs";
@@ -73,7 +96,8 @@ void PrintBreakdown(std::ostream& out, const FinetuneContext& ctx, const Finetun
   const std::vector<std::tuple<const char*, double, std::string>> terms = {
       {"base weights", m.base_weights, BaseWeightsName(p.base_weights)},
       {"quant constants", m.quant_constants, p.double_quant ? "double-quantized" : ""},
-      {"adapters", m.adapters, "rank " + std::to_string(p.lora_rank)},
+      {"adapters", m.adapters,
+       "rank " + std::to_string(p.lora_rank) + " on " + AdapterTargetsName(p.targets)},
       {"gradients", m.gradients, ""},
       {"optimizer", m.optimizer, FinetuneOptimizerName(ctx.query.setup.optimizer)},
       {"activations", m.activations, CheckpointingName(p.checkpointing)},
@@ -125,9 +149,14 @@ void PrintFinetuneTable(std::ostream& out, const FinetuneContext& ctx, const Fin
   out << Title(ctx) << "\n\n";
   std::vector<std::vector<std::string>> rows{Header(ctx)};
   for (size_t i = 0; i < r.plans.size(); ++i) rows.push_back(Row(ctx, i, r.plans[i]));
-  PrintColumns(out, rows, ManyMethods(ctx) ? std::set<size_t>{2, 3, 4} : std::set<size_t>{2, 3});
-  if (r.plans.empty()) out << "No plan fits.\n";
-  out << "\nScored " << r.evaluated << " plans (one row per GPU count and sharding shown):\n ";
+  const size_t left = 2 + ManyMethods(ctx) + ManyAdapters(ctx);
+  std::set<size_t> left_aligned;
+  for (size_t i = 2; i <= left + 1; ++i) left_aligned.insert(i);
+  PrintColumns(out, rows, left_aligned);
+  const bool one_plan = ctx.query.exact_gpus && ctx.query.top == 1 && r.evaluated == 1;
+  if (r.plans.empty()) out << (one_plan ? "The plan does not fit.\n" : "No plan fits.\n");
+  out << "\nScored " << r.evaluated
+      << (one_plan ? " plan:\n " : " plans (one row per GPU count, sharding and adapter):\n ");
   for (int i = 0; i < static_cast<int>(FinetuneReason::kCount); ++i) {
     out << (i ? ", " : " ") << r.pruned[i] << " "
         << FinetuneReasonName(static_cast<FinetuneReason>(i));
@@ -140,7 +169,7 @@ void PrintFinetuneTable(std::ostream& out, const FinetuneContext& ctx, const Fin
   } else if (r.smallest.memory.peak() > 0) {
     const FinetunePlan& p = r.smallest.plan;
     PrintBreakdown(out, ctx, r.smallest,
-                   "No plan fits. The smallest: " + std::to_string(p.gpus) + " GPUs, " +
+                   std::string(one_plan ? "The plan does not fit: " : "No plan fits. The smallest: ") + std::to_string(p.gpus) + " GPUs, " +
                        ShardingLabel(p) + ", checkpointing " + CheckpointingName(p.checkpointing) +
                        ", micro-batch " + std::to_string(p.micro_batch) + ";\nits");
   }
@@ -159,6 +188,7 @@ nlohmann::ordered_json PlanJson(const FinetuneEvaluation& e) {
           {"checkpointing", CheckpointingName(p.checkpointing)},
           {"micro_batch", p.micro_batch}, {"grad_accum", p.grad_accum},
           {"base_weights", BaseWeightsName(p.base_weights)}, {"lora_rank", p.lora_rank},
+          {"lora_alpha", p.lora_alpha}, {"lora_targets", AdapterTargetsName(p.targets)},
           {"memory_bytes_per_gpu", {{"base_weights", std::llround(m.base_weights)},
                                     {"quant_constants", std::llround(m.quant_constants)},
                                     {"adapters", std::llround(m.adapters)}, {"gradients", std::llround(m.gradients)},
@@ -185,6 +215,7 @@ std::string FinetuneJson(const FinetuneContext& ctx, const FinetuneResult& r) {
                  {"global_batch", s.global_batch}, {"seq_len", s.seq_len},
                  {"dataset_tokens", s.dataset_tokens}, {"epochs", s.epochs},
                  {"optimizer", FinetuneOptimizerName(s.optimizer)},
+                 {"master_weights", MasterWeightsName(s.master)},
                  {"usable_bytes_per_gpu", ctx.cluster.gpu.usable_bytes()}};
   j["calibration"] = CalibrationJson(ctx.cluster);
   j["plans"] = nlohmann::ordered_json::array();
@@ -214,12 +245,14 @@ std::string FinetuneJson(const FinetuneContext& ctx, const FinetuneResult& r) {
 std::string FinetuneCsv(const FinetuneContext& ctx, const FinetuneResult& r) {
   (void)ctx;
   std::ostringstream out;
-  out << "rank,method,gpus,tp,dp,sharding,checkpointing,micro_batch,grad_accum,peak_gib,"
+  out << "rank,method,lora_rank,lora_targets,gpus,tp,dp,sharding,checkpointing,micro_batch,"
+         "grad_accum,peak_gib,"
          "host_gib,tokens_per_s,train_days,gpu_hours,cost\n";
   for (size_t i = 0; i < r.plans.size(); ++i) {
     const FinetuneEvaluation& e = r.plans[i];
     const FinetunePlan& p = e.plan;
-    out << i + 1 << "," << FinetuneMethodName(p.method) << "," << p.gpus << "," << p.tp << ","
+    out << i + 1 << "," << FinetuneMethodName(p.method) << "," << p.lora_rank << ","
+        << AdapterTargetsName(p.targets) << "," << p.gpus << "," << p.tp << ","
         << p.dp << "," << ShardingLabel(p) << "," << CheckpointingName(p.checkpointing) << ","
         << p.micro_batch << "," << p.grad_accum << "," << Printf("%.3f", e.memory.peak() / kGiB)
         << "," << Printf("%.3f", e.memory.host_bytes / kGiB) << ","
