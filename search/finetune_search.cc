@@ -215,11 +215,24 @@ bool RanksBefore(const FinetuneEvaluation& a, const FinetuneEvaluation& b,
   return PlanKey(a) < PlanKey(b);
 }
 
+// The rows of the answer: the best plan of each GPU count, method, sharding, offload and tensor
+// parallelism; with several adapter settings, the best of each adapter setting instead, so that
+// every rank and target set asked for is shown beside the others.
+using PlanGroup = std::tuple<int, int, bool, bool, int, int, int, std::string>;
+PlanGroup KeyOf(const FinetunePlan& p, const FinetuneQuery& q) {
+  if (q.lora_ranks.size() > 1 || q.adapter_targets.size() > 1) {
+    return {p.gpus, static_cast<int>(p.method), false, false, 0, 0, p.lora_rank,
+            AdapterTargetsName(p.targets)};
+  }
+  return {p.gpus, static_cast<int>(p.method), p.offload_optimizer, p.offload_params,
+          static_cast<int>(p.sharding), p.tp, p.lora_rank, AdapterTargetsName(p.targets)};
+}
+
 }  // namespace
 
 FinetuneResult SearchFinetune(const Model& m, const Cluster& c, const FinetuneQuery& q) {
   FinetuneResult r;
-  std::map<std::tuple<int, int, bool, bool, int, int, int, std::string>, FinetuneEvaluation> best;
+  std::map<PlanGroup, FinetuneEvaluation> best;
   for (const int64_t n : GpuCounts(q)) {
     const std::vector<FinetunePlan> plans = Candidates(m, c, q, n);
     std::vector<FinetuneEvaluation> scored(plans.size());
@@ -237,10 +250,7 @@ FinetuneResult SearchFinetune(const Model& m, const Cluster& c, const FinetuneQu
         r.smallest = e;
       }
       if (!e.feasible()) continue;
-      const auto key = std::make_tuple(e.plan.gpus, static_cast<int>(e.plan.method),
-                                       e.plan.offload_optimizer, e.plan.offload_params,
-                                       static_cast<int>(e.plan.sharding), e.plan.tp,
-                                       e.plan.lora_rank, AdapterTargetsName(e.plan.targets));
+      const auto key = KeyOf(e.plan, q);
       const auto it = best.find(key);
       if (it == best.end() || RanksBefore(e, it->second, q)) best.insert_or_assign(key, e);
     }

@@ -31,18 +31,24 @@ bool ManyAdapters(const FinetuneContext& ctx) {
 bool UsesAdapters(FinetuneMethod m) {
   return m == FinetuneMethod::kLora || m == FinetuneMethod::kQlora;
 }
-// "16 q+v": rank and targets, or "-" for a method without adapters.
-std::string AdapterLabel(const FinetunePlan& p) {
-  if (!UsesAdapters(p.method)) return "-";
-  return std::to_string(p.lora_rank) + " " + AdapterTargetsName(p.targets);
+// The tuning column: the method when several are compared, then "r16 q+v" (rank and targets)
+// when several adapters are ("attn": every attention projection).
+std::string TuningLabel(const FinetuneContext& ctx, const FinetunePlan& p) {
+  std::string label = ManyMethods(ctx) ? FinetuneMethodName(p.method) : "";
+  if (ManyAdapters(ctx) && UsesAdapters(p.method)) {
+    const std::string targets = AdapterTargetsName(p.targets);
+    label += (label.empty() ? "r" : " r") + std::to_string(p.lora_rank) + " " +
+             (targets == "attention" ? "attn" : targets);
+  }
+  return label.empty() ? "-" : label;
 }
+bool HasTuningColumn(const FinetuneContext& ctx) { return ManyMethods(ctx) || ManyAdapters(ctx); }
 bool HasData(const FinetuneContext& ctx) { return ctx.query.setup.dataset_tokens > 0; }
 
 std::vector<std::string> Header(const FinetuneContext& ctx) {
   std::vector<std::string> h{"#", "GPUs"};
-  if (ManyMethods(ctx)) h.push_back("method");
-  if (ManyAdapters(ctx)) h.push_back("rank targets");
-  h.insert(h.end(), {"sharding", "ckpt", "mb x acc", "GiB/GPU", "host GiB", "tok/s"});
+  if (HasTuningColumn(ctx)) h.push_back(ManyAdapters(ctx) ? "adapter" : "method");
+  h.insert(h.end(), {"sharding", "ckpt", "batch", "GiB", "host", "tok/s"});
   if (HasData(ctx)) h.insert(h.end(), {"days", ctx.query.price_per_gpu_hour > 0 ? "cost" : "GPU-h"});
   return h;
 }
@@ -50,8 +56,7 @@ std::vector<std::string> Header(const FinetuneContext& ctx) {
 std::vector<std::string> Row(const FinetuneContext& ctx, size_t i, const FinetuneEvaluation& e) {
   const FinetunePlan& p = e.plan;
   std::vector<std::string> row{std::to_string(i + 1), GpusLabel(p)};
-  if (ManyMethods(ctx)) row.push_back(FinetuneMethodName(p.method));
-  if (ManyAdapters(ctx)) row.push_back(AdapterLabel(p));
+  if (HasTuningColumn(ctx)) row.push_back(TuningLabel(ctx, p));
   row.insert(row.end(), {ShardingLabel(p), CkptShort(p.checkpointing),
                          std::to_string(p.micro_batch) + "x" + std::to_string(p.grad_accum),
                          Gib(e.memory.peak()), Gib(e.memory.host_bytes),
@@ -122,6 +127,20 @@ void PrintBreakdown(std::ostream& out, const FinetuneContext& ctx, const Finetun
   out << Printf("Step %.3g s = ", t.step()) << Join(shown, " + ") << "\n";
 }
 
+// Why the one plan `planner evaluate` scored has no row: its single reason.
+std::string OnePlanVerdict(const FinetuneResult& r) {
+  if (r.pruned[static_cast<int>(FinetuneReason::kUnsupported)] > 0) {
+    return "The framework does not run this combination (unsupported).\n";
+  }
+  if (r.pruned[static_cast<int>(FinetuneReason::kIndivisible)] > 0) {
+    return "The batch or the heads do not divide over these GPUs (indivisible).\n";
+  }
+  if (r.pruned[static_cast<int>(FinetuneReason::kHostMemory)] > 0) {
+    return "The plan does not fit in host memory.\n";
+  }
+  return "The plan does not fit in GPU memory.\n";
+}
+
 }  // namespace
 
 std::string ShardingLabel(const FinetunePlan& p) {
@@ -149,22 +168,25 @@ void PrintFinetuneTable(std::ostream& out, const FinetuneContext& ctx, const Fin
   out << Title(ctx) << "\n\n";
   std::vector<std::vector<std::string>> rows{Header(ctx)};
   for (size_t i = 0; i < r.plans.size(); ++i) rows.push_back(Row(ctx, i, r.plans[i]));
-  const size_t left = 2 + ManyMethods(ctx) + ManyAdapters(ctx);
-  std::set<size_t> left_aligned;
-  for (size_t i = 2; i <= left + 1; ++i) left_aligned.insert(i);
-  PrintColumns(out, rows, left_aligned);
+  PrintColumns(out, rows,
+               HasTuningColumn(ctx) ? std::set<size_t>{2, 3, 4} : std::set<size_t>{2, 3});
   const bool one_plan = ctx.query.exact_gpus && ctx.query.top == 1 && r.evaluated == 1;
-  if (r.plans.empty()) out << (one_plan ? "The plan does not fit.\n" : "No plan fits.\n");
+  if (r.plans.empty()) out << (one_plan ? OnePlanVerdict(r) : "No plan fits.\n");
   out << "\nScored " << r.evaluated
-      << (one_plan ? " plan:\n " : " plans (one row per GPU count, sharding and adapter):\n ");
+      << (one_plan ? " plan:\n " : " plans (one row per GPU count and sharding, or adapter):\n ");
   for (int i = 0; i < static_cast<int>(FinetuneReason::kCount); ++i) {
     out << (i ? ", " : " ") << r.pruned[i] << " "
         << FinetuneReasonName(static_cast<FinetuneReason>(i));
   }
-  out << ".\nGPUs: 8t2 = 8 GPUs, tensor parallel 2; mb x acc = micro-batch x accumulation;\n"
-         "off-opt: optimizer states on the host; off-all: weights too.\n";
+  out << ".\nGPUs: 8t2 = 8 GPUs, tensor parallel 2; batch: micro-batch x accumulation;\n"
+         "GiB: peak per GPU; host: GiB per node on the host; off-opt: optimizer states on\n"
+         "the host; off-all: weights too.\n";
+  if (ManyAdapters(ctx)) {
+    out << "adapter: rank and targets, the best plan of each. Their quality differs, which\n"
+           "the planner does not score: the choice is yours.\n";
+  }
   if (!r.plans.empty()) {
-    PrintBreakdown(out, ctx, r.plans.front(), "Plan 1");
+    PrintBreakdown(out, ctx, r.plans.front(), one_plan ? "The plan's" : "Plan 1");
     out << FinetuneRangesLine(ctx.cluster, r.plans.front());
   } else if (r.smallest.memory.peak() > 0) {
     const FinetunePlan& p = r.smallest.plan;
