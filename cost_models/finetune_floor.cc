@@ -23,8 +23,8 @@ FinetuneFloor FinetuneFloorOf(const Model& m, const FinetunePlan& p, const Finet
   // Backward needs every layer's input (16-bit), kept even by full checkpointing, unless the
   // saved activations live on the host.
   if (!p.offload_activations) {
-    f.inputs_bytes = static_cast<double>(m.layers) * p.micro_batch * static_cast<double>(s.seq_len) *
-                     static_cast<double>(m.hidden) * 2.0 / p.tp;
+    f.inputs_bytes = static_cast<double>(m.layers) * p.micro_batch *
+                     static_cast<double>(s.seq_len) * static_cast<double>(m.hidden) * 2.0 / p.tp;
   }
   f.memory_bytes = f.weights_bytes + f.inputs_bytes;
   return f;

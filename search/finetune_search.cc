@@ -221,11 +221,12 @@ bool RanksBefore(const FinetuneEvaluation& a, const FinetuneEvaluation& b,
 using PlanGroup = std::tuple<int, int, bool, bool, int, int, int, std::string>;
 PlanGroup KeyOf(const FinetunePlan& p, const FinetuneQuery& q) {
   if (q.lora_ranks.size() > 1 || q.adapter_targets.size() > 1) {
-    return {p.gpus, static_cast<int>(p.method), false, false, 0, 0, p.lora_rank,
-            AdapterTargetsName(p.targets)};
+    return {p.gpus,      static_cast<int>(p.method),   false, false, 0, 0,
+            p.lora_rank, AdapterTargetsName(p.targets)};
   }
-  return {p.gpus, static_cast<int>(p.method), p.offload_optimizer, p.offload_params,
-          static_cast<int>(p.sharding), p.tp, p.lora_rank, AdapterTargetsName(p.targets)};
+  return {p.gpus,           static_cast<int>(p.method),   p.offload_optimizer,
+          p.offload_params, static_cast<int>(p.sharding), p.tp,
+          p.lora_rank,      AdapterTargetsName(p.targets)};
 }
 
 }  // namespace

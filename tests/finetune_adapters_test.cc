@@ -15,16 +15,6 @@
 namespace planner {
 namespace {
 
-Model Named(const std::string& name) { return FindModel(BuiltinCatalog(), name, "test"); }
-
-Cluster OneNode(const std::string& gpu, int64_t gpus) {
-  const Catalog catalog = BuiltinCatalog();
-  Cluster c{.gpu = FindGpu(catalog, gpu, "test"), .gpus = gpus};
-  c.intra = FindLink(catalog, c.gpu.intra_link, "test");
-  c.inter = FindLink(catalog, c.gpu.inter_link, "test");
-  return c;
-}
-
 std::string Text(const FinetuneFiles& f, const std::string& name) {
   for (const EmittedFile& file : f.files) {
     if (file.name == name) return file.text;
@@ -36,7 +26,7 @@ TEST(FinetuneAdapters, TargetsCountTheirProjectionsByHand) {
   // Llama 3 8B: hidden 4096, 32 query and 8 KV heads of 128: q and o 4096 wide, k and v 1024.
   // LoRA puts r x (in + out) beside each matrix (Hu et al. 2021): per layer
   // q 8192 r + k 5120 r + v 5120 r + o 8192 r = 26624 r; q+v alone 13312 r; 32 layers.
-  const Model m = Named("llama3-8b");
+  const Model m = CatalogModel("llama3-8b");
   FinetunePlan p{.method = FinetuneMethod::kLora, .lora_rank = 8};
   EXPECT_DOUBLE_EQ(FinetuneParamsOf(m, p).adapters, 26624.0 * 8 * 32);  // 6,815,744
   p.targets = AdapterTargets{.q = true, .k = false, .v = true, .o = false, .mlp = false};
@@ -46,14 +36,14 @@ TEST(FinetuneAdapters, TargetsCountTheirProjectionsByHand) {
 }
 
 TEST(FinetuneAdapters, ARankListRanksOnePlanPerRank) {
-  const Model m = Named("llama3-8b");
+  const Model m = CatalogModel("llama3-8b");
   FinetuneQuery q;
   q.setup = {.global_batch = 64, .seq_len = 2048};
   q.gpus = 1, q.exact_gpus = true, q.micro_batch = 4, q.offload = 0;
   q.shardings = {Sharding::kNone};
   q.checkpointing = {Checkpointing::kFull};
   q.lora_ranks = {64, 8};
-  const FinetuneResult r = SearchFinetune(m, OneNode("a100-80gb", 1), q);
+  const FinetuneResult r = SearchFinetune(m, CatalogCluster("a100-80gb", 1), q);
   ASSERT_EQ(r.plans.size(), 2u);
   // Rank 8 does less adapter work, so it ranks first; each keeps alpha = 2 x rank.
   EXPECT_EQ(r.plans[0].plan.lora_rank, 8);
@@ -66,15 +56,15 @@ TEST(FinetuneAdapters, ARankListRanksOnePlanPerRank) {
 }
 
 TEST(FinetuneAdapters, ListsShowEveryAdapterAndOneValueFixesIt) {
-  const Outcome r = Cli({"finetune", "--model", "llama3-8b", "--gpu", "a100-80gb", "--gpus",
-                         "1", "--lora-rank", "8,64", "--lora-targets", "attention,q+v"});
+  const Outcome r = Cli({"finetune", "--model", "llama3-8b", "--gpu", "a100-80gb", "--gpus", "1",
+                         "--lora-rank", "8,64", "--lora-targets", "attention,q+v"});
   ASSERT_EQ(r.rc, 0) << r.err;
   for (const char* label : {"r8 attn", "r64 attn", "r8 q+v", "r64 q+v"}) {
     EXPECT_NE(r.out.find(label), std::string::npos) << label << "\n" << r.out;
   }
   EXPECT_NE(r.out.find("the choice is yours"), std::string::npos);
-  const Outcome one = Cli({"finetune", "--model", "llama3-8b", "--gpu", "a100-80gb",
-                           "--lora-rank", "8", "--lora-targets", "q+v", "--format", "json"});
+  const Outcome one = Cli({"finetune", "--model", "llama3-8b", "--gpu", "a100-80gb", "--lora-rank",
+                           "8", "--lora-targets", "q+v", "--format", "json"});
   ASSERT_EQ(one.rc, 0) << one.err;
   const nlohmann::json j = nlohmann::json::parse(one.out);
   EXPECT_EQ(j["plans"][0]["lora_rank"], 8);
@@ -90,11 +80,11 @@ TEST(FinetuneAdapters, PureBf16KeepsTwoBytesPerValue) {
   // et al. 2020): bf16 weights 2 + bf16 gradients 2 + fp32 master 4 + two fp32 moments 8 = 16
   // bytes per parameter. Pure bf16 (bf16 model, bf16=True; AdamW's moments take the
   // parameter's dtype): 2 + 2 + two bf16 moments 4 = 8.
-  const Model m = Named("llama3-8b");
+  const Model m = CatalogModel("llama3-8b");
   const double params = CountParameters(m).total;
   const FinetunePlan p{.method = FinetuneMethod::kFull, .checkpointing = Checkpointing::kFull};
   FinetuneSetup s{.global_batch = 1, .seq_len = 2048};
-  const Cluster c = OneNode("h100-sxm", 1);
+  const Cluster c = CatalogCluster("h100-sxm", 1);
   const FinetuneMemory mixed = FinetuneMemoryOf(m, c, p, s);
   EXPECT_DOUBLE_EQ(TrainableStateBytes(m, p, s), 12.0);
   EXPECT_NEAR((mixed.base_weights + mixed.gradients + mixed.optimizer) / params, 16.0, 1e-9);
@@ -105,10 +95,14 @@ TEST(FinetuneAdapters, PureBf16KeepsTwoBytesPerValue) {
 }
 
 TEST(FinetuneAdapters, PureBf16IsEmittedAndRefusedUnderZero) {
-  const Model m = Named("llama3-8b");
-  const Cluster c = OneNode("a100-80gb", 2);
-  FinetunePlan p{.method = FinetuneMethod::kFull, .gpus = 2, .dp = 2,
-                 .sharding = Sharding::kFsdp, .micro_batch = 1, .grad_accum = 8};
+  const Model m = CatalogModel("llama3-8b");
+  const Cluster c = CatalogCluster("a100-80gb", 2);
+  FinetunePlan p{.method = FinetuneMethod::kFull,
+                 .gpus = 2,
+                 .dp = 2,
+                 .sharding = Sharding::kFsdp,
+                 .micro_batch = 1,
+                 .grad_accum = 8};
   const FinetuneSetup s{.global_batch = 16, .seq_len = 2048, .master = MasterWeights::kNone};
   const std::string py = Text(EmitFinetune(m, c, p, s), "train.py");
   EXPECT_NE(py.find("dtype=torch.bfloat16"), std::string::npos) << py;
@@ -127,9 +121,12 @@ TEST(FinetuneAdapters, FloorOfASyntheticRowBreaksBothBounds) {
   // A row stating Llama 2 70B LoRA, FSDP over 8 A100s, batch 4 x 4096 (torchtune's README
   // setting). The floor: 4 P FLOPs per token (forward and input gradients; P the matmul
   // weights); 16-bit weights / 8; every layer's input 80 x 4 x 4096 x 8192 x 2 B = 20 GiB.
-  const Model m = Named("llama2-70b");
-  const FinetunePlan p{.method = FinetuneMethod::kLora, .gpus = 8, .dp = 8,
-                       .sharding = Sharding::kFsdp, .micro_batch = 4};
+  const Model m = CatalogModel("llama2-70b");
+  const FinetunePlan p{.method = FinetuneMethod::kLora,
+                       .gpus = 8,
+                       .dp = 8,
+                       .sharding = Sharding::kFsdp,
+                       .micro_batch = 4};
   const FinetuneSetup s{.seq_len = 4096};
   const FinetuneFloor f = FinetuneFloorOf(m, p, s);
   const ParamCounts n = CountParameters(m);
@@ -138,7 +135,7 @@ TEST(FinetuneAdapters, FloorOfASyntheticRowBreaksBothBounds) {
   EXPECT_DOUBLE_EQ(f.inputs_bytes, 80.0 * 4 * 4096 * 8192 * 2);
   // Measured 3384 tokens/s per GPU and 26.4 GiB: 3384 x 4 x 68.7e9 = 9.3e14 FLOP/s exceeds the
   // A100's 312e12, and 16.1 + 20 GiB exceeds 26.4 GiB. 1000 tokens/s and 40 GiB would not.
-  const double peak = OneNode("a100-80gb", 8).gpu.bf16_flops;
+  const double peak = CatalogCluster("a100-80gb", 8).gpu.bf16_flops;
   EXPECT_GT(3384 * f.flops_per_token, peak);
   EXPECT_GT(f.memory_bytes, 26.4 * 1073741824.0);
   EXPECT_LT(1000 * f.flops_per_token, peak);
@@ -147,9 +144,9 @@ TEST(FinetuneAdapters, FloorOfASyntheticRowBreaksBothBounds) {
 
 TEST(FinetuneAdapters, EvaluateNamesItsOnePlan) {
   const std::vector<std::string> plan = {
-      "evaluate", "--method", "full", "--model", "llama3-70b", "--gpu", "a100-80gb", "--gpus",
-      "2", "--sharding", "fsdp", "--offload", "none", "--checkpointing", "full",
-      "--micro-batch", "4"};
+      "evaluate",  "--method",        "full", "--model",       "llama3-70b", "--gpu",
+      "a100-80gb", "--gpus",          "2",    "--sharding",    "fsdp",       "--offload",
+      "none",      "--checkpointing", "full", "--micro-batch", "4"};
   const Outcome r = Cli(plan);
   EXPECT_EQ(r.rc, 1);
   // Exactly its GPUs, not "up to"; its own verdict, not a search's "No plan fits".

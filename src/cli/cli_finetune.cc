@@ -15,7 +15,8 @@ namespace {
 
 struct FinetuneInput {
   SpecInput spec;
-  std::string method = "lora", targets = "attention", ranks, master, base_weights, sharding, offload;
+  std::string method = "lora", targets = "attention", ranks, master;
+  std::string base_weights, sharding, offload;
   std::string checkpointing, optimizer = "adamw", framework = "hf", format = "table";
   std::string host_memory, out_dir;
   int64_t dataset_tokens = 0;

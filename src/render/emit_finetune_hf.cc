@@ -80,8 +80,9 @@ std::string LoadModel(const Model& m, const FinetunePlan& p, const FinetuneSetup
   const std::string quant = QuantConfig(p, s);
   // Full and GaLore train fp32 master weights under autocast (mixed precision); frozen bases
   // are kept in the compute dtype, and so is everything in pure bf16 (no master copy).
-  const bool master_fp32 = s.master == MasterWeights::kFp32 &&
-                           (p.method == FinetuneMethod::kFull || p.method == FinetuneMethod::kGalore);
+  const bool master_fp32 =
+      s.master == MasterWeights::kFp32 &&
+      (p.method == FinetuneMethod::kFull || p.method == FinetuneMethod::kGalore);
   std::string t = quant + "    return AutoModelForCausalLM.from_pretrained(\n        MODEL_ID,\n" +
                   "        dtype=" + (master_fp32 ? "torch.float32" : TorchDtype(s.precision)) +
                   ",\n";
@@ -116,8 +117,12 @@ std::string Adapt(const Model& m, const FinetunePlan& p, const FinetuneSetup& s)
                             : "    # Trained weights in fp32 (AdamW's master copy); the frozen "
                               "rest stays as loaded.\n") +
            "    for block in blocks[len(blocks) - TRAINED_BLOCKS:]:\n"
-           "        block" + cast + ".requires_grad_(True)\n"
-           "    model.get_output_embeddings()" + cast + ".requires_grad_(True)\n"
+           "        block" +
+           cast +
+           ".requires_grad_(True)\n"
+           "    model.get_output_embeddings()" +
+           cast +
+           ".requires_grad_(True)\n"
            "    return model\n";
   }
   if (!UsesAdapters(p)) return "    return model\n";

@@ -136,9 +136,10 @@ std::string ModelSection(const FinetunePlan& p, const TorchtuneModel& t) {
   std::string y = "model:\n  _component_: " + Builder(p, t) + "\n";
   if (!UsesAdapters(p)) return y;
   std::vector<std::string> attention;
-  const std::pair<bool, const char*> projections[] = {
-      {p.targets.q, "q_proj"}, {p.targets.k, "k_proj"}, {p.targets.v, "v_proj"},
-      {p.targets.o, "output_proj"}};
+  const std::pair<bool, const char*> projections[] = {{p.targets.q, "q_proj"},
+                                                      {p.targets.k, "k_proj"},
+                                                      {p.targets.v, "v_proj"},
+                                                      {p.targets.o, "output_proj"}};
   for (const auto& [on, name] : projections) {
     if (on) attention.push_back(name);
   }

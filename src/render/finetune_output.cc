@@ -79,14 +79,14 @@ std::string Title(const FinetuneContext& ctx) {
                                         : std::string("the fewest");
   std::string adapter;
   if (!ManyAdapters(ctx) && std::any_of(q.methods.begin(), q.methods.end(), UsesAdapters)) {
-    adapter = ", rank " + std::to_string(q.base.lora_rank) + " on " +
-              AdapterTargetsName(q.base.targets);
+    adapter =
+        ", rank " + std::to_string(q.base.lora_rank) + " on " + AdapterTargetsName(q.base.targets);
   }
   const char* numerics = s.master == MasterWeights::kNone ? ", pure bf16" : "";
   std::string t = ctx.model.name + ", " + Join(methods, "/") + adapter + " (" +
                   FinetuneFrameworkName(s.framework) + numerics + "), on " + gpus + " x " +
-                  ctx.cluster.gpu.name + "\n" + std::to_string(s.global_batch) +
-                  " sequences of " + std::to_string(s.seq_len) + " tokens per step, " +
+                  ctx.cluster.gpu.name + "\n" + std::to_string(s.global_batch) + " sequences of " +
+                  std::to_string(s.seq_len) + " tokens per step, " +
                   FinetuneOptimizerName(s.optimizer);
   if (HasData(ctx)) t += ", " + Si(s.dataset_tokens) + " tokens x " + Printf("%g", s.epochs) + " epochs";
   return t;
@@ -190,10 +190,12 @@ void PrintFinetuneTable(std::ostream& out, const FinetuneContext& ctx, const Fin
     out << FinetuneRangesLine(ctx.cluster, r.plans.front());
   } else if (r.smallest.memory.peak() > 0) {
     const FinetunePlan& p = r.smallest.plan;
-    PrintBreakdown(out, ctx, r.smallest,
-                   std::string(one_plan ? "The plan does not fit: " : "No plan fits. The smallest: ") + std::to_string(p.gpus) + " GPUs, " +
-                       ShardingLabel(p) + ", checkpointing " + CheckpointingName(p.checkpointing) +
-                       ", micro-batch " + std::to_string(p.micro_batch) + ";\nits");
+    PrintBreakdown(
+        out, ctx, r.smallest,
+        std::string(one_plan ? "The plan does not fit: " : "No plan fits. The smallest: ") +
+            std::to_string(p.gpus) + " GPUs, " + ShardingLabel(p) + ", checkpointing " +
+            CheckpointingName(p.checkpointing) + ", micro-batch " + std::to_string(p.micro_batch) +
+            ";\nits");
   }
   out << ProvenanceLine(ctx.cluster);
 }
@@ -204,25 +206,44 @@ nlohmann::ordered_json PlanJson(const FinetuneEvaluation& e) {
   const FinetunePlan& p = e.plan;
   const FinetuneMemory& m = e.memory;
   const FinetuneTime& t = e.time;
-  return {{"method", FinetuneMethodName(p.method)}, {"gpus", p.gpus}, {"tp", p.tp}, {"dp", p.dp},
-          {"sharding", ShardingName(p.sharding)}, {"offload_optimizer", p.offload_optimizer},
-          {"offload_params", p.offload_params}, {"offload_activations", p.offload_activations},
+  return {{"method", FinetuneMethodName(p.method)},
+          {"gpus", p.gpus},
+          {"tp", p.tp},
+          {"dp", p.dp},
+          {"sharding", ShardingName(p.sharding)},
+          {"offload_optimizer", p.offload_optimizer},
+          {"offload_params", p.offload_params},
+          {"offload_activations", p.offload_activations},
           {"checkpointing", CheckpointingName(p.checkpointing)},
-          {"micro_batch", p.micro_batch}, {"grad_accum", p.grad_accum},
-          {"base_weights", BaseWeightsName(p.base_weights)}, {"lora_rank", p.lora_rank},
-          {"lora_alpha", p.lora_alpha}, {"lora_targets", AdapterTargetsName(p.targets)},
-          {"memory_bytes_per_gpu", {{"base_weights", std::llround(m.base_weights)},
-                                    {"quant_constants", std::llround(m.quant_constants)},
-                                    {"adapters", std::llround(m.adapters)}, {"gradients", std::llround(m.gradients)},
-                                    {"optimizer", std::llround(m.optimizer)}, {"activations", std::llround(m.activations)},
-                                    {"logits_loss", std::llround(m.logits_loss)},
-                                    {"dequant_buffer", std::llround(m.dequant_buffer)},
-                                    {"overhead", std::llround(m.overhead)}, {"peak", std::llround(m.peak())}}},
+          {"micro_batch", p.micro_batch},
+          {"grad_accum", p.grad_accum},
+          {"base_weights", BaseWeightsName(p.base_weights)},
+          {"lora_rank", p.lora_rank},
+          {"lora_alpha", p.lora_alpha},
+          {"lora_targets", AdapterTargetsName(p.targets)},
+          {"memory_bytes_per_gpu",
+           {{"base_weights", std::llround(m.base_weights)},
+            {"quant_constants", std::llround(m.quant_constants)},
+            {"adapters", std::llround(m.adapters)},
+            {"gradients", std::llround(m.gradients)},
+            {"optimizer", std::llround(m.optimizer)},
+            {"activations", std::llround(m.activations)},
+            {"logits_loss", std::llround(m.logits_loss)},
+            {"dequant_buffer", std::llround(m.dequant_buffer)},
+            {"overhead", std::llround(m.overhead)},
+            {"peak", std::llround(m.peak())}}},
           {"host_bytes_per_node", std::llround(m.host_bytes)},
-          {"step_s", {{"compute", t.compute}, {"recompute", t.recompute}, {"dequant", t.dequant},
-                      {"comm", t.comm}, {"offload", t.offload}, {"optimizer", t.optimizer},
-                      {"total", t.step()}}},
-          {"tokens_per_s", t.tokens_per_s}, {"train_s", e.train_s}, {"gpu_hours", e.gpu_hours},
+          {"step_s",
+           {{"compute", t.compute},
+            {"recompute", t.recompute},
+            {"dequant", t.dequant},
+            {"comm", t.comm},
+            {"offload", t.offload},
+            {"optimizer", t.optimizer},
+            {"total", t.step()}}},
+          {"tokens_per_s", t.tokens_per_s},
+          {"train_s", e.train_s},
+          {"gpu_hours", e.gpu_hours},
           {"cost", e.cost}};
 }
 
@@ -232,10 +253,14 @@ std::string FinetuneJson(const FinetuneContext& ctx, const FinetuneResult& r) {
   const FinetuneQuery& q = ctx.query;
   const FinetuneSetup& s = q.setup;
   nlohmann::ordered_json j;
-  j["inputs"] = {{"model", ctx.model.name}, {"gpu", ctx.cluster.gpu.name}, {"gpus", q.gpus},
+  j["inputs"] = {{"model", ctx.model.name},
+                 {"gpu", ctx.cluster.gpu.name},
+                 {"gpus", q.gpus},
                  {"framework", FinetuneFrameworkName(s.framework)},
-                 {"global_batch", s.global_batch}, {"seq_len", s.seq_len},
-                 {"dataset_tokens", s.dataset_tokens}, {"epochs", s.epochs},
+                 {"global_batch", s.global_batch},
+                 {"seq_len", s.seq_len},
+                 {"dataset_tokens", s.dataset_tokens},
+                 {"epochs", s.epochs},
                  {"optimizer", FinetuneOptimizerName(s.optimizer)},
                  {"master_weights", MasterWeightsName(s.master)},
                  {"usable_bytes_per_gpu", ctx.cluster.gpu.usable_bytes()}};
@@ -274,12 +299,12 @@ std::string FinetuneCsv(const FinetuneContext& ctx, const FinetuneResult& r) {
     const FinetuneEvaluation& e = r.plans[i];
     const FinetunePlan& p = e.plan;
     out << i + 1 << "," << FinetuneMethodName(p.method) << "," << p.lora_rank << ","
-        << AdapterTargetsName(p.targets) << "," << p.gpus << "," << p.tp << ","
-        << p.dp << "," << ShardingLabel(p) << "," << CheckpointingName(p.checkpointing) << ","
-        << p.micro_batch << "," << p.grad_accum << "," << Printf("%.3f", e.memory.peak() / kGiB)
-        << "," << Printf("%.3f", e.memory.host_bytes / kGiB) << ","
-        << Printf("%.1f", e.time.tokens_per_s) << "," << Printf("%.4f", e.train_s / 86400.0)
-        << "," << Printf("%.2f", e.gpu_hours) << "," << Printf("%.2f", e.cost) << "\n";
+        << AdapterTargetsName(p.targets) << "," << p.gpus << "," << p.tp << "," << p.dp << ","
+        << ShardingLabel(p) << "," << CheckpointingName(p.checkpointing) << "," << p.micro_batch
+        << "," << p.grad_accum << "," << Printf("%.3f", e.memory.peak() / kGiB) << ","
+        << Printf("%.3f", e.memory.host_bytes / kGiB) << "," << Printf("%.1f", e.time.tokens_per_s)
+        << "," << Printf("%.4f", e.train_s / 86400.0) << "," << Printf("%.2f", e.gpu_hours) << ","
+        << Printf("%.2f", e.cost) << "\n";
   }
   return out.str();
 }
