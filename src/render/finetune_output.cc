@@ -155,9 +155,10 @@ std::string ShardingLabel(const FinetunePlan& p) {
 }
 
 // Plan 1's step, tokens/s and days within the constants' band (render/calibration_output.h).
-std::string FinetuneRangesLine(const Cluster& c, const FinetuneEvaluation& e) {
+std::string FinetuneRangesLine(const Cluster& c, const FinetuneEvaluation& e,
+                               const std::string& label) {
   const double band = c.calibration.provenance.band;
-  std::string line = Printf("Plan 1 within +/-%.0f%%: step ", 100 * band) +
+  std::string line = label + Printf(" within +/-%.0f%%: step ", 100 * band) +
                      RangeText(StepRange(e.time.step(), band), "%.3g") + " s, " +
                      RangeText(RateRange(e.time.tokens_per_s, band), "%.0f") + " tokens/s";
   if (e.train_s > 0) line += ", " + RangeText(StepRange(e.train_s / 86400, band), "%.3g") + " days";
@@ -187,7 +188,7 @@ void PrintFinetuneTable(std::ostream& out, const FinetuneContext& ctx, const Fin
   }
   if (!r.plans.empty()) {
     PrintBreakdown(out, ctx, r.plans.front(), one_plan ? "The plan's" : "Plan 1");
-    out << FinetuneRangesLine(ctx.cluster, r.plans.front());
+    out << FinetuneRangesLine(ctx.cluster, r.plans.front(), one_plan ? "The plan" : "Plan 1");
   } else if (r.smallest.memory.peak() > 0) {
     const FinetunePlan& p = r.smallest.plan;
     PrintBreakdown(

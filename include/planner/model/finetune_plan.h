@@ -78,8 +78,10 @@ struct FinetunePlan {
 
 /// Where the trained weights' full-precision copy lives. kFp32: mixed precision, fp32 master
 /// weights and AdamW moments (the Trainer with an fp32 model, Micikevicius et al. 2018). kNone:
-/// pure 16-bit, the model loaded in bf16 and trained with bf16=True: accelerate's mixed
-/// precision only wraps forward in autocast (accelerator.py, prepare_model), so parameters,
+/// pure 16-bit, the model loaded in bf16 and trained with bf16=True: transformers'
+/// TrainingArguments.__post_init__ turns bf16=True into ACCELERATE_MIXED_PRECISION=bf16, and
+/// accelerate's mixed precision only wraps forward in autocast (accelerator.py,
+/// prepare_model), so parameters,
 /// gradients and torch.optim.AdamW's moments (zeros_like(param)) stay bf16. torchtune's
 /// recipes (dtype: bf16) always train this way.
 enum class MasterWeights { kFp32, kNone };
