@@ -75,6 +75,22 @@ TEST(FinetuneAdapters, ListsShowEveryAdapterAndOneValueFixesIt) {
   EXPECT_NE(bad.err.find("--lora-targets: unknown value 'q+x'"), std::string::npos) << bad.err;
 }
 
+TEST(FinetuneAdapters, EmittersAdaptOnlyTheChosenProjections) {
+  // torchtune's Llama 2 7B LoRA recipe (llama2/7B_lora.yaml at 0217d44c): q_proj and v_proj.
+  const Model m = CatalogModel("llama3-8b");
+  const Cluster c = CatalogCluster("a100-80gb", 1);
+  const FinetunePlan p{.method = FinetuneMethod::kLora, .micro_batch = 1, .grad_accum = 8,
+                       .lora_rank = 8, .lora_alpha = 16,
+                       .targets = {.q = true, .k = false, .v = true, .o = false, .mlp = false}};
+  FinetuneSetup s{.global_batch = 8, .seq_len = 2048};
+  const std::string py = Text(EmitFinetune(m, c, p, s), "train.py");
+  EXPECT_NE(py.find("target_modules=['q_proj', 'v_proj']"), std::string::npos) << py;
+  s.framework = FinetuneFramework::kTorchtune;
+  const std::string yaml = Text(EmitFinetune(m, c, p, s), "torchtune.yaml");
+  EXPECT_NE(yaml.find("lora_attn_modules: ['q_proj', 'v_proj']"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("lora_rank: 8"), std::string::npos) << yaml;
+}
+
 TEST(FinetuneAdapters, PureBf16KeepsTwoBytesPerValue) {
   // Full fine-tuning of Llama 3 8B on one GPU. Mixed precision (ZeRO's accounting, Rajbhandari
   // et al. 2020): bf16 weights 2 + bf16 gradients 2 + fp32 master 4 + two fp32 moments 8 = 16
@@ -154,6 +170,13 @@ TEST(FinetuneAdapters, EvaluateNamesItsOnePlan) {
   EXPECT_EQ(r.out.find("up to"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("The plan does not fit in GPU memory."), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("Scored 1 plan:"), std::string::npos) << r.out;
+  std::vector<std::string> zero = plan;
+  zero[10] = "zero-3";
+  zero.insert(zero.end(), {"--master-weights", "none"});
+  const Outcome pure = Cli(zero);
+  EXPECT_NE(pure.out.find("pure bf16 (--master-weights\nnone) runs without ZeRO"),
+            std::string::npos)
+      << pure.out;
 }
 
 }  // namespace

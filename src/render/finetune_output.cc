@@ -128,8 +128,16 @@ void PrintBreakdown(std::ostream& out, const FinetuneContext& ctx, const Finetun
 }
 
 // Why the one plan `planner evaluate` scored has no row: its single reason.
-std::string OnePlanVerdict(const FinetuneResult& r) {
+std::string OnePlanVerdict(const FinetuneContext& ctx, const FinetuneResult& r) {
   if (r.pruned[static_cast<int>(FinetuneReason::kUnsupported)] > 0) {
+    const FinetuneQuery& q = ctx.query;
+    const bool zero = !q.shardings.empty() && (q.shardings[0] == Sharding::kZero1 ||
+                                               q.shardings[0] == Sharding::kZero2 ||
+                                               q.shardings[0] == Sharding::kZero3);
+    if (zero && q.setup.master == MasterWeights::kNone) {
+      return "DeepSpeed's bf16 mode keeps fp32 master weights: pure bf16 (--master-weights\n"
+             "none) runs without ZeRO (unsupported).\n";
+    }
     return "The framework does not run this combination (unsupported).\n";
   }
   if (r.pruned[static_cast<int>(FinetuneReason::kIndivisible)] > 0) {
@@ -172,7 +180,7 @@ void PrintFinetuneTable(std::ostream& out, const FinetuneContext& ctx, const Fin
   PrintColumns(out, rows,
                HasTuningColumn(ctx) ? std::set<size_t>{2, 3, 4} : std::set<size_t>{2, 3});
   const bool one_plan = ctx.query.exact_gpus && ctx.query.top == 1 && r.evaluated == 1;
-  if (r.plans.empty()) out << (one_plan ? OnePlanVerdict(r) : "No plan fits.\n");
+  if (r.plans.empty()) out << (one_plan ? OnePlanVerdict(ctx, r) : "No plan fits.\n");
   out << "\nScored " << r.evaluated
       << (one_plan ? " plan:\n " : " plans (one row per GPU count and sharding, or adapter):\n ");
   for (int i = 0; i < static_cast<int>(FinetuneReason::kCount); ++i) {
