@@ -73,6 +73,14 @@ TEST(FinetuneAdapters, ListsShowEveryAdapterAndOneValueFixesIt) {
   const Outcome bad = Cli({"finetune", "--model", "llama3-8b", "--lora-targets", "q+x"});
   EXPECT_EQ(bad.rc, 2);
   EXPECT_NE(bad.err.find("--lora-targets: unknown value 'q+x'"), std::string::npos) << bad.err;
+  // Empty pieces are refused, not read as fewer targets or ranks.
+  for (const auto& [flag, value] : std::vector<std::pair<std::string, std::string>>{
+           {"--lora-targets", "q+"}, {"--lora-targets", ","}, {"--lora-rank", "8,"},
+           {"--lora-rank", "0"}}) {
+    const Outcome r = Cli({"finetune", "--model", "llama3-8b", flag, value});
+    EXPECT_EQ(r.rc, 2) << flag << " " << value;
+    EXPECT_NE(r.err.find(flag), std::string::npos) << r.err;
+  }
 }
 
 TEST(FinetuneAdapters, EmittersAdaptOnlyTheChosenProjections) {

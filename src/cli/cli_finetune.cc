@@ -1,6 +1,7 @@
 // `planner finetune`: flags to a fine-tuning query, the search, and the answer; with --out, the
 // framework's files for plan 1 (PEFT + Trainer + accelerate, or torchtune).
 
+#include <algorithm>
 #include <cmath>
 
 #include "cli_common.h"
@@ -91,13 +92,28 @@ void AddFinetuneOptions(po::options_description& d, FinetuneInput& in, FinetuneQ
       ("help,h", po::bool_switch(&in.help), "this help");
 }
 
+// `text` split at `separator`, every piece named: "8,", ",8", "q+" and "" are refused (Split
+// drops empty pieces).
+std::vector<std::string> Pieces(const std::string& text, char separator, const char* flag) {
+  const std::vector<std::string> pieces = Split(text, separator);
+  const auto separators = std::count(text.begin(), text.end(), separator);
+  const bool all_named = std::none_of(pieces.begin(), pieces.end(),
+                                      [](const std::string& p) { return p.empty(); });
+  if (text.empty() || !all_named || static_cast<int64_t>(pieces.size()) != separators + 1) {
+    throw InputError(flag, "expected values separated by '" + std::string(1, separator) +
+                               "', got '" + text + "'");
+  }
+  return pieces;
+}
+
 // One target set: attention, mlp, all, or parts joined by '+' (q+v, q+k+v+o+mlp).
 AdapterTargets ParseTargets(const std::string& typed) {
   if (typed == "attention") return kAttentionTargets;
   if (typed == "mlp") return kMlpTargets;
   if (typed == "all") return kAllTargets;
   AdapterTargets t{.q = false, .k = false, .v = false, .o = false, .mlp = false};
-  for (const std::string& part : Split(typed, '+')) {
+  const std::vector<std::string> parts = Pieces(typed, '+', "--lora-targets");
+  for (const std::string& part : parts) {
     bool* flag = part == "q" ? &t.q : part == "k" ? &t.k : part == "v" ? &t.v
                : part == "o" ? &t.o : part == "mlp" ? &t.mlp : nullptr;
     if (flag == nullptr) {
@@ -113,15 +129,17 @@ AdapterTargets ParseTargets(const std::string& typed) {
 // The adapter lists: one value fixes the plan's, several are ranked side by side.
 void ResolveAdapters(const FinetuneInput& in, FinetuneQuery& q) {
   q.adapter_targets.clear();
-  for (const std::string& typed : Split(in.targets, ',')) {
+  for (const std::string& typed : Pieces(in.targets, ',', "--lora-targets")) {
     q.adapter_targets.push_back(ParseTargets(typed));
   }
-  if (q.adapter_targets.empty()) throw InputError("--lora-targets", "expected at least one value");
   q.base.targets = q.adapter_targets.front();
   if (q.adapter_targets.size() == 1) q.adapter_targets.clear();
-  for (const std::string& typed : Split(in.ranks, ',')) {
+  for (const std::string& typed : in.ranks.empty() ? std::vector<std::string>{}
+                                                   : Pieces(in.ranks, ',', "--lora-rank")) {
     const double r = ParseSize(typed, "--lora-rank", SiBase::kDecimal);
-    if (!(r >= 1 && r <= 65536) || r != std::floor(r)) throw InputError("--lora-rank", "expected ranks 1..65536, got " + typed);
+    if (!(r >= 1 && r <= 65536) || r != std::floor(r)) {
+      throw InputError("--lora-rank", "expected ranks 1..65536, got " + typed);
+    }
     q.lora_ranks.push_back(static_cast<int>(r));
   }
   if (q.lora_ranks.size() == 1) {
