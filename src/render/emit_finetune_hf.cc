@@ -128,8 +128,9 @@ std::string Adapt(const Model& m, const FinetunePlan& p, const FinetuneSetup& s)
   if (!UsesAdapters(p)) return "    return model\n";
   std::string t;
   // prepare_model_for_kbit_training casts the unquantized rest to fp32, which FSDP and ZeRO-3
-  // cannot flatten next to bf16 storage: there the Trainer prepares the model itself.
-  if ((Nf4Base(p) || Int8Base(p)) && !ShardsWeights(p)) {
+  // cannot flatten next to bf16 storage, and pure bf16 does not want: there the Trainer
+  // prepares the model itself.
+  if ((Nf4Base(p) || Int8Base(p)) && !ShardsWeights(p) && !pure) {
     t +=
         "    model = prepare_model_for_kbit_training(\n        model, use_gradient_checkpointing=" +
         std::string(p.checkpointing != Checkpointing::kNone ? "True" : "False") + ")\n";
