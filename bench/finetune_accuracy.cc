@@ -3,7 +3,11 @@
 // result) with every choice fixed from the run's config fields, run here as a user would run it,
 // and its JSON answer (peak memory per GPU, tokens/s) is compared with the measurement. Runs the
 // planner cannot replay (an architecture it does not model, unstated lengths, a mechanism it has
-// no flag for) are listed as skipped with the reason. Exit 1 when a fit verdict is wrong.
+// no flag for) are listed as skipped with the reason. torchtune's README rows take their
+// adapter from the recipe config at the README's commit (kRecipes) and compare tokens/s per GPU,
+// as the recipes log them. A row whose measurement breaks a physical bound of its stated setting
+// (Inconsistency: FLOP rate above the GPU's peak, memory below the floor) is printed with the
+// bound and left out of the means. Exit 1 when a fit verdict is wrong.
 //   build/release/finetune_accuracy [FILE]
 #include <cmath>
 #include <cstdio>
@@ -13,7 +17,10 @@
 #include <vector>
 
 #include "planner/cli/cli.h"
+#include "planner/cost/finetune.h"
+#include "planner/input/catalog.h"
 #include "planner/model/files.h"
+#include "planner/model/text.h"
 
 namespace {
 
@@ -49,8 +56,30 @@ std::string GpuFor(const std::string& text) {
   return "";
 }
 
+// The adapters torchtune's tables ran with: their README names only the recipe, so each row
+// takes the rank and targets of the recipe config its model, method and device count select at
+// the README's commit (recipes/configs/... at that commit, read from the repository).
+struct Recipe {
+  const char* commit;  // the source's commit, as the row's "source" names it
+  const char* model;
+  const char* method;
+  bool distributed;
+  const char* config;
+  const char* rank;
+  const char* targets;
+};
+const Recipe kRecipes[] = {
+    {"0217d44c", "Llama2-7B", "qlora", false, "llama2/7B_qlora_single_device.yaml", "8",
+     "q+k+v+o+mlp"},
+    {"0217d44c", "Llama2-7B", "lora", false, "llama2/7B_lora_single_device.yaml", "8", "q+v"},
+    {"0217d44c", "Llama2-7B", "lora", true, "llama2/7B_lora.yaml", "8", "q+v"},
+    {"0217d44c", "Llama2-70B", "lora", true, "llama2/70B_lora.yaml", "16", "q+k+v"},
+    {"bd2a0fc7", "Llama 3.2 3B", "qlora", false, "llama3_2/3B_qlora_single_device.yaml", "64",
+     "q+v+o+mlp"},
+};
+
 struct Row {
-  std::string id, trust, command, skipped;
+  std::string id, trust, command, skipped, inconsistent;
   double mem_predicted = 0, mem_measured = 0, tps_predicted = 0, tps_measured = 0;
   bool oom_measured = false, fits_predicted = false, verdict_only = false;
 };
@@ -75,14 +104,35 @@ void AddFlag(std::vector<std::string>& argv, const char* flag, const std::string
   if (!value.empty()) argv.push_back(value);
 }
 
+const Recipe* RecipeFor(const json& r, const json& c) {
+  for (const Recipe& k : kRecipes) {
+    if (Has(r.value("source", ""), k.commit) && r.value("model", "") == k.model &&
+        r.value("method", "") == k.method && (c.value("num_gpus", 1) > 1) == k.distributed) {
+      return &k;
+    }
+  }
+  return nullptr;
+}
+
+// The adapter as the run states it: its recipe's config, or a "rank N" in its text.
+void AddAdapterFlags(const json& r, const json& c, std::vector<std::string>& argv) {
+  if (const Recipe* k = RecipeFor(r, c)) {
+    AddFlag(argv, "--lora-rank", k->rank);
+    AddFlag(argv, "--lora-targets", k->targets);
+    return;
+  }
+  const std::string rank = Text(c, "lora_rank");
+  const size_t at = rank.find("rank ");
+  if (at == std::string::npos) return;
+  AddFlag(argv, "--lora-rank", rank.substr(at + 5, rank.find_first_of(",;) ", at + 5) - at - 5));
+}
+
 // The run's method, framework, parallelism and numerics as flags.
 void AddMethodFlags(const json& r, const json& c, std::vector<std::string>& argv) {
   const std::string fw = Text(c, "framework");
   AddFlag(argv, "--framework", Has(fw, "torchtune") ? "torchtune" : "hf");
   AddFlag(argv, "--method", r.value("method", ""));
-  const std::string rank = Text(c, "lora_rank");
-  const size_t at = rank.find("rank ");
-  if (at != std::string::npos) AddFlag(argv, "--lora-rank", rank.substr(at + 5, rank.find_first_of(",;) ", at + 5) - at - 5));
+  AddAdapterFlags(r, c, argv);
   const std::string par = Text(c, "parallelism");
   if (Has(par, "FSDP")) {
     AddFlag(argv, "--sharding", "fsdp");
@@ -120,6 +170,58 @@ bool AddBatchFlags(const json& c, std::vector<std::string>& argv) {
   return true;
 }
 
+// A name the planner prints back to its enum value (values 0..last).
+template <typename E>
+E Named(const std::string& name, E last, const char* (*names)(E)) {
+  for (int i = 0; i <= static_cast<int>(last); ++i) {
+    if (name == names(static_cast<E>(i))) return static_cast<E>(i);
+  }
+  return static_cast<E>(0);
+}
+
+// Whether the measurement is physically possible at the stated setting (the plan the planner
+// read from the row), by planner::FinetuneFloorOf's bounds:
+//   tokens/s per GPU x (4 P frozen base | 6 P trained; P = matmul parameters) <= peak bf16 FLOP/s
+//   peak memory per GPU >= base weights at their precision / sharding GPUs
+//                          + layers x micro-batch x seq x hidden x 2 B (unless offloaded).
+// "" when both hold, else the bound broken, with its numbers.
+std::string Inconsistency(const json& r, const json& plan, double tps_per_gpu, double mem_gib) {
+  using namespace planner;
+  const Catalog catalog = BuiltinCatalog();
+  const Model model = FindModel(catalog, ModelFor(r["model"]), "model");
+  const Gpu gpu = FindGpu(catalog, GpuFor(Text(r["config"], "gpus")), "gpu");
+  FinetunePlan p{
+      .method =
+          Named(plan["method"].get<std::string>(), FinetuneMethod::kGalore, FinetuneMethodName),
+      .gpus = plan["gpus"].get<int>(),
+      .tp = plan["tp"].get<int>(),
+      .dp = plan["dp"].get<int>(),
+      .sharding = Named(plan["sharding"].get<std::string>(), Sharding::kFsdpGradOp, ShardingName),
+      .offload_activations = plan["offload_activations"].get<bool>(),
+      .micro_batch = plan["micro_batch"].get<int>()};
+  p.base_weights =
+      Named(plan["base_weights"].get<std::string>(), BaseWeights::kNf4, BaseWeightsName);
+  const FinetuneSetup s{.seq_len = r["config"]["seq_len"].get<int64_t>()};
+  const FinetuneFloor f = FinetuneFloorOf(model, p, s);
+  const double flops = tps_per_gpu * f.flops_per_token;
+  std::string out;
+  char text[256];
+  if (flops > gpu.bf16_flops) {
+    std::snprintf(text, sizeof text,
+                  "%.0f tok/s/GPU x %.3g FLOP/token = %.3g FLOP/s > %.3g peak of %s", tps_per_gpu,
+                  f.flops_per_token, flops, gpu.bf16_flops, gpu.name.c_str());
+    out += text;
+  }
+  constexpr double kGiB = 1073741824.0;
+  if (mem_gib > 0 && mem_gib * kGiB < f.memory_bytes) {
+    std::snprintf(text, sizeof text,
+                  "floor %.1f GiB weights + %.1f GiB layer inputs = %.1f > %.1f GiB",
+                  f.weights_bytes / kGiB, f.inputs_bytes / kGiB, f.memory_bytes / kGiB, mem_gib);
+    out += (out.empty() ? "" : "; ") + std::string(text);
+  }
+  return out;
+}
+
 Row Predict(const json& r) {
   Row row{.id = r["id"], .trust = r["trust"]};
   const json& c = r["config"];
@@ -141,10 +243,18 @@ Row Predict(const json& r) {
   if (!row.fits_predicted || row.verdict_only) return row;
   const json& plan = answer["plans"][0];
   row.mem_predicted = plan["memory_bytes_per_gpu"]["peak"].get<double>() / 1073741824.0;
-  row.tps_predicted = plan["tokens_per_s"];
+  // torchtune's recipes log rank 0's input_ids.numel() over its step time
+  // (recipes/lora_finetune_distributed.py and full_finetune_distributed.py, "tokens_per_second"):
+  // a rate per GPU, so the job's predicted rate is divided by the GPUs. Other sources state the
+  // job's rate.
+  const bool per_gpu = Has(Text(c, "framework"), "torchtune");
+  const int gpus = c.value("num_gpus", 1);
+  row.tps_predicted = plan["tokens_per_s"].get<double>() / (per_gpu ? gpus : 1);
   // torchtune prints GiB from torch.cuda ("Peak Memory per GPU (GB)" is GiB: unit_notes).
   row.mem_measured = m.value("peak_mem_active_gib", m.value("peak_mem_gb_per_gpu", 0.0));
   row.tps_measured = m.value("tokens_per_s", 0.0);
+  row.inconsistent =
+      Inconsistency(r, plan, row.tps_measured / (per_gpu ? 1 : gpus), row.mem_measured);
   return row;
 }
 
@@ -161,7 +271,8 @@ struct Errors {
 };
 
 // Errors of trust A runs ([0]) and of trust B runs ([1]).
-void PrintRow(const Row& r, Errors (&mem)[2], Errors (&tps)[2], int& wrong) {
+void PrintRow(const Row& r, Errors (&mem)[2], Errors (&tps)[2], int& wrong,
+              std::vector<std::string>& inconsistent) {
   if (!r.skipped.empty()) {
     std::printf("%-7s %-2s skipped: %s\n", r.id.c_str(), r.trust.c_str(), r.skipped.c_str());
     return;
@@ -172,6 +283,12 @@ void PrintRow(const Row& r, Errors (&mem)[2], Errors (&tps)[2], int& wrong) {
   if (r.verdict_only || !r.fits_predicted) {
     std::printf("%-7s %-2s %-4s (measured %s%s)  %s\n", r.id.c_str(), r.trust.c_str(), verdict,
                 r.oom_measured ? "OOM" : "fits", right ? "" : ", WRONG", r.command.c_str());
+    return;
+  }
+  if (!r.inconsistent.empty()) {
+    std::printf("%-7s %-2s %-4s inconsistent with its stated setting: %s\n        %s\n",
+                r.id.c_str(), r.trust.c_str(), verdict, r.inconsistent.c_str(), r.command.c_str());
+    inconsistent.push_back(r.id);
     return;
   }
   const double em = r.mem_predicted / r.mem_measured - 1.0;
@@ -197,12 +314,13 @@ int main(int argc, char** argv) {
               "error", "tok/s", "meas", "error");
   Errors mem[2], tps[2];
   int wrong = 0;
+  std::vector<std::string> inconsistent;
   for (std::string line; std::getline(lines, line);) {
     const json r = json::parse(line, nullptr, false);
     if (r.is_discarded() || r.value("kind", "") != "finetune") continue;
     // Trust C rows are LLaMA-Factory's printed estimates, not measurements.
     if (r.value("trust", "") == "C") continue;
-    PrintRow(Predict(r), mem, tps, wrong);
+    PrintRow(Predict(r), mem, tps, wrong, inconsistent);
   }
   std::printf("\n|predicted / measured - 1|:\n");
   mem[0].Print("trust A peak memory");
@@ -210,5 +328,12 @@ int main(int argc, char** argv) {
   mem[1].Print("trust B peak memory");
   tps[1].Print("trust B tokens/s");
   std::printf("fit verdicts wrong: %d\n", wrong);
+  std::printf("left out, inconsistent with their stated setting: %zu (%s)\n", inconsistent.size(),
+              planner::Join(inconsistent, ", ").c_str());
+  std::printf(
+      "  bounds: tok/s per GPU x (4 P frozen base | 6 P trained) <= the GPU's peak bf16 FLOP/s;\n"
+      "  peak GiB >= base weights / sharding GPUs + layers x batch x seq x hidden x 2 B.\n"
+      "  tok/s: torchtune's are per GPU (rank 0's tokens / step time), compared with the\n"
+      "  predicted job rate / GPUs; adapters: the recipe config at the README's commit.\n");
   return wrong == 0 ? 0 : 1;
 }

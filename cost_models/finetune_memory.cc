@@ -33,9 +33,11 @@ double AdapterParamsOf(const Model& m, const FinetunePlan& p) {
   const double h = static_cast<double>(m.hidden);
   const AttentionShape a = AttentionOf(m);
   double per_layer = 0;
-  if (p.targets.attention) {
-    per_layer += r * (3.0 * h + a.q_width + a.k_width + a.v_width) + r * (a.out_width + h);
-  }
+  const AdapterTargets& t = p.targets;
+  if (t.q) per_layer += r * (h + a.q_width);
+  if (t.k) per_layer += r * (h + a.k_width);
+  if (t.v) per_layer += r * (h + a.v_width);
+  if (t.o) per_layer += r * (a.out_width + h);
   if (p.targets.mlp) {
     const bool moe = IsMoe(m);
     const double f = static_cast<double>(moe ? ExpertFfnHidden(m) : m.ffn_hidden);
@@ -51,11 +53,14 @@ double AdapterParamsOf(const Model& m, const FinetunePlan& p) {
 // Hugging Face: bf16 weights and gradients with an fp32 master copy in the optimizer (ZeRO's
 // 2 + 2 + 12 bytes, Rajbhandari et al. 2020); PEFT keeps adapters in fp32
 // (autocast_adapter_dtype=True), so they need no master copy.
+// With MasterWeights::kNone (a bf16 model, bf16=True) the Trainer path is pure bf16 as well,
+// adapters included (get_peft_model(..., autocast_adapter_dtype=False)).
 struct TrainBytes {
   double weights = 2, gradients = 2, master = 0, state = 2;
 };
 TrainBytes TrainBytesOf(const FinetunePlan& p, const FinetuneSetup& s) {
   if (s.framework == FinetuneFramework::kTorchtune) return {};
+  if (s.master == MasterWeights::kNone) return {};
   if (HasAdapters(p.method)) return {.weights = 4, .gradients = 4, .master = 0, .state = 4};
   return {.weights = 2, .gradients = 2, .master = 4, .state = 4};
 }
@@ -149,7 +154,8 @@ double LayerBytes(const Model& m, const FinetunePlan& p, const FinetuneSetup& s)
                                       true);
   if (!s.compile) bytes += EagerExtraBytes(m, tokens, p.tp);
   // LoRA keeps x A (tokens x r, 16-bit) of every adapted matrix for B's gradient.
-  const double adapted = (p.targets.attention ? 4.0 : 0.0) + (p.targets.mlp ? 3.0 : 0.0);
+  const AdapterTargets& t = p.targets;
+  const double adapted = t.q + t.k + t.v + t.o + (t.mlp ? 3.0 : 0.0);
   if (HasAdapters(p.method)) bytes += adapted * tokens * p.lora_rank * 2.0;
   return bytes;
 }

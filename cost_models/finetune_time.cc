@@ -60,12 +60,10 @@ double AdapterSeconds(const Model& m, const FinetunePlan& p, const Device& d, do
   const auto adapter = [&](double in, double out) {
     fwd += GemmSeconds(d, tokens, in, r) + GemmSeconds(d, tokens, r, out / p.tp);
   };
-  if (p.targets.attention) {
-    adapter(h, a.q_width);
-    adapter(h, a.k_width);
-    adapter(h, a.v_width);
-    adapter(a.out_width, h);
-  }
+  if (p.targets.q) adapter(h, a.q_width);
+  if (p.targets.k) adapter(h, a.k_width);
+  if (p.targets.v) adapter(h, a.v_width);
+  if (p.targets.o) adapter(a.out_width, h);
   if (p.targets.mlp) {
     const double f = static_cast<double>(IsMoe(m) ? ExpertFfnHidden(m) : m.ffn_hidden);
     const double mlps = IsMoe(m) ? static_cast<double>(m.experts_per_token) : 1.0;

@@ -58,6 +58,26 @@ std::vector<Checkpointing> CheckpointingChoices(const FinetuneQuery& q) {
   return {Checkpointing::kNone, Checkpointing::kSelective, Checkpointing::kFull};
 }
 
+// The adapter settings to try, each with alpha = 2 x rank (the ratio of the default 16 / 32 and
+// of torchtune's recipes); methods without adapters take the base's one.
+std::vector<FinetunePlan> AdapterChoices(const FinetuneQuery& q, FinetuneMethod method) {
+  if (method != FinetuneMethod::kLora && method != FinetuneMethod::kQlora) return {q.base};
+  const std::vector<int> ranks =
+      q.lora_ranks.empty() ? std::vector<int>{q.base.lora_rank} : q.lora_ranks;
+  const std::vector<AdapterTargets> targets =
+      q.adapter_targets.empty() ? std::vector<AdapterTargets>{q.base.targets} : q.adapter_targets;
+  std::vector<FinetunePlan> out;
+  for (const int r : ranks) {
+    for (const AdapterTargets& t : targets) {
+      FinetunePlan p = q.base;
+      p.lora_rank = r, p.targets = t;
+      if (!q.lora_ranks.empty()) p.lora_alpha = 2 * r;
+      out.push_back(p);
+    }
+  }
+  return out;
+}
+
 std::vector<int> MicroBatches(const FinetuneQuery& q, int64_t per_rank) {
   if (q.micro_batch > 0) return {q.micro_batch};
   std::vector<int> out;
@@ -81,6 +101,10 @@ bool Supported(const FinetunePlan& p, const FinetuneQuery& q) {
   if (p.dp > 1 && p.sharding == Sharding::kNone && Torchtune(q)) return false;
   if (q.setup.optimizer_in_backward && p.gpus > 1) return false;
   if (p.tp > 1 && !Torchtune(q)) return false;
+  // DeepSpeed's bf16 mode keeps fp32 master partitions whatever the model's dtype: pure bf16
+  // runs without ZeRO (DDP, FSDP).
+  const bool zero = p.sharding == Sharding::kZero1 || p.sharding == Sharding::kZero2 || zero3;
+  if (q.setup.master == MasterWeights::kNone && zero && !Torchtune(q)) return false;
   return true;
 }
 
@@ -95,7 +119,7 @@ auto PlanKey(const FinetuneEvaluation& e) {
   const FinetunePlan& p = e.plan;
   return std::make_tuple(p.gpus, static_cast<int>(p.sharding), p.offload_optimizer,
                          p.offload_params, static_cast<int>(p.checkpointing), p.tp, -p.micro_batch,
-                         static_cast<int>(p.method));
+                         static_cast<int>(p.method), p.lora_rank, AdapterTargetsName(p.targets));
 }
 
 }  // namespace
@@ -152,7 +176,11 @@ namespace {
 std::vector<FinetunePlan> Candidates(const Model& m, const Cluster& c, const FinetuneQuery& q,
                                      int64_t n) {
   std::vector<FinetunePlan> out;
+  std::vector<std::pair<FinetuneMethod, FinetunePlan>> bases;
   for (const FinetuneMethod method : q.methods) {
+    for (const FinetunePlan& b : AdapterChoices(q, method)) bases.emplace_back(method, b);
+  }
+  for (const auto& [method, base] : bases) {
     for (const int tp : TpSizes(m, c, q, n)) {
       if (n % tp != 0) continue;
       const int dp = static_cast<int>(n / tp);
@@ -161,7 +189,7 @@ std::vector<FinetunePlan> Candidates(const Model& m, const Cluster& c, const Fin
         for (const int off : Offloads(q)) {
           for (const Checkpointing ck : CheckpointingChoices(q)) {
             for (const int mb : MicroBatches(q, per_rank)) {
-              FinetunePlan p = q.base;
+              FinetunePlan p = base;
               p.method = method;
               if (method == FinetuneMethod::kQlora) p.base_weights = BaseWeights::kNf4;
               p.gpus = static_cast<int>(n), p.tp = tp, p.dp = dp, p.sharding = sh;
@@ -187,11 +215,25 @@ bool RanksBefore(const FinetuneEvaluation& a, const FinetuneEvaluation& b,
   return PlanKey(a) < PlanKey(b);
 }
 
+// The rows of the answer: the best plan of each GPU count, method, sharding, offload and tensor
+// parallelism; with several adapter settings, the best of each adapter setting instead, so that
+// every rank and target set asked for is shown beside the others.
+using PlanGroup = std::tuple<int, int, bool, bool, int, int, int, std::string>;
+PlanGroup KeyOf(const FinetunePlan& p, const FinetuneQuery& q) {
+  if (q.lora_ranks.size() > 1 || q.adapter_targets.size() > 1) {
+    return {p.gpus,      static_cast<int>(p.method),   false, false, 0, 0,
+            p.lora_rank, AdapterTargetsName(p.targets)};
+  }
+  return {p.gpus,           static_cast<int>(p.method),   p.offload_optimizer,
+          p.offload_params, static_cast<int>(p.sharding), p.tp,
+          p.lora_rank,      AdapterTargetsName(p.targets)};
+}
+
 }  // namespace
 
 FinetuneResult SearchFinetune(const Model& m, const Cluster& c, const FinetuneQuery& q) {
   FinetuneResult r;
-  std::map<std::tuple<int, int, bool, bool, int, int>, FinetuneEvaluation> best;
+  std::map<PlanGroup, FinetuneEvaluation> best;
   for (const int64_t n : GpuCounts(q)) {
     const std::vector<FinetunePlan> plans = Candidates(m, c, q, n);
     std::vector<FinetuneEvaluation> scored(plans.size());
@@ -209,9 +251,7 @@ FinetuneResult SearchFinetune(const Model& m, const Cluster& c, const FinetuneQu
         r.smallest = e;
       }
       if (!e.feasible()) continue;
-      const auto key = std::make_tuple(e.plan.gpus, static_cast<int>(e.plan.method),
-                                       e.plan.offload_optimizer, e.plan.offload_params,
-                                       static_cast<int>(e.plan.sharding), e.plan.tp);
+      const auto key = KeyOf(e.plan, q);
       const auto it = best.find(key);
       if (it == best.end() || RanksBefore(e, it->second, q)) best.insert_or_assign(key, e);
     }

@@ -185,7 +185,7 @@ TEST(EmitFinetuneHf, TensorParallelPlansGetANoteNotFiles) {
 }
 
 TEST(EmitFinetuneHf, TargetModulesFollowTheArchitectureFamily) {
-  const AdapterTargets both{.attention = true, .mlp = true};
+  const AdapterTargets both = kAllTargets;
   // Phi-3 fuses QKV and gate/up (transformers' modeling_phi3.py).
   EXPECT_EQ(LoraTargetModules(MakeSpecs("phi-3-mini", "a100-80gb", 1).model, both),
             (std::vector<std::string>{"qkv_proj", "o_proj", "gate_up_proj", "down_proj"}));

@@ -138,7 +138,7 @@ inline std::vector<FinetuneCase> FinetuneCases() {
        {.method = FinetuneMethod::kQlora,
         .micro_batch = 2,
         .grad_accum = 8,
-        .targets = {.attention = true, .mlp = true},
+        .targets = kAllTargets,
         .base_weights = BaseWeights::kNf4},
        paged},
       {"lora FSDP on 2 GPUs",

@@ -23,16 +23,6 @@ namespace {
 
 constexpr double kGiB = 1073741824.0;
 
-Model Named(const std::string& name) { return FindModel(BuiltinCatalog(), name, "test"); }
-
-Cluster GpusOf(const std::string& gpu, int64_t gpus) {
-  const Catalog catalog = BuiltinCatalog();
-  Cluster c{.gpu = FindGpu(catalog, gpu, "test"), .gpus = gpus};
-  c.intra = FindLink(catalog, c.gpu.intra_link, "test");
-  c.inter = FindLink(catalog, c.gpu.inter_link, "test");
-  return c;
-}
-
 // LLaMA-65B (Touvron et al. 2023, Table 2: 80 layers, 8192 wide, 64 heads; FFN 22016; vocab
 // 32000), the model of QLoRA's 48 GB claim.
 Model Llama65b() {
@@ -50,7 +40,7 @@ TEST(FinetuneMemory, MixtralAdamStatesAndWeightsMatchFormulas) {
               0.01);
   EXPECT_NEAR(p * BaseBytesPerParam(BaseWeights::kBf16) / kGiB, 262.63, 0.01);
   // The catalog's Mixtral-8x22B counts within 1 % of the 141e9 the figures use.
-  EXPECT_NEAR(CountParameters(Named("mixtral-8x22b")).total / p, 1.0, 0.01);
+  EXPECT_NEAR(CountParameters(CatalogModel("mixtral-8x22b")).total / p, 1.0, 0.01);
 }
 
 TEST(FinetuneMemory, Nf4ConstantsMatchQloraPaper) {
@@ -71,9 +61,9 @@ TEST(FinetuneMemory, LoraOfA7bAt16BitsTakes16To20Gb) {
   // The rule people quote (LLaMA-Factory's table: 16 GB; peers.md): LoRA of a 7B with 16-bit
   // base weights, one sequence of 2048 tokens, gradient checkpointing, PEFT's defaults.
   const FinetuneSetup s{.global_batch = 1, .seq_len = 2048};
-  const double peak =
-      FinetuneMemoryOf(Named("llama2-7b"), GpusOf("a100-80gb", 1), OneGpu(FinetuneMethod::kLora), s)
-          .peak();
+  const double peak = FinetuneMemoryOf(CatalogModel("llama2-7b"), CatalogCluster("a100-80gb", 1),
+                                       OneGpu(FinetuneMethod::kLora), s)
+                          .peak();
   EXPECT_GT(peak, 14e9);
   EXPECT_LT(peak, 20e9);
 }
@@ -84,17 +74,17 @@ TEST(FinetuneMemory, QloraOf65bFitsOne48GbGpu) {
   // AdamW; batch 1 with gradient checkpointing).
   FinetunePlan p = OneGpu(FinetuneMethod::kQlora);
   p.lora_rank = 64;
-  p.targets = {.attention = true, .mlp = true};
+  p.targets = kAllTargets;
   const FinetuneSetup s{.global_batch = 1, .seq_len = 512,
                         .optimizer = FinetuneOptimizer::kPagedAdamW8bit};
-  const FinetuneMemory m = FinetuneMemoryOf(Llama65b(), GpusOf("a6000", 1), p, s);
+  const FinetuneMemory m = FinetuneMemoryOf(Llama65b(), CatalogCluster("a6000", 1), p, s);
   EXPECT_LT(m.peak(), 48e9);
   EXPECT_GT(m.peak(), 32e9);  // 65e9 x 0.5 bytes of NF4 alone is 32.5 GB
 }
 
 TEST(FinetuneMemory, FullAboveLoraAboveQlora) {
-  const Model m = Named("llama3-8b");
-  const Cluster c = GpusOf("h100-sxm", 1);
+  const Model m = CatalogModel("llama3-8b");
+  const Cluster c = CatalogCluster("h100-sxm", 1);
   const FinetuneSetup s{.global_batch = 8, .seq_len = 2048};
   const double full = FinetuneMemoryOf(m, c, OneGpu(FinetuneMethod::kFull), s).peak();
   const double lora = FinetuneMemoryOf(m, c, OneGpu(FinetuneMethod::kLora), s).peak();
@@ -104,8 +94,8 @@ TEST(FinetuneMemory, FullAboveLoraAboveQlora) {
 }
 
 TEST(FinetuneMemory, GrowsWithMicroBatchAndShrinksWithSharding) {
-  const Model m = Named("llama3-8b");
-  const Cluster c = GpusOf("h100-sxm", 8);
+  const Model m = CatalogModel("llama3-8b");
+  const Cluster c = CatalogCluster("h100-sxm", 8);
   const FinetuneSetup s{.global_batch = 64, .seq_len = 2048};
   FinetunePlan p = OneGpu(FinetuneMethod::kFull);
   p.gpus = 8, p.dp = 8;
@@ -120,8 +110,8 @@ TEST(FinetuneMemory, GrowsWithMicroBatchAndShrinksWithSharding) {
 TEST(FinetuneTime, FrozenBaseRunsAboutFourOfSixParts) {
   // A frozen base skips the weight-gradient matmuls: about 4 P tokens FLOPs instead of 6 (the
   // issue's mechanism), so LoRA's compute is near 2/3 of full fine-tuning's.
-  const Model m = Named("llama3-8b");
-  const Cluster c = GpusOf("h100-sxm", 1);
+  const Model m = CatalogModel("llama3-8b");
+  const Cluster c = CatalogCluster("h100-sxm", 1);
   const FinetuneSetup s{.global_batch = 8, .seq_len = 2048};
   FinetunePlan full = OneGpu(FinetuneMethod::kFull);
   FinetunePlan lora = OneGpu(FinetuneMethod::kLora);
@@ -133,8 +123,8 @@ TEST(FinetuneTime, FrozenBaseRunsAboutFourOfSixParts) {
 }
 
 TEST(FinetuneSearch, OneThreadEqualsMany) {
-  const Model m = Named("llama3-70b");
-  const Cluster c = GpusOf("h100-sxm", 64);
+  const Model m = CatalogModel("llama3-70b");
+  const Cluster c = CatalogCluster("h100-sxm", 64);
   FinetuneQuery q;
   q.setup.global_batch = 64, q.setup.seq_len = 2048, q.setup.dataset_tokens = 2e9;
   q.methods = {FinetuneMethod::kFull};

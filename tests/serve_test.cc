@@ -15,21 +15,10 @@
 #include "planner/render/serve_output.h"
 #include "planner/search/memory_report.h"
 #include "planner/search/serve_search.h"
+#include "test_util.h"
 
 namespace planner {
 namespace {
-
-Model CatalogModel(const std::string& name) {
-  return FindModel(BuiltinCatalog(), name, "test");
-}
-
-Cluster Node(const std::string& gpu, int64_t gpus) {
-  const Catalog c = BuiltinCatalog();
-  Cluster cluster{.gpu = FindGpu(c, gpu, "test"), .gpus = gpus};
-  cluster.intra = FindLink(c, cluster.gpu.intra_link, "test");
-  cluster.inter = FindLink(c, cluster.gpu.inter_link, "test");
-  return cluster;
-}
 
 // Flags of tests/fixtures/NAME: one a line, '#' lines are the header naming the commit.
 std::set<std::string> Fixture(const std::string& name) {
@@ -89,7 +78,8 @@ TEST(Serving, QuantizedWeightsKeepEmbeddingsIn16Bits) {
 TEST(Serving, SeedExampleTwoA100sHoldAFewSequences) {
   const Model m = CatalogModel("llama2-70b");
   const ServeSetup s{.input_tokens = 3072, .output_tokens = 1024};
-  const ServeMemory mem = ServingMemoryOf(m, Node("a100-80gb", 2).gpu, ServePlan{.tp = 2}, s);
+  const ServeMemory mem =
+      ServingMemoryOf(m, CatalogCluster("a100-80gb", 2).gpu, ServePlan{.tp = 2}, s);
   EXPECT_NEAR(mem.weights / 1e9, CountParameters(m).total / 1e9, 1e-6);  // 2 bytes / 2 GPUs
   // Per GPU: 327,680 / 2 bytes x 4096 tokens = 671 MB a sequence; the budget is what is left.
   EXPECT_DOUBLE_EQ(mem.kv_per_sequence, 327680.0 / 2 * 4096);
@@ -100,7 +90,7 @@ TEST(Serving, SeedExampleTwoA100sHoldAFewSequences) {
 
 TEST(Serving, DecodeSlowsWithTheBatchAndPrefillWithThePrompt) {
   const Model m = CatalogModel("llama2-7b");
-  const Cluster c = Node("h100-sxm", 1);
+  const Cluster c = CatalogCluster("h100-sxm", 1);
   const ServeSetup s{.input_tokens = 512, .output_tokens = 128};
   const ServeTime one = ServingTimeOf(m, c, ServePlan{.batch = 1}, s);
   const ServeTime many = ServingTimeOf(m, c, ServePlan{.batch = 64}, s);
@@ -116,7 +106,7 @@ TEST(Serving, DecodeSlowsWithTheBatchAndPrefillWithThePrompt) {
 // the step overhead; a model without grouped-query attention (Llama 2 7B) is unchanged.
 TEST(Serving, PerHeadDecodeKernelReadsTheGroupedCacheOncePerQueryHead) {
   const Model m = CatalogModel("llama2-70b");
-  const Cluster c = Node("h100-sxm", 2);
+  const Cluster c = CatalogCluster("h100-sxm", 2);
   const ServePlan p{.tp = 2, .batch = 64};
   ServeSetup s{.input_tokens = 2048, .output_tokens = 2048};
   const double grouped = ServingTimeOf(m, c, p, s).decode_step;
@@ -128,16 +118,17 @@ TEST(Serving, PerHeadDecodeKernelReadsTheGroupedCacheOncePerQueryHead) {
   const double extra = 7 * cache_bytes / (c.gpu.hbm_bytes_per_s * eff.hbm) * (1 + eff.step_overhead);
   EXPECT_NEAR(per_head - grouped, extra, 1e-9);
   const Model mha = CatalogModel("llama2-7b");
-  EXPECT_DOUBLE_EQ(ServingTimeOf(mha, Node("h100-sxm", 1), ServePlan{.batch = 64}, s).decode_step,
-                   ServingTimeOf(mha, Node("h100-sxm", 1), ServePlan{.batch = 64},
-                                 ServeSetup{.input_tokens = 2048, .output_tokens = 2048})
-                       .decode_step);
+  EXPECT_DOUBLE_EQ(
+      ServingTimeOf(mha, CatalogCluster("h100-sxm", 1), ServePlan{.batch = 64}, s).decode_step,
+      ServingTimeOf(mha, CatalogCluster("h100-sxm", 1), ServePlan{.batch = 64},
+                    ServeSetup{.input_tokens = 2048, .output_tokens = 2048})
+          .decode_step);
 }
 
 TEST(Serving, SearchMeetsTheLatencyTargetAndRanksByThroughputPerGpu) {
   const Model m = CatalogModel("llama3-70b");
   ServeQuery q{.setup = {.input_tokens = 2048, .output_tokens = 512}, .tpot_target_s = 0.05};
-  const ServeResult r = SearchServing(m, Node("h100-sxm", 8), q);
+  const ServeResult r = SearchServing(m, CatalogCluster("h100-sxm", 8), q);
   ASSERT_FALSE(r.plans.empty());
   for (const ServeEvaluation& e : r.plans) EXPECT_LE(e.time.decode_step, 0.05);
   for (size_t i = 1; i < r.plans.size(); ++i) {
@@ -190,17 +181,17 @@ TEST(Serving, ExpertParallelismIsSearchedForMixturesOnly) {
   ServeQuery q{.setup = {.input_tokens = 1024, .output_tokens = 256}, .gpus = 4, .tp = 4};
   q.top = 100;
   std::set<int> eps;
-  for (const ServeEvaluation& e : SearchServing(moe, Node("h100-sxm", 4), q).plans) {
+  for (const ServeEvaluation& e : SearchServing(moe, CatalogCluster("h100-sxm", 4), q).plans) {
     eps.insert(e.plan.ep);
   }
   EXPECT_EQ(eps, (std::set<int>{1, 4}));
   q.ep = 4;
-  for (const ServeEvaluation& e : SearchServing(moe, Node("h100-sxm", 4), q).plans) {
+  for (const ServeEvaluation& e : SearchServing(moe, CatalogCluster("h100-sxm", 4), q).plans) {
     EXPECT_EQ(e.plan.ep, 4);
   }
   const Model dense = CatalogModel("llama2-7b");
   ServeQuery d{.setup = {.input_tokens = 1024, .output_tokens = 256}, .gpus = 4, .tp = 4};
-  for (const ServeEvaluation& e : SearchServing(dense, Node("h100-sxm", 4), d).plans) {
+  for (const ServeEvaluation& e : SearchServing(dense, CatalogCluster("h100-sxm", 4), d).plans) {
     EXPECT_EQ(e.plan.ep, 1);
   }
 }
@@ -248,7 +239,7 @@ TEST(Serving, RequestRateSetsReplicasAndQueueing) {
   const Model m = CatalogModel("llama3-70b");
   ServeQuery q{.setup = {.input_tokens = 2048, .output_tokens = 512}, .request_rate = 20};
   q.ttft_target_s = 0.5;
-  const ServeResult r = SearchServing(m, Node("h100-sxm", 8), q);
+  const ServeResult r = SearchServing(m, CatalogCluster("h100-sxm", 8), q);
   ASSERT_FALSE(r.plans.empty());
   for (const ServeEvaluation& e : r.plans) {
     EXPECT_LT(e.utilization, 1.0);
@@ -257,7 +248,7 @@ TEST(Serving, RequestRateSetsReplicasAndQueueing) {
     EXPECT_GE(served, 20.0 * 512);
   }
   q.gpus = 8;
-  const ServeResult fixed = SearchServing(m, Node("h100-sxm", 8), q);
+  const ServeResult fixed = SearchServing(m, CatalogCluster("h100-sxm", 8), q);
   EXPECT_TRUE(fixed.plans.empty());
   EXPECT_GT(fixed.pruned[static_cast<int>(ServeReason::kOverloaded)], 0);
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "planner/cli/cli.h"
+#include "planner/input/catalog.h"
 #include "planner/model/error.h"
 
 namespace planner {
@@ -35,6 +36,20 @@ inline Outcome Cli(const std::vector<std::string>& args) {
   std::ostringstream out, err;
   const int rc = RunCli(args, out, err);
   return {rc, out.str(), err.str()};
+}
+
+/// A model of the built-in catalog.
+inline Model CatalogModel(const std::string& name) {
+  return FindModel(BuiltinCatalog(), name, "test");
+}
+
+/// `gpus` GPUs of the catalog's `gpu` with its own intra- and inter-node links.
+inline Cluster CatalogCluster(const std::string& gpu, int64_t gpus) {
+  const Catalog c = BuiltinCatalog();
+  Cluster cluster{.gpu = FindGpu(c, gpu, "test"), .gpus = gpus};
+  cluster.intra = FindLink(c, cluster.gpu.intra_link, "test");
+  cluster.inter = FindLink(c, cluster.gpu.inter_link, "test");
+  return cluster;
 }
 
 }  // namespace planner

@@ -1,6 +1,9 @@
 // `planner finetune`: flags to a fine-tuning query, the search, and the answer; with --out, the
 // framework's files for plan 1 (PEFT + Trainer + accelerate, or torchtune).
 
+#include <algorithm>
+#include <cmath>
+
 #include "cli_common.h"
 #include "planner/model/error.h"
 #include "planner/model/text.h"
@@ -13,7 +16,8 @@ namespace {
 
 struct FinetuneInput {
   SpecInput spec;
-  std::string method = "lora", targets = "attention", base_weights, sharding, offload;
+  std::string method = "lora", targets = "attention", ranks, master;
+  std::string base_weights, sharding, offload;
   std::string checkpointing, optimizer = "adamw", framework = "hf", format = "table";
   std::string host_memory, out_dir;
   int64_t dataset_tokens = 0;
@@ -57,8 +61,9 @@ void AddFinetuneOptions(po::options_description& d, FinetuneInput& in, FinetuneQ
       ("gpus-per-node", PositiveValue(&in.spec.gpus_per_node, "--gpus-per-node"), "GPUs per node (default 8)")
       ("intra-link", po::value(&in.spec.intra_link), "link inside a node (default: the GPU's)")
       ("method", po::value(&in.method), "full, lora (default), qlora, freeze, galore; a comma list to compare")
-      ("lora-rank", PositiveValue(&p.lora_rank, "--lora-rank"), "adapter rank (default 16)")
-      ("lora-targets", po::value(&in.targets), "attention (default), mlp or all")
+      ("lora-rank", po::value(&in.ranks), "adapter rank, alpha 2 x rank (default 16 / 32); a comma list to compare")
+      ("lora-targets", po::value(&in.targets), "attention (default), mlp, all, or projections joined by + (q+v, q+k+v+mlp); a comma list to compare")
+      ("master-weights", po::value(&in.master), "hf: fp32 (mixed precision, default) or none (pure bf16: model, gradients and AdamW in bf16)")
       ("base-weights", po::value(&in.base_weights), "frozen weights: bf16 (default; nf4 for qlora), int8, nf4")
       ("trainable-layers", PositiveValue(&p.trainable_layers, "--trainable-layers"), "freeze: top layers trained (default 2)")
       ("galore-rank", PositiveValue(&p.galore_rank, "--galore-rank"), "galore: projection rank (default 128)")
@@ -87,15 +92,71 @@ void AddFinetuneOptions(po::options_description& d, FinetuneInput& in, FinetuneQ
       ("help,h", po::bool_switch(&in.help), "this help");
 }
 
-void ResolveTargets(const std::string& t, AdapterTargets& out) {
-  if (t == "attention") {
-    out = {.attention = true, .mlp = false};
-  } else if (t == "mlp") {
-    out = {.attention = false, .mlp = true};
-  } else if (t == "all") {
-    out = {.attention = true, .mlp = true};
-  } else {
-    throw InputError("--lora-targets", "unknown value '" + t + "'; expected attention, mlp or all");
+// `text` split at `separator`, every piece named: "8,", ",8", "q+" and "" are refused (Split
+// drops empty pieces).
+std::vector<std::string> Pieces(const std::string& text, char separator, const char* flag) {
+  const std::vector<std::string> pieces = Split(text, separator);
+  const auto separators = std::count(text.begin(), text.end(), separator);
+  const bool all_named = std::none_of(pieces.begin(), pieces.end(),
+                                      [](const std::string& p) { return p.empty(); });
+  if (text.empty() || !all_named || static_cast<int64_t>(pieces.size()) != separators + 1) {
+    throw InputError(flag, "expected values separated by '" + std::string(1, separator) +
+                               "', got '" + text + "'");
+  }
+  return pieces;
+}
+
+// One target set: attention, mlp, all, or parts joined by '+' (q+v, q+k+v+o+mlp).
+AdapterTargets ParseTargets(const std::string& typed) {
+  if (typed == "attention") return kAttentionTargets;
+  if (typed == "mlp") return kMlpTargets;
+  if (typed == "all") return kAllTargets;
+  AdapterTargets t{.q = false, .k = false, .v = false, .o = false, .mlp = false};
+  const std::vector<std::string> parts = Pieces(typed, '+', "--lora-targets");
+  for (const std::string& part : parts) {
+    bool* flag = part == "q" ? &t.q : part == "k" ? &t.k : part == "v" ? &t.v
+               : part == "o" ? &t.o : part == "mlp" ? &t.mlp : nullptr;
+    if (flag == nullptr) {
+      throw InputError("--lora-targets", "unknown value '" + typed +
+                                             "'; expected attention, mlp, all or parts of "
+                                             "q, k, v, o, mlp joined by +");
+    }
+    *flag = true;
+  }
+  return t;
+}
+
+// The adapter lists: one value fixes the plan's, several are ranked side by side.
+void ResolveAdapters(const FinetuneInput& in, FinetuneQuery& q) {
+  q.adapter_targets.clear();
+  for (const std::string& typed : Pieces(in.targets, ',', "--lora-targets")) {
+    q.adapter_targets.push_back(ParseTargets(typed));
+  }
+  q.base.targets = q.adapter_targets.front();
+  if (q.adapter_targets.size() == 1) q.adapter_targets.clear();
+  for (const std::string& typed : in.ranks.empty() ? std::vector<std::string>{}
+                                                   : Pieces(in.ranks, ',', "--lora-rank")) {
+    const double r = ParseSize(typed, "--lora-rank", SiBase::kDecimal);
+    if (!(r >= 1 && r <= 65536) || r != std::floor(r)) {
+      throw InputError("--lora-rank", "expected ranks 1..65536, got " + typed);
+    }
+    q.lora_ranks.push_back(static_cast<int>(r));
+  }
+  if (q.lora_ranks.size() == 1) {
+    q.base.lora_rank = q.lora_ranks.front();
+    q.base.lora_alpha = 2 * q.base.lora_rank;
+    q.lora_ranks.clear();
+  }
+  if (in.master == "none") {
+    q.setup.master = MasterWeights::kNone;
+  } else if (!in.master.empty() && in.master != "fp32") {
+    throw InputError("--master-weights", "unknown value '" + in.master + "'; expected fp32 or none");
+  }
+  if (q.setup.framework == FinetuneFramework::kTorchtune) {
+    if (in.master == "fp32") {
+      throw InputError("--master-weights", "torchtune's recipes train in pure bf16: give none");
+    }
+    q.setup.master = MasterWeights::kNone;
   }
 }
 
@@ -111,7 +172,7 @@ int ResolveOffload(const std::string& t) {
 void ResolveNames(const FinetuneInput& in, FinetuneQuery& q) {
   q.methods = ParseNames(in.method, "--method", FinetuneMethod::kGalore, FinetuneMethodName);
   if (q.methods.empty()) throw InputError("--method", "expected at least one method");
-  ResolveTargets(in.targets, q.base.targets);
+
   if (!in.base_weights.empty()) {
     q.base.base_weights =
         ParseOne(in.base_weights, "--base-weights", BaseWeights::kNf4, BaseWeightsName);
@@ -124,6 +185,7 @@ void ResolveNames(const FinetuneInput& in, FinetuneQuery& q) {
                                FinetuneOptimizerName);
   q.setup.framework = ParseOne(in.framework, "--framework", FinetuneFramework::kTorchtune,
                                FinetuneFrameworkName);
+  ResolveAdapters(in, q);
   if (!in.host_memory.empty()) {
     q.setup.host_bytes_per_node = ParseSize(in.host_memory, "--host-memory", SiBase::kBinary);
     if (!(q.setup.host_bytes_per_node >= 1 && q.setup.host_bytes_per_node <= 1e15)) {
@@ -168,7 +230,9 @@ void RequireOnePlan(const FinetuneInput& in, FinetuneQuery& q) {
       {!in.checkpointing.empty() && in.checkpointing.find(',') == std::string::npos,
        "--checkpointing"},
       {q.micro_batch > 0, "--micro-batch"},
-      {in.method.find(',') == std::string::npos, "--method"}};
+      {in.method.find(',') == std::string::npos, "--method"},
+      {in.ranks.find(',') == std::string::npos, "--lora-rank"},
+      {in.targets.find(',') == std::string::npos, "--lora-targets"}};
   for (const auto& [given, flag] : fixed) {
     if (!given) {
       throw InputError(flag, "evaluate scores one fine-tuning plan: give one value (or use "

@@ -1,5 +1,7 @@
 #include "planner/model/finetune_plan.h"
 
+#include <utility>
+
 namespace planner {
 
 const char* FinetuneMethodName(FinetuneMethod m) {
@@ -60,6 +62,25 @@ const char* FinetuneFrameworkName(FinetuneFramework f) {
     case FinetuneFramework::kTorchtune: return "torchtune";
   }
   return "?";
+}
+
+const char* MasterWeightsName(MasterWeights w) {
+  return w == MasterWeights::kNone ? "none" : "fp32";
+}
+
+bool AnyAttention(const AdapterTargets& t) { return t.q || t.k || t.v || t.o; }
+
+std::string AdapterTargetsName(const AdapterTargets& t) {
+  if (t == kAttentionTargets) return "attention";
+  if (t == kMlpTargets) return "mlp";
+  if (t == kAllTargets) return "all";
+  std::string name;
+  const std::pair<bool, const char*> parts[] = {
+      {t.q, "q"}, {t.k, "k"}, {t.v, "v"}, {t.o, "o"}, {t.mlp, "mlp"}};
+  for (const auto& [on, part] : parts) {
+    if (on) name += (name.empty() ? "" : "+") + std::string(part);
+  }
+  return name.empty() ? "none" : name;
 }
 
 }  // namespace planner

@@ -110,11 +110,21 @@ HfFamily HfFamilyOf(const Model& m) {
   return DenseFamily(key);
 }
 
+bool SeparateProjections(const HfFamily& f) { return f.attention == kQkvo; }
+
 std::vector<std::string> LoraTargetModules(const Model& m, const AdapterTargets& targets) {
   const HfFamily f = HfFamilyOf(m);
   if (f.name.empty()) return {"all-linear"};
   std::vector<std::string> modules;
-  if (targets.attention) modules = f.attention;
+  if (SeparateProjections(f)) {
+    // Separate projections: each chosen one by its name.
+    const bool chosen[] = {targets.q, targets.k, targets.v, targets.o};
+    for (size_t i = 0; i < kQkvo.size(); ++i) {
+      if (chosen[i]) modules.push_back(kQkvo[i]);
+    }
+  } else if (AnyAttention(targets)) {
+    modules = f.attention;  // fused projections: adapted whole
+  }
   if (targets.mlp) modules.insert(modules.end(), f.mlp.begin(), f.mlp.end());
   return modules;
 }

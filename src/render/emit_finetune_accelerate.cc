@@ -200,6 +200,14 @@ std::vector<std::string> HfNotes(const Model& m, const FinetunePlan& p, const Fi
   } else if (UsesAdapters(p) && p.targets.mlp && !HfFamilyOf(m).mlp_note.empty()) {
     n.push_back(HfFamilyOf(m).mlp_note + ".");
   }
+  const bool some_attention =
+      AnyAttention(p.targets) && !(p.targets.q && p.targets.k && p.targets.v && p.targets.o);
+  if (UsesAdapters(p) && some_attention && !SeparateProjections(HfFamilyOf(m))) {
+    n.push_back(m.name +
+                " fuses its attention projections: the adapter goes on the whole "
+                "fused matrices, more than the plan's " +
+                AdapterTargetsName(p.targets) + ".");
+  }
   return n;
 }
 

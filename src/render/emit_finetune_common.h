@@ -21,6 +21,8 @@ struct HfFamily {
 
 /// The family of `m`, from its name and, for a Hugging Face config, its architecture class.
 HfFamily HfFamilyOf(const Model& m);
+/// Whether the family's attention is q_proj, k_proj, v_proj, o_proj (each adaptable alone).
+bool SeparateProjections(const HfFamily& f);
 
 /// "llama3-8b, qlora (nf4 base), r 16 / alpha 32 on attention + mlp, 1 x rtx-4090, ..." for
 /// the comment at the top of each file.

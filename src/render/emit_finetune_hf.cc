@@ -79,8 +79,10 @@ std::string QuantConfig(const FinetunePlan& p, const FinetuneSetup& s) {
 std::string LoadModel(const Model& m, const FinetunePlan& p, const FinetuneSetup& s) {
   const std::string quant = QuantConfig(p, s);
   // Full and GaLore train fp32 master weights under autocast (mixed precision); frozen bases
-  // are kept in the compute dtype.
-  const bool master_fp32 = p.method == FinetuneMethod::kFull || p.method == FinetuneMethod::kGalore;
+  // are kept in the compute dtype, and so is everything in pure bf16 (no master copy).
+  const bool master_fp32 =
+      s.master == MasterWeights::kFp32 &&
+      (p.method == FinetuneMethod::kFull || p.method == FinetuneMethod::kGalore);
   std::string t = quant + "    return AutoModelForCausalLM.from_pretrained(\n        MODEL_ID,\n" +
                   "        dtype=" + (master_fp32 ? "torch.float32" : TorchDtype(s.precision)) +
                   ",\n";
@@ -102,24 +104,33 @@ std::string TargetModules(const Model& m, const FinetunePlan& p) {
   return QuotedList(modules);
 }
 
-std::string Adapt(const Model& m, const FinetunePlan& p) {
+std::string Adapt(const Model& m, const FinetunePlan& p, const FinetuneSetup& s) {
+  const bool pure = s.master == MasterWeights::kNone;
   if (p.method == FinetuneMethod::kFreeze) {
     // The decoder blocks are the ModuleList as long as the model is deep, whatever its family
     // calls it (model.layers, transformer.h, gpt_neox.layers).
+    const std::string cast = pure ? "" : ".float()";
     return "    blocks = next(x for x in model.modules() if isinstance(x, torch.nn.ModuleList)\n"
            "                  and len(x) == model.config.num_hidden_layers)\n"
-           "    model.requires_grad_(False)\n"
-           "    # Trained weights in fp32 (AdamW's master copy); the frozen rest stays as loaded.\n"
+           "    model.requires_grad_(False)\n" +
+           std::string(pure ? "    # Pure bf16: trained weights stay in the loaded dtype.\n"
+                            : "    # Trained weights in fp32 (AdamW's master copy); the frozen "
+                              "rest stays as loaded.\n") +
            "    for block in blocks[len(blocks) - TRAINED_BLOCKS:]:\n"
-           "        block.float().requires_grad_(True)\n"
-           "    model.get_output_embeddings().float().requires_grad_(True)\n"
+           "        block" +
+           cast +
+           ".requires_grad_(True)\n"
+           "    model.get_output_embeddings()" +
+           cast +
+           ".requires_grad_(True)\n"
            "    return model\n";
   }
   if (!UsesAdapters(p)) return "    return model\n";
   std::string t;
   // prepare_model_for_kbit_training casts the unquantized rest to fp32, which FSDP and ZeRO-3
-  // cannot flatten next to bf16 storage: there the Trainer prepares the model itself.
-  if ((Nf4Base(p) || Int8Base(p)) && !ShardsWeights(p)) {
+  // cannot flatten next to bf16 storage, and pure bf16 does not want: there the Trainer
+  // prepares the model itself.
+  if ((Nf4Base(p) || Int8Base(p)) && !ShardsWeights(p) && !pure) {
     t +=
         "    model = prepare_model_for_kbit_training(\n        model, use_gradient_checkpointing=" +
         std::string(p.checkpointing != Checkpointing::kNone ? "True" : "False") + ")\n";
@@ -129,9 +140,10 @@ std::string Adapt(const Model& m, const FinetunePlan& p) {
        ",\n        target_modules=" + TargetModules(m, p) +
        ",\n        lora_dropout=0.0,  # no dropout masks, as the plan's memory counts\n"
        "        bias=\"none\",\n        task_type=\"CAUSAL_LM\",\n    )\n";
-  // FSDP flattens one dtype per unit: adapters stay in the base's dtype instead of fp32.
+  // FSDP flattens one dtype per unit, and pure bf16 keeps no fp32 copy: there adapters stay in
+  // the base's dtype instead of PEFT's fp32.
   t += std::string("    model = get_peft_model(model, config") +
-       (IsFsdp(p) ? ", autocast_adapter_dtype=False" : "") + ")\n";
+       (IsFsdp(p) || pure ? ", autocast_adapter_dtype=False" : "") + ")\n";
   return t + "    model.print_trainable_parameters()\n    return model\n";
 }
 
@@ -270,7 +282,7 @@ std::string HfTrainScript(const Model& m, const Cluster& c, const FinetunePlan& 
                {"trained_blocks", std::to_string(p.trainable_layers)},
                {"load_model", LoadModel(m, p, s)},
                {"remote", HfFamilyOf(m).remote_code ? ", trust_remote_code=True" : ""},
-               {"adapt", Adapt(m, p)},
+               {"adapt", Adapt(m, p, s)},
                {"truncate", p.packing ? "" : ", truncation=True, max_length=SEQ_LEN"},
                {"pack", p.packing ? kPack : ""},
                {"training_args", TrainingArgs(p, s)}});

@@ -136,7 +136,13 @@ std::string ModelSection(const FinetunePlan& p, const TorchtuneModel& t) {
   std::string y = "model:\n  _component_: " + Builder(p, t) + "\n";
   if (!UsesAdapters(p)) return y;
   std::vector<std::string> attention;
-  if (p.targets.attention) attention = {"q_proj", "k_proj", "v_proj", "output_proj"};
+  const std::pair<bool, const char*> projections[] = {{p.targets.q, "q_proj"},
+                                                      {p.targets.k, "k_proj"},
+                                                      {p.targets.v, "v_proj"},
+                                                      {p.targets.o, "output_proj"}};
+  for (const auto& [on, name] : projections) {
+    if (on) attention.push_back(name);
+  }
   y += "  lora_attn_modules: " + QuotedList(attention) + "\n";
   y += std::string("  apply_lora_to_mlp: ") + (p.targets.mlp ? "True" : "False") + "\n";
   y += "  lora_rank: " + std::to_string(p.lora_rank) + "\n";

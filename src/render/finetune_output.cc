@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -24,12 +25,30 @@ std::string GpusLabel(const FinetunePlan& p) {
 }
 
 bool ManyMethods(const FinetuneContext& ctx) { return ctx.query.methods.size() > 1; }
+bool ManyAdapters(const FinetuneContext& ctx) {
+  return ctx.query.lora_ranks.size() > 1 || ctx.query.adapter_targets.size() > 1;
+}
+bool UsesAdapters(FinetuneMethod m) {
+  return m == FinetuneMethod::kLora || m == FinetuneMethod::kQlora;
+}
+// The tuning column: the method when several are compared, then "r16 q+v" (rank and targets)
+// when several adapters are ("attn": every attention projection).
+std::string TuningLabel(const FinetuneContext& ctx, const FinetunePlan& p) {
+  std::string label = ManyMethods(ctx) ? FinetuneMethodName(p.method) : "";
+  if (ManyAdapters(ctx) && UsesAdapters(p.method)) {
+    const std::string targets = AdapterTargetsName(p.targets);
+    label += (label.empty() ? "r" : " r") + std::to_string(p.lora_rank) + " " +
+             (targets == "attention" ? "attn" : targets);
+  }
+  return label.empty() ? "-" : label;
+}
+bool HasTuningColumn(const FinetuneContext& ctx) { return ManyMethods(ctx) || ManyAdapters(ctx); }
 bool HasData(const FinetuneContext& ctx) { return ctx.query.setup.dataset_tokens > 0; }
 
 std::vector<std::string> Header(const FinetuneContext& ctx) {
   std::vector<std::string> h{"#", "GPUs"};
-  if (ManyMethods(ctx)) h.push_back("method");
-  h.insert(h.end(), {"sharding", "ckpt", "mb x acc", "GiB/GPU", "host GiB", "tok/s"});
+  if (HasTuningColumn(ctx)) h.push_back(ManyAdapters(ctx) ? "adapter" : "method");
+  h.insert(h.end(), {"sharding", "ckpt", "batch", "GiB", "host", "tok/s"});
   if (HasData(ctx)) h.insert(h.end(), {"days", ctx.query.price_per_gpu_hour > 0 ? "cost" : "GPU-h"});
   return h;
 }
@@ -37,7 +56,7 @@ std::vector<std::string> Header(const FinetuneContext& ctx) {
 std::vector<std::string> Row(const FinetuneContext& ctx, size_t i, const FinetuneEvaluation& e) {
   const FinetunePlan& p = e.plan;
   std::vector<std::string> row{std::to_string(i + 1), GpusLabel(p)};
-  if (ManyMethods(ctx)) row.push_back(FinetuneMethodName(p.method));
+  if (HasTuningColumn(ctx)) row.push_back(TuningLabel(ctx, p));
   row.insert(row.end(), {ShardingLabel(p), CkptShort(p.checkpointing),
                          std::to_string(p.micro_batch) + "x" + std::to_string(p.grad_accum),
                          Gib(e.memory.peak()), Gib(e.memory.host_bytes),
@@ -54,11 +73,20 @@ std::string Title(const FinetuneContext& ctx) {
   const FinetuneSetup& s = q.setup;
   std::vector<std::string> methods;
   for (const FinetuneMethod m : q.methods) methods.push_back(FinetuneMethodName(m));
-  std::string t = ctx.model.name + ", " + Join(methods, "/") + " (" +
-                  FinetuneFrameworkName(s.framework) + "), on " +
-                  (q.gpus > 0 ? "up to " + std::to_string(q.gpus) : std::string("the fewest")) +
-                  " x " + ctx.cluster.gpu.name + "\n" + std::to_string(s.global_batch) +
-                  " sequences of " + std::to_string(s.seq_len) + " tokens per step, " +
+  // One evaluated plan runs on exactly its GPUs; a search on at most --gpus, or the fewest.
+  const std::string gpus = q.exact_gpus ? std::to_string(q.gpus)
+                           : q.gpus > 0 ? "up to " + std::to_string(q.gpus)
+                                        : std::string("the fewest");
+  std::string adapter;
+  if (!ManyAdapters(ctx) && std::any_of(q.methods.begin(), q.methods.end(), UsesAdapters)) {
+    adapter =
+        ", rank " + std::to_string(q.base.lora_rank) + " on " + AdapterTargetsName(q.base.targets);
+  }
+  const char* numerics = s.master == MasterWeights::kNone ? ", pure bf16" : "";
+  std::string t = ctx.model.name + ", " + Join(methods, "/") + adapter + " (" +
+                  FinetuneFrameworkName(s.framework) + numerics + "), on " + gpus + " x " +
+                  ctx.cluster.gpu.name + "\n" + std::to_string(s.global_batch) + " sequences of " +
+                  std::to_string(s.seq_len) + " tokens per step, " +
                   FinetuneOptimizerName(s.optimizer);
   if (HasData(ctx)) t += ", " + Si(s.dataset_tokens) + " tokens x " + Printf("%g", s.epochs) + " epochs";
   return t;
@@ -73,7 +101,8 @@ void PrintBreakdown(std::ostream& out, const FinetuneContext& ctx, const Finetun
   const std::vector<std::tuple<const char*, double, std::string>> terms = {
       {"base weights", m.base_weights, BaseWeightsName(p.base_weights)},
       {"quant constants", m.quant_constants, p.double_quant ? "double-quantized" : ""},
-      {"adapters", m.adapters, "rank " + std::to_string(p.lora_rank)},
+      {"adapters", m.adapters,
+       "rank " + std::to_string(p.lora_rank) + " on " + AdapterTargetsName(p.targets)},
       {"gradients", m.gradients, ""},
       {"optimizer", m.optimizer, FinetuneOptimizerName(ctx.query.setup.optimizer)},
       {"activations", m.activations, CheckpointingName(p.checkpointing)},
@@ -98,6 +127,28 @@ void PrintBreakdown(std::ostream& out, const FinetuneContext& ctx, const Finetun
   out << Printf("Step %.3g s = ", t.step()) << Join(shown, " + ") << "\n";
 }
 
+// Why the one plan `planner evaluate` scored has no row: its single reason.
+std::string OnePlanVerdict(const FinetuneContext& ctx, const FinetuneResult& r) {
+  if (r.pruned[static_cast<int>(FinetuneReason::kUnsupported)] > 0) {
+    const FinetuneQuery& q = ctx.query;
+    const bool zero = !q.shardings.empty() && (q.shardings[0] == Sharding::kZero1 ||
+                                               q.shardings[0] == Sharding::kZero2 ||
+                                               q.shardings[0] == Sharding::kZero3);
+    if (zero && q.setup.master == MasterWeights::kNone) {
+      return "DeepSpeed's bf16 mode keeps fp32 master weights: pure bf16 (--master-weights\n"
+             "none) runs without ZeRO (unsupported).\n";
+    }
+    return "The framework does not run this combination (unsupported).\n";
+  }
+  if (r.pruned[static_cast<int>(FinetuneReason::kIndivisible)] > 0) {
+    return "The batch or the heads do not divide over these GPUs (indivisible).\n";
+  }
+  if (r.pruned[static_cast<int>(FinetuneReason::kHostMemory)] > 0) {
+    return "The plan does not fit in host memory.\n";
+  }
+  return "The plan does not fit in GPU memory.\n";
+}
+
 }  // namespace
 
 std::string ShardingLabel(const FinetunePlan& p) {
@@ -112,9 +163,10 @@ std::string ShardingLabel(const FinetunePlan& p) {
 }
 
 // Plan 1's step, tokens/s and days within the constants' band (render/calibration_output.h).
-std::string FinetuneRangesLine(const Cluster& c, const FinetuneEvaluation& e) {
+std::string FinetuneRangesLine(const Cluster& c, const FinetuneEvaluation& e,
+                               const std::string& label) {
   const double band = c.calibration.provenance.band;
-  std::string line = Printf("Plan 1 within +/-%.0f%%: step ", 100 * band) +
+  std::string line = label + Printf(" within +/-%.0f%%: step ", 100 * band) +
                      RangeText(StepRange(e.time.step(), band), "%.3g") + " s, " +
                      RangeText(RateRange(e.time.tokens_per_s, band), "%.0f") + " tokens/s";
   if (e.train_s > 0) line += ", " + RangeText(StepRange(e.train_s / 86400, band), "%.3g") + " days";
@@ -125,24 +177,34 @@ void PrintFinetuneTable(std::ostream& out, const FinetuneContext& ctx, const Fin
   out << Title(ctx) << "\n\n";
   std::vector<std::vector<std::string>> rows{Header(ctx)};
   for (size_t i = 0; i < r.plans.size(); ++i) rows.push_back(Row(ctx, i, r.plans[i]));
-  PrintColumns(out, rows, ManyMethods(ctx) ? std::set<size_t>{2, 3, 4} : std::set<size_t>{2, 3});
-  if (r.plans.empty()) out << "No plan fits.\n";
-  out << "\nScored " << r.evaluated << " plans (one row per GPU count and sharding shown):\n ";
+  PrintColumns(out, rows,
+               HasTuningColumn(ctx) ? std::set<size_t>{2, 3, 4} : std::set<size_t>{2, 3});
+  const bool one_plan = ctx.query.exact_gpus && ctx.query.top == 1 && r.evaluated == 1;
+  if (r.plans.empty()) out << (one_plan ? OnePlanVerdict(ctx, r) : "No plan fits.\n");
+  out << "\nScored " << r.evaluated
+      << (one_plan ? " plan:\n " : " plans (one row per GPU count and sharding, or adapter):\n ");
   for (int i = 0; i < static_cast<int>(FinetuneReason::kCount); ++i) {
     out << (i ? ", " : " ") << r.pruned[i] << " "
         << FinetuneReasonName(static_cast<FinetuneReason>(i));
   }
-  out << ".\nGPUs: 8t2 = 8 GPUs, tensor parallel 2; mb x acc = micro-batch x accumulation;\n"
-         "off-opt: optimizer states on the host; off-all: weights too.\n";
+  out << ".\nGPUs: 8t2 = 8 GPUs, tensor parallel 2; batch: micro-batch x accumulation;\n"
+         "GiB: peak per GPU; host: GiB per node on the host; off-opt: optimizer states on\n"
+         "the host; off-all: weights too.\n";
+  if (ManyAdapters(ctx)) {
+    out << "adapter: rank and targets, the best plan of each. Their quality differs, which\n"
+           "the planner does not score: the choice is yours.\n";
+  }
   if (!r.plans.empty()) {
-    PrintBreakdown(out, ctx, r.plans.front(), "Plan 1");
-    out << FinetuneRangesLine(ctx.cluster, r.plans.front());
+    PrintBreakdown(out, ctx, r.plans.front(), one_plan ? "The plan's" : "Plan 1");
+    out << FinetuneRangesLine(ctx.cluster, r.plans.front(), one_plan ? "The plan" : "Plan 1");
   } else if (r.smallest.memory.peak() > 0) {
     const FinetunePlan& p = r.smallest.plan;
-    PrintBreakdown(out, ctx, r.smallest,
-                   "No plan fits. The smallest: " + std::to_string(p.gpus) + " GPUs, " +
-                       ShardingLabel(p) + ", checkpointing " + CheckpointingName(p.checkpointing) +
-                       ", micro-batch " + std::to_string(p.micro_batch) + ";\nits");
+    PrintBreakdown(
+        out, ctx, r.smallest,
+        std::string(one_plan ? "The plan does not fit: " : "No plan fits. The smallest: ") +
+            std::to_string(p.gpus) + " GPUs, " + ShardingLabel(p) + ", checkpointing " +
+            CheckpointingName(p.checkpointing) + ", micro-batch " + std::to_string(p.micro_batch) +
+            ";\nits");
   }
   out << ProvenanceLine(ctx.cluster);
 }
@@ -153,24 +215,44 @@ nlohmann::ordered_json PlanJson(const FinetuneEvaluation& e) {
   const FinetunePlan& p = e.plan;
   const FinetuneMemory& m = e.memory;
   const FinetuneTime& t = e.time;
-  return {{"method", FinetuneMethodName(p.method)}, {"gpus", p.gpus}, {"tp", p.tp}, {"dp", p.dp},
-          {"sharding", ShardingName(p.sharding)}, {"offload_optimizer", p.offload_optimizer},
-          {"offload_params", p.offload_params}, {"offload_activations", p.offload_activations},
+  return {{"method", FinetuneMethodName(p.method)},
+          {"gpus", p.gpus},
+          {"tp", p.tp},
+          {"dp", p.dp},
+          {"sharding", ShardingName(p.sharding)},
+          {"offload_optimizer", p.offload_optimizer},
+          {"offload_params", p.offload_params},
+          {"offload_activations", p.offload_activations},
           {"checkpointing", CheckpointingName(p.checkpointing)},
-          {"micro_batch", p.micro_batch}, {"grad_accum", p.grad_accum},
-          {"base_weights", BaseWeightsName(p.base_weights)}, {"lora_rank", p.lora_rank},
-          {"memory_bytes_per_gpu", {{"base_weights", std::llround(m.base_weights)},
-                                    {"quant_constants", std::llround(m.quant_constants)},
-                                    {"adapters", std::llround(m.adapters)}, {"gradients", std::llround(m.gradients)},
-                                    {"optimizer", std::llround(m.optimizer)}, {"activations", std::llround(m.activations)},
-                                    {"logits_loss", std::llround(m.logits_loss)},
-                                    {"dequant_buffer", std::llround(m.dequant_buffer)},
-                                    {"overhead", std::llround(m.overhead)}, {"peak", std::llround(m.peak())}}},
+          {"micro_batch", p.micro_batch},
+          {"grad_accum", p.grad_accum},
+          {"base_weights", BaseWeightsName(p.base_weights)},
+          {"lora_rank", p.lora_rank},
+          {"lora_alpha", p.lora_alpha},
+          {"lora_targets", AdapterTargetsName(p.targets)},
+          {"memory_bytes_per_gpu",
+           {{"base_weights", std::llround(m.base_weights)},
+            {"quant_constants", std::llround(m.quant_constants)},
+            {"adapters", std::llround(m.adapters)},
+            {"gradients", std::llround(m.gradients)},
+            {"optimizer", std::llround(m.optimizer)},
+            {"activations", std::llround(m.activations)},
+            {"logits_loss", std::llround(m.logits_loss)},
+            {"dequant_buffer", std::llround(m.dequant_buffer)},
+            {"overhead", std::llround(m.overhead)},
+            {"peak", std::llround(m.peak())}}},
           {"host_bytes_per_node", std::llround(m.host_bytes)},
-          {"step_s", {{"compute", t.compute}, {"recompute", t.recompute}, {"dequant", t.dequant},
-                      {"comm", t.comm}, {"offload", t.offload}, {"optimizer", t.optimizer},
-                      {"total", t.step()}}},
-          {"tokens_per_s", t.tokens_per_s}, {"train_s", e.train_s}, {"gpu_hours", e.gpu_hours},
+          {"step_s",
+           {{"compute", t.compute},
+            {"recompute", t.recompute},
+            {"dequant", t.dequant},
+            {"comm", t.comm},
+            {"offload", t.offload},
+            {"optimizer", t.optimizer},
+            {"total", t.step()}}},
+          {"tokens_per_s", t.tokens_per_s},
+          {"train_s", e.train_s},
+          {"gpu_hours", e.gpu_hours},
           {"cost", e.cost}};
 }
 
@@ -180,11 +262,16 @@ std::string FinetuneJson(const FinetuneContext& ctx, const FinetuneResult& r) {
   const FinetuneQuery& q = ctx.query;
   const FinetuneSetup& s = q.setup;
   nlohmann::ordered_json j;
-  j["inputs"] = {{"model", ctx.model.name}, {"gpu", ctx.cluster.gpu.name}, {"gpus", q.gpus},
+  j["inputs"] = {{"model", ctx.model.name},
+                 {"gpu", ctx.cluster.gpu.name},
+                 {"gpus", q.gpus},
                  {"framework", FinetuneFrameworkName(s.framework)},
-                 {"global_batch", s.global_batch}, {"seq_len", s.seq_len},
-                 {"dataset_tokens", s.dataset_tokens}, {"epochs", s.epochs},
+                 {"global_batch", s.global_batch},
+                 {"seq_len", s.seq_len},
+                 {"dataset_tokens", s.dataset_tokens},
+                 {"epochs", s.epochs},
                  {"optimizer", FinetuneOptimizerName(s.optimizer)},
+                 {"master_weights", MasterWeightsName(s.master)},
                  {"usable_bytes_per_gpu", ctx.cluster.gpu.usable_bytes()}};
   j["calibration"] = CalibrationJson(ctx.cluster);
   j["plans"] = nlohmann::ordered_json::array();
@@ -214,17 +301,19 @@ std::string FinetuneJson(const FinetuneContext& ctx, const FinetuneResult& r) {
 std::string FinetuneCsv(const FinetuneContext& ctx, const FinetuneResult& r) {
   (void)ctx;
   std::ostringstream out;
-  out << "rank,method,gpus,tp,dp,sharding,checkpointing,micro_batch,grad_accum,peak_gib,"
+  out << "rank,method,lora_rank,lora_targets,gpus,tp,dp,sharding,checkpointing,micro_batch,"
+         "grad_accum,peak_gib,"
          "host_gib,tokens_per_s,train_days,gpu_hours,cost\n";
   for (size_t i = 0; i < r.plans.size(); ++i) {
     const FinetuneEvaluation& e = r.plans[i];
     const FinetunePlan& p = e.plan;
-    out << i + 1 << "," << FinetuneMethodName(p.method) << "," << p.gpus << "," << p.tp << ","
-        << p.dp << "," << ShardingLabel(p) << "," << CheckpointingName(p.checkpointing) << ","
-        << p.micro_batch << "," << p.grad_accum << "," << Printf("%.3f", e.memory.peak() / kGiB)
-        << "," << Printf("%.3f", e.memory.host_bytes / kGiB) << ","
-        << Printf("%.1f", e.time.tokens_per_s) << "," << Printf("%.4f", e.train_s / 86400.0)
-        << "," << Printf("%.2f", e.gpu_hours) << "," << Printf("%.2f", e.cost) << "\n";
+    out << i + 1 << "," << FinetuneMethodName(p.method) << "," << p.lora_rank << ","
+        << AdapterTargetsName(p.targets) << "," << p.gpus << "," << p.tp << "," << p.dp << ","
+        << ShardingLabel(p) << "," << CheckpointingName(p.checkpointing) << "," << p.micro_batch
+        << "," << p.grad_accum << "," << Printf("%.3f", e.memory.peak() / kGiB) << ","
+        << Printf("%.3f", e.memory.host_bytes / kGiB) << "," << Printf("%.1f", e.time.tokens_per_s)
+        << "," << Printf("%.4f", e.train_s / 86400.0) << "," << Printf("%.2f", e.gpu_hours) << ","
+        << Printf("%.2f", e.cost) << "\n";
   }
   return out.str();
 }

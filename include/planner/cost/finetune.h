@@ -71,6 +71,15 @@ struct FinetuneTime {
 FinetuneTime FinetuneTimeOf(const Model& m, const Cluster& c, const FinetunePlan& p,
                             const FinetuneSetup& s);
 
+/// The least any run of a setting needs, to test measurements against (not a prediction).
+struct FinetuneFloor {
+  double flops_per_token = 0;  ///< 4 P (frozen base) or 6 P (trained), P = matmul parameters
+  double weights_bytes = 0;    ///< base weights at their precision / GPUs sharding them
+  double inputs_bytes = 0;     ///< every layer's 16-bit input (what checkpointing keeps)
+  double memory_bytes = 0;     ///< weights_bytes + inputs_bytes, per GPU
+};
+FinetuneFloor FinetuneFloorOf(const Model& m, const FinetunePlan& p, const FinetuneSetup& s);
+
 /// Host-to-GPU bytes/s of one GPU's PCIe link: gen5 x16 (63 GB/s) on Hopper and Blackwell,
 /// gen4 x16 (31.5 GB/s) otherwise (PCI-SIG), at 80 % for pinned copies.
 double HostLinkBytesPerS(const Gpu& gpu);

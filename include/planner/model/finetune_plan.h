@@ -34,12 +34,23 @@ enum class Checkpointing { kNone, kSelective, kFull };
 /// The fine-tuning framework whose files are emitted and whose allowances are counted.
 enum class FinetuneFramework { kHuggingFace, kTorchtune };
 
-/// Which linear layers carry adapters.
+/// Which linear layers carry adapters: each attention projection, and the MLP's matrices.
+/// Recipes differ (torchtune's Llama 2 7B LoRA: q and v; its QLoRA: q, k, v, o and the MLP).
 struct AdapterTargets {
-  bool attention = true;  ///< q, k, v, o projections
-  bool mlp = false;       ///< gate, up, down projections
+  bool q = true, k = true, v = true, o = true;  ///< attention projections
+  bool mlp = false;                             ///< gate, up, down projections
   bool operator==(const AdapterTargets&) const = default;
 };
+
+/// Every attention projection, none of the MLP (the default).
+constexpr AdapterTargets kAttentionTargets{};
+/// The MLP alone.
+constexpr AdapterTargets kMlpTargets{.q = false, .k = false, .v = false, .o = false, .mlp = true};
+/// Every linear layer of a block.
+constexpr AdapterTargets kAllTargets{.mlp = true};
+
+/// Whether any attention projection carries an adapter.
+bool AnyAttention(const AdapterTargets& t);
 
 /// One way to run the fine-tuning job. gpus = tp * dp.
 struct FinetunePlan {
@@ -65,6 +76,16 @@ struct FinetunePlan {
   bool operator==(const FinetunePlan&) const = default;
 };
 
+/// Where the trained weights' full-precision copy lives. kFp32: mixed precision, fp32 master
+/// weights and AdamW moments (the Trainer with an fp32 model, Micikevicius et al. 2018). kNone:
+/// pure 16-bit, the model loaded in bf16 and trained with bf16=True: transformers'
+/// TrainingArguments.__post_init__ turns bf16=True into ACCELERATE_MIXED_PRECISION=bf16, and
+/// accelerate's mixed precision only wraps forward in autocast (accelerator.py,
+/// prepare_model), so parameters,
+/// gradients and torch.optim.AdamW's moments (zeros_like(param)) stay bf16. torchtune's
+/// recipes (dtype: bf16) always train this way.
+enum class MasterWeights { kFp32, kNone };
+
 /// Held fixed across one fine-tuning search: the data, the batch and the numerics.
 struct FinetuneSetup {
   int64_t global_batch = 0;         ///< sequences per optimizer step
@@ -80,6 +101,7 @@ struct FinetuneSetup {
                                        ///< is ready, so gradients are never all held
   double host_bytes_per_node = 0;   ///< host memory limit for offload (0: the cluster's)
   std::string hf_model_id;          ///< emitted as the model to load ("" : a placeholder)
+  MasterWeights master = MasterWeights::kFp32;  ///< Hugging Face: mixed or pure 16-bit
   bool operator==(const FinetuneSetup&) const = default;
 };
 
@@ -89,5 +111,8 @@ const char* FinetuneOptimizerName(FinetuneOptimizer o);
 const char* ShardingName(Sharding s);
 const char* CheckpointingName(Checkpointing c);
 const char* FinetuneFrameworkName(FinetuneFramework f);
+const char* MasterWeightsName(MasterWeights w);
+/// "attention", "mlp", "all", or the projections joined by '+' ("q+v", "q+k+v+mlp").
+std::string AdapterTargetsName(const AdapterTargets& t);
 
 }  // namespace planner

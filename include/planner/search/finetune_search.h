@@ -24,6 +24,10 @@ struct FinetuneQuery {
   std::vector<Sharding> shardings;          ///< empty: the framework's
   std::vector<Checkpointing> checkpointing;  ///< empty: all three
   int offload = -1;             ///< -1 searched; else bit 1 optimizer, bit 2 params
+  /// Adapter ranks and target sets to rank among (LoRA/QLoRA); empty: base's. They change the
+  /// model's quality, which the planner cannot score, so each gets its own row to choose from.
+  std::vector<int> lora_ranks;
+  std::vector<AdapterTargets> adapter_targets;
   int micro_batch = 0;          ///< 0: searched
   int tp = 0;                   ///< 0: searched where the framework has it
   double price_per_gpu_hour = 0;  ///< > 0: rank by cost
@@ -47,7 +51,8 @@ struct FinetuneEvaluation {
 
 struct FinetuneResult {
   std::vector<FinetuneEvaluation> plans;  ///< best first; one per (GPUs, method, sharding,
-                                          ///< offload, tp): the best batch split and checkpointing
+                                          ///< offload, tp, rank, targets): the best batch split
+                                          ///< and checkpointing
   /// The scored plan with the least GPU memory (what the answer shows when none fits).
   FinetuneEvaluation smallest;
   int64_t evaluated = 0;
