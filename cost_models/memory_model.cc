@@ -132,6 +132,18 @@ double InFlightOnStage(const TrainingSetup& s, const Plan& p, int stage) {
 
 }  // namespace
 
+double LossBytes(const Model& m, const TrainingSetup& s, double tokens) {
+  const FrameworkFacts& facts = FactsOf(s.framework);
+  // The framework's loss (planner/cost/framework.h: 12 bytes a logit for PyTorch's eager
+  // cross-entropy, 4 for Megatron's and flash-attn's fused ones). torch.compile fuses
+  // cross_entropy(x.float()) into one kernel each way: the 16-bit logits stay, the 16-bit
+  // gradient is written directly, 4 bytes a logit.
+  double per_logit = facts.loss_bytes_per_logit;
+  if (s.fused_elementwise && s.compiled_loss) per_logit = std::min(per_logit, 4.0);
+  return tokens * (per_logit * static_cast<double>(m.vocab) +
+                   facts.loss_bytes_per_hidden * static_cast<double>(m.hidden));
+}
+
 MemoryBreakdown StageMemory(const Model& m, const Plan& p, const TrainingSetup& s, int stage) {
   const ParamCounts counts = CountParameters(m);
   return StageMemoryFrom(m, p, s, stage, StageParameters(m, counts, p, stage),
@@ -161,8 +173,11 @@ double PlanLayerActivationBytes(const Model& m, const Plan& p, const TrainingSet
   if (s.framework == Framework::kTorchtitan && p.recompute == Recompute::kSelective) {
     return OpCheckpointBytes(m, s.seq_len / p.cp, p.micro_batch, p.tp);
   }
-  return LayerActivationBytes(m, s.seq_len / p.cp, p.micro_batch, p.tp, p.sequence_parallel,
-                              p.recompute, s.flash_attention, s.precision == Precision::kFp8);
+  const bool split_checkpoints =
+      p.recompute == Recompute::kFull && FactsOf(s.framework).distribute_checkpoints;
+  return LayerActivationBytes(m, s.seq_len / p.cp, p.micro_batch, p.tp,
+                              p.sequence_parallel || split_checkpoints, p.recompute,
+                              s.flash_attention, s.precision == Precision::kFp8);
 }
 
 MemoryBreakdown StageMemoryFrom(const Model& m, const Plan& p, const TrainingSetup& s, int stage,
@@ -197,12 +212,7 @@ MemoryBreakdown StageMemoryFrom(const Model& m, const Plan& p, const TrainingSet
     act += (8.0 * sb + (m.dropout ? sbh : 0.0)) / p.tp * in_flight;
   }
   if (stage == p.pp - 1) {
-    const double sbv = sb * static_cast<double>(m.vocab);
-    // PyTorch's cross-entropy at its peak: 16-bit logits, their fp32 copy, the fp32 gradient
-    // and its 16-bit cast, 12 bytes per logit. Megatron's fused vocab-parallel loss: output
-    // layer input and fp32 logits, 4sbh + 4sbv.
-    const double loss = s.framework == Framework::kTorchtitan ? 12.0 * sbv / p.tp
-                                                               : (4.0 * sbh + 4.0 * sbv) / p.tp;
+    const double loss = LossBytes(m, s, sb) / p.tp;
     // Each MTP module adds a layer's activations and a loss of its own (DeepSeek-V3 sec. 2.2).
     const double mtp = static_cast<double>(m.mtp_layers);
     act += (1.0 + mtp) * loss + mtp * per_layer * in_flight;

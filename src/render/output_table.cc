@@ -80,6 +80,9 @@ void PrintPlanPreview(std::ostream& out, const Specs& s, const Plan& p) {
   } else if (s.setup.framework == Framework::kTorchtitan) {
     out << "\nNo torchtitan emitter yet: set its [parallelism] degrees to the plan's tp, cp, pp "
            "and dp (FSDP shard degree).\n";
+  } else if (s.setup.framework == Framework::kFsdp) {
+    out << "\nNo FSDP emitter yet: in Composer's fsdp_config set sharding_strategy FULL_SHARD "
+           "(zero 3) or SHARD_GRAD_OP (zero 2) and device_train_microbatch_size to the plan's.\n";
   } else {
     PrintMegatronArgs(out, s, p);
   }

@@ -38,6 +38,11 @@ double LayerActivationBytes(const Model& m, int64_t seq, int64_t micro_batch, in
 /// "selective" mode): every other matmul output, the attention output and the layer input.
 double OpCheckpointBytes(const Model& m, int64_t seq, int64_t micro_batch, int tp);
 
+/// Bytes the loss holds at its peak for `tokens` tokens on one GPU before TP's vocabulary split:
+/// the framework's bytes per logit times vocab plus its bytes per output-layer input value
+/// times hidden (planner/cost/framework.h); 4 per logit when torch.compile fuses the loss.
+double LossBytes(const Model& m, const TrainingSetup& setup, double tokens);
+
 /// Micro-batches whose activations the first pipeline stage holds at its peak.
 /// 1F1B: min(m, p); interleaved: p * (1 + (p - 1) / (p * v)) (Narayanan et al. 2021);
 /// GPipe: m; naive: 2p - 1 (formulas.md section 7).

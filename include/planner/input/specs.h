@@ -49,6 +49,7 @@ struct SpecInput {
   bool comm_overlap = false;  ///< TP collectives and pipeline sends overlapped (Transformer Engine)
   bool no_comm_overlap = false;  ///< turns off a framework's default overlap
   bool eager = false;  ///< PyTorch eager: element-wise operators unfused (torchtitan without compile)
+  bool eager_loss = false;  ///< the loss left uncompiled under torch.compile (torchtitan, 2024)
   /// A calibration file (`planner calibrate --out`); empty: the GPU's built-in constants.
   std::string calibration;
 };

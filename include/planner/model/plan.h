@@ -13,7 +13,8 @@ enum class Optimizer { kAdamW, kAdamW8bit, kSgdMomentum };
 /// Whose implementation the numbers follow; its facts are in planner/cost/framework.h.
 /// kTorchtitan: "selective" is torchtitan's op-level checkpointing and the loss is PyTorch's
 /// unfused cross-entropy. kNemo: Megatron-Core as NeMo / Megatron-Bridge configure it.
-enum class Framework { kMegatron, kNemo, kDeepSpeed, kTorchtitan };
+/// kFsdp: PyTorch FSDP1 as Composer / LLM Foundry and metaseq run it (no pipeline).
+enum class Framework { kMegatron, kNemo, kDeepSpeed, kTorchtitan, kFsdp };
 
 /// How one training step is split over the GPUs. tp * cp * pp * dp = GPUs.
 struct Plan {
@@ -50,6 +51,9 @@ struct TrainingSetup {
   bool fused_elementwise = true;
   bool comm_overlap = false;  ///< TP collectives and pipeline sends overlapped with matmuls
                               ///< (Megatron --tp-comm-overlap, --overlap-p2p-communication)
+  /// torchtitan compiles its cross-entropy with the model (components/loss.py, 2025); its
+  /// releases of 2024 left the loss eager even with torch.compile on.
+  bool compiled_loss = true;
   bool operator==(const TrainingSetup&) const = default;
 };
 
