@@ -124,6 +124,8 @@ TEST(MoreRuns, DeepSpeedAndFsdpRunsKeepTheirFrameworkAndSharding) {
   EXPECT_EQ(opt.at("plan").at("zero"), 2);  // --no-reshard-after-forward keeps params whole
   // torchtitan of December 2024 left the loss eager; the June 2025 H200 runs compile it.
   EXPECT_EQ(files.at("tt-70b-fsdp32-tp8-f8").at("eager_loss"), true);
+  // "BF16 + Float8 linears (torchao)": the matmuls run in fp8.
+  EXPECT_EQ(files.at("tt-70b-fsdp32-tp8-f8").at("precision"), "fp8");
   EXPECT_FALSE(files.at("tt-h200-8b-fsdp32-f8").contains("eager_loss"));
   EXPECT_EQ(skipped.at("dsazure-530b-zero3-1024gpu-s1024"), "global_batch_seqs not published");
 }

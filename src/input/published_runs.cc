@@ -221,7 +221,10 @@ void RunSetup(const json& r, const Software& sw, json& run) {
   const std::string precision = Text(r, "precision");
   const std::string zero = Text(r, "zero_or_dist_opt");
   run["framework"] = sw.framework;
-  run["precision"] = Has(precision, "fp8")                                 ? "fp8"
+  // torchao names its 8-bit matmuls "Float8" ("BF16 + Float8 linears"): fp8 GEMMs as
+  // Transformer Engine's, attention and element-wise work in bf16.
+  const bool fp8 = Has(precision, "fp8") || Has(precision, "float8");
+  run["precision"] = fp8                                                   ? "fp8"
                      : (Has(precision, "fp16") && !Has(precision, "bf16")) ? "fp16"
                                                                            : "bf16";
   // Megatron-LM reduced fp16 gradients in fp16 unless --accumulate-allreduce-grads-in-fp32 (off
