@@ -61,6 +61,10 @@ constexpr FrameworkFacts kFacts[] = {
      // fp32 copy log-softmax keeps (4), the fp32 gradient (4) and its 16-bit cast (2). The
      // output layer's input is counted with the layer's activations.
      .loss_bytes_per_logit = 12.0,
+     // With TP, torchtitan's loss_parallel runs DTensor's decomposed handlers
+     // (torch/distributed/tensor/parallel/loss.py): the fp32 log-softmax output it saves (4),
+     // and in backward zeros_like (4), exp (4) and their sum (4) before the product: 16.
+     .tp_loss_bytes_per_logit = 16.0,
      .loss_bytes_per_hidden = 0.0,
      .source = "pytorch/torchtitan torchtitan/config/job_config.py, parallelize.py"},
     {.framework = Framework::kFsdp,

@@ -132,16 +132,18 @@ double InFlightOnStage(const TrainingSetup& s, const Plan& p, int stage) {
 
 }  // namespace
 
-double LossBytes(const Model& m, const TrainingSetup& s, double tokens) {
+double LossBytes(const Model& m, const TrainingSetup& s, double tokens, int tp) {
   const FrameworkFacts& facts = FactsOf(s.framework);
   // The framework's loss (planner/cost/framework.h: 12 bytes a logit for PyTorch's eager
   // cross-entropy, 4 for Megatron's and flash-attn's fused ones). torch.compile fuses
   // cross_entropy(x.float()) into one kernel each way: the 16-bit logits stay, the 16-bit
   // gradient is written directly, 4 bytes a logit.
   double per_logit = facts.loss_bytes_per_logit;
+  if (tp > 1 && facts.tp_loss_bytes_per_logit > 0) per_logit = facts.tp_loss_bytes_per_logit;
   if (s.fused_elementwise && s.compiled_loss) per_logit = std::min(per_logit, 4.0);
-  return tokens * (per_logit * static_cast<double>(m.vocab) +
-                   facts.loss_bytes_per_hidden * static_cast<double>(m.hidden));
+  return tokens *
+         (per_logit * static_cast<double>(m.vocab) +
+          facts.loss_bytes_per_hidden * static_cast<double>(m.hidden)) / tp;
 }
 
 MemoryBreakdown StageMemory(const Model& m, const Plan& p, const TrainingSetup& s, int stage) {
@@ -212,7 +214,7 @@ MemoryBreakdown StageMemoryFrom(const Model& m, const Plan& p, const TrainingSet
     act += (8.0 * sb + (m.dropout ? sbh : 0.0)) / p.tp * in_flight;
   }
   if (stage == p.pp - 1) {
-    const double loss = LossBytes(m, s, sb) / p.tp;
+    const double loss = LossBytes(m, s, sb, p.tp);
     // Each MTP module adds a layer's activations and a loss of its own (DeepSeek-V3 sec. 2.2).
     const double mtp = static_cast<double>(m.mtp_layers);
     act += (1.0 + mtp) * loss + mtp * per_layer * in_flight;

@@ -58,16 +58,19 @@ TEST(FsdpMemory, LossBytesFollowTheFrameworkAndCompilation) {
   const double logits = tokens * 128256;  // 2,101,346,304
   TrainingSetup s{.framework = Framework::kTorchtitan, .fused_elementwise = false};
   // torchtitan eager: bf16 logits 2 + fp32 copy 4 + fp32 gradient 4 + bf16 cast 2 = 12.
-  EXPECT_DOUBLE_EQ(LossBytes(m, s, tokens), 12 * logits);
+  EXPECT_DOUBLE_EQ(LossBytes(m, s, tokens, 1), 12 * logits);
   // torch.compile with the loss compiled (torchtitan 2025): bf16 logits and gradient, 4.
   s.fused_elementwise = true;
-  EXPECT_DOUBLE_EQ(LossBytes(m, s, tokens), 4 * logits);
+  EXPECT_DOUBLE_EQ(LossBytes(m, s, tokens, 1), 4 * logits);
   // torchtitan of 2024 compiled the model but not the loss: 12 again.
   s.compiled_loss = false;
-  EXPECT_DOUBLE_EQ(LossBytes(m, s, tokens), 12 * logits);
+  EXPECT_DOUBLE_EQ(LossBytes(m, s, tokens, 1), 12 * logits);
+  // With TP 8, loss_parallel's DTensor handlers: the saved fp32 log-softmax output 4, and in
+  // backward zeros_like 4, exp 4 and their sum 4 = 16 bytes a logit, over 8 ranks.
+  EXPECT_DOUBLE_EQ(LossBytes(m, s, tokens, 8), 16 * logits / 8);
   // Megatron's fused vocab-parallel loss: fp32 logits 4 and the fp32 output-layer input 4.
   s.framework = Framework::kMegatron;
-  EXPECT_DOUBLE_EQ(LossBytes(m, s, tokens), 4 * logits + 4 * tokens * 4096);
+  EXPECT_DOUBLE_EQ(LossBytes(m, s, tokens, 1), 4 * logits + 4 * tokens * 4096);
 }
 
 // metaseq's OPT-175B launcher: Megatron TP 8 inside FSDP, --checkpoint-activations

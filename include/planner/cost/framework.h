@@ -40,6 +40,8 @@ struct FrameworkFacts {
   bool distribute_checkpoints = false;
   /// Bytes the loss holds per logit at its peak (logits, fp32 copies, their gradients).
   double loss_bytes_per_logit = 4.0;
+  /// With TP > 1, bytes a logit of its vocabulary-parallel loss; 0: loss_bytes_per_logit.
+  double tp_loss_bytes_per_logit = 0.0;
   /// Bytes the loss holds per value of the output layer's input (Megatron keeps it in fp32).
   double loss_bytes_per_hidden = 4.0;
   const char* source = "";

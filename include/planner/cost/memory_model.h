@@ -38,10 +38,10 @@ double LayerActivationBytes(const Model& m, int64_t seq, int64_t micro_batch, in
 /// "selective" mode): every other matmul output, the attention output and the layer input.
 double OpCheckpointBytes(const Model& m, int64_t seq, int64_t micro_batch, int tp);
 
-/// Bytes the loss holds at its peak for `tokens` tokens on one GPU before TP's vocabulary split:
-/// the framework's bytes per logit times vocab plus its bytes per output-layer input value
-/// times hidden (planner/cost/framework.h); 4 per logit when torch.compile fuses the loss.
-double LossBytes(const Model& m, const TrainingSetup& setup, double tokens);
+/// Bytes the loss holds at its peak for `tokens` tokens on one of `tp` GPUs splitting the
+/// vocabulary: the framework's bytes per logit times vocab plus its bytes per output-layer input
+/// value times hidden, over tp (planner/cost/framework.h); 4 a logit when torch.compile fuses it.
+double LossBytes(const Model& m, const TrainingSetup& setup, double tokens, int tp);
 
 /// Micro-batches whose activations the first pipeline stage holds at its peak.
 /// 1F1B: min(m, p); interleaved: p * (1 + (p - 1) / (p * v)) (Narayanan et al. 2021);
