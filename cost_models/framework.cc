@@ -78,6 +78,9 @@ constexpr FrameworkFacts kFacts[] = {
      .interleaved_pipeline = false,
      .max_zero_with_pp = 0,
      .zero3_reduce_per_micro_batch = true,
+     // FSDP1's sharding strategies are NO_SHARD, SHARD_GRAD_OP and FULL_SHARD (ZeRO 0, 2, 3):
+     // none shards the optimizer states alone (torch.distributed.fsdp.ShardingStrategy).
+     .has_zero1 = false,
      .max_zero = 3,
      // metaseq's launcher passes --checkpoint-activations --distribute-checkpointed-activations
      // with Megatron TP (metaseq/launcher/opt_baselines.py); Composer has no TP.

@@ -103,6 +103,15 @@ std::string ZeroWithPipelineWhy(const RuleInput& in) {
          "pipeline engine takes ZeRO 0-1; torchtitan runs FSDP2 with PP)";
 }
 
+// PyTorch FSDP1 shards nothing, gradients and optimizer states, or everything: no ZeRO-1.
+bool FrameworkHasZeroStage(const RuleInput& in) {
+  return in.p.zero_stage != 1 || FactsOf(in.s.framework).has_zero1;
+}
+std::string FrameworkHasZeroStageWhy(const RuleInput& in) {
+  return std::string(FrameworkName(in.s.framework)) +
+         " has no ZeRO-1: its sharding is NO_SHARD (0), SHARD_GRAD_OP (2) or FULL_SHARD (3)";
+}
+
 // DeepSpeed's pipeline engine runs 1F1B only: no virtual stages.
 bool FrameworkInterleaves(const RuleInput& in) {
   return in.p.virtual_stages == 1 || FactsOf(in.s.framework).interleaved_pipeline;
@@ -175,6 +184,7 @@ std::string TpComputeBoundWhy(const RuleInput& in) {
   X(Reason::kIndivisible, "--ep", EpFits, EpFitsWhy) \
   X(Reason::kIndivisible, "--cp", CpUlyssesSplitsHeads, CpUlyssesSplitsHeadsWhy) \
   X(Reason::kUnsupported, "--zero", ZeroWithPipeline, ZeroWithPipelineWhy) \
+  X(Reason::kUnsupported, "--zero", FrameworkHasZeroStage, FrameworkHasZeroStageWhy) \
   X(Reason::kUnsupported, "--virtual-stages", FrameworkInterleaves, FrameworkInterleavesWhy) \
   X(Reason::kTpCrossNode, "--tp", TpInNode, TpInNodeWhy) \
   X(Reason::kCommBound, "--tp", TpComputeBound, TpComputeBoundWhy)

@@ -4,7 +4,11 @@
 
 #include "planner/cost/framework.h"
 #include "planner/cost/memory_model.h"
+#include "planner/input/catalog.h"
+#include "planner/input/specs.h"
 #include "planner/model/units.h"
+#include "planner/search/evaluate.h"
+#include "planner/search/search.h"
 
 namespace planner {
 namespace {
@@ -89,12 +93,32 @@ TEST(FsdpMemory, MetaseqSplitsCheckpointsOverTensorParallelRanks) {
   EXPECT_DOUBLE_EQ(PlanLayerActivationBytes(m, p, s), 402653184.0);
 }
 
-TEST(FsdpMemory, FsdpIsAFrameworkUsersCanName) {
-  Framework f = Framework::kMegatron;
-  ASSERT_TRUE(FrameworkFromName("fsdp", f));
-  EXPECT_EQ(f, Framework::kFsdp);
-  EXPECT_EQ(FactsOf(f).max_zero_with_pp, 0);  // Composer has no pipeline parallelism
-  EXPECT_TRUE(FactsOf(f).zero3_reduce_per_micro_batch);
+// --framework fsdp: FSDP1's strategies are NO_SHARD, SHARD_GRAD_OP and FULL_SHARD (no ZeRO-1),
+// and Composer has no pipeline parallelism to shard across.
+TEST(FsdpMemory, FsdpFrameworkRunsZeroZeroTwoOrThreeWithoutPipelines) {
+  SpecInput in;
+  in.model = "llama3-8b";
+  in.gpu = "h100-sxm";
+  in.gpus = 8;
+  in.global_batch = 64;
+  in.seq_len = 2048;
+  in.framework = "fsdp";
+  const Specs s = BuildSpecs(in, BuiltinCatalog());
+  EXPECT_EQ(s.setup.framework, Framework::kFsdp);
+  EXPECT_TRUE(s.setup.fp32_grads);  // Composer's DEFAULT mixed precision reduces in fp32
+  const SearchLimits limits{.allow_cross_node_tp = true, .allow_comm_bound = true};
+  auto check = [&](const Plan& p) { return CheckStructure(s.model, s.cluster, p, s.setup, limits); };
+  EXPECT_EQ(check(Plan{.dp = 8, .grad_accum = 8, .zero_stage = 3}), Reason::kFeasible);
+  EXPECT_EQ(check(Plan{.dp = 8, .grad_accum = 8, .zero_stage = 2}), Reason::kFeasible);
+  EXPECT_EQ(check(Plan{.dp = 8, .grad_accum = 8, .zero_stage = 1}), Reason::kUnsupported);
+  EXPECT_EQ(check(Plan{.pp = 2, .dp = 4, .grad_accum = 16, .zero_stage = 3}),
+            Reason::kUnsupported);
+  // The search offers no ZeRO-1 plan either.
+  const SearchResult found = Search(s.model, s.cluster, s.setup, SearchOptions{.top = 20});
+  EXPECT_FALSE(found.plans.empty());
+  for (const Evaluation& e : found.plans) {
+    EXPECT_NE(e.plan.zero_stage, 1);
+  }
 }
 
 }  // namespace

@@ -33,6 +33,8 @@ struct FrameworkFacts {
   /// Flat 16-bit gradient bucket the framework allocates besides the gradients, in elements
   /// (DeepSpeed's reduce_bucket_size); 0 where buckets are views of the gradient buffer.
   double reduce_bucket_elements = 0;
+  /// Shards the optimizer states alone (ZeRO-1, Megatron's distributed optimizer).
+  bool has_zero1 = true;
   /// Highest ZeRO stage at all (Megatron: distributed optimizer = 1; Megatron-FSDP = 3).
   int max_zero = 3;
   /// Full recomputation keeps 1/tp of each layer's checkpointed input on each TP rank even
