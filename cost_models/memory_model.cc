@@ -219,6 +219,13 @@ MemoryBreakdown StageMemoryFrom(const Model& m, const Plan& p, const TrainingSet
     const double mtp = static_cast<double>(m.mtp_layers);
     act += (1.0 + mtp) * loss + mtp * per_layer * in_flight;
   }
+  if (p.recompute == Recompute::kFull) {
+    // Backward recomputes one layer's forward at a time and holds all of its activations until
+    // that layer's backward is done: one layer without recomputation on top of the checkpoints.
+    act += LayerActivationBytes(m, seq, p.micro_batch, p.tp, p.sequence_parallel,
+                                Recompute::kNone, s.flash_attention,
+                                s.precision == Precision::kFp8);
+  }
   mem.activations = act;
   // Allowances per framework (planner/cost/framework.h states each with its source).
   const FrameworkFacts& facts = FactsOf(s.framework);

@@ -89,6 +89,13 @@ TEST(FsdpMemory, MetaseqSplitsCheckpointsOverTensorParallelRanks) {
   // Each layer keeps its input, 2 s b h = 2 x 2048 x 8 x 12288 = 402,653,184 bytes, split over
   // the 8 TP ranks: 50,331,648 (96 layers: 4.5 GiB rather than 36 GiB).
   EXPECT_DOUBLE_EQ(PlanLayerActivationBytes(m, p, s), 402653184.0 / 8);
+  // The stage's activations: 96 checkpoints (4,831,838,208), token ids 8 s b / t (16,384), the
+  // loss (Megatron's vocab-parallel, 4 bytes a logit, and the fp16 output-layer input, 2):
+  // 16,384 x (4 x 50272 + 2 x 12288) / 8 = 462,159,872; and the layer backward recomputes,
+  // whole: norm inputs 4sbh and QKV / fc1 inputs 4sbh replicated, Q, K, V, attention output
+  // 8sbh and fc1 / GELU outputs 16sbh split over 8: 11 sbh = 2,214,592,512.
+  EXPECT_DOUBLE_EQ(StageMemory(m, p, s, 0).activations,
+                   4831838208.0 + 16384.0 + 462159872.0 + 2214592512.0);
   s.framework = Framework::kMegatron;  // Megatron splits them only with sequence parallelism
   EXPECT_DOUBLE_EQ(PlanLayerActivationBytes(m, p, s), 402653184.0);
 }
