@@ -132,6 +132,34 @@ double InFlightOnStage(const TrainingSetup& s, const Plan& p, int stage) {
 
 }  // namespace
 
+double EagerActivationBytes(const Model& m, double tokens, int tp) {
+  // RMSNorm's fp32 copy of its input (4 bytes per value, two norms) and SwiGLU's silu output
+  // (2 bytes per MLP value); torch.compile fuses both away (torchtune's and torchtitan's norm
+  // and MLP modules, 2024).
+  const double f = static_cast<double>(IsMoe(m) ? ExpertFfnHidden(m) : m.ffn_hidden);
+  const double k = IsMoe(m) ? static_cast<double>(m.experts_per_token) : 1.0;
+  const double swiglu = IsGatedMlp(m) ? 2.0 * k * tokens * f / tp : 0.0;
+  return 8.0 * tokens * static_cast<double>(m.hidden) + swiglu;
+}
+
+double RecomputedLayerBytes(const Model& m, const Plan& p, const TrainingSetup& s,
+                            double per_layer) {
+  const bool op_level = s.framework == Framework::kTorchtitan;
+  if (p.recompute == Recompute::kNone) return 0.0;
+  if (p.recompute == Recompute::kSelective && !op_level) return 0.0;
+  // Backward reruns one layer's forward at a time and holds all of it until that layer's
+  // backward ends: the whole layer, less what its checkpoint already keeps; eager PyTorch also
+  // materialises what the fused kernels keep in registers.
+  const int64_t seq = s.seq_len / p.cp;
+  double whole = LayerActivationBytes(m, seq, p.micro_batch, p.tp, p.sequence_parallel,
+                                      Recompute::kNone, s.flash_attention,
+                                      s.precision == Precision::kFp8);
+  if (!s.fused_elementwise) {
+    whole += EagerActivationBytes(m, static_cast<double>(seq) * p.micro_batch, p.tp);
+  }
+  return std::max(0.0, whole - per_layer);
+}
+
 double LossBytes(const Model& m, const TrainingSetup& s, double tokens, int tp) {
   const FrameworkFacts& facts = FactsOf(s.framework);
   // The framework's loss (planner/cost/framework.h: 12 bytes a logit for PyTorch's eager
@@ -219,14 +247,7 @@ MemoryBreakdown StageMemoryFrom(const Model& m, const Plan& p, const TrainingSet
     const double mtp = static_cast<double>(m.mtp_layers);
     act += (1.0 + mtp) * loss + mtp * per_layer * in_flight;
   }
-  if (p.recompute == Recompute::kFull) {
-    // Backward recomputes one layer's forward at a time and holds all of its activations until
-    // that layer's backward is done: one layer without recomputation on top of the checkpoints.
-    act += LayerActivationBytes(m, seq, p.micro_batch, p.tp, p.sequence_parallel,
-                                Recompute::kNone, s.flash_attention,
-                                s.precision == Precision::kFp8);
-  }
-  mem.activations = act;
+  mem.activations = act + RecomputedLayerBytes(m, p, s, per_layer);
   // Allowances per framework (planner/cost/framework.h states each with its source).
   const FrameworkFacts& facts = FactsOf(s.framework);
   mem.overhead = facts.comm_buffers_bytes + facts.fragmentation * act +

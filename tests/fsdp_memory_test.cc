@@ -93,11 +93,33 @@ TEST(FsdpMemory, MetaseqSplitsCheckpointsOverTensorParallelRanks) {
   // loss (Megatron's vocab-parallel, 4 bytes a logit, and the fp16 output-layer input, 2):
   // 16,384 x (4 x 50272 + 2 x 12288) / 8 = 462,159,872; and the layer backward recomputes,
   // whole: norm inputs 4sbh and QKV / fc1 inputs 4sbh replicated, Q, K, V, attention output
-  // 8sbh and fc1 / GELU outputs 16sbh split over 8: 11 sbh = 2,214,592,512.
+  // 8sbh and fc1 / GELU outputs 16sbh split over 8: 11 sbh = 2,214,592,512, less its
+  // checkpoint already counted (50,331,648): 2,164,260,864.
   EXPECT_DOUBLE_EQ(StageMemory(m, p, s, 0).activations,
-                   4831838208.0 + 16384.0 + 462159872.0 + 2214592512.0);
+                   4831838208.0 + 16384.0 + 462159872.0 + 2164260864.0);
   s.framework = Framework::kMegatron;  // Megatron splits them only with sequence parallelism
   EXPECT_DOUBLE_EQ(PlanLayerActivationBytes(m, p, s), 402653184.0);
+}
+
+// torchtitan's op-level checkpointing keeps 14.5 sbh a layer (OpCheckpointBytes); backward
+// reruns one layer whole: Llama 3 8B, micro-batch 2 of 8192 tokens, s b h = 67,108,864.
+TEST(FsdpMemory, TorchtitanRecomputedLayerByHand) {
+  const Model m{.name = "llama", .layers = 32, .hidden = 4096, .heads = 32, .kv_heads = 8,
+                .ffn_hidden = 14336, .vocab = 128256, .seq_len = 8192, .mlp = MlpKind::kSwiglu,
+                .rms_norm = true};
+  const Plan p{.dp = 8, .micro_batch = 2, .recompute = Recompute::kSelective, .zero_stage = 3};
+  TrainingSetup s{.global_batch = 16, .seq_len = 8192, .framework = Framework::kTorchtitan};
+  const double sbh = 67108864.0;
+  EXPECT_DOUBLE_EQ(PlanLayerActivationBytes(m, p, s), 14.5 * sbh);
+  // Whole layer: norm inputs 4, QKV and gate/up inputs 2 each, Q 2 + K and V 4 x 1/4 + attention
+  // output 2, SwiGLU's gate, up and product 6 x 3.5: 34 sbh; less the 14.5 kept = 19.5 sbh.
+  EXPECT_DOUBLE_EQ(RecomputedLayerBytes(m, p, s, 14.5 * sbh), 19.5 * sbh);
+  // Eager: RMSNorm's fp32 copies 8 sbh and silu's output 2 s b f = 7 sbh more: 34.5 sbh.
+  s.fused_elementwise = false;
+  EXPECT_DOUBLE_EQ(RecomputedLayerBytes(m, p, s, 14.5 * sbh), 34.5 * sbh);
+  // Megatron's selective recomputation reruns attention's core only (flash: nothing kept).
+  s.framework = Framework::kMegatron;
+  EXPECT_DOUBLE_EQ(RecomputedLayerBytes(m, p, s, 14.5 * sbh), 0.0);
 }
 
 // --framework fsdp: FSDP1's strategies are NO_SHARD, SHARD_GRAD_OP and FULL_SHARD (no ZeRO-1),

@@ -119,8 +119,7 @@ TEST(MemoryModel, NaiveScheduleHoldsTwoNMinusOneMicroBatches) {
   const double naive = StageMemory(m, p, s, 0).activations;
   // Everything on stage 0 scales with the micro-batches in flight, 15 against 8, but the one
   // layer backward recomputes at a time (whole, as without recomputation).
-  const double working =
-      LayerActivationBytes(m, 4096, 1, 8, false, Recompute::kNone, true, false);
+  const double working = RecomputedLayerBytes(m, p, s, PlanLayerActivationBytes(m, p, s));
   EXPECT_DOUBLE_EQ((naive - working) / (one_f_one_b - working), 15.0 / 8.0);
 }
 
