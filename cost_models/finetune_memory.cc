@@ -137,22 +137,12 @@ double FinetuneMemory::peak() const {
 
 namespace {
 
-// What PyTorch eager keeps beyond the fused kernels, per layer: RMSNorm's fp32 copy of its input
-// (4 bytes per value, two norms) and SwiGLU's silu output (2 bytes per MLP value); torch.compile
-// fuses both away (torchtune's norm and MLP modules, 2024).
-double EagerExtraBytes(const Model& m, double tokens, int tp) {
-  const double f = static_cast<double>(IsMoe(m) ? ExpertFfnHidden(m) : m.ffn_hidden);
-  const double k = IsMoe(m) ? static_cast<double>(m.experts_per_token) : 1.0;
-  const double swiglu = IsGatedMlp(m) ? 2.0 * k * tokens * f / tp : 0.0;
-  return 8.0 * tokens * static_cast<double>(m.hidden) + swiglu;
-}
-
 // One layer's activations as the forward pass leaves them, no checkpointing.
 double LayerBytes(const Model& m, const FinetunePlan& p, const FinetuneSetup& s) {
   const double tokens = static_cast<double>(s.seq_len) * p.micro_batch;
   double bytes = LayerActivationBytes(m, s.seq_len, p.micro_batch, p.tp, false, Recompute::kNone,
                                       true);
-  if (!s.compile) bytes += EagerExtraBytes(m, tokens, p.tp);
+  if (!s.compile) bytes += EagerActivationBytes(m, tokens, p.tp);
   // LoRA keeps x A (tokens x r, 16-bit) of every adapted matrix for B's gradient.
   const AdapterTargets& t = p.targets;
   const double adapted = t.q + t.k + t.v + t.o + (t.mlp ? 3.0 : 0.0);

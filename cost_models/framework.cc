@@ -71,7 +71,42 @@ constexpr FrameworkFacts kFacts[] = {
      // torchtitan's training loop does not call.
      .zero3_reduce_per_micro_batch = true,
      .max_zero = 3,
+     // train.py's loss: cross_entropy(pred.float(), labels), eager: the 16-bit logits (2), the
+     // fp32 copy log-softmax keeps (4), the fp32 gradient (4) and its 16-bit cast (2). The
+     // output layer's input is counted with the layer's activations.
+     .loss_bytes_per_logit = 12.0,
+     // With TP, torchtitan's loss_parallel runs DTensor's decomposed handlers
+     // (torch/distributed/tensor/parallel/loss.py): the fp32 log-softmax output it saves (4),
+     // and in backward zeros_like (4), exp (4) and their sum (4) before the product: 16.
+     .tp_loss_bytes_per_logit = 16.0,
+     .loss_bytes_per_hidden = 0.0,
      .source = "pytorch/torchtitan torchtitan/config/job_config.py, parallelize.py"},
+    {.framework = Framework::kFsdp,
+     .name = "fsdp",
+     // PyTorch FSDP1 as Composer (LLM Foundry) and metaseq run it. Composer's DEFAULT mixed
+     // precision reduces in fp32 (composer/distributed/mosaic_parallelism.py); it has no
+     // pipeline parallelism; FSDP1 modules reduce-scatter in every backward since Composer calls
+     // no_sync only for DDP (composer/trainer/trainer.py).
+     .comm_overlap_default = false,
+     .fp32_grads_default = true,
+     .interleaved_pipeline = false,
+     .max_zero_with_pp = 0,
+     .zero3_reduce_per_micro_batch = true,
+     // FSDP1's sharding strategies are NO_SHARD, SHARD_GRAD_OP and FULL_SHARD (ZeRO 0, 2, 3):
+     // none shards the optimizer states alone (torch.distributed.fsdp.ShardingStrategy).
+     .has_zero1 = false,
+     .max_zero = 3,
+     // metaseq's launcher passes --checkpoint-activations --distribute-checkpointed-activations
+     // with Megatron TP (metaseq/launcher/opt_baselines.py); Composer has no TP.
+     .distribute_checkpoints = true,
+     // LLM Foundry's default loss is flash-attn's fused cross-entropy (loss_fn
+     // fused_crossentropy, llmfoundry/models/mpt/modeling_mpt.py): it reads the 16-bit logits
+     // and writes a 16-bit gradient, keeping an fp32 log-sum-exp per token only; metaseq with
+     // TP uses Megatron's vocab-parallel loss. The output layer keeps its 16-bit input.
+     .loss_bytes_per_logit = 4.0,
+     .loss_bytes_per_hidden = 2.0,
+     .source = "mosaicml/composer composer/distributed; mosaicml/llm-foundry "
+               "llmfoundry/models/mpt/modeling_mpt.py; facebookresearch/metaseq"},
 };
 
 }  // namespace

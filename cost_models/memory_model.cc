@@ -133,6 +133,48 @@ double InFlightOnStage(const TrainingSetup& s, const Plan& p, int stage) {
 
 }  // namespace
 
+double EagerActivationBytes(const Model& m, double tokens, int tp) {
+  // RMSNorm's fp32 copy of its input (4 bytes per value, two norms) and SwiGLU's silu output
+  // (2 bytes per MLP value); torch.compile fuses both away (torchtune's and torchtitan's norm
+  // and MLP modules, 2024).
+  const double f = static_cast<double>(IsMoe(m) ? ExpertFfnHidden(m) : m.ffn_hidden);
+  const double k = IsMoe(m) ? static_cast<double>(m.experts_per_token) : 1.0;
+  const double swiglu = IsGatedMlp(m) ? 2.0 * k * tokens * f / tp : 0.0;
+  return 8.0 * tokens * static_cast<double>(m.hidden) + swiglu;
+}
+
+double RecomputedLayerBytes(const Model& m, const Plan& p, const TrainingSetup& s,
+                            double per_layer) {
+  const bool op_level = s.framework == Framework::kTorchtitan;
+  if (p.recompute == Recompute::kNone) return 0.0;
+  if (p.recompute == Recompute::kSelective && !op_level) return 0.0;
+  // Backward reruns one layer's forward at a time and holds all of it until that layer's
+  // backward ends: the whole layer, less what its checkpoint already keeps; eager PyTorch also
+  // materialises what the fused kernels keep in registers.
+  const int64_t seq = s.seq_len / p.cp;
+  double whole = LayerActivationBytes(m, seq, p.micro_batch, p.tp, p.sequence_parallel,
+                                      Recompute::kNone, s.flash_attention,
+                                      s.precision == Precision::kFp8);
+  if (!s.fused_elementwise) {
+    whole += EagerActivationBytes(m, static_cast<double>(seq) * p.micro_batch, p.tp);
+  }
+  return std::max(0.0, whole - per_layer);
+}
+
+double LossBytes(const Model& m, const TrainingSetup& s, double tokens, int tp) {
+  const FrameworkFacts& facts = FactsOf(s.framework);
+  // The framework's loss (planner/cost/framework.h: 12 bytes a logit for PyTorch's eager
+  // cross-entropy, 4 for Megatron's and flash-attn's fused ones). torch.compile fuses
+  // cross_entropy(x.float()) into one kernel each way: the 16-bit logits stay, the 16-bit
+  // gradient is written directly, 4 bytes a logit.
+  double per_logit = facts.loss_bytes_per_logit;
+  if (tp > 1 && facts.tp_loss_bytes_per_logit > 0) per_logit = facts.tp_loss_bytes_per_logit;
+  if (s.fused_elementwise && s.compiled_loss) per_logit = std::min(per_logit, 4.0);
+  return tokens *
+         (per_logit * static_cast<double>(m.vocab) +
+          facts.loss_bytes_per_hidden * static_cast<double>(m.hidden)) / tp;
+}
+
 MemoryBreakdown StageMemory(const Model& m, const Plan& p, const TrainingSetup& s, int stage) {
   const ParamCounts counts = CountParameters(m);
   return StageMemoryFrom(m, p, s, stage, StageParameters(m, counts, p, stage),
@@ -162,8 +204,11 @@ double PlanLayerActivationBytes(const Model& m, const Plan& p, const TrainingSet
   if (s.framework == Framework::kTorchtitan && p.recompute == Recompute::kSelective) {
     return OpCheckpointBytes(m, s.seq_len / p.cp, p.micro_batch, p.tp);
   }
-  return LayerActivationBytes(m, s.seq_len / p.cp, p.micro_batch, p.tp, p.sequence_parallel,
-                              p.recompute, s.flash_attention, s.precision == Precision::kFp8);
+  const bool split_checkpoints =
+      p.recompute == Recompute::kFull && FactsOf(s.framework).distribute_checkpoints;
+  return LayerActivationBytes(m, s.seq_len / p.cp, p.micro_batch, p.tp,
+                              p.sequence_parallel || split_checkpoints, p.recompute,
+                              s.flash_attention, s.precision == Precision::kFp8);
 }
 
 MemoryBreakdown StageMemoryFrom(const Model& m, const Plan& p, const TrainingSetup& s, int stage,
@@ -198,17 +243,12 @@ MemoryBreakdown StageMemoryFrom(const Model& m, const Plan& p, const TrainingSet
     act += (8.0 * sb + (m.dropout ? sbh : 0.0)) / p.tp * in_flight;
   }
   if (stage == p.pp - 1) {
-    const double sbv = sb * static_cast<double>(m.vocab);
-    // PyTorch's cross-entropy at its peak: 16-bit logits, their fp32 copy, the fp32 gradient
-    // and its 16-bit cast, 12 bytes per logit. Megatron's fused vocab-parallel loss: output
-    // layer input and fp32 logits, 4sbh + 4sbv.
-    const double loss = s.framework == Framework::kTorchtitan ? 12.0 * sbv / p.tp
-                                                               : (4.0 * sbh + 4.0 * sbv) / p.tp;
+    const double loss = LossBytes(m, s, sb, p.tp);
     // Each MTP module adds a layer's activations and a loss of its own (DeepSeek-V3 sec. 2.2).
     const double mtp = static_cast<double>(m.mtp_layers);
     act += (1.0 + mtp) * loss + mtp * per_layer * in_flight;
   }
-  mem.activations = act;
+  mem.activations = act + RecomputedLayerBytes(m, p, s, per_layer);
   // Allowances per framework (planner/cost/framework.h states each with its source).
   const FrameworkFacts& facts = FactsOf(s.framework);
   mem.overhead = facts.comm_buffers_bytes + facts.fragmentation * act +

@@ -112,6 +112,15 @@ std::string OffloadNeedsZeroWhy(const RuleInput&) {
   return "optimizer offload needs ZeRO stage 1, 2 or 3 (--zero)";
 }
 
+// PyTorch FSDP1 shards nothing, gradients and optimizer states, or everything: no ZeRO-1.
+bool FrameworkHasZeroStage(const RuleInput& in) {
+  return in.p.zero_stage != 1 || FactsOf(in.s.framework).has_zero1;
+}
+std::string FrameworkHasZeroStageWhy(const RuleInput& in) {
+  return std::string(FrameworkName(in.s.framework)) +
+         " has no ZeRO-1: its sharding is NO_SHARD (0), SHARD_GRAD_OP (2) or FULL_SHARD (3)";
+}
+
 // DeepSpeed's pipeline engine runs 1F1B only: no virtual stages.
 bool FrameworkInterleaves(const RuleInput& in) {
   return in.p.virtual_stages == 1 || FactsOf(in.s.framework).interleaved_pipeline;
@@ -184,6 +193,7 @@ std::string TpComputeBoundWhy(const RuleInput& in) {
   X(Reason::kIndivisible, "--ep", EpFits, EpFitsWhy) \
   X(Reason::kIndivisible, "--cp", CpUlyssesSplitsHeads, CpUlyssesSplitsHeadsWhy) \
   X(Reason::kUnsupported, "--zero", ZeroWithPipeline, ZeroWithPipelineWhy) \
+  X(Reason::kUnsupported, "--zero", FrameworkHasZeroStage, FrameworkHasZeroStageWhy) \
   X(Reason::kUnsupported, "--virtual-stages", FrameworkInterleaves, FrameworkInterleavesWhy) \
   X(Reason::kUnsupported, "--zero", OffloadNeedsZero, OffloadNeedsZeroWhy) \
   X(Reason::kTpCrossNode, "--tp", TpInNode, TpInNodeWhy) \

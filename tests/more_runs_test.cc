@@ -96,8 +96,8 @@ TEST(MoreRuns, UnknownGpuIsAnError) {
 // bench/validation/deepspeed-fsdp-runs.jsonl (sources in deepspeed-fsdp-SOURCES.md): each run's
 // framework and sharding come from its own text. BLOOM's "ZeRO-1 equivalent" bf16 optimizer on
 // Megatron-DeepSpeed over Omni-Path with 4 links a node; DeepSpeed ZeRO-3 on Azure; LLM
-// Foundry's Composer FSDP FULL_SHARD (PyTorch FSDP, uncompiled); a batch the source leaves
-// unstated is skipped with the field named, not replayed with a guess.
+// Foundry's Composer FSDP FULL_SHARD and metaseq (PyTorch FSDP1: --framework fsdp); a batch the
+// source leaves unstated is skipped with the field named, not replayed with a guess.
 TEST(MoreRuns, DeepSpeedAndFsdpRunsKeepTheirFrameworkAndSharding) {
   std::map<std::string, nlohmann::json> files;
   std::map<std::string, std::string> skipped;
@@ -116,9 +116,17 @@ TEST(MoreRuns, DeepSpeedAndFsdpRunsKeepTheirFrameworkAndSharding) {
   EXPECT_EQ(azure.at("plan").at("zero"), 3);
   EXPECT_EQ(azure.at("attention"), "standard");  // a 2022 source: before FlashAttention
   const nlohmann::json& foundry = files.at("llmfoundry-h100-mpt70b-s2048-g64");
-  EXPECT_EQ(foundry.at("framework"), "torchtitan");
+  EXPECT_EQ(foundry.at("framework"), "fsdp");
   EXPECT_EQ(foundry.at("eager"), true);
   EXPECT_EQ(foundry.at("plan").at("zero"), 3);
+  const nlohmann::json& opt = files.at("opt175b-metaseq-fsdp-tp8");  // metaseq: FSDP1 + TP
+  EXPECT_EQ(opt.at("framework"), "fsdp");
+  EXPECT_EQ(opt.at("plan").at("zero"), 2);  // --no-reshard-after-forward keeps params whole
+  // torchtitan of December 2024 left the loss eager; the June 2025 H200 runs compile it.
+  EXPECT_EQ(files.at("tt-70b-fsdp32-tp8-f8").at("eager_loss"), true);
+  // "BF16 + Float8 linears (torchao)": the matmuls run in fp8.
+  EXPECT_EQ(files.at("tt-70b-fsdp32-tp8-f8").at("precision"), "fp8");
+  EXPECT_FALSE(files.at("tt-h200-8b-fsdp32-f8").contains("eager_loss"));
   EXPECT_EQ(skipped.at("dsazure-530b-zero3-1024gpu-s1024"), "global_batch_seqs not published");
 }
 

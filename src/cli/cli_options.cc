@@ -36,7 +36,7 @@ void AddSpecOptions(po::options_description& d, SpecInput& in) {
        "tokens per optimizer step, e.g. 4M = 4000000 or 4Mi = 4194304")
       ("precision", po::value(&in.precision), "bf16 (default), fp16, fp8, fp32, tf32")
       ("framework", po::value(&in.framework),
-       "megatron (default), nemo, deepspeed, torchtitan: what it runs, overlaps and keeps")
+       "megatron (default), nemo, deepspeed, torchtitan, fsdp (PyTorch FSDP1: Composer, metaseq)")
       ("grad-precision", po::value(&in.grad_precision),
        "fp32 or 16bit (default: the framework's; nemo reduces in bf16)")
       ("optimizer", po::value(&in.optimizer), "adamw (default), adamw-8bit, sgd")

@@ -62,7 +62,8 @@ struct Software {
   // (the default then) reduced gradients after the backward pass.
   bool megatron_2020 = false;
   bool megatron_bridge = false;
-  bool composer_fsdp = false;  ///< LLM Foundry (Composer's FSDP)
+  bool fsdp1 = false;  ///< LLM Foundry (Composer's FSDP) or metaseq: PyTorch FSDP1
+  int year = 0;  ///< the first year the source names; 0: none
 };
 
 Software RunSoftware(const json& r) {
@@ -72,12 +73,12 @@ Software RunSoftware(const json& r) {
   if (Has(source, "torchtitan") || Has(sharding, "torchtitan")) s.framework = "torchtitan";
   if (Has(source, "nemo")) s.framework = "nemo";
   if (Has(sharding, "deepspeed")) s.framework = "deepspeed";
-  // LLM Foundry trains with Composer's PyTorch FSDP, uncompiled: the planner's PyTorch-FSDP
-  // framework is torchtitan's, run eager (RunSetup).
-  s.composer_fsdp = Has(sharding, "composer");
-  if (s.composer_fsdp) s.framework = "torchtitan";
+  // LLM Foundry (Composer) and metaseq train with PyTorch FSDP1, uncompiled (RunSetup).
+  s.fsdp1 = Has(sharding, "composer") || Has(sharding, "metaseq");
+  if (s.fsdp1) s.framework = "fsdp";
   s.megatron_bridge = Has(source, "megatron-bridge");
   const int year = SourceYear(source);
+  s.year = year;
   s.before_2023 = year > 0 && year < 2023;
   s.megatron_before_2023 = s.framework == "megatron" && s.before_2023;
   s.megatron_2020 = s.megatron_before_2023 && year <= 2020;
@@ -242,7 +243,10 @@ void RunSetup(const json& r, const Software& sw, json& run) {
   const std::string precision = Text(r, "precision");
   const std::string zero = Text(r, "zero_or_dist_opt");
   run["framework"] = sw.framework;
-  run["precision"] = Has(precision, "fp8")                                 ? "fp8"
+  // torchao names its 8-bit matmuls "Float8" ("BF16 + Float8 linears"): fp8 GEMMs as
+  // Transformer Engine's, attention and element-wise work in bf16.
+  const bool fp8 = Has(precision, "fp8") || Has(precision, "float8");
+  run["precision"] = fp8                                                   ? "fp8"
                      : (Has(precision, "fp16") && !Has(precision, "bf16")) ? "fp16"
                                                                            : "bf16";
   // Megatron-LM reduced fp16 gradients in fp16 unless --accumulate-allreduce-grads-in-fp32 (off
@@ -252,10 +256,14 @@ void RunSetup(const json& r, const Software& sw, json& run) {
   if (sw.megatron_bridge) run["grad_precision"] = "fp32";
   if (sw.before_2023) run["attention"] = "standard";
   if (Has(zero, "ddp-impl local") || sw.megatron_2020) run["overlap_grad_reduce"] = false;
-  // torchtitan runs compiled (torch.compile) or eager, as the notes say.
+  // torchtitan runs compiled (torch.compile) or eager, as the notes say; its 2024 releases left
+  // the loss uncompiled (train.py: "compiling loss function causes CUDA errors"), those of 2025
+  // compile it (components/loss.py build_cross_entropy_loss). Composer runs uncompiled.
   if (sw.framework == "torchtitan") {
-    run["eager"] = sw.composer_fsdp || Has(Text(r, "notes"), "eager");
+    run["eager"] = Has(Text(r, "notes"), "eager");
+    if (sw.year > 0 && sw.year < 2025) run["eager_loss"] = true;
   }
+  if (sw.fsdp1 && Has(zero, "composer")) run["eager"] = true;
   run["seq_len"] = Int(r, "seq_len", 2048);
   run["global_batch"] = Int(r, "global_batch_seqs", 1);
   RunOffload(zero, run);

@@ -102,7 +102,7 @@ RunFile ParseRunFile(const std::string& text, const std::string& where) {
   f.Only({"description", "source", "model", "gpu", "gpu_hbm_GB", "gpu_hbm_TB_per_s",
           "gpu_peak_scale", "gpus", "gpus_per_node", "intra_link", "inter_link",
           "nics_per_node", "seq_len", "global_batch", "framework", "precision", "grad_precision",
-          "attention", "comm_overlap", "overlap_grad_reduce", "eager", "offload",
+          "attention", "comm_overlap", "overlap_grad_reduce", "eager", "eager_loss", "offload",
           "zero3_max_live_params", "plan", "measured"});
   RunFile run;
   f.String("description", run.description);
@@ -145,6 +145,7 @@ RunFile ParseRunFile(const std::string& text, const std::string& where) {
   f.Bool("eager", in.eager);
   f.String("offload", in.offload);
   f.Number("zero3_max_live_params", in.zero3_max_live_params);
+  f.Bool("eager_loss", in.eager_loss);
   if (const json* plan = f.Get("plan")) run.plan = ReadPlan(*plan, where + ": plan");
   if (const json* measured = f.Get("measured")) {
     run.measured = ReadMeasured(*measured, where + ": measured");

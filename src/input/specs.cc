@@ -218,6 +218,7 @@ TrainingSetup BuildSetup(const SpecInput& in, const Model& model, const Gpu& gpu
   s.flash_attention =
       ParseChoice<bool>(in.attention, "--attention", {{"flash", true}, {"standard", false}});
   s.fused_elementwise = !in.eager;
+  s.compiled_loss = !in.eager_loss;
   // Without peer-to-peer, Transformer Engine's userbuffers (which map peers' memory) cannot run.
   if (in.comm_overlap && !gpu.p2p) {
     throw InputError("--comm-overlap", gpu.name + " has no peer-to-peer access between GPUs; "

@@ -84,6 +84,11 @@ void PrintPlanPreview(std::ostream& out, const Specs& s, const Plan& p) {
     out << "\n"
         << Wrap("No torchtitan emitter yet: set its [parallelism] degrees to the plan's tp, "
                 "cp, pp and dp (FSDP shard degree).");
+  } else if (s.setup.framework == Framework::kFsdp) {
+    out << "\n"
+        << Wrap("No FSDP emitter yet: in Composer's fsdp_config set sharding_strategy "
+                "FULL_SHARD (zero 3) or SHARD_GRAD_OP (zero 2) and "
+                "device_train_microbatch_size to the plan's.");
   } else {
     PrintMegatronArgs(out, s, p);
   }

@@ -46,14 +46,25 @@ struct FrameworkFacts {
   double zero3_max_reuse_distance = 0;
   /// Can keep the optimizer in host memory and step it on the CPU (offload_optimizer).
   bool optimizer_offload = false;
+  /// Shards the optimizer states alone (ZeRO-1, Megatron's distributed optimizer).
+  bool has_zero1 = true;
   /// Highest ZeRO stage at all (Megatron: distributed optimizer = 1; Megatron-FSDP = 3).
   int max_zero = 3;
+  /// Full recomputation keeps 1/tp of each layer's checkpointed input on each TP rank even
+  /// without sequence parallelism (Megatron's --distribute-saved-activations).
+  bool distribute_checkpoints = false;
+  /// Bytes the loss holds per logit at its peak (logits, fp32 copies, their gradients).
+  double loss_bytes_per_logit = 4.0;
+  /// With TP > 1, bytes a logit of its vocabulary-parallel loss; 0: loss_bytes_per_logit.
+  double tp_loss_bytes_per_logit = 0.0;
+  /// Bytes the loss holds per value of the output layer's input (Megatron keeps it in fp32).
+  double loss_bytes_per_hidden = 4.0;
   const char* source = "";
 };
 
 /// The facts of one framework.
 const FrameworkFacts& FactsOf(Framework f);
-/// "megatron", "nemo", "deepspeed", "torchtitan".
+/// "megatron", "nemo", "deepspeed", "torchtitan", "fsdp".
 const char* FrameworkName(Framework f);
 /// The framework a name states, or false when no framework has that name.
 bool FrameworkFromName(const std::string& name, Framework& out);

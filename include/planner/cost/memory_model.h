@@ -39,6 +39,22 @@ double LayerActivationBytes(const Model& m, int64_t seq, int64_t micro_batch, in
 /// "selective" mode): every other matmul output, the attention output and the layer input.
 double OpCheckpointBytes(const Model& m, int64_t seq, int64_t micro_batch, int tp);
 
+/// Bytes the loss holds at its peak for `tokens` tokens on one of `tp` GPUs splitting the
+/// vocabulary: the framework's bytes per logit times vocab plus its bytes per output-layer input
+/// value times hidden, over tp (planner/cost/framework.h); 4 a logit when torch.compile fuses it.
+double LossBytes(const Model& m, const TrainingSetup& setup, double tokens, int tp);
+
+/// Bytes PyTorch eager keeps per layer beyond the fused kernels for `tokens` tokens on one of
+/// `tp` GPUs: RMSNorm's fp32 input copies (8 bytes a token and hidden unit) and SwiGLU's silu
+/// output (2 bytes a token and MLP unit, split by TP).
+double EagerActivationBytes(const Model& m, double tokens, int tp);
+
+/// Bytes of the one layer backward recomputes (full recomputation, torchtitan's op-level
+/// selective), beyond its checkpoint `per_layer`: the layer without recomputation, less
+/// `per_layer`, plus EagerActivationBytes when eager. 0 without recomputation.
+double RecomputedLayerBytes(const Model& m, const Plan& p, const TrainingSetup& s,
+                            double per_layer);
+
 /// Micro-batches whose activations the first pipeline stage holds at its peak.
 /// 1F1B: min(m, p); interleaved: p * (1 + (p - 1) / (p * v)) (Narayanan et al. 2021);
 /// GPipe: m; naive: 2p - 1 (formulas.md section 7).

@@ -51,6 +51,7 @@ struct SpecInput {
   std::string offload;  ///< "optimizer" or "none"; empty: none
   double zero3_max_live_params = 0;  ///< stage3_max_live_parameters, elements; 0: default
   bool eager = false;  ///< PyTorch eager: element-wise operators unfused (torchtitan without compile)
+  bool eager_loss = false;  ///< the loss left uncompiled under torch.compile (torchtitan, 2024)
   /// A calibration file (`planner calibrate --out`); empty: the GPU's built-in constants.
   std::string calibration;
 };

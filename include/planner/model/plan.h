@@ -13,7 +13,8 @@ enum class Optimizer { kAdamW, kAdamW8bit, kSgdMomentum };
 /// Whose implementation the numbers follow; its facts are in planner/cost/framework.h.
 /// kTorchtitan: "selective" is torchtitan's op-level checkpointing and the loss is PyTorch's
 /// unfused cross-entropy. kNemo: Megatron-Core as NeMo / Megatron-Bridge configure it.
-enum class Framework { kMegatron, kNemo, kDeepSpeed, kTorchtitan };
+/// kFsdp: PyTorch FSDP1 as Composer / LLM Foundry and metaseq run it (no pipeline).
+enum class Framework { kMegatron, kNemo, kDeepSpeed, kTorchtitan, kFsdp };
 
 /// How one training step is split over the GPUs. tp * cp * pp * dp = GPUs.
 struct Plan {
@@ -56,6 +57,9 @@ struct TrainingSetup {
   /// ZeRO-3 gathered-parameter cap, elements (DeepSpeed stage3_max_live_parameters); 0: the
   /// framework's default (FrameworkFacts::zero3_max_live_params).
   double zero3_max_live_params = 0;
+  /// torchtitan compiles its cross-entropy with the model (components/loss.py, 2025); its
+  /// releases of 2024 left the loss eager even with torch.compile on.
+  bool compiled_loss = true;
   bool operator==(const TrainingSetup&) const = default;
 };
 
