@@ -16,7 +16,7 @@ namespace {
 
 struct FinetuneInput {
   SpecInput spec;
-  std::string method = "lora", targets = "attention", ranks, master;
+  std::string method = "lora", targets, ranks, master;  // targets "": attention
   std::string base_weights, sharding, offload;
   std::string checkpointing, optimizer = "adamw", framework = "hf", format = "table";
   std::string host_memory, out_dir;
@@ -128,8 +128,16 @@ AdapterTargets ParseTargets(const std::string& typed) {
 
 // The adapter lists: one value fixes the plan's, several are ranked side by side.
 void ResolveAdapters(const FinetuneInput& in, FinetuneQuery& q) {
+  const bool adapters = std::any_of(q.methods.begin(), q.methods.end(), [](FinetuneMethod m) {
+    return m == FinetuneMethod::kLora || m == FinetuneMethod::kQlora;
+  });
+  if (!adapters && (!in.ranks.empty() || !in.targets.empty())) {
+    throw InputError(in.ranks.empty() ? "--lora-targets" : "--lora-rank",
+                     "applies to --method lora or qlora, not the methods given");
+  }
   q.adapter_targets.clear();
-  for (const std::string& typed : Pieces(in.targets, ',', "--lora-targets")) {
+  for (const std::string& typed :
+       Pieces(in.targets.empty() ? "attention" : in.targets, ',', "--lora-targets")) {
     q.adapter_targets.push_back(ParseTargets(typed));
   }
   q.base.targets = q.adapter_targets.front();

@@ -129,6 +129,33 @@ void ApplyWeightFlags(const ServeInput& in, ServeQuery& q) {
   q.setup.weight_group = g;
 }
 
+// What the search could only report as "no plan": a cluster beyond the planner's range, a
+// request longer than any sequence it answers for, a fixed split the model cannot take.
+void CheckServeShape(const Model& model, const ServeQuery& q) {
+  if (q.gpus > kMaxGpus) {
+    throw InputError("--gpus", "must be at most " + std::to_string(kMaxGpus) + ", got " +
+                                   std::to_string(q.gpus));
+  }
+  if (q.setup.input_tokens + q.setup.output_tokens > ModelLimits::kSeqLen) {
+    throw InputError("--input-tokens", "prompt and output tokens together are beyond 16M");
+  }
+  if (q.tp > 0 && model.heads % q.tp != 0) {
+    throw InputError("--tp", std::to_string(q.tp) + " does not divide " + model.name + "'s " +
+                                 std::to_string(model.heads) + " attention heads");
+  }
+  if (q.pp > model.layers) {
+    throw InputError("--pp", std::to_string(q.pp) + " stages for " + model.name + "'s " +
+                                 std::to_string(model.layers) + " layers");
+  }
+  if (q.ep > 1 && !IsMoe(model)) {
+    throw InputError("--ep", "expert parallelism needs a mixture-of-experts model");
+  }
+  if (q.ep > 1 && model.experts % q.ep != 0) {
+    throw InputError("--ep", "must divide the model's " + std::to_string(model.experts) +
+                                 " experts, got " + std::to_string(q.ep));
+  }
+}
+
 }  // namespace
 
 int RunServeCommand(const std::vector<std::string>& args, std::ostream& out) {
@@ -159,13 +186,7 @@ int RunServeCommand(const std::vector<std::string>& args, std::ostream& out) {
   const Catalog catalog = LoadCatalog(in.spec);
   if (in.spec.model.empty()) throw InputError("--model", "is required");
   const Model model = FindModel(catalog, in.spec.model, "--model");
-  if (q.ep > 1 && !IsMoe(model)) {
-    throw InputError("--ep", "expert parallelism needs a mixture-of-experts model");
-  }
-  if (q.ep > 1 && model.experts % q.ep != 0) {
-    throw InputError("--ep", "must divide the model's " + std::to_string(model.experts) +
-                                 " experts, got " + std::to_string(q.ep));
-  }
+  CheckServeShape(model, q);
   const Cluster cluster = ClusterFromFlags(catalog, in.spec, q.gpus);
   const ServeResult r = SearchServing(model, cluster, q);
   const ServeContext ctx{.model = model, .cluster = cluster, .query = q};
