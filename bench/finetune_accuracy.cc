@@ -78,6 +78,17 @@ const Recipe kRecipes[] = {
      "q+v+o+mlp"},
 };
 
+// Bytes per printed unit of a table's peak memory, by the commit its source names: torchtune's
+// get_memory_stats divided by 1e9 at 0217d44c (torchtune/utils/memory.py:198-200), so that
+// table's "Peak Memory per GPU (GB)" is decimal GB, not GiB as the row's unit_notes guess; later
+// releases divide by 1024**3 (_BYTES_IN_GIB, torchtune/training/memory.py at bd2a0fc7) and
+// print GiB. Rows of other sources state GiB in the key's name.
+double BytesPerMemoryUnit(const json& r) {
+  const std::string source = r.value("source", "");
+  if (Has(source, "pytorch/torchtune") && Has(source, "0217d44c")) return 1e9;
+  return 1073741824.0;
+}
+
 struct Row {
   std::string id, trust, command, skipped, inconsistent;
   double mem_predicted = 0, mem_measured = 0, tps_predicted = 0, tps_measured = 0;
@@ -250,8 +261,9 @@ Row Predict(const json& r) {
   const bool per_gpu = Has(Text(c, "framework"), "torchtune");
   const int gpus = c.value("num_gpus", 1);
   row.tps_predicted = plan["tokens_per_s"].get<double>() / (per_gpu ? gpus : 1);
-  // torchtune prints GiB from torch.cuda ("Peak Memory per GPU (GB)" is GiB: unit_notes).
-  row.mem_measured = m.value("peak_mem_active_gib", m.value("peak_mem_gb_per_gpu", 0.0));
+  // In GiB, from the unit the source's code printed (BytesPerMemoryUnit).
+  row.mem_measured = m.value("peak_mem_active_gib", m.value("peak_mem_gb_per_gpu", 0.0)) *
+                     BytesPerMemoryUnit(r) / 1073741824.0;
   row.tps_measured = m.value("tokens_per_s", 0.0);
   row.inconsistent =
       Inconsistency(r, plan, row.tps_measured / (per_gpu ? 1 : gpus), row.mem_measured);
