@@ -12,79 +12,15 @@
 #include <string>
 #include <vector>
 
-#include "planner/cli/cli.h"
+#include "bad_input.h"
 
 namespace planner {
 namespace {
 
 namespace fs = std::filesystem;
 
-// The fixture files, written once: bad model, catalog and sweep files.
-const std::string& Dir() {
-  static const std::string dir = [] {
-    const fs::path d =
-        fs::path(testing::TempDir()) / ("planner_bad_input_" + std::to_string(::getpid()));
-    fs::remove_all(d);
-    fs::create_directories(d);
-    auto write = [&](const char* name, const std::string& text) {
-      std::ofstream(d / name, std::ios::binary) << text;
-    };
-    const std::string tiny_rest =
-        R"("heads": 8, "ffn_hidden": 1024, "vocab": 1000, "seq_len": 512, "mlp": "gelu",
-           "tied_embeddings": true})";
-    write("truncated.json", R"({"name": "x", "layers": 4,)");
-    write("typo.json", R"({"name": "x", "layers": 4, "hiden": 256, )" + tiny_rest);
-    write("zero_layers.json", R"({"name": "x", "layers": 0, "hidden": 256, )" + tiny_rest);
-    write("heads.json", R"({"name": "x", "layers": 4, "hidden": 250, )" + tiny_rest);
-    write("string_size.json", R"({"name": "x", "layers": "4", "hidden": 256, )" + tiny_rest);
-    write("overflow.json", R"({"name": "x", "layers": 1e400, "hidden": 256, )" + tiny_rest);
-    write("deep.json", std::string(5000, '[') + std::string(5000, ']'));
-    // 100 layers of hidden 1M: about 1.2e15 parameters, over 10T.
-    write("huge.json", R"({"name": "huge", "layers": 100, "hidden": 1048576, "heads": 8192,
-                          "ffn_hidden": 4194304, "vocab": 32000, "seq_len": 4096,
-                          "mlp": "gelu", "tied_embeddings": true})");
-    write("hf_huge_hidden.json", R"({"architectures": ["LlamaForCausalLM"],
-        "num_hidden_layers": 32, "hidden_size": 2097152, "num_attention_heads": 32,
-        "intermediate_size": 11008, "vocab_size": 32000, "max_position_embeddings": 4096})");
-    write("hf_bloom.json", R"({"architectures": ["BloomForCausalLM"], "hidden_size": 4096})");
-    write("catalog_huge.json", R"({"links": [{"name": "fast", "one_way_gb_per_s": 1e12,
-                                              "latency_us": 1}]})");
-    write("catalog_key.json", R"({"gpu": []})");
-    write("catalog_arch.json", R"({"gpus": [{"name": "x", "hbm_gib": 80, "fp32_tflops": 60,
-        "bf16_tflops": 900, "hbm_gb_per_s": 3000, "intra_link": "nvlink4",
-        "inter_link": "ib-ndr", "arch": "hoper"}]})");
-    write("sweep_key.json", R"({"models": ["llama3-8b"], "gpus": ["h200"], "gpu_count": [64]})");
-    write("sweep_gpus.json", R"({"models": ["llama3-8b"], "gpus": ["h200"],
-                                 "gpu_counts": [64, 2000000]})");
-    write("duplicate.json", R"({"name": "x", "layers": 4, "layers": 40, "hidden": 256, )" +
-                                tiny_rest);
-    write("catalog_replace.json", R"({"gpus": [{"name": "h100-sxm", "hbm_gib": 80,
-        "fp32_tflops": 60, "bf16_tflops": 900, "hbm_gb_per_s": 3000, "intra_link": "nvlink4",
-        "inter_link": "ib-ndr", "arch": "hopper"}]})");
-    write("catalog_two_way.json", R"({"links": [{"name": "odd", "one_way_gb_per_s": 100,
-                                                 "two_way_gb_per_s": 50, "latency_us": 1}]})");
-    // A Hugging Face config whose file name is Latin-1 ("hf_été.json"), not UTF-8.
-    write("hf_\xe9t\xe9.json", R"({"architectures": ["BloomForCausalLM"], "hidden_size": 64})");
-    return d.string();
-  }();
-  return dir;
-}
-
-struct Row {
-  std::vector<std::string> args;
-  std::string where;    ///< "{dir}" stands for the fixture directory
-  std::string message;  ///< a part of the message
-};
-
-std::string Expand(std::string s) {
-  for (size_t at = s.find("{dir}"); at != std::string::npos; at = s.find("{dir}")) {
-    s.replace(at, 5, Dir());
-  }
-  return s;
-}
-
-const std::vector<Row>& Table() {
-  static const std::vector<Row> rows = {
+// Models, GPUs, sizes, words and clusters (settings and commands: bad_input_commands_test.cc).
+const std::vector<BadInputRow> kRows = {
       // Models: catalog names and files.
       {{"--model", "llama2-70", "--gpus", "8", "--gpu", "h100-sxm"},
        "--model",
@@ -264,168 +200,11 @@ const std::vector<Row>& Table() {
       {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--top", "0"},
        "--top",
        "must be 1 to 1000, got 0"},
-      // Settings.
-      {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--precision", "fp4"},
-       "--precision",
-       "unknown value 'fp4'; expected one of: bf16, fp16, fp8, fp32, tf32"},
-      {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "a100-80gb", "--precision", "fp8"},
-       "--precision",
-       "a100-80gb has no fp8 tensor cores"},
-      {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--schedule", "1f2b"},
-       "--schedule",
-       "unknown value '1f2b'; expected one of: 1f1b, interleaved, gpipe, naive"},
-      {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--optimizer", "adam"},
-       "--optimizer",
-       "unknown value 'adam'; expected one of: adamw, adamw-8bit, sgd"},
-      {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--format", "yaml"},
-       "--format",
-       "unknown value 'yaml'; expected one of: table, json, csv"},
-      {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--global-bach", "64"},
-       "--global-bach",
-       "unknown option; did you mean --global-batch?"},
-      {{"serch", "--model", "llama2-7b"},
-       "command",
-       "unknown command 'serch'; did you mean search?"},
-      // evaluate's plan flags.
-      {{"evaluate", "--model", "llama2-7b", "--gpu", "h100-sxm", "--gpus", "8", "--recompute",
-        "some"},
-       "--recompute",
-       "unknown value 'some'; expected one of: none, selective, full"},
-      {{"evaluate", "--model", "llama2-7b", "--gpu", "h100-sxm", "--gpus", "8", "--zero", "4"},
-       "--zero",
-       "must be 0, 1, 2 or 3, got 4"},
-      {{"evaluate", "--model", "llama2-7b", "--gpu", "h100-sxm", "--gpus", "6", "--tp", "3"},
-       "--tp",
-       "tp 3 does not divide heads 32 and kv_heads 32"},
-      {{"evaluate", "--model", "llama2-7b", "--gpu", "h100-sxm", "--gpus", "8", "--tp",
-        "99999999999"},
-       "--tp",
-       "expected an integer up to 2147483647, got '99999999999'"},
-      {{"evaluate", "--model", "llama2-7b", "--gpu", "h100-sxm", "--tp", "65536", "--pp", "65536",
-        "--dp", "2"},
-       "--tp",
-       "tp x cp x pp = 4294967296 is more than the largest cluster, 1000000 GPUs"},
-      {{"evaluate", "--model", "llama2-7b", "--gpu", "h100-sxm", "--tp", "8", "--dp",
-        "4611686018427387904"},
-       "--dp",
-       "times dp 4611686018427387904 is more than the largest cluster"},
-      {{"evaluate", "--model", "llama2-7b", "--gpu", "h100-sxm", "--gpus", "8", "--global-batch",
-        "12"},
-       "--global-batch",
-       "global batch 12 is not a multiple of micro-batch x dp = 8"},
-      {{"evaluate", "--model", "llama2-7b", "--gpu", "h100-sxm", "--gpus", "16", "--pp", "2",
-        "--first-stage-layers", "0"},
-       "--first-stage-layers",
-       "must be a positive integer, got 0"},
-      {{"evaluate", "--model", "llama2-7b", "--gpu", "h100-sxm", "--gpus", "8", "--ep", "2"},
-       "--ep",
-       "expert parallelism needs a mixture-of-experts model"},
-      // Each command prints only the formats it lists; csv was accepted and a table printed.
-      {{"evaluate", "--model", "llama2-7b", "--gpu", "h100-sxm", "--gpus", "8", "--format",
-        "csv"},
-       "--format",
-       "this command has no csv output; expected one of: table, json"},
-      {{"memory", "--model", "llama2-7b", "--format", "csv"},
-       "--format",
-       "this command has no csv output; expected one of: table, json"},
-      {{"list", "gpus", "--format", "csv"},
-       "--format",
-       "this command has no csv output; expected one of: table, json"},
-      // serve: the decode kernel is one of two named mechanisms.
-      {{"serve", "--model", "llama2-7b", "--gpu", "h100-sxm", "--input-tokens", "128",
-        "--output-tokens", "128", "--ep", "2"},
-       "--ep",
-       "expert parallelism needs a mixture-of-experts model"},
-      {{"serve", "--model", "mixtral-8x7b", "--gpu", "h100-sxm", "--input-tokens", "128",
-        "--output-tokens", "128", "--tp", "4", "--ep", "2"},
-       "--ep",
-       "expert parallelism spans the replica's tensor-parallel group: expected 1 or --tp (4), "
-       "got 2"},
-      {{"serve", "--model", "llama2-70b", "--gpu", "h100-sxm", "--input-tokens", "128",
-        "--output-tokens", "128", "--decode-attention", "xqa"},
-       "--decode-attention",
-       "unknown value 'xqa'; expected grouped or per-head"},
-      // serve: what the search could only call "no plan" is said as the input it is.
-      {{"serve", "--model", "llama3-8b", "--gpu", "h100-sxm", "--input-tokens", "128",
-        "--output-tokens", "128", "--tp", "3"},
-       "--tp",
-       "3 does not divide llama3-8b's 32 attention heads"},
-      {{"serve", "--model", "llama3-8b", "--gpu", "h100-sxm", "--input-tokens", "128",
-        "--output-tokens", "128", "--gpus", "2000000"},
-       "--gpus",
-       "must be at most 1000000, got 2000000"},
-      {{"serve", "--model", "llama3-8b", "--gpu", "h100-sxm", "--input-tokens", "10000000000",
-        "--output-tokens", "5"},
-       "--input-tokens",
-       "prompt and output tokens together are beyond 16M"},
-      // finetune: adapter settings are for adapter methods.
-      {{"finetune", "--model", "llama3-8b", "--gpu", "h100-sxm", "--method", "full",
-        "--lora-rank", "8"},
-       "--lora-rank",
-       "applies to --method lora or qlora, not the methods given"},
-      // memory and list.
-      {{"memory", "--model", "llama2-7b", "--mode", "serve"},
-       "--mode",
-       "unknown value 'serve'; expected one of: training, finetune, inference"},
-      {{"memory", "--model", "llama2-7b", "--mode", "inference", "--precision", "fp32"},
-       "--precision",
-       "'fp32' weights are not served; expected one of: fp16, bf16, fp8, int8, int4"},
-      {{"memory", "--model", "llama2-7b", "--batch", "0"},
-       "--batch",
-       "must be 1 to 10000000, got 0"},
-      {{"list", "model"}, "list", "expected models, gpus or links, got 'model'"},
-      // Sweeps, shards and emitted files.
-      {{"sweep", "{dir}/sweep_key.json", "--out", "{dir}/never"},
-       "{dir}/sweep_key.json: gpu_count",
-       "unknown key; did you mean gpu_counts?"},
-      {{"sweep", "{dir}/sweep_gpus.json", "--out", "{dir}/never"},
-       "{dir}/sweep_gpus.json: gpu_counts[1]",
-       "must be at most 1000000, got 2000000"},
-      {{"sweep", "{dir}/sweep_key.json", "--out", "{dir}/never", "--shard", "3/2"},
-       "--shard",
-       "expected K/N with 1 <= K <= N (e.g. 2/8), got '3/2'"},
-      {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--emit", "megatron"},
-       "--out",
-       "is required with --emit"},
-      {{"--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--emit", "slurm", "--out",
-        "{dir}/never"},
-       "--emit",
-       "unknown snippet 'slurm'"},
-  };
-  return rows;
-}
+};
 
-std::vector<std::string> Args(const Row& row) {
-  std::vector<std::string> args;
-  for (const std::string& a : row.args) args.push_back(Expand(a));
-  return args;
-}
+TEST(BadInput, TheTablesHaveAtLeastThirtyRows) { EXPECT_GE(kRows.size(), 30u); }
 
-std::string Shown(const std::vector<std::string>& args) {
-  std::string s;
-  for (const std::string& a : args) s += " " + a;
-  return s;
-}
-
-TEST(BadInput, TheTableHasAtLeastThirtyRows) { EXPECT_GE(Table().size(), 30u); }
-
-TEST(BadInput, EachRowExitsWithTwoAndOneLineNamingItsPlace) {
-  for (const Row& row : Table()) {
-    const std::vector<std::string> args = Args(row);
-    std::ostringstream out, err;
-    const int rc = RunCli(args, out, err);
-    const std::string e = err.str();
-    EXPECT_EQ(rc, 2) << Shown(args) << "\n" << e;
-    const std::string head = "planner: " + Expand(row.where) + ": ";
-    EXPECT_EQ(e.rfind(head, 0), 0u) << Shown(args) << "\n  got: " << e << "  want: " << head;
-    EXPECT_NE(e.find(row.message), std::string::npos)
-        << Shown(args) << "\n  got: " << e << "  want a part: " << row.message;
-    EXPECT_EQ(e.find('\n'), e.size() - 1) << "not one line:" << Shown(args) << "\n" << e;
-    EXPECT_TRUE(out.str().empty()) << Shown(args) << "\n" << out.str();
-  }
-  // Nothing the table runs writes a file, not even the directories named by --out.
-  EXPECT_FALSE(fs::exists(Dir() + "/never"));
-}
+TEST(BadInput, EachRowExitsWithTwoAndOneLineNamingItsPlace) { ExpectEachRowRefused(kRows); }
 
 // The real binary: its exit code, stderr, and no file where --out points.
 struct Outcome {
@@ -441,7 +220,7 @@ std::string ReadFile(const std::string& path) {
 }
 
 Outcome RunBinary(const std::vector<std::string>& args) {
-  const std::string out = Dir() + "/stdout.txt", err = Dir() + "/stderr.txt";
+  const std::string out = BadInputDir() + "/stdout.txt", err = BadInputDir() + "/stderr.txt";
   std::vector<std::string> all = {PLANNER_BINARY};
   all.insert(all.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -462,15 +241,15 @@ Outcome RunBinary(const std::vector<std::string>& args) {
 }
 
 TEST(BadInput, TheBinaryExitsWithTwoAndWritesNoFile) {
-  const std::string out_dir = Dir() + "/binary_out";
+  const std::string out_dir = BadInputDir() + "/binary_out";
   const std::vector<std::vector<std::string>> cases = {
       {"--model", "llama2-7b", "--gpus", "0", "--gpu", "h100-sxm", "--out", out_dir},
-      {"--model", Dir() + "/typo.json", "--gpus", "8", "--gpu", "h100-sxm", "--emit",
+      {"--model", BadInputDir() + "/typo.json", "--gpus", "8", "--gpu", "h100-sxm", "--emit",
        "megatron,launch", "--out", out_dir},
       {"evaluate", "--model", "llama2-7b", "--gpus", "8", "--gpu", "h100-sxm", "--zero", "4",
        "--out", out_dir},
-      {"sweep", Dir() + "/sweep_gpus.json", "--out", out_dir},
-      {"sweep", Dir() + "/deep.json", "--out", out_dir},
+      {"sweep", BadInputDir() + "/sweep_gpus.json", "--out", out_dir},
+      {"sweep", BadInputDir() + "/deep.json", "--out", out_dir},
       {"--model", "llama2-7b", "--gpus", "eight", "--gpu", "h100-sxm"},
   };
   for (const std::vector<std::string>& args : cases) {

@@ -376,26 +376,5 @@ TEST(SweepRun, KilledPartWayAndRestartedEqualsAnUninterruptedRun) {
   EXPECT_EQ(Read(fs::path(killed) / "summary.csv"), Read(fs::path(whole) / "summary.csv"));
 }
 
-TEST(SweepCli, BadArgumentsExitTwoNamingTheFlagOrPath) {
-  const std::string file = PLANNER_SOURCE_DIR "/examples/sweep-288/sweep.json";
-  struct Case {
-    std::vector<std::string> args;
-    const char* error;  // the start of the one line on stderr
-  };
-  const Case cases[] = {
-      {{"sweep", file}, "planner: --out: is required"},
-      {{"sweep", "--out", "x"}, "planner: FILE: is required"},
-      {{"sweep", file, "--out", "x", "--shard", "4/3"}, "planner: --shard: expected K/N"},
-      {{"sweep", "/nonexistent.json", "--out", "x"}, "planner: /nonexistent.json: cannot read"},
-      {{"merge", "--out", "x"}, "planner: DIR: give the parts"},
-      {{"merge", "/nonexistent", "--out", "x"}, "planner: /nonexistent: no manifest"},
-  };
-  for (const Case& c : cases) {
-    std::ostringstream out, err;
-    EXPECT_EQ(RunCli(c.args, out, err), 2) << c.args[0];
-    EXPECT_EQ(err.str().rfind(c.error, 0), 0u) << err.str();
-  }
-}
-
 }  // namespace
 }  // namespace planner
