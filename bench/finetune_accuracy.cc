@@ -74,6 +74,8 @@ const Recipe kRecipes[] = {
     {"0217d44c", "Llama2-7B", "lora", false, "llama2/7B_lora_single_device.yaml", "8", "q+v"},
     {"0217d44c", "Llama2-7B", "lora", true, "llama2/7B_lora.yaml", "8", "q+v"},
     {"0217d44c", "Llama2-70B", "lora", true, "llama2/70B_lora.yaml", "16", "q+k+v"},
+    {"bd2a0fc7", "Llama 3.2 3B", "lora", false, "llama3_2/3B_lora_single_device.yaml", "64",
+     "q+v+o+mlp"},
     {"bd2a0fc7", "Llama 3.2 3B", "qlora", false, "llama3_2/3B_qlora_single_device.yaml", "64",
      "q+v+o+mlp"},
 };
