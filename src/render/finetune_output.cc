@@ -182,7 +182,9 @@ void PrintFinetuneTable(std::ostream& out, const FinetuneContext& ctx, const Fin
   const bool one_plan = ctx.query.exact_gpus && ctx.query.top == 1 && r.evaluated == 1;
   if (r.plans.empty()) out << (one_plan ? OnePlanVerdict(ctx, r) : "No plan fits.\n");
   out << "\nScored " << r.evaluated
-      << (one_plan ? " plan:\n " : " plans (one row per GPU count and sharding, or adapter):\n ");
+      << (one_plan || r.evaluated == 1
+              ? " plan:\n "
+              : " plans (one row per GPU count and sharding, or adapter):\n ");
   for (int i = 0; i < static_cast<int>(FinetuneReason::kCount); ++i) {
     out << (i ? ", " : " ") << r.pruned[i] << " "
         << FinetuneReasonName(static_cast<FinetuneReason>(i));
