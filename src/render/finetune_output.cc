@@ -73,9 +73,10 @@ std::string Title(const FinetuneContext& ctx) {
   const FinetuneSetup& s = q.setup;
   std::vector<std::string> methods;
   for (const FinetuneMethod m : q.methods) methods.push_back(FinetuneMethodName(m));
-  // One evaluated plan runs on exactly its GPUs; a search on at most --gpus, or the fewest.
-  const std::string gpus = q.exact_gpus ? std::to_string(q.gpus)
-                           : q.gpus > 0 ? "up to " + std::to_string(q.gpus)
+  // One evaluated plan (or one GPU) runs on exactly its GPUs; a search on at most --gpus, or
+  // the fewest.
+  const std::string gpus = q.exact_gpus || q.gpus == 1 ? std::to_string(q.gpus)
+                           : q.gpus > 0                ? "up to " + std::to_string(q.gpus)
                                         : std::string("the fewest");
   std::string adapter;
   if (!ManyAdapters(ctx) && std::any_of(q.methods.begin(), q.methods.end(), UsesAdapters)) {
