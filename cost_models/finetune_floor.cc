@@ -12,14 +12,14 @@ FinetuneFloor FinetuneFloorOf(const Model& m, const FinetunePlan& p, const Finet
   // 6 P per token of Kaplan et al. 2020 (eq. 2.1), less the weight-gradient term when the base is
   // frozen. The input embedding is a lookup; attention scores and recomputation only add.
   const double matmul = CountParameters(m).active_matmul;
-  const bool trains_base = p.method == FinetuneMethod::kFull || p.method == FinetuneMethod::kGalore;
+  const bool trains_base = TrainsBase(p.method);
   f.flops_per_token = (trains_base ? 6.0 : 4.0) * matmul;
   // The base weights at their stored precision, split over the GPUs that shard them.
   const FinetuneParams n = FinetuneParamsOf(m, p);
   const bool frozen_low = !trains_base && p.method != FinetuneMethod::kFreeze;
   const double linear_bytes = frozen_low ? BaseBytesPerParam(p.base_weights) : 2.0;
-  const bool sharded = p.sharding == Sharding::kFsdp || p.sharding == Sharding::kZero3;
-  f.weights_bytes = (n.linear * linear_bytes + n.other * 2.0) / ((sharded ? p.dp : 1) * p.tp);
+  f.weights_bytes =
+      (n.linear * linear_bytes + n.other * 2.0) / ((ShardsParams(p.sharding) ? p.dp : 1) * p.tp);
   // Backward needs every layer's input (16-bit), kept even by full checkpointing, unless the
   // saved activations live on the host.
   if (!p.offload_activations) {

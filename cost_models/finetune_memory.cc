@@ -11,14 +11,7 @@ namespace {
 
 constexpr double kGiB = 1073741824.0;
 
-bool ShardsParams(Sharding s) { return s == Sharding::kZero3 || s == Sharding::kFsdp; }
 bool ShardsGrads(Sharding s) { return s != Sharding::kNone && s != Sharding::kZero1; }
-bool TrainsBase(FinetuneMethod m) {
-  return m == FinetuneMethod::kFull || m == FinetuneMethod::kGalore;
-}
-bool HasAdapters(FinetuneMethod m) {
-  return m == FinetuneMethod::kLora || m == FinetuneMethod::kQlora;
-}
 
 // The layers whose weights train under kFreeze: LLaMA-Factory's freeze_trainable_layers
 // default is 2 (counted from the top).
@@ -61,7 +54,7 @@ struct TrainBytes {
 TrainBytes TrainBytesOf(const FinetunePlan& p, const FinetuneSetup& s) {
   if (s.framework == FinetuneFramework::kTorchtune) return {};
   if (s.master == MasterWeights::kNone) return {};
-  if (HasAdapters(p.method)) return {.weights = 4, .gradients = 4, .master = 0, .state = 4};
+  if (UsesAdapters(p.method)) return {.weights = 4, .gradients = 4, .master = 0, .state = 4};
   return {.weights = 2, .gradients = 2, .master = 4, .state = 4};
 }
 
@@ -85,8 +78,8 @@ FinetuneParams FinetuneParamsOf(const Model& m, const FinetunePlan& p) {
   const double f = static_cast<double>(moe ? ExpertFfnHidden(m) : m.ffn_hidden);
   const AttentionShape a = AttentionOf(m);
   out.largest_matrix = std::max(a.in_weights, static_cast<double>(m.hidden) * f);
-  out.adapters = HasAdapters(p.method) ? AdapterParamsOf(m, p) : 0.0;
-  if (HasAdapters(p.method)) {
+  out.adapters = UsesAdapters(p.method) ? AdapterParamsOf(m, p) : 0.0;
+  if (UsesAdapters(p.method)) {
     out.trainable = out.adapters;
   } else if (p.method == FinetuneMethod::kFreeze) {
     const double per_layer = (out.linear + c.norms_per_layer * layers) / layers;
@@ -146,7 +139,7 @@ double LayerBytes(const Model& m, const FinetunePlan& p, const FinetuneSetup& s)
   // LoRA keeps x A (tokens x r, 16-bit) of every adapted matrix for B's gradient.
   const AdapterTargets& t = p.targets;
   const double adapted = t.q + t.k + t.v + t.o + (t.mlp ? 3.0 : 0.0);
-  if (HasAdapters(p.method)) bytes += adapted * tokens * p.lora_rank * 2.0;
+  if (UsesAdapters(p.method)) bytes += adapted * tokens * p.lora_rank * 2.0;
   return bytes;
 }
 

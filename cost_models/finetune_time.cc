@@ -15,10 +15,6 @@
 namespace planner {
 namespace {
 
-bool TrainsBase(FinetuneMethod m) {
-  return m == FinetuneMethod::kFull || m == FinetuneMethod::kGalore;
-}
-
 // One micro-batch's kernels by kind, summed over the layers.
 struct PassSeconds {
   double forward = 0;    // all layers and the output layer
@@ -114,7 +110,7 @@ double ShardingSeconds(const Cluster& c, const FinetunePlan& p, const FinetunePa
   double window = (2.0 / 3.0) * per_mb_compute;
   if (p.sharding == Sharding::kNone) {
     comm = AllReduceSeconds(grads, p.dp, path.bytes_per_s, path.latency_s);
-  } else if (p.sharding == Sharding::kZero3 || p.sharding == Sharding::kFsdp) {
+  } else if (ShardsParams(p.sharding)) {
     const double weights = StoredWeightBytes(p, n) / p.tp;
     comm = accum * (2.0 * AllGatherSeconds(weights, p.dp, path.bytes_per_s, path.latency_s) +
                     AllGatherSeconds(grads, p.dp, path.bytes_per_s, path.latency_s));
@@ -141,7 +137,7 @@ double OffloadSeconds(const Cluster& c, const FinetunePlan& p, const FinetunePar
   }
   double per_mb = 0;
   if (p.offload_params) {
-    const bool sharded = p.sharding == Sharding::kZero3 || p.sharding == Sharding::kFsdp;
+    const bool sharded = ShardsParams(p.sharding);
     per_mb += 2.0 * StoredWeightBytes(p, n) / ((sharded ? p.dp : 1.0) * p.tp) / pcie;
   }
   if (p.offload_activations) per_mb += 2.0 * saved_activation_bytes / pcie;

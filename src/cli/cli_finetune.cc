@@ -128,9 +128,8 @@ AdapterTargets ParseTargets(const std::string& typed) {
 
 // The adapter lists: one value fixes the plan's, several are ranked side by side.
 void ResolveAdapters(const FinetuneInput& in, FinetuneQuery& q) {
-  const bool adapters = std::any_of(q.methods.begin(), q.methods.end(), [](FinetuneMethod m) {
-    return m == FinetuneMethod::kLora || m == FinetuneMethod::kQlora;
-  });
+  const bool adapters =
+      std::any_of(q.methods.begin(), q.methods.end(), [](FinetuneMethod m) { return UsesAdapters(m); });
   if (!adapters && (!in.ranks.empty() || !in.targets.empty())) {
     throw InputError(in.ranks.empty() ? "--lora-targets" : "--lora-rank",
                      "applies to --method lora or qlora, not the methods given");

@@ -141,7 +141,7 @@ bool Int8Base(const FinetunePlan& p) {
 }
 
 bool UsesAdapters(const FinetunePlan& p) {
-  return p.method == FinetuneMethod::kLora || p.method == FinetuneMethod::kQlora;
+  return UsesAdapters(p.method);
 }
 
 std::string QuotedList(const std::vector<std::string>& items) {

@@ -28,9 +28,6 @@ bool ManyMethods(const FinetuneContext& ctx) { return ctx.query.methods.size() >
 bool ManyAdapters(const FinetuneContext& ctx) {
   return ctx.query.lora_ranks.size() > 1 || ctx.query.adapter_targets.size() > 1;
 }
-bool UsesAdapters(FinetuneMethod m) {
-  return m == FinetuneMethod::kLora || m == FinetuneMethod::kQlora;
-}
 // The tuning column: the method when several are compared, then "r16 q+v" (rank and targets)
 // when several adapters are ("attn": every attention projection).
 std::string TuningLabel(const FinetuneContext& ctx, const FinetunePlan& p) {

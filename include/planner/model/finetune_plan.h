@@ -13,6 +13,15 @@ namespace planner {
 /// How the model is tuned. kFreeze: only the last `trainable_layers` blocks (and the head) train.
 /// kGalore: full-rank weights, optimizer states in a rank-r projection (Zhao et al. 2024).
 enum class FinetuneMethod { kFull, kLora, kQlora, kFreeze, kGalore };
+/// Whether the method trains the base weights (full fine-tuning, GaLore) rather than freezing
+/// them.
+inline bool TrainsBase(FinetuneMethod m) {
+  return m == FinetuneMethod::kFull || m == FinetuneMethod::kGalore;
+}
+/// Whether the method trains low-rank adapters (LoRA, QLoRA).
+inline bool UsesAdapters(FinetuneMethod m) {
+  return m == FinetuneMethod::kLora || m == FinetuneMethod::kQlora;
+}
 
 /// Precision of the frozen base weights (LoRA/QLoRA/freeze); full and GaLore train them in
 /// the compute precision. kNf4: QLoRA's 4-bit NormalFloat with block-wise constants
@@ -26,6 +35,9 @@ enum class FinetuneOptimizer { kAdamW, kAdamW8bit, kPagedAdamW8bit, kAdafactor, 
 /// Who shards the data-parallel replicas. kFsdp is PyTorch FSDP full sharding (as ZeRO-3);
 /// kFsdpGradOp is FSDP SHARD_GRAD_OP (as ZeRO-2).
 enum class Sharding { kNone, kZero1, kZero2, kZero3, kFsdp, kFsdpGradOp };
+
+/// Whether the sharding splits the parameters themselves (ZeRO-3, FSDP FULL_SHARD).
+inline bool ShardsParams(Sharding s) { return s == Sharding::kZero3 || s == Sharding::kFsdp; }
 
 /// Gradient checkpointing as fine-tuning frameworks offer it: kSelective is the framework's
 /// selective variant (torchtune's selective AC / Unsloth's offloaded checkpoints).
