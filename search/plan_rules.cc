@@ -94,9 +94,10 @@ std::string EpFitsWhy(const RuleInput& in) {
 // Megatron-LM shards gradients and weights only in its FSDP, which has no pipeline
 // parallelism; DeepSpeed's pipeline engine takes ZeRO stages 0 and 1 only; torchtitan composes
 // FSDP2 with pipelines (planner/cost/framework.h).
-bool ZeroWithPipeline(const RuleInput& in) {
-  return in.p.pp == 1 || in.p.zero_stage <= FactsOf(in.s.framework).max_zero_with_pp;
+bool ZeroRunsWithPipeline(const Plan& p, const TrainingSetup& s) {
+  return p.pp == 1 || p.zero_stage <= FactsOf(s.framework).max_zero_with_pp;
 }
+bool ZeroWithPipeline(const RuleInput& in) { return ZeroRunsWithPipeline(in.p, in.s); }
 std::string ZeroWithPipelineWhy(const RuleInput& in) {
   return "ZeRO-" + Str(in.p.zero_stage) + " with pipeline parallelism does not run in " +
          FrameworkName(in.s.framework) + " (Megatron's FSDP has no pipeline; DeepSpeed's "
@@ -105,17 +106,19 @@ std::string ZeroWithPipelineWhy(const RuleInput& in) {
 
 // DeepSpeed offloads the optimizer with ZeRO stage 1, 2 or 3 only (docs/_pages/config-json.md,
 // "Optimizer offloading").
-bool OffloadNeedsZero(const RuleInput& in) {
-  return !in.s.offload_optimizer || in.p.zero_stage >= 1;
+bool OffloadHasZero(const Plan& p, const TrainingSetup& s) {
+  return !s.offload_optimizer || p.zero_stage >= 1;
 }
+bool OffloadNeedsZero(const RuleInput& in) { return OffloadHasZero(in.p, in.s); }
 std::string OffloadNeedsZeroWhy(const RuleInput&) {
   return "optimizer offload needs ZeRO stage 1, 2 or 3 (--zero)";
 }
 
 // PyTorch FSDP1 shards nothing, gradients and optimizer states, or everything: no ZeRO-1.
-bool FrameworkHasZeroStage(const RuleInput& in) {
-  return in.p.zero_stage != 1 || FactsOf(in.s.framework).has_zero1;
+bool FrameworkShardsAtStage(const Plan& p, const TrainingSetup& s) {
+  return p.zero_stage != 1 || FactsOf(s.framework).has_zero1;
 }
+bool FrameworkHasZeroStage(const RuleInput& in) { return FrameworkShardsAtStage(in.p, in.s); }
 std::string FrameworkHasZeroStageWhy(const RuleInput& in) {
   return std::string(FrameworkName(in.s.framework)) +
          " has no ZeRO-1: its sharding is NO_SHARD (0), SHARD_GRAD_OP (2) or FULL_SHARD (3)";
@@ -232,6 +235,10 @@ bool LayersSplit(const Model& m, const Plan& p) {
 }
 
 std::span<const PlanRule> PlanRules() { return kRules; }
+
+bool ZeroStageRuns(const Plan& p, const TrainingSetup& s) {
+  return ZeroRunsWithPipeline(p, s) && OffloadHasZero(p, s) && FrameworkShardsAtStage(p, s);
+}
 
 const PlanRule* FirstBrokenRule(const RuleInput& in) {
   const PlanRule* rule = kRules;

@@ -13,6 +13,7 @@
 #include "planner/cost/framework.h"
 #include "planner/cost/step_time.h"
 #include "planner/cost/memory_model.h"
+#include "planner/search/plan_rules.h"
 #include "planner/search/training_space.h"
 
 namespace planner {
@@ -144,10 +145,7 @@ void ScoreVariants(const SearchContext& x, Plan plan, PlanTerms& terms,
     terms.layer_activation_bytes = PlanLayerActivationBytes(x.m, plan, x.s);
     for (const int zero : zeros) {
       plan.zero_stage = zero;
-      // FSDP1 has no ZeRO-1 (the rule table's FrameworkHasZeroStage, checked here per stage);
-      // an offloaded optimizer needs a ZeRO stage.
-      if ((zero >= 2 && plan.pp > 1) || (zero == 0 && x.s.offload_optimizer) ||
-          (zero == 1 && !FactsOf(x.s.framework).has_zero1)) {
+      if (!ZeroStageRuns(plan, x.s)) {
         ++acc.stats.pruned[static_cast<int>(Reason::kUnsupported)];
         OfferExample(acc.stats.examples[static_cast<int>(Reason::kUnsupported)],
                      Evaluation{.plan = plan, .reason = Reason::kUnsupported});

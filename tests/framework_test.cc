@@ -2,6 +2,8 @@
 // framework rules of the rule table, run files, and GPUs without peer-to-peer.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "planner/cost/memory_model.h"
 #include "planner/cost/step_time.h"
 #include "planner/input/catalog.h"
@@ -9,6 +11,8 @@
 #include "planner/input/specs.h"
 #include "planner/model/error.h"
 #include "planner/search/evaluate.h"
+#include "planner/search/plan_rules.h"
+#include "planner/search/search.h"
 
 namespace planner {
 namespace {
@@ -108,6 +112,16 @@ TEST(Framework, RuleTablePrunesWhatAFrameworkCannotRun) {
   EXPECT_EQ(CheckStructure(meg.model, meg.cluster, fsdp_pp, meg.setup, limits),
             Reason::kUnsupported);
   EXPECT_EQ(CheckStructure(tt.model, tt.cluster, fsdp_pp, tt.setup, limits), Reason::kFeasible);
+  // The search's per-stage check reads the same rules: it used to refuse ZeRO >= 2 with a
+  // pipeline in every framework, torchtitan's FSDP2 + PP included.
+  EXPECT_TRUE(ZeroStageRuns(fsdp_pp, tt.setup));
+  EXPECT_FALSE(ZeroStageRuns(fsdp_pp, meg.setup));
+  SearchOptions options;
+  options.pp.least = 2;
+  const SearchResult r = Search(tt.model, tt.cluster, tt.setup, options);
+  EXPECT_TRUE(std::any_of(r.plans.begin(), r.plans.end(), [](const Evaluation& e) {
+    return e.plan.pp > 1 && e.plan.zero_stage >= 2;
+  }));
   // Ulysses: tp x cp must divide the 8 KV heads; Megatron's ring attention has no such rule.
   const Specs ds16 = Make("h100-sxm", 16, "deepspeed");
   const Specs meg16 = Make("h100-sxm", 16, "megatron");

@@ -33,6 +33,11 @@ std::span<const PlanRule> PlanRules();
 /// Whether the plan's pipeline split (even, or uneven first/last stages) covers the layers.
 bool LayersSplit(const Model& m, const Plan& p);
 
+/// Whether the framework runs the plan's ZeRO stage with its pipeline and optimizer offload: the
+/// rule table's three ZeRO rules, for the search's per-stage loop (its structural check runs
+/// once for all stages).
+bool ZeroStageRuns(const Plan& p, const TrainingSetup& s);
+
 /// The first rule the plan breaks, or nullptr when it keeps them all.
 const PlanRule* FirstBrokenRule(const RuleInput& in);
 
