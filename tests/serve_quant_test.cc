@@ -49,6 +49,7 @@ TEST(ServeQuant, TorchaoCommandParsesAndReportsTheEmbedding) {
   const nlohmann::json plan = nlohmann::json::parse(r.out).at("plans").at(0);
   EXPECT_EQ(plan.at("weights"), "int4-wo");
   const nlohmann::json& mem = plan.at("memory_bytes_per_gpu");
+  // The weights as worked out above; the embedding 32,000 x 4,096 x 2 bytes.
   EXPECT_DOUBLE_EQ(mem.at("weights").get<double>(), 3978774784.0);
   EXPECT_DOUBLE_EQ(mem.at("embedding").get<double>(), 262144000.0);
   // 206 tokens in 16-token pages: 13 pages, 208 tokens x 32 layers x 2 x 4,096 x 2 bytes.

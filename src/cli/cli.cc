@@ -9,6 +9,7 @@
 #include <cstring>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <tuple>
 
 #include "cli_common.h"
 #include "planner/cost/calibration.h"
@@ -31,6 +32,14 @@ Catalog LoadCatalog(const SpecInput& in) {
 
 Cluster ClusterFromFlags(const Catalog& catalog, const SpecInput& in, int64_t gpus) {
   if (in.gpu.empty()) throw InputError("--gpu", "is required");
+  // The ranges training's specs hold to (planner/input/specs.h).
+  for (const auto& [v, most, flag] : {std::tuple{gpus, kMaxGpus, "--gpus"},
+                                      {in.gpus_per_node, kMaxGpusPerNode, "--gpus-per-node"}}) {
+    if (v > most) {
+      throw InputError(flag, "must be at most " + std::to_string(most) + ", got " +
+                                 std::to_string(v));
+    }
+  }
   Cluster c{.gpu = FindGpu(catalog, in.gpu, "--gpu"), .gpus = gpus};
   if (in.gpus_per_node > 0) c.gpus_per_node = in.gpus_per_node;
   c.intra = FindLink(catalog, in.intra_link.empty() ? c.gpu.intra_link : in.intra_link,

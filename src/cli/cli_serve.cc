@@ -129,13 +129,9 @@ void ApplyWeightFlags(const ServeInput& in, ServeQuery& q) {
   q.setup.weight_group = g;
 }
 
-// What the search could only report as "no plan": a cluster beyond the planner's range, a
-// request longer than any sequence it answers for, a fixed split the model cannot take.
+// What the search could only report as "no plan": a request longer than any sequence it
+// answers for, a fixed split the model cannot take (the cluster's range: ClusterFromFlags).
 void CheckServeShape(const Model& model, const ServeQuery& q) {
-  if (q.gpus > kMaxGpus) {
-    throw InputError("--gpus", "must be at most " + std::to_string(kMaxGpus) + ", got " +
-                                   std::to_string(q.gpus));
-  }
   if (q.setup.input_tokens + q.setup.output_tokens > ModelLimits::kSeqLen) {
     throw InputError("--input-tokens", "prompt and output tokens together are beyond 16M");
   }
