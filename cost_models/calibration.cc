@@ -22,7 +22,7 @@ constexpr MeasuredGpu kMeasured[] = {
     {"a100-40gb", 8, 0.032, 0.119},
     {"h100-sxm", 18, 0.056, 0.179},
     {"v100-32gb", 4, 0.063, 0.125},
-    {"b200", 8, 0.102, 0.242},
+    {"b200", 8, 0.090, 0.205},
     {"gb200", 12, 0.247, 1.859},
 };
 
@@ -41,7 +41,35 @@ const MeasuredGpu* MeasuredOf(const std::string& name) {
   return nullptr;
 }
 
+// The share of its datasheet bf16 peak that torch.matmul reaches on each donor, from the rates
+// the catalog cites (src/input/catalog_gpus.cc: zzc0721/torch-performance-test-data): A100 the
+// mean of 246.33 (40GB) and 264.53 (80GB) TFLOPS of 312, H100 SXM 786.45 of 989.4. A test checks
+// these against the catalog.
+constexpr double kA100MatmulShare = (246.33 + 264.53) / 2.0 / 312.0;
+constexpr double kH100MatmulShare = 786.45 / 989.4;
+
+// A borrowing GPU whose matmul rate was measured runs its tensor cores at a different share of
+// its datasheet peak than the donor (GeForce cards clock above their rated boost; some
+// data-centre parts are power-bound below it): the donor's tensor-core constants are scaled by
+// the ratio of the two shares. Element-wise, link and overhead constants are kept.
+double MatmulScale(const Gpu& gpu) {
+  if (gpu.matmul_flops <= 0 || gpu.bf16_flops <= 0) return 1.0;
+  const double donor = HopperFamily(gpu.arch) ? kH100MatmulShare : kA100MatmulShare;
+  return gpu.matmul_flops / gpu.bf16_flops / donor;
+}
+
+Efficiency Scaled(Efficiency e, double scale) {
+  e.gemm *= scale;
+  e.gemm_fp8 *= scale;
+  e.attention *= scale;
+  return e;
+}
+
 }  // namespace
+
+double DonorMatmulShare(Arch arch) {
+  return HopperFamily(arch) ? kH100MatmulShare : kA100MatmulShare;
+}
 
 Efficiency EfficiencyFor(const Gpu& gpu) {
   // One set per architecture family, fitted once over all published runs of its GPUs; never
@@ -57,8 +85,9 @@ Efficiency EfficiencyFor(const Gpu& gpu) {
 }
 
 Efficiency EfficiencyOf(const Cluster& c) {
-  return c.calibration.provenance.source == CalibrationSource::kNone ? EfficiencyFor(c.gpu)
-                                                                     : c.calibration.eff;
+  return c.calibration.provenance.source == CalibrationSource::kNone
+             ? BuiltinCalibration(c.gpu).eff
+             : c.calibration.eff;
 }
 
 Calibration BuiltinCalibration(const Gpu& gpu) {
@@ -77,6 +106,8 @@ Calibration BuiltinCalibration(const Gpu& gpu) {
   }
   p.source = CalibrationSource::kBorrowed;
   p.from = HopperFamily(gpu.arch) ? "h100-sxm" : "a100";
+  p.matmul_scale = MatmulScale(gpu);
+  c.eff = Scaled(c.eff, p.matmul_scale);
   // Runs of a borrowing GPU (V100) measure how well the borrowed set does; never narrower
   // than the default for a borrowed set.
   p.band = std::min(kMaxBand, std::max(kBorrowedBand, p.max_error));

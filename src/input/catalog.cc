@@ -12,11 +12,11 @@
 #include <sstream>
 
 #include "planner/input/json_text.h"
+#include "planner/input/model_loader.h"
 #include "planner/model/error.h"
 #include "planner/model/files.h"
-#include "planner/input/model_loader.h"
-#include "planner/model/units.h"
 #include "planner/model/text.h"
+#include "planner/model/units.h"
 
 namespace planner {
 namespace {
@@ -86,7 +86,8 @@ void Upsert(std::vector<T>& entries, NameIndex& index, T entry,
   if (!replace.contains(it->first)) {
     throw InputError(path + ".name", "'" + entry.name +
                                          "' is already in the catalog; to replace it, add "
-                                         "\"replace\": [\"" + entry.name + "\"] to the file");
+                                         "\"replace\": [\"" +
+                                         entry.name + "\"] to the file");
   }
   entries[it->second] = std::move(entry);
 }
@@ -171,13 +172,13 @@ Arch ParseArch(const Entry& e) {
 
 // Required: name, hbm_gib, fp32_tflops, bf16_tflops, hbm_gb_per_s, intra_link, inter_link.
 // Optional: aliases, arch, source, reserved_gib, tf32_tflops and fp8_tflops (0: none, no TF32/fp8),
-// scale_up_gpus (GPUs one NVLink domain joins, 0: a node).
+// scale_up_gpus (GPUs one NVLink domain joins, 0: a node), matmul_tflops (a measured 16-bit
+// matmul rate, 0: none; scales constants borrowed from another GPU).
 Gpu ParseGpu(const json& obj, const std::string& path) {
-  const Entry e(
-      obj, path,
-      {"name", "aliases", "hbm_gib", "reserved_gib", "fp32_tflops", "tf32_tflops", "bf16_tflops",
-       "fp8_tflops", "hbm_gb_per_s", "intra_link", "inter_link", "arch", "scale_up_gpus",
-       "source"});
+  const Entry e(obj, path,
+                {"name", "aliases", "hbm_gib", "reserved_gib", "fp32_tflops", "tf32_tflops",
+                 "bf16_tflops", "fp8_tflops", "matmul_tflops", "hbm_gb_per_s", "intra_link",
+                 "inter_link", "arch", "scale_up_gpus", "source"});
   Gpu gpu{.name = e.String("name", true),
           .aliases = e.String("aliases", false),
           .hbm_bytes = e.Positive("hbm_gib") * kGiB,
@@ -186,6 +187,7 @@ Gpu ParseGpu(const json& obj, const std::string& path) {
           .tf32_flops = e.NonNegative("tf32_tflops", 0) * kTera,
           .bf16_flops = e.Positive("bf16_tflops") * kTera,
           .fp8_flops = e.NonNegative("fp8_tflops", 0) * kTera,
+          .matmul_flops = e.NonNegative("matmul_tflops", 0) * kTera,
           .hbm_bytes_per_s = e.Positive("hbm_gb_per_s") * kGB,
           .intra_link = e.String("intra_link", true),
           .inter_link = e.String("inter_link", true),
@@ -197,6 +199,10 @@ Gpu ParseGpu(const json& obj, const std::string& path) {
   }
   gpu.scale_up_gpus = static_cast<int64_t>(domain);
   if (gpu.reserved_bytes >= gpu.hbm_bytes) e.Fail("reserved_gib", "must be less than hbm_gib");
+  // A card clocked above its rated boost passes its datasheet peak by a few tenths, never 2x.
+  if (gpu.matmul_flops > 2.0 * gpu.bf16_flops) {
+    e.Fail("matmul_tflops", "is more than twice bf16_tflops; give a measured 16-bit matmul rate");
+  }
   return gpu;
 }
 

@@ -50,7 +50,8 @@ void ListGpus(const Catalog& c, nlohmann::ordered_json& j, Rows& rows) {
   for (const Gpu& g : c.gpus) {
     j.push_back({{"name", g.name}, {"aliases", g.aliases}, {"hbm_bytes", g.hbm_bytes},
                  {"usable_bytes", g.usable_bytes()}, {"bf16_flops", g.bf16_flops},
-                 {"fp8_flops", g.fp8_flops}, {"hbm_bytes_per_s", g.hbm_bytes_per_s},
+                 {"fp8_flops", g.fp8_flops}, {"matmul_flops", g.matmul_flops},
+                 {"hbm_bytes_per_s", g.hbm_bytes_per_s},
                  {"intra_link", g.intra_link}, {"inter_link", g.inter_link},
                  {"source", g.source}});
     const Cluster cluster{.gpu = g, .calibration = BuiltinCalibration(g)};

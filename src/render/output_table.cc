@@ -191,7 +191,7 @@ void PrintSearchCsv(std::ostream& out, const Specs& specs, const SearchResult& r
         << Printf("%.0f", e.capacity_bytes) << "," << Printf("%.6g", e.time.step()) << ","
         << Printf("%.6g", e.tokens_per_s) << "," << Printf("%.4f", e.mfu);
     const Provenance& prov = specs.cluster.calibration.provenance;
-    const Range step = StepRange(e.time.step(), prov.band);
+    const Range step = StepRange(e.time.step(), prov.band, e.mfu);
     out << "," << Printf("%.6g", step.low) << "," << Printf("%.6g", step.high) << ","
         << CalibrationSourceName(prov.source);
     if (cost.train_tokens > 0) out << "," << Printf("%.3f", cost.train_tokens / e.tokens_per_s / 86400);

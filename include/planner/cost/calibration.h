@@ -9,15 +9,21 @@
 namespace planner {
 
 /// The architecture family's constants (the Hopper fit for Hopper and Blackwell, the A100 fit
-/// for every other architecture).
+/// for every other architecture), before any scaling for the GPU's measured matmul rate.
 Efficiency EfficiencyFor(const Gpu& gpu);
+
+/// The share of the datasheet bf16 peak torch.matmul reaches on the GPU whose fit `arch`
+/// borrows (A100 or H100 SXM), from the rates the catalog cites.
+double DonorMatmulShare(Arch arch);
 
 /// The constants the cost models use for a cluster: its calibration when one was chosen (input
 /// time), else the built-in set of its GPU's architecture.
 Efficiency EfficiencyOf(const Cluster& c);
 
 /// The built-in constants of `gpu` and their provenance: fitted when published runs of this GPU
-/// were fitted, else borrowed (naming the GPU whose fit it borrows), with a wider band.
+/// were fitted, else borrowed (naming the GPU whose fit it borrows), with a wider band; a
+/// borrowed set's tensor-core constants are scaled by the GPU's measured matmul share over the
+/// donor's (Provenance::matmul_scale).
 Calibration BuiltinCalibration(const Gpu& gpu);
 
 /// Band half-width (share of step time) of constants borrowed with no run of the GPU to check

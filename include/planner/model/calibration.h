@@ -33,6 +33,9 @@ enum class CalibrationSource {
 struct Provenance {
   CalibrationSource source = CalibrationSource::kNone;
   std::string from{};       ///< borrowed: the GPU (or architecture) whose fit is used
+  /// Borrowed: the tensor-core constants (gemm, fp8 gemm, attention) times this GPU's measured
+  /// matmul share of its peak over the donor's (1: no measurement).
+  double matmul_scale = 1.0;
   int runs = 0;             ///< runs of this GPU the errors were measured on (0: none)
   double mean_error = 0;    ///< mean |error| over those runs
   double max_error = 0;     ///< largest |error| over those runs

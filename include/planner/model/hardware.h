@@ -39,6 +39,9 @@ struct Gpu {
   double tf32_flops = 0;
   double bf16_flops = 0;         ///< = fp16 with fp32 accumulate
   double fp8_flops = 0;          ///< 0 when the GPU has no fp8
+  /// The best 16-bit torch.matmul rate a public benchmark measured on this card (FLOP/s); 0: not
+  /// measured. Borrowed constants are scaled by it against the donor's (cost/calibration.cc).
+  double matmul_flops = 0;
   double hbm_bytes_per_s = 0;
   std::string intra_link{};        ///< default link between GPUs of one node
   std::string inter_link{};        ///< default NIC type between nodes

@@ -19,8 +19,10 @@ struct Range {
   double low = 0;
   double high = 0;
 };
-Range StepRange(double step_s, double band);
-Range RateRange(double per_s, double band);
+/// `mfu` (> 0) caps the fast end where the model FLOPs would need more than the GPUs' peak:
+/// the step is at least step x mfu, the rate at most rate / mfu, MFU at most 100 %.
+Range StepRange(double step_s, double band, double mfu = 0);
+Range RateRange(double per_s, double band, double mfu = 0);
 
 /// The provenance of the cluster's constants in one line ending in a newline:
 /// "Constants: fitted on 18 runs of h100-sxm, error mean 6%, max 18%; ranges +/-18%."

@@ -1,0 +1,111 @@
+// Borrowed constants scaled by a GPU's measured matmul rate (cost_models/calibration.cc): the
+// rates are the ones src/input/catalog_gpus.cc cites (zzc0721/torch-performance-test-data).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "planner/cost/calibration.h"
+#include "planner/input/catalog.h"
+#include "planner/model/error.h"
+#include "planner/model/units.h"
+#include "planner/render/calibration_output.h"
+#include "test_util.h"
+
+namespace planner {
+namespace {
+
+Gpu Builtin(const std::string& name) {
+  static const Catalog catalog = BuiltinCatalog();
+  return FindGpu(catalog, name, "--gpu");
+}
+
+TEST(MatmulScale, DonorSharesAreTheCatalogsMeasuredRates) {
+  // A100: mean of the 40GB and 80GB shares; H100 SXM: its own.
+  const Gpu a40 = Builtin("a100-40gb");
+  const Gpu a80 = Builtin("a100-80gb");
+  const Gpu h100 = Builtin("h100-sxm");
+  EXPECT_NEAR(DonorMatmulShare(Arch::kAmpere),
+              (a40.matmul_flops / a40.bf16_flops + a80.matmul_flops / a80.bf16_flops) / 2.0, 1e-12);
+  EXPECT_NEAR(DonorMatmulShare(Arch::kHopper), h100.matmul_flops / h100.bf16_flops, 1e-12);
+  // By hand: (246.33 + 264.53) / 2 / 312 = 0.81868; 786.45 / 989.4 = 0.79487.
+  EXPECT_NEAR(DonorMatmulShare(Arch::kAda), 0.81868, 1e-5);
+  EXPECT_NEAR(DonorMatmulShare(Arch::kBlackwell), 0.79487, 1e-5);
+}
+
+TEST(MatmulScale, Rtx4090RunsItsTensorCoresAboveTheA100sShare) {
+  // 167.21 / 165.2 = 1.01217 of its datasheet peak against the A100's 0.81868: x1.23634.
+  const Calibration c = BuiltinCalibration(Builtin("rtx-4090"));
+  EXPECT_NEAR(c.provenance.matmul_scale, 1.23634, 1e-5);
+  EXPECT_NEAR(c.eff.gemm, 0.81 * 1.23634, 1e-5);
+  EXPECT_NEAR(c.eff.attention, 0.50 * 1.23634, 1e-5);
+  // Memory, links and overheads keep the donor's constants.
+  EXPECT_EQ(c.eff.hbm, EfficiencyFor(Builtin("rtx-4090")).hbm);
+  EXPECT_EQ(c.eff.step_overhead, EfficiencyFor(Builtin("rtx-4090")).step_overhead);
+}
+
+TEST(MatmulScale, B200IsPowerBoundBelowTheH100sShare) {
+  // 1696.03 / 2250 = 0.75379 against 0.79487: x0.94832.
+  const Calibration c = BuiltinCalibration(Builtin("b200"));
+  EXPECT_NEAR(c.provenance.matmul_scale, 0.94832, 1e-5);
+  EXPECT_NEAR(c.eff.gemm, 0.70 * 0.94832, 1e-5);
+}
+
+TEST(MatmulScale, FittedAndUnmeasuredGpusKeepTheirSet) {
+  for (const std::string name : {"a100-80gb", "h100-sxm", "gb200", "mi300x"}) {
+    const Calibration c = BuiltinCalibration(Builtin(name));
+    EXPECT_EQ(c.provenance.matmul_scale, 1.0) << name;
+    EXPECT_EQ(c.eff, EfficiencyFor(Builtin(name))) << name;
+  }
+}
+
+TEST(MatmulScale, TheConstantsLineSaysTheScale) {
+  const Outcome r = Cli({"evaluate", "--model", "llama2-7b", "--gpu", "rtx-4090", "--gpus", "8",
+                         "--tp", "1", "--pp", "1", "--zero", "3", "--recompute", "full"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  std::string prose = r.out;
+  std::replace(prose.begin(), prose.end(), '\n', ' ');
+  EXPECT_NE(prose.find("BORROWED from a100, tensor-core rate x1.24 by its measured matmul"),
+            std::string::npos)
+      << r.out;
+  const Outcome j =
+      Cli({"evaluate", "--model", "llama2-7b", "--gpu", "rtx-4090", "--gpus", "8", "--tp", "1",
+           "--pp", "1", "--zero", "3", "--recompute", "full", "--format", "json"});
+  ASSERT_EQ(j.rc, 0) << j.err;
+  EXPECT_NEAR(
+      nlohmann::json::parse(j.out).at("plan").at("calibration").at("matmul_scale").get<double>(),
+      1.23634, 1e-5);
+}
+
+TEST(MatmulScale, CatalogFileRateIsReadAndAnImpossibleOneRefused) {
+  const std::string gpu = R"({"gpus": [{"name": "mm", "hbm_gib": 24, "fp32_tflops": 80,
+      "bf16_tflops": 100, "hbm_gb_per_s": 1000, "intra_link": "pcie4", "inter_link": "ib-hdr",
+      "arch": "Ada", "matmul_tflops": )";
+  Catalog c = BuiltinCatalog();
+  ExtendCatalogJson(c, gpu + "90}]}", "my.json");
+  // 90 / 100 over the A100's 0.81868.
+  EXPECT_NEAR(BuiltinCalibration(FindGpu(c, "mm", "--gpu")).provenance.matmul_scale, 0.9 / 0.81868,
+              1e-4);
+  Catalog bad = BuiltinCatalog();
+  try {
+    ExtendCatalogJson(bad, gpu + "250}]}", "my.json");
+    ADD_FAILURE() << "a matmul rate 2.5x the peak was accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE((e.where() + e.what()).find("matmul_tflops"), std::string::npos) << e.what();
+  }
+}
+
+TEST(MatmulScale, RangesNeverPassThePeak) {
+  // A plan at 80 % MFU with a +/-36 % band: 6.4 s would need 125 % of the peak, so the fast end
+  // is the step at 100 % MFU, 10 x 0.8 = 8 s; tokens/s at most 100 / 0.8; MFU at most 100 %.
+  EXPECT_DOUBLE_EQ(StepRange(10, 0.36, 0.8).low, 8.0);
+  EXPECT_DOUBLE_EQ(StepRange(10, 0.36, 0.8).high, 13.6);
+  EXPECT_DOUBLE_EQ(RateRange(100, 0.36, 0.8).high, 125.0);
+  EXPECT_DOUBLE_EQ(RateRange(80, 0.36, 0.8).high, 100.0);
+  // At 40 % MFU the band stands: 10 x 0.64 = 6.4 s.
+  EXPECT_DOUBLE_EQ(StepRange(10, 0.36, 0.4).low, 6.4);
+}
+
+}  // namespace
+}  // namespace planner
