@@ -124,8 +124,12 @@ double TrainableStateBytes(const Model& m, const FinetunePlan& p, const Finetune
 }
 
 double FinetuneMemory::peak() const {
+  const double saved = activations - recomputed;
+  const double loss = saved + logits_loss + loss_grads;
+  const double backward = recomputed + logits_held +
+                          (grads_freed ? saved + gradients : std::max(saved, gradients));
   return base_weights + quant_constants + adapters + optimizer + dequant_buffer + overhead +
-         std::max(activations + logits_loss, gradients);
+         std::max(loss, backward);
 }
 
 namespace {
@@ -158,6 +162,7 @@ void AddActivations(const Model& m, const FinetunePlan& p, const FinetuneSetup& 
     saved = OpCheckpointBytes(m, s.seq_len, p.micro_batch, p.tp);
   }
   const double working = p.checkpointing == Checkpointing::kNone ? 0.0 : layer;
+  mem.recomputed = working;
   if (p.offload_activations) {
     // torchtune streams saved activations to pinned host memory; about two layers' worth are in
     // flight on the GPU while the copies run.
@@ -170,9 +175,14 @@ void AddActivations(const Model& m, const FinetunePlan& p, const FinetuneSetup& 
   // copy kept by log-softmax (4) and its fp32 gradient (4); chunked (torchtune's
   // CEWithChunkedOutputLoss), the bf16 logits and, in eager mode, the fp32 copy of every chunk,
   // which compiled cross-entropy recomputes instead.
+  // A loop that keeps `logits[..., :-1, :].contiguous()` in a variable (torchtune 0.1's recipes,
+  // recipes/full_finetune_distributed.py at 0217d44c) holds that fp32 copy, 4 bytes, through the
+  // loss and the whole backward.
+  const double values = static_cast<double>(s.seq_len) * p.micro_batch *
+                        static_cast<double>(m.vocab) / p.tp;
   const double per_value = s.chunked_loss ? (s.compile ? 2.0 : 6.0) : 10.0;
-  mem.logits_loss = static_cast<double>(s.seq_len) * p.micro_batch *
-                    static_cast<double>(m.vocab) / p.tp * per_value;
+  mem.logits_held = s.logits_copy && !s.chunked_loss ? 4.0 * values : 0.0;
+  mem.logits_loss = values * per_value + mem.logits_held;
 }
 
 // Weights, gradients and optimizer states of one GPU under the plan's sharding and offload.
@@ -202,6 +212,12 @@ void AddStates(const Model& m, const FinetunePlan& p, const FinetuneSetup& s,
     grads = std::min(grads, largest * b.gradients / p.tp);
   }
   mem.gradients = grads;
+  mem.grads_freed = s.optimizer_in_backward;
+  // The loss's backward writes the output layer's gradient while the logits' gradients are
+  // still alive; unsharded until reduced.
+  const bool trains_output = TrainsBase(p.method) || p.method == FinetuneMethod::kFreeze;
+  mem.loss_grads =
+      trains_output ? static_cast<double>(m.vocab * m.hidden) * b.gradients / p.tp : 0.0;
   if (p.offload_optimizer) {
     // ZeRO-Offload keeps fp32 states and the gradients on the host: the GPU streams each
     // gradient bucket out as backward produces it (about two of the largest matrices).

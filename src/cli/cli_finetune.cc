@@ -81,6 +81,7 @@ void AddFinetuneOptions(po::options_description& d, FinetuneInput& in, FinetuneQ
       ("optimizer", po::value(&in.optimizer), "adamw (default), adamw-8bit, paged-adamw-8bit, adafactor, sgd")
       ("framework", po::value(&in.framework), "hf (PEFT + Trainer + accelerate, default) or torchtune")
       ("chunked-loss", po::bool_switch(&s.chunked_loss), "chunked cross-entropy (torchtune's CEWithChunkedOutputLoss)")
+      ("logits-copy", po::bool_switch(&s.logits_copy), "the training loop keeps a shifted fp32 copy of the logits through backward (logits[..., :-1, :].contiguous(), as torchtune 0.1)")
       ("compile", po::bool_switch(&s.compile), "torch.compile (element-wise operators fused)")
       ("optimizer-in-backward", po::bool_switch(&s.optimizer_in_backward), "torchtune: optimizer step fused into backward (one GPU)")
       ("host-memory", po::value(&in.host_memory), "host memory per node, e.g. 512Gi (default: 1 TiB on 8-GPU servers)")
@@ -193,6 +194,10 @@ void ResolveNames(const FinetuneInput& in, FinetuneQuery& q) {
   q.setup.framework = ParseOne(in.framework, "--framework", FinetuneFramework::kTorchtune,
                                FinetuneFrameworkName);
   ResolveAdapters(in, q);
+  if (q.setup.logits_copy && q.setup.chunked_loss) {
+    throw InputError("--logits-copy", "chunked cross-entropy never holds the whole logits; give "
+                                      "one of --logits-copy and --chunked-loss");
+  }
   if (!in.host_memory.empty()) {
     q.setup.host_bytes_per_node = ParseSize(in.host_memory, "--host-memory", SiBase::kBinary);
     if (!(q.setup.host_bytes_per_node >= 1 && q.setup.host_bytes_per_node <= 1e15)) {

@@ -95,7 +95,9 @@ void PrintBreakdown(std::ostream& out, const FinetuneContext& ctx, const Finetun
   const FinetuneMemory& m = e.memory;
   const FinetunePlan& p = e.plan;
   out << "\n" << title << " memory per GPU, GiB\n"
-      << "(peak = the rest + max(activations + logits, gradients)):\n";
+      << Wrap("(peak = the rest + the larger of the loss phase, saved activations + logits "
+              "+ loss, and backward, the layer being recomputed (+ logits a loop holds) + the "
+              "larger of saved activations and gradients):");
   const std::vector<std::tuple<const char*, double, std::string>> terms = {
       {"base weights", m.base_weights, BaseWeightsName(p.base_weights)},
       {"quant constants", m.quant_constants, p.double_quant ? "double-quantized" : ""},
@@ -103,8 +105,13 @@ void PrintBreakdown(std::ostream& out, const FinetuneContext& ctx, const Finetun
        "rank " + std::to_string(p.lora_rank) + " on " + AdapterTargetsName(p.targets)},
       {"gradients", m.gradients, ""},
       {"optimizer", m.optimizer, FinetuneOptimizerName(ctx.query.setup.optimizer)},
-      {"activations", m.activations, CheckpointingName(p.checkpointing)},
-      {"logits + loss", m.logits_loss, ctx.query.setup.chunked_loss ? "chunked" : ""},
+      {"activations", m.activations,
+       std::string(CheckpointingName(p.checkpointing)) +
+           (m.recomputed > 0 ? ", " + Gib(m.recomputed) + " of it recomputed" : "")},
+      {"logits + loss", m.logits_loss,
+       ctx.query.setup.chunked_loss ? "chunked"
+       : m.logits_held > 0          ? Gib(m.logits_held) + " of it held through backward"
+                                    : ""},
       {"dequant buffer", m.dequant_buffer, ""},
       {"overhead", m.overhead, "allocator, workspaces, NCCL"}};
   std::vector<std::vector<std::string>> rows;
@@ -196,7 +203,8 @@ void PrintFinetuneTable(std::ostream& out, const FinetuneContext& ctx, const Fin
   }
   if (!r.plans.empty()) {
     PrintBreakdown(out, ctx, r.plans.front(), one_plan ? "The plan's" : "Plan 1");
-    out << FinetuneRangesLine(ctx.cluster, r.plans.front(), one_plan ? "The plan" : "Plan 1");
+    out << Wrap(
+        FinetuneRangesLine(ctx.cluster, r.plans.front(), one_plan ? "The plan" : "Plan 1"));
   } else if (r.smallest.memory.peak() > 0) {
     const FinetunePlan& p = r.smallest.plan;
     PrintBreakdown(
@@ -206,7 +214,7 @@ void PrintFinetuneTable(std::ostream& out, const FinetuneContext& ctx, const Fin
             CheckpointingName(p.checkpointing) + ", micro-batch " + std::to_string(p.micro_batch) +
             ";\nits");
   }
-  out << ProvenanceLine(ctx.cluster);
+  out << Wrap(ProvenanceLine(ctx.cluster));
 }
 
 namespace {
@@ -237,7 +245,10 @@ nlohmann::ordered_json PlanJson(const FinetuneEvaluation& e) {
             {"gradients", std::llround(m.gradients)},
             {"optimizer", std::llround(m.optimizer)},
             {"activations", std::llround(m.activations)},
+            {"recomputed", std::llround(m.recomputed)},
             {"logits_loss", std::llround(m.logits_loss)},
+            {"loss_grads", std::llround(m.loss_grads)},
+            {"logits_held", std::llround(m.logits_held)},
             {"dequant_buffer", std::llround(m.dequant_buffer)},
             {"overhead", std::llround(m.overhead)},
             {"peak", std::llround(m.peak())}}},

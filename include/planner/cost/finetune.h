@@ -43,14 +43,21 @@ struct FinetuneMemory {
   double adapters = 0;         ///< adapter weights
   double gradients = 0;        ///< gradients of the trainable parameters
   double optimizer = 0;        ///< optimizer states (with any fp32 master copy) on the GPU
-  double activations = 0;      ///< saved activations at the end of the forward pass
+  double activations = 0;      ///< saved activations and the layer being recomputed
+  double recomputed = 0;       ///< of which the layer checkpointing recomputes in backward
   double logits_loss = 0;      ///< logits and the loss's fp32 buffers of one micro-batch
+  double loss_grads = 0;       ///< the trained output layer's gradient, made in the loss phase
+  double logits_held = 0;      ///< of logits_loss, a copy the loop holds through backward
+  bool grads_freed = false;    ///< optimizer in backward: each gradient applied and freed
   double dequant_buffer = 0;   ///< QLoRA: a dequantized bf16 copy of the weights in use
   double overhead = 0;         ///< cuBLAS workspaces, NCCL buffers, allocator slack
   double host_bytes = 0;       ///< offloaded states and activations, per node
   double host_activations = 0;  ///< of which this GPU's offloaded activations
-  /// Gradients and saved activations do not peak together: backward frees activations while it
-  /// writes gradients, so the larger of the two phases counts.
+  /// The larger of two phases. The loss: saved activations, logits and loss buffers (and the
+  /// output layer's gradient where it trains). Backward, after the logits are freed: the layer
+  /// being recomputed and any logits the loop still holds, plus the larger of saved activations
+  /// and gradients (backward frees the one while it writes the other), or both when each
+  /// gradient is applied and freed at once.
   double peak() const;
 };
 FinetuneMemory FinetuneMemoryOf(const Model& m, const Cluster& c, const FinetunePlan& p,

@@ -108,6 +108,9 @@ struct FinetuneSetup {
   FinetuneOptimizer optimizer = FinetuneOptimizer::kAdamW;
   FinetuneFramework framework = FinetuneFramework::kHuggingFace;
   bool chunked_loss = false;        ///< chunked cross-entropy: logits never whole in fp32
+  /// The training loop holds a shifted fp32 copy of the logits through backward
+  /// (`logits = logits[..., :-1, :].contiguous()` in the loop, as torchtune 0.1's recipes).
+  bool logits_copy = false;
   bool compile = false;             ///< torch.compile: element-wise operators fused
   bool optimizer_in_backward = false;  ///< torchtune: each parameter updated as its gradient
                                        ///< is ready, so gradients are never all held
