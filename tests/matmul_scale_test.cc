@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 
 #include "planner/cost/calibration.h"
@@ -76,6 +77,18 @@ TEST(MatmulScale, TheConstantsLineSaysTheScale) {
   EXPECT_NEAR(
       nlohmann::json::parse(j.out).at("plan").at("calibration").at("matmul_scale").get<double>(),
       1.23634, 1e-5);
+}
+
+TEST(MatmulScale, ListGpusShowsTheScaleAndFitsEightyColumns) {
+  const Outcome r = Cli({"list", "gpus"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  std::istringstream lines(r.out);
+  bool shown = false;
+  for (std::string line; std::getline(lines, line);) {
+    EXPECT_LE(line.size(), 80u) << line;
+    if (line.rfind("rtx-4090 ", 0) == 0) shown = line.find("a100 x1.24") != std::string::npos;
+  }
+  EXPECT_TRUE(shown) << r.out;
 }
 
 TEST(MatmulScale, CatalogFileRateIsReadAndAnImpossibleOneRefused) {

@@ -42,6 +42,8 @@ std::string ConstantsCell(const Cluster& c) {
   const Provenance& p = c.calibration.provenance;
   if (p.source == CalibrationSource::kFitted) return "fitted " + std::to_string(p.runs) + " runs";
   if (p.source == CalibrationSource::kFile) return "file " + p.file;
+  // Scaled sets name the donor and the scale; the legend says they are borrowed (80 columns).
+  if (p.matmul_scale != 1.0) return p.from + Printf(" x%.2f", p.matmul_scale);
   return "borrowed " + p.from;
 }
 
@@ -91,7 +93,9 @@ void PrintCatalog(std::ostream& out, const Catalog& c, CatalogPart part, Format 
                              part == CatalogPart::kGpus ? size_t{6} : size_t{0},
                              part == CatalogPart::kModels ? size_t{7} : size_t{0}});
     if (part == CatalogPart::kGpus) {
-      out << "bf16, fp8: dense TFLOP/s; constants: where step-time constants come from.\n";
+      out << "bf16, fp8: dense TFLOP/s; constants: where step-time constants come from;\n"
+             "\"h100-sxm x0.95\": borrowed from h100-sxm, tensor-core constants scaled by the\n"
+             "GPU's measured matmul rate.\n";
     }
   }
 }
