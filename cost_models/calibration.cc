@@ -52,6 +52,16 @@ constexpr double kH100MatmulShare = 786.45 / 989.4;
 // its datasheet peak than the donor (GeForce cards clock above their rated boost; some
 // data-centre parts are power-bound below it): the donor's tensor-core constants are scaled by
 // the ratio of the two shares. Element-wise, link and overhead constants are kept.
+// FlashAttention-2 on an A100, causal, head dim 128, in the model's accounting (forward FLOPs
+// 4 s^2 b h d uncounted for the mask, backward twice the forward: layer_cost.cc). Measured:
+// forward 156.27 TFLOPs/s at 4096 tokens (liangan1/GPU_travel performance/flash-attn/README.md
+// at 07d0469e), backward at 99.23 / 151.19 of the forward (FlashAttention-2's rows of
+// apache/tvm tl_doc/flash_perf.md at bd6f9570, RTX 4090, the same sm80 kernels), both counted
+// as flash-attn's benchmark does (causal halves the FLOPs; backward 2.5x the forward's). With
+// e_f and e_b those shares of the 312 TFLOPS peak, time = (F/2)/e_f + (2.5 F/2)/e_b against the
+// model's 3 F / eff: eff = 3 / (0.5 / e_f + 1.25 / e_b) = 0.625.
+constexpr double kA100FlashAttention = 0.625;
+
 double MatmulScale(const Gpu& gpu) {
   if (gpu.matmul_flops <= 0 || gpu.bf16_flops <= 0) return 1.0;
   const double donor = HopperFamily(gpu.arch) ? kH100MatmulShare : kA100MatmulShare;
@@ -79,8 +89,11 @@ Efficiency EfficiencyFor(const Gpu& gpu) {
                       .hbm = 0.80, .link = 0.80, .step_overhead = 0.05};
   }
   // Volta, Ada, CDNA2/3/4, Gaudi 3 and GPUs without a stated architecture have no published runs
-  // to fit: they borrow the A100's set.
-  return Efficiency{.gemm = 0.81, .gemm_fp8 = 0.81, .gemm_half_dim = 96, .attention = 0.50,
+  // to fit: they borrow the A100's set. No A100 run of the fit uses fused attention (2020-22
+  // Megatron), so `attention` comes from FlashAttention-2 kernel measurements instead (see
+  // kA100FlashAttention below), not from a fit.
+  return Efficiency{.gemm = 0.81, .gemm_fp8 = 0.81, .gemm_half_dim = 96,
+                    .attention = kA100FlashAttention,
                     .hbm = 0.80, .link = 0.75, .step_overhead = 0.09};
 }
 
