@@ -15,6 +15,7 @@ const std::vector<std::pair<std::string, std::string>> kModels = {
     {"Llama2-70B", "llama2-70b"},
     {"bloomz-7b1", PLANNER_SOURCE_DIR "/bench/models/bloomz-7b1.json"},
     {"Llama2-13B", "llama2-13b"},
+    {"Qwen-7B", PLANNER_SOURCE_DIR "/bench/models/qwen-7b.json"},
     // Llama 3.1 keeps Llama 3's shapes (layers, widths, GQA, 128256 vocabulary); only RoPE
     // scaling and the context length differ (Meta's config.json of both).
     {"Llama 3.1 8B", "llama3-8b"},
@@ -46,6 +47,7 @@ std::string ModelFor(const std::string& name) {
 // 405B row's 44.8 GiB does not either). LitGPT's resource table names the 40 GB part.
 std::string GpuFor(const std::string& text) {
   if (Has(text, "A100-SXM4-40GB")) return "a100-40gb";
+  if (Has(text, "A100-SXM4-80G")) return "a100-80gb";
   if (Has(text, "A100")) return "a100-80gb";
   if (Has(text, "A6000")) return "rtx-a6000";
   // Eight H100 80GB in one server (PEFT's docs, DGX-H100) are the SXM part.
