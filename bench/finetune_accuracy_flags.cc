@@ -26,9 +26,7 @@ const std::vector<std::pair<std::string, std::string>> kModels = {
 
 }  // namespace
 
-bool Has(const std::string& text, const char* word) {
-  return text.find(word) != std::string::npos;
-}
+bool Has(const std::string& text, const char* word) { return text.find(word) != std::string::npos; }
 
 std::string Text(const json& c, const char* key) {
   if (!c.contains(key)) return "";
@@ -116,7 +114,8 @@ std::string Unreplayable(const json& r, const json& c) {
   if (GpuFor(Text(c, "gpus")).empty()) return "GPU not stated";
   if (c.value("pp", 1) > 1) return "pipeline parallelism (Megatron PP): not in the finetune space";
   if (Has(Text(c, "compute_dtype"), "FP8")) return "FP8 compute: not modelled for fine-tuning";
-  if (c.contains("packed") && c["packed"] == false && !c.value("first_batch_padded_to_longest", false)) {
+  if (c.contains("packed") && c["packed"] == false &&
+      !c.value("first_batch_padded_to_longest", false)) {
     return "unpacked: sequence lengths are the dataset's, not stated";
   }
   // bitsandbytes' paged optimizers keep their states in CUDA unified memory, outside PyTorch's
@@ -124,7 +123,8 @@ std::string Unreplayable(const json& r, const json& c) {
   if (Has(Text(c, "optimizer"), "PagedAdamW")) {
     return Has(Text(c, "optimizer"), "8bit")
                ? "paged 8-bit AdamW: bitsandbytes pages states out on demand, filling what is free"
-               : "32-bit paged AdamW: bitsandbytes pages states out on demand, filling what is free";
+               : "32-bit paged AdamW: bitsandbytes pages states out on demand, filling what is "
+                 "free";
   }
   return "";
 }
@@ -215,6 +215,5 @@ bool AddBatchFlags(const json& c, std::vector<std::string>& argv) {
   AddFlag(argv, "--seq-len", std::to_string(c["seq_len"].get<int>()));
   return true;
 }
-
 
 }  // namespace finetune_accuracy
