@@ -8,6 +8,7 @@
 // as the recipes log them. A row whose measurement breaks a physical bound of its stated setting
 // (Inconsistency: FLOP rate above the GPU's peak, memory below the floor) is printed with the
 // bound and left out of the means. Exit 1 when a fit verdict is wrong.
+// The translation of a row into flags is in finetune_accuracy_flags.cc.
 //   build/release/finetune_accuracy [FILE]
 #include <cmath>
 #include <cstdio>
@@ -16,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "finetune_accuracy_flags.h"
 #include "planner/cli/cli.h"
 #include "planner/cost/finetune.h"
 #include "planner/input/catalog.h"
@@ -26,165 +28,13 @@ namespace {
 
 using nlohmann::json;
 
-// The model each source names, as the planner knows it (a catalog name or a model file).
-const std::vector<std::pair<std::string, std::string>> kModels = {
-    {"Llama 3.2 3B", PLANNER_SOURCE_DIR "/bench/models/llama3.2-3b.json"},
-    {"Llama2-7B", "llama2-7b"},
-    {"Llama2-70B", "llama2-70b"},
-    {"bloomz-7b1", PLANNER_SOURCE_DIR "/bench/models/bloomz-7b1.json"},
-};
-
-bool Has(const std::string& text, const char* word) { return text.find(word) != std::string::npos; }
-
-std::string Text(const json& c, const char* key) {
-  if (!c.contains(key)) return "";
-  return c[key].is_string() ? c[key].get<std::string>() : c[key].dump();
-}
-
-std::string ModelFor(const std::string& name) {
-  for (const auto& [known, model] : kModels) {
-    if (Has(name, known.c_str())) return model;
-  }
-  return "";
-}
-
-// torchtune's rows name an A100 without its memory; the 60 GiB a run of that table measured
-// does not fit a 40 GB card, so the table's A100 is the 80 GB one.
-std::string GpuFor(const std::string& text) {
-  if (Has(text, "A100")) return "a100-80gb";
-  if (Has(text, "4090")) return "rtx-4090";
-  return "";
-}
-
-// The adapters torchtune's tables ran with: their README names only the recipe, so each row
-// takes the rank and targets of the recipe config its model, method and device count select at
-// the README's commit (recipes/configs/... at that commit, read from the repository).
-struct Recipe {
-  const char* commit;  // the source's commit, as the row's "source" names it
-  const char* model;
-  const char* method;
-  bool distributed;
-  const char* config;
-  const char* rank;
-  const char* targets;
-};
-const Recipe kRecipes[] = {
-    {"0217d44c", "Llama2-7B", "qlora", false, "llama2/7B_qlora_single_device.yaml", "8",
-     "q+k+v+o+mlp"},
-    {"0217d44c", "Llama2-7B", "lora", false, "llama2/7B_lora_single_device.yaml", "8", "q+v"},
-    {"0217d44c", "Llama2-7B", "lora", true, "llama2/7B_lora.yaml", "8", "q+v"},
-    {"0217d44c", "Llama2-70B", "lora", true, "llama2/70B_lora.yaml", "16", "q+k+v"},
-    {"bd2a0fc7", "Llama 3.2 3B", "lora", false, "llama3_2/3B_lora_single_device.yaml", "64",
-     "q+v+o+mlp"},
-    {"bd2a0fc7", "Llama 3.2 3B", "qlora", false, "llama3_2/3B_qlora_single_device.yaml", "64",
-     "q+v+o+mlp"},
-};
-
-// Bytes per printed unit of a table's peak memory, by the commit its source names: torchtune's
-// get_memory_stats divided by 1e9 at 0217d44c (torchtune/utils/memory.py:198-200), so that
-// table's "Peak Memory per GPU (GB)" is decimal GB, not GiB as the row's unit_notes guess; later
-// releases divide by 1024**3 (_BYTES_IN_GIB, torchtune/training/memory.py at bd2a0fc7) and
-// print GiB. Rows of other sources state GiB in the key's name.
-double BytesPerMemoryUnit(const json& r) {
-  const std::string source = r.value("source", "");
-  if (Has(source, "pytorch/torchtune") && Has(source, "0217d44c")) return 1e9;
-  return 1073741824.0;
-}
+using namespace finetune_accuracy;
 
 struct Row {
   std::string id, trust, command, skipped, inconsistent;
   double mem_predicted = 0, mem_measured = 0, tps_predicted = 0, tps_measured = 0;
   bool oom_measured = false, fits_predicted = false, verdict_only = false;
 };
-
-// What the run states that the planner cannot replay, or "".
-std::string Unreplayable(const json& r, const json& c) {
-  const std::string model = r.value("model", "");
-  if (Has(model, "T0_3B") || Has(model, "mt0")) return "encoder-decoder (T5) model: not modelled";
-  if (ModelFor(model).empty()) return "model not in the planner";
-  if (GpuFor(Text(c, "gpus")).empty()) return "GPU not stated";
-  if (c.contains("packed") && c["packed"] == false) {
-    return "unpacked: sequence lengths are the dataset's, not stated";
-  }
-  if (Has(Text(c, "optimizer"), "PagedAdamW") && !Has(Text(c, "optimizer"), "8bit")) {
-    return "32-bit paged AdamW: bitsandbytes pages states out on demand, filling what is free";
-  }
-  return "";
-}
-
-void AddFlag(std::vector<std::string>& argv, const char* flag, const std::string& value) {
-  argv.push_back(flag);
-  if (!value.empty()) argv.push_back(value);
-}
-
-const Recipe* RecipeFor(const json& r, const json& c) {
-  for (const Recipe& k : kRecipes) {
-    if (Has(r.value("source", ""), k.commit) && r.value("model", "") == k.model &&
-        r.value("method", "") == k.method && (c.value("num_gpus", 1) > 1) == k.distributed) {
-      return &k;
-    }
-  }
-  return nullptr;
-}
-
-// The adapter as the run states it: its recipe's config, or a "rank N" in its text.
-void AddAdapterFlags(const json& r, const json& c, std::vector<std::string>& argv) {
-  if (const Recipe* k = RecipeFor(r, c)) {
-    AddFlag(argv, "--lora-rank", k->rank);
-    AddFlag(argv, "--lora-targets", k->targets);
-    return;
-  }
-  const std::string rank = Text(c, "lora_rank");
-  const size_t at = rank.find("rank ");
-  if (at == std::string::npos) return;
-  AddFlag(argv, "--lora-rank", rank.substr(at + 5, rank.find_first_of(",;) ", at + 5) - at - 5));
-}
-
-// The run's method, framework, parallelism and numerics as flags.
-void AddMethodFlags(const json& r, const json& c, std::vector<std::string>& argv) {
-  const std::string fw = Text(c, "framework");
-  AddFlag(argv, "--framework", Has(fw, "torchtune") ? "torchtune" : "hf");
-  AddFlag(argv, "--method", r.value("method", ""));
-  AddAdapterFlags(r, c, argv);
-  const std::string par = Text(c, "parallelism");
-  if (Has(par, "FSDP")) {
-    AddFlag(argv, "--sharding", "fsdp");
-    AddFlag(argv, "--offload", "none");
-  } else if (Has(par, "ZeRO-3")) {
-    AddFlag(argv, "--sharding", "zero-3");
-    AddFlag(argv, "--offload", Has(par, "offload") ? "all" : "none");
-  } else {
-    AddFlag(argv, "--sharding", "none");
-    AddFlag(argv, "--offload", "none");
-  }
-  const std::string ac = Text(c, "activation_checkpointing");
-  AddFlag(argv, "--checkpointing", Has(ac, "true") || Has(ac, "True") ? "full" : "none");
-  if (c.value("compile", false) || c.value("torch_compile", false)) AddFlag(argv, "--compile", "");
-  if (c.value("chunked_ce", false)) AddFlag(argv, "--chunked-loss", "");
-  // torchtune 0.1's recipes shift the logits with a contiguous fp32 copy that the loop's variable
-  // holds through backward (recipes/*_distributed.py and *_single_device.py at 0217d44c).
-  if (Has(fw, "v0.1")) AddFlag(argv, "--logits-copy", "");
-  if (c.value("activation_offloading", false)) AddFlag(argv, "--offload-activations", "");
-  if (c.value("optimizer_in_bwd", false)) AddFlag(argv, "--optimizer-in-backward", "");
-  if (Has(Text(c, "optimizer"), "8bit")) AddFlag(argv, "--optimizer", "adamw-8bit");
-}
-
-// The batch: stated per GPU (torchtune's batch_size); unstated (PEFT's table), the verdict is
-// judged at the least a run can use, one sequence of 128 tokens.
-bool AddBatchFlags(const json& c, std::vector<std::string>& argv) {
-  const int gpus = c.value("num_gpus", 1);
-  AddFlag(argv, "--gpus", std::to_string(gpus));
-  if (!c["batch_size"].is_number() || !c["seq_len"].is_number()) {
-    AddFlag(argv, "--global-batch", "1");
-    AddFlag(argv, "--seq-len", "128");
-    return false;
-  }
-  const int batch = c["batch_size"].get<int>();
-  AddFlag(argv, "--micro-batch", std::to_string(batch));
-  AddFlag(argv, "--global-batch", std::to_string(batch * gpus));
-  AddFlag(argv, "--seq-len", std::to_string(c["seq_len"].get<int>()));
-  return true;
-}
 
 // A name the planner prints back to its enum value (values 0..last).
 template <typename E>
@@ -267,8 +117,7 @@ Row Predict(const json& r) {
   const int gpus = c.value("num_gpus", 1);
   row.tps_predicted = plan["tokens_per_s"].get<double>() / (per_gpu ? gpus : 1);
   // In GiB, from the unit the source's code printed (BytesPerMemoryUnit).
-  row.mem_measured = m.value("peak_mem_active_gib", m.value("peak_mem_gb_per_gpu", 0.0)) *
-                     BytesPerMemoryUnit(r) / 1073741824.0;
+  row.mem_measured = MeasuredMemory(m) * BytesPerMemoryUnit(r) / 1073741824.0;
   row.tps_measured = m.value("tokens_per_s", 0.0);
   row.inconsistent =
       Inconsistency(r, plan, row.tps_measured / (per_gpu ? 1 : gpus), row.mem_measured);
