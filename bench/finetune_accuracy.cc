@@ -63,6 +63,8 @@ std::string Inconsistency(const json& r, const json& plan, double tps_per_gpu, d
       .tp = plan["tp"].get<int>(),
       .dp = plan["dp"].get<int>(),
       .sharding = Named(plan["sharding"].get<std::string>(), Sharding::kFsdpGradOp, ShardingName),
+      .offload_optimizer = plan["offload_optimizer"].get<bool>(),
+      .offload_params = plan["offload_params"].get<bool>(),
       .offload_activations = plan["offload_activations"].get<bool>(),
       .micro_batch = plan["micro_batch"].get<int>()};
   p.base_weights =

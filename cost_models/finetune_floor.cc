@@ -14,12 +14,14 @@ FinetuneFloor FinetuneFloorOf(const Model& m, const FinetunePlan& p, const Finet
   const double matmul = CountParameters(m).active_matmul;
   const bool trains_base = TrainsBase(p.method);
   f.flops_per_token = (trains_base ? 6.0 : 4.0) * matmul;
-  // The base weights at their stored precision, split over the GPUs that shard them.
+  // The base weights at their stored precision, split over the GPUs that shard them; offloaded
+  // to the host (ZeRO-3 / FSDP CPU offload), only the largest layer's matrix need be on the GPU.
   const FinetuneParams n = FinetuneParamsOf(m, p);
   const bool frozen_low = !trains_base && p.method != FinetuneMethod::kFreeze;
   const double linear_bytes = frozen_low ? BaseBytesPerParam(p.base_weights) : 2.0;
-  f.weights_bytes =
-      (n.linear * linear_bytes + n.other * 2.0) / ((ShardsParams(p.sharding) ? p.dp : 1) * p.tp);
+  f.weights_bytes = p.offload_params ? n.largest_matrix * linear_bytes / p.tp
+                                     : (n.linear * linear_bytes + n.other * 2.0) /
+                                           ((ShardsParams(p.sharding) ? p.dp : 1) * p.tp);
   // Backward needs every layer's input (16-bit), kept even by full checkpointing, unless the
   // saved activations live on the host.
   if (!p.offload_activations) {

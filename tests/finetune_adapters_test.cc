@@ -166,6 +166,16 @@ TEST(FinetuneAdapters, FloorOfASyntheticRowBreaksBothBounds) {
   EXPECT_LT(f.memory_bytes, 40.0 * 1073741824.0);
 }
 
+TEST(FinetuneAdapters, FloorOfOffloadedWeightsIsOneMatrix) {
+  // FSDP / ZeRO-3 CPU offload keeps the weights on the host: only the matrix in use need be on
+  // the GPU. Llama 2 70B's largest is the MLP's 8192 x 28672 (gate and up each), 16-bit.
+  const Model m = CatalogModel("llama2-70b");
+  const FinetunePlan p{.method = FinetuneMethod::kFull, .gpus = 8, .dp = 8,
+                       .sharding = Sharding::kFsdp, .offload_params = true, .micro_batch = 2};
+  const FinetuneSetup s{.seq_len = 2048};
+  EXPECT_DOUBLE_EQ(FinetuneFloorOf(m, p, s).weights_bytes, 8192.0 * 28672 * 2);
+}
+
 TEST(FinetuneAdapters, EvaluateNamesItsOnePlan) {
   const std::vector<std::string> plan = {
       "evaluate",  "--method",        "full", "--model",       "llama3-70b", "--gpu",
