@@ -32,6 +32,7 @@ Plan PlanFromJson(const nlohmann::json& j) {
   p.micro_batch = j.at("micro_batch");
   p.grad_accum = j.at("grad_accum_steps");
   p.recompute = ParseRecompute(j.at("recompute").get<std::string>(), "recompute");
+  p.recompute_layers = j.at("recompute_layers");
   p.zero_stage = j.at("zero_stage");
   p.sequence_parallel = j.at("sequence_parallel");
   p.virtual_stages = j.at("virtual_stages");

@@ -14,6 +14,7 @@ constexpr FrameworkFacts kFacts[] = {
      .interleaved_pipeline = true,
      .max_zero_with_pp = 1,
      .max_zero = 3,
+     .block_recompute = true,
      .source = "NVIDIA/Megatron-LM megatron/training/arguments.py"},
     {.framework = Framework::kNemo,
      .name = "nemo",
@@ -26,6 +27,7 @@ constexpr FrameworkFacts kFacts[] = {
      .interleaved_pipeline = true,
      .max_zero_with_pp = 1,
      .max_zero = 3,
+     .block_recompute = true,
      .source = "NVIDIA/NeMo-Framework-Launcher conf/training; NVIDIA-NeMo/Megatron-Bridge "
                "recipes (comm_overlap)"},
     {.framework = Framework::kDeepSpeed,
@@ -56,6 +58,7 @@ constexpr FrameworkFacts kFacts[] = {
      // (runtime/zero/offload_config.py, ops/adam/cpu_adam.py).
      .optimizer_offload = true,
      .max_zero = 3,
+     .block_recompute = true,
      .source = "microsoft/DeepSpeed deepspeed/runtime/pipe/{engine,schedule}.py, "
                "runtime/zero/{config,partitioned_param_coordinator,stage3}.py"},
     {.framework = Framework::kTorchtitan,

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "planner/cost/framework.h"
+#include "planner/cost/recompute_layers.h"
 #include "planner/cost/zero3.h"
 #include "planner/model/units.h"
 
@@ -234,7 +235,7 @@ MemoryBreakdown StageMemoryFrom(const Model& m, const Plan& p, const TrainingSet
 
   const int64_t seq = s.seq_len / p.cp;
   const double in_flight = InFlightOnStage(s, p, stage);
-  double act = per_layer * static_cast<double>(layers) * in_flight;
+  double act = StageLayerActivationBytes(m, p, s, layers, per_layer) * in_flight;
   const double sb = static_cast<double>(seq) * p.micro_batch;
   const double sbh = sb * static_cast<double>(m.hidden);
   if (stage == 0) {
@@ -267,6 +268,11 @@ double StageExpertParameters(const Model& m, const ParamCounts& counts, const Pl
   const int64_t layers = StageLayers(m, p, stage);
   const double mtp = stage == p.pp - 1 ? MtpExpertParams(m, counts, p) : 0.0;
   return ExpertParams(counts, p, StageMoeLayers(m, p, stage, layers)) + mtp;
+}
+
+int64_t LargestStageLayers(const Model& m, const Plan& p) {
+  return std::max({StageLayers(m, p, 0), p.pp > 2 ? StageLayers(m, p, 1) : 0,
+                   StageLayers(m, p, p.pp - 1)});
 }
 
 int64_t StageLayers(const Model& m, const Plan& p, int stage) {

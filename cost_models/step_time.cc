@@ -8,6 +8,7 @@
 #include "planner/cost/framework.h"
 #include "device.h"
 #include "planner/cost/memory_model.h"
+#include "planner/cost/recompute_layers.h"
 #include "planner/cost/zero3.h"
 
 namespace planner {
@@ -80,8 +81,10 @@ MicroBatchTime MicroBatchOf(const Plan& p, const TrainingSetup& s, const StageFo
   double recompute = 0;
   double recompute_comm = 0;
   if (p.recompute == Recompute::kFull) {
-    recompute = fwd_compute - stage.logits;
-    recompute_comm = fwd_comm + fwd_ep;
+    // The block method reruns only its recomputed layers' forward and collectives.
+    const double share = RecomputedShare(p, stage.layers);
+    recompute = (fwd_compute - stage.logits) * share;
+    recompute_comm = (fwd_comm + fwd_ep) * share;
   } else if (p.recompute == Recompute::kSelective && s.framework == Framework::kTorchtitan) {
     // Op-level checkpointing recomputes every other matmul and all element-wise work.
     recompute = 0.5 * stage.Mix(&LayerCost::gemm) + stage.Mix(&LayerCost::elementwise);
@@ -149,7 +152,8 @@ double DeepSpeedZero3Seconds(const ZeroStage& z, const Plan& p, const TrainingSe
       z.m, p, s, z.layer_params, z.layers, z.layer_forward_s, per_param.weights,
       per_param.gradients, link);
   const double rest = std::max(0.0, params - z.layers * z.layer_params);
-  const double gathers = p.recompute == Recompute::kFull ? 3.0 : 2.0;
+  // Forward and backward, and the recomputed forward of the recomputed layers' share.
+  const double gathers = 2.0 + RecomputedShare(p, z.layers);
   const double rest_s =
       gathers * AllGatherSeconds(rest * per_param.weights, ranks, path.bytes_per_s,
                                  path.latency_s) +

@@ -6,6 +6,7 @@
 #include "planner/cost/collectives.h"
 #include "planner/cost/finetune.h"
 #include "planner/cost/framework.h"
+#include "planner/cost/recompute_layers.h"
 
 namespace planner {
 namespace {
@@ -210,10 +211,17 @@ double DeepSpeedZero3ExposedSeconds(const Model& m, const Plan& p, const Trainin
   }
   const Zero3Caps caps = CapsOf(s);
   const int simulated = SimulatedLayers(layers);
-  const std::vector<TraceStep> trace =
-      MicroBatchTrace(u, simulated, layer_forward_s, p.recompute == Recompute::kFull);
-  const Walk w = WalkTrace(trace, u, caps.cap, caps.bucket, caps.reuse, t);
-  return w.exposed_s * layers / simulated;
+  auto exposed = [&](bool recompute) {
+    const std::vector<TraceStep> trace =
+        MicroBatchTrace(u, simulated, layer_forward_s, recompute);
+    return WalkTrace(trace, u, caps.cap, caps.bucket, caps.reuse, t).exposed_s * layers /
+           simulated;
+  };
+  // The block method: its recomputed layers' share walks with a recomputed forward, the
+  // rest without.
+  const double share = RecomputedShare(p, layers);
+  if (share > 0.0 && share < 1.0) return share * exposed(true) + (1.0 - share) * exposed(false);
+  return exposed(p.recompute == Recompute::kFull);
 }
 
 OptimizerOffload OptimizerOffloadSeconds(const Cluster& c, double shard_params, double grad_bytes,

@@ -71,7 +71,8 @@ void TrainingParts(const Model& m, const MemoryQuery& q, MemoryReport& r) {
   TrainingSetup setup = q.setup;
   setup.seq_len = q.seq_len;
   setup.global_batch = q.batch;
-  const Plan plan{.micro_batch = static_cast<int>(q.batch), .recompute = q.recompute};
+  const Plan plan{.micro_batch = static_cast<int>(q.batch), .recompute = q.recompute,
+                  .recompute_layers = q.recompute_layers};
   const MemoryBreakdown mem = TrainingMemory(m, plan, setup);
   r.parts = {{"weights", mem.weights},     {"gradients", mem.gradients},
              {"optimizer", mem.optimizer}, {"activations", mem.activations},
@@ -87,6 +88,12 @@ void TrainingParts(const Model& m, const MemoryQuery& q, MemoryReport& r) {
                 "activations = layers x per-layer bytes (Korthikanti et al. 2022 Table 2) + "
                 "output layer 4sbh(1 + V/h)",
                 "overhead = 0.5 GiB communication buffers + 10% of activations"};
+  if (plan.recompute_layers > 0) {
+    // Megatron's block method: the first N layers keep their input, the rest everything.
+    r.formulas.push_back("recompute " + RecomputeLabel(plan, m.layers) +
+                         ": those layers keep their input (2sbh), the rest all their "
+                         "activations, + the layer being recomputed");
+  }
 }
 
 }  // namespace

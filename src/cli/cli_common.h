@@ -78,6 +78,9 @@ Plan ResolvePlan(const PlanInput& in, const Specs& specs, const SearchLimits& li
 int64_t CheckPlanSizes(const Plan& p, int64_t dp);
 /// Range checks of evaluate's plan flags, each naming its flag.
 void ValidatePlanFlags(const Plan& p, int64_t dp, const Specs& specs);
+/// --recompute-layers against the plan: only with --recompute full, a framework with the block
+/// method, and 1 to the layers of the largest stage's model chunk; throws InputError naming it.
+void CheckRecomputeLayers(const Plan& p, const Model& m, Framework framework);
 
 /// --report FILE (search, evaluate, sweep, merge; src/cli/cli_report.cc).
 void AddReportOption(boost::program_options::options_description& d, std::string& report);

@@ -106,6 +106,7 @@ int RunMemory(const std::vector<std::string>& args, std::ostream& out) {
   OutputInput o;
   std::string mode = "training";
   std::string recompute = "selective";
+  int recompute_layers = 0;
   std::string kv_precision = "bf16";
   int64_t batch = 1;
   double memory_fraction = 0.9;
@@ -116,6 +117,8 @@ int RunMemory(const std::vector<std::string>& args, std::ostream& out) {
       ("mode", po::value(&mode), "training (default), finetune (planner finetune's flags), inference")
       ("batch", po::value(&batch), "sequences per micro-batch (training) or in flight (inference)")
       ("recompute", po::value(&recompute), "none, selective (default), full")
+      ("recompute-layers", PositiveValue(&recompute_layers, "--recompute-layers"),
+       "with --recompute full: recompute only the first N layers (Megatron's block method)")
       ("kv-precision", po::value(&kv_precision), "KV cache precision when serving: bf16 (default) or fp8")
       ("memory-fraction", BoundedValue(&memory_fraction, 1.0, "--memory-fraction"),
        "inference: share of each GPU the engine takes (default 0.9)");
@@ -146,6 +149,9 @@ int RunMemory(const std::vector<std::string>& args, std::ostream& out) {
   } else {
     q.setup = MemorySetup(in);
     q.recompute = ParseRecompute(recompute, "--recompute");
+    q.recompute_layers = recompute_layers;
+    CheckRecomputeLayers(Plan{.recompute = q.recompute, .recompute_layers = recompute_layers},
+                         model, q.setup.framework);
   }
   if (!in.gpu.empty()) q.gpu = FindGpu(catalog, in.gpu, "--gpu");
   // Memory does not depend on the efficiency constants; a bad file is still an error.

@@ -1,5 +1,7 @@
 // `planner evaluate`'s plan flags: the options, their range checks and the plan they state.
 #include "cli_common.h"
+#include "planner/cost/framework.h"
+#include "planner/cost/memory_model.h"
 #include "planner/model/error.h"
 #include "planner/search/plan_rules.h"
 
@@ -16,6 +18,9 @@ void AddPlanOptions(po::options_description& d, PlanInput& in) {
       ("ep", PositiveValue(&p.ep, "--ep"), "expert-parallel size")
       ("micro-batch", PositiveValue(&p.micro_batch, "--micro-batch"), "sequences per micro-batch")
       ("recompute", po::value(&in.recompute), "none, selective, full")
+      ("recompute-layers", PositiveValue(&p.recompute_layers, "--recompute-layers"),
+       "with --recompute full: recompute only the first N layers of each stage (Megatron's "
+       "--recompute-method block); default every layer")
       ("sequence-parallel", po::bool_switch(&p.sequence_parallel), "sequence parallelism")
       ("zero", po::value(&p.zero_stage), "ZeRO stage 0-3 (1 = distributed optimizer)")
       ("virtual-stages", PositiveValue(&p.virtual_stages, "--virtual-stages"),
@@ -80,6 +85,26 @@ void ValidatePlanFlags(const Plan& p, int64_t dp, const Specs& specs) {
   }
 }
 
+void CheckRecomputeLayers(const Plan& p, const Model& m, Framework framework) {
+  if (p.recompute_layers == 0) return;
+  const char* flag = "--recompute-layers";
+  if (p.recompute != Recompute::kFull) throw InputError(flag, "needs --recompute full");
+  if (!FactsOf(framework).block_recompute) {
+    throw InputError(flag, std::string(FrameworkName(framework)) +
+                               " checkpoints every block; only megatron, nemo and deepspeed "
+                               "recompute some layers (--recompute-method block)");
+  }
+  // Megatron counts N in each model chunk's layers (Megatron-DeepSpeed
+  // megatron/model/transformer.py:1809, 1955-1960).
+  const int64_t most = LargestStageLayers(m, p) / p.virtual_stages;
+  if (p.recompute_layers < 1 || p.recompute_layers > most) {
+    throw InputError(flag, "must be 1 to " + std::to_string(most) + " (the layers of " +
+                               (p.virtual_stages > 1 ? "a model chunk of " : "") +
+                               "the largest pipeline stage), got " +
+                               std::to_string(p.recompute_layers));
+  }
+}
+
 Plan ResolvePlan(const PlanInput& in, const Specs& specs, const SearchLimits& limits) {
   Plan p = in.plan;
   ValidatePlanFlags(p, in.dp, specs);
@@ -98,6 +123,7 @@ Plan ResolvePlan(const PlanInput& in, const Specs& specs, const SearchLimits& li
   if (broken && broken->reason == Reason::kIndivisible) {
     throw InputError(broken->flag, broken->explain(rule_input));
   }
+  CheckRecomputeLayers(p, specs.model, specs.setup.framework);
   return p;
 }
 

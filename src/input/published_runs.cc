@@ -214,9 +214,19 @@ json RunPlan(const json& r, const Software& sw) {
   }
   p["sequence_parallel"] =
       tp > 1 && (Has(sp, "true") || (Has(sp, "not stated") && !sw.megatron_before_2023));
-  // "full/block/5 layers" recomputes 5 of 32 layers, which no plan expresses: nearest is none.
   std::string how = "none";
-  if (Has(recompute, "full") && !Has(recompute, "5 layers")) how = "full";
+  if (Has(recompute, "full")) how = "full";
+  // "full/block/N layers": Megatron's block method, the first N layers of each stage. The
+  // row of Megatron-Bridge's 25.11 Llama 3 8B H100 FP8 run calls it "unverified for the 25.11
+  // run"; the release's own tag confirms it: Megatron-Bridge v0.2.0 (NeMo 25.11)
+  // scripts/performance/configs/llama3/workload_base_configs.py LLAMA3_8B_H100_FP8_CS_BASE_CONFIG
+  // sets recompute_num_layers=5, which scripts/performance/utils/helpers.py:174-177 turns into
+  // recompute_granularity "full", recompute_method "block".
+  static const std::regex block("full/block/([0-9]+) layers", std::regex::icase);
+  std::smatch layers_match;
+  if (std::regex_search(recompute, layers_match, block)) {
+    p["recompute_layers"] = std::stoi(layers_match[1].str());
+  }
   if (Has(recompute, "selective")) how = "selective";
   if (Has(recompute, "not stated") || recompute.empty()) {
     if (sw.megatron_2020) how = "full";

@@ -63,8 +63,9 @@ class Fields {
 
 RunFilePlan ReadPlan(const json& obj, const std::string& where) {
   const Fields f(obj, where);
-  f.Only({"tp", "pp", "dp", "cp", "ep", "micro_batch", "recompute", "sequence_parallel", "zero",
-          "virtual_stages", "first_stage_layers", "last_stage_layers"});
+  f.Only({"tp", "pp", "dp", "cp", "ep", "micro_batch", "recompute", "recompute_layers",
+          "sequence_parallel", "zero", "virtual_stages", "first_stage_layers",
+          "last_stage_layers"});
   RunFilePlan out;
   Plan& p = out.plan;
   f.Integer("tp", p.tp);
@@ -74,6 +75,7 @@ RunFilePlan ReadPlan(const json& obj, const std::string& where) {
   f.Integer("ep", p.ep);
   f.Integer("micro_batch", p.micro_batch);
   f.String("recompute", out.recompute);
+  f.Integer("recompute_layers", p.recompute_layers);
   f.Bool("sequence_parallel", p.sequence_parallel);
   f.Integer("zero", p.zero_stage);
   f.Integer("virtual_stages", p.virtual_stages);

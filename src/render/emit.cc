@@ -12,6 +12,7 @@
 #include <fstream>
 
 #include "emit_common.h"
+#include "planner/cost/memory_model.h"
 #include "planner/model/error.h"
 #include "planner/model/files.h"
 #include "planner/render/output.h"
@@ -49,7 +50,8 @@ std::string PlanSummary(const Specs& s, const Plan& p) {
   if (p.cp > 1) t += ", CP " + std::to_string(p.cp);
   if (p.ep > 1) t += ", EP " + std::to_string(p.ep);
   t += ", micro-batch " + std::to_string(p.micro_batch) + " x " + std::to_string(p.grad_accum) +
-       " accumulation steps, recompute " + RecomputeName(p.recompute) + ", ZeRO-" +
+       " accumulation steps, recompute " +
+       RecomputeLabel(p, LargestStageLayers(s.model, p)) + ", ZeRO-" +
        std::to_string(p.zero_stage);
   if (p.sequence_parallel) t += ", sequence parallel";
   return t;

@@ -117,7 +117,12 @@ std::string ParallelArgs(const Plan& p) {
 
 std::string RecomputeArgs(const Plan& p) {
   if (p.recompute == Recompute::kFull) {
-    return "  --recompute-granularity full --recompute-method uniform"
+    // Megatron-DeepSpeed has the block method too (megatron/arguments.py:842,851).
+    const std::string method =
+        p.recompute_layers > 0
+            ? "block --recompute-num-layers " + std::to_string(p.recompute_layers)
+            : "uniform";
+    return "  --recompute-granularity full --recompute-method " + method +
            " --deepspeed-activation-checkpointing\n";
   }
   if (p.recompute == Recompute::kSelective) return "  --recompute-granularity selective\n";

@@ -57,8 +57,9 @@ void AddParallel(std::vector<FlagValue>& a, const Model& m, const Plan& p) {
 void AddMemory(std::vector<FlagValue>& a, const Plan& p) {
   if (p.recompute == Recompute::kFull) {
     Add(a, "--recompute-granularity", "full");
-    Add(a, "--recompute-method", "uniform");
-    Add(a, "--recompute-num-layers", 1);
+    // block: the first N layers of each stage (chunk); uniform with 1: every layer alone.
+    Add(a, "--recompute-method", p.recompute_layers > 0 ? "block" : "uniform");
+    Add(a, "--recompute-num-layers", std::max(1, p.recompute_layers));
   } else if (p.recompute == Recompute::kSelective) {
     Add(a, "--recompute-granularity", "selective");  // takes no --recompute-method
   }

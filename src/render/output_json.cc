@@ -41,6 +41,8 @@ ordered_json PlanJson(const Specs& specs, const Evaluation& e, const CostInput& 
                     {"micro_batch", p.micro_batch},
                     {"grad_accum_steps", p.grad_accum},
                     {"recompute", RecomputeName(p.recompute)},
+                    // 0: every layer when recompute is full (Plan::recompute_layers)
+                    {"recompute_layers", p.recompute_layers},
                     {"zero_stage", p.zero_stage},
                     {"sequence_parallel", p.sequence_parallel},
                     {"virtual_stages", p.virtual_stages},

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "planner/cost/compute_model.h"
+#include "planner/cost/memory_model.h"
 #include "planner/render/emit.h"
 #include "planner/cost/framework.h"
 #include "planner/render/output.h"
@@ -161,7 +162,8 @@ void PrintSearchTable(std::ostream& out, const Specs& specs, const SearchResult&
     cells(rows.back(),
           {std::to_string(rank++), std::to_string(p.tp), std::to_string(p.cp),
            std::to_string(p.pp), std::to_string(p.dp), std::to_string(p.ep),
-           std::to_string(p.micro_batch), std::to_string(p.grad_accum), RecomputeName(p.recompute),
+           std::to_string(p.micro_batch), std::to_string(p.grad_accum),
+           RecomputeCell(p, LargestStageLayers(specs.model, p)),
            std::to_string(p.zero_stage), p.sequence_parallel ? "yes" : "no",
            std::to_string(p.virtual_stages),
            wide ? Gib(e.memory.total()) + "/" + Gib(e.capacity_bytes) : Gib(e.memory.total()),
@@ -176,7 +178,7 @@ void PrintSearchTable(std::ostream& out, const Specs& specs, const SearchResult&
 
 void PrintSearchCsv(std::ostream& out, const Specs& specs, const SearchResult& r,
                     const CostInput& cost) {
-  out << "rank,tp,cp,pp,dp,ep,micro_batch,grad_accum_steps,recompute,zero_stage,"
+  out << "rank,tp,cp,pp,dp,ep,micro_batch,grad_accum_steps,recompute,recompute_layers,zero_stage,"
          "sequence_parallel,virtual_stages,memory_bytes,capacity_bytes,step_s,tokens_per_s,mfu,"
          "step_s_low,step_s_high,calibration";
   if (cost.train_tokens > 0) out << ",train_days";
@@ -186,7 +188,7 @@ void PrintSearchCsv(std::ostream& out, const Specs& specs, const SearchResult& r
     const Plan& p = e.plan;
     out << rank++ << "," << p.tp << "," << p.cp << "," << p.pp << "," << p.dp << "," << p.ep
         << "," << p.micro_batch << "," << p.grad_accum << "," << RecomputeName(p.recompute) << ","
-        << p.zero_stage << "," << (p.sequence_parallel ? "true" : "false") << ","
+        << p.recompute_layers << "," << p.zero_stage << "," << (p.sequence_parallel ? "true" : "false") << ","
         << p.virtual_stages << "," << Printf("%.0f", e.memory.total()) << ","
         << Printf("%.0f", e.capacity_bytes) << "," << Printf("%.6g", e.time.step()) << ","
         << Printf("%.6g", e.tokens_per_s) << "," << Printf("%.4f", e.mfu);
@@ -207,7 +209,7 @@ void PrintEvaluationTable(std::ostream& out, const Specs& specs, const Evaluatio
               std::to_string(p.pp) + ", dp " + std::to_string(p.dp) + ", ep " +
               std::to_string(p.ep) + ", micro-batch " + std::to_string(p.micro_batch) +
               ", accumulation " + std::to_string(p.grad_accum) + ", recompute " +
-              RecomputeName(p.recompute) + ", ZeRO " + std::to_string(p.zero_stage) + ", SP " +
+              RecomputeLabel(p, LargestStageLayers(specs.model, p)) + ", ZeRO " + std::to_string(p.zero_stage) + ", SP " +
               (p.sequence_parallel ? "yes" : "no") + ", virtual stages " +
               std::to_string(p.virtual_stages));
   const MemoryBreakdown& m = e.memory;
@@ -263,11 +265,11 @@ const char* const kFormulas =
     "per-micro-batch stage time + exposed DP traffic + optimizer; TP is kept at or below the "
     "compute/communication ratio over the link TP crosses (formulas.md section 6).\n";
 
-std::string Describe(const Plan& p) {
+std::string Describe(const Model& m, const Plan& p) {
   return "tp " + std::to_string(p.tp) + ", cp " + std::to_string(p.cp) + ", pp " +
          std::to_string(p.pp) + ", dp " + std::to_string(p.dp) + ", ep " + std::to_string(p.ep) +
          ", micro-batch " + std::to_string(p.micro_batch) + ", ZeRO " +
-         std::to_string(p.zero_stage) + ", recompute " + RecomputeName(p.recompute) +
+         std::to_string(p.zero_stage) + ", recompute " + RecomputeLabel(p, LargestStageLayers(m, p)) +
          (p.virtual_stages > 1 ? ", virtual stages " + std::to_string(p.virtual_stages) : "");
 }
 
@@ -282,7 +284,7 @@ void PrintSearchExplanation(std::ostream& out, const Specs& specs, const SearchR
     if (!any) out << "\nPlans set aside, by reason (the example is the closest to passing):\n";
     any = true;
     out << Wrap("- " + std::string(ReasonName(static_cast<Reason>(i))) + ": " +
-                std::to_string(r.stats.pruned[i]) + " plans; e.g. " + Describe(example->plan) +
+                std::to_string(r.stats.pruned[i]) + " plans; e.g. " + Describe(specs.model, example->plan) +
                 ": " + Explain(specs.model, specs.cluster, *example, specs.setup));
   }
 }

@@ -1,4 +1,5 @@
 // The report pages of `search` and `evaluate`: plans, their memory and step time, the funnel.
+#include "planner/cost/memory_model.h"
 #include "planner/model/text.h"
 #include "planner/model/units.h"
 #include "planner/render/report.h"
@@ -20,7 +21,8 @@ std::string PlanLabel(int rank, const Plan& p) {
 ReportCell Num(double v, const std::string& text) { return {.text = text, .key = v}; }
 ReportCell Int(int64_t v) { return Num(static_cast<double>(v), std::to_string(v)); }
 
-ReportTable PlanTable(const std::vector<Evaluation>& plans, const CostInput& cost) {
+ReportTable PlanTable(const Model& m, const std::vector<Evaluation>& plans,
+                      const CostInput& cost) {
   ReportTable t{.headers = {"#", "TP", "CP", "PP", "DP", "EP", "MB", "GA", "recompute", "ZeRO",
                             "SP", "VP", "memory GiB", "step s", "tokens/s", "MFU %"},
                 .row_class = "plan-row"};
@@ -37,7 +39,7 @@ ReportTable PlanTable(const std::vector<Evaluation>& plans, const CostInput& cos
                                    Int(p.ep),
                                    Int(p.micro_batch),
                                    Int(p.grad_accum),
-                                   {.text = RecomputeName(p.recompute)},
+                                   {.text = RecomputeCell(p, LargestStageLayers(m, p))},
                                    Int(p.zero_stage),
                                    {.text = p.sequence_parallel ? "yes" : "no"},
                                    Int(p.virtual_stages),
@@ -137,7 +139,7 @@ std::string SearchReportHtml(const Specs& specs, const SearchResult& r, const Co
   ReportPage page{.title = "Fastest training plans for " + Title(specs),
                   .inputs = Inputs(specs, cost),
                   .command = command};
-  std::string plans = TableHtml(PlanTable(r.plans, cost));
+  std::string plans = TableHtml(PlanTable(specs.model, r.plans, cost));
   if (r.plans.empty()) plans = "<p>" + EscapeHtml(NoPlanSummary(r)) + "</p>\n";
   page.sections.push_back({"Ranked plans (click a column to sort)", plans});
   if (!r.plans.empty()) {
@@ -157,7 +159,7 @@ std::string EvaluationReportHtml(const Specs& specs, const Evaluation& e, const 
       e.feasible()
           ? "<p>The plan is feasible.</p>\n"
           : "<p>The plan is not feasible: " + std::string(ReasonName(e.reason)) + ".</p>\n";
-  page.sections.push_back({"The plan", verdict + TableHtml(PlanTable({e}, cost))});
+  page.sections.push_back({"The plan", verdict + TableHtml(PlanTable(specs.model, {e}, cost))});
   page.sections.push_back({"Memory per GPU", BarChartHtml(MemoryChart({e}))});
   page.sections.push_back({"Step time", BarChartHtml(TimeChart({e}))});
   return ReportHtml(page);

@@ -59,6 +59,9 @@ struct FrameworkFacts {
   double tp_loss_bytes_per_logit = 0.0;
   /// Bytes the loss holds per value of the output layer's input (Megatron keeps it in fp32).
   double loss_bytes_per_hidden = 4.0;
+  /// Can recompute only the first N layers of each stage (Megatron --recompute-method block;
+  /// Megatron-DeepSpeed has it too). torchtitan's and FSDP's checkpointing wrap every block.
+  bool block_recompute = false;
   const char* source = "";
 };
 

@@ -62,6 +62,8 @@ double InFlightMicroBatches(Schedule s, int pp, int virtual_stages, int grad_acc
 
 /// Layers held by pipeline stage `stage` (0-based) of a plan.
 int64_t StageLayers(const Model& m, const Plan& p, int stage);
+/// Layers of the plan's largest pipeline stage (uneven splits make the first or last larger).
+int64_t LargestStageLayers(const Model& m, const Plan& p);
 
 /// Parameters held by one GPU of pipeline stage `stage` (before ZeRO sharding).
 double StageParameters(const Model& m, const ParamCounts& counts, const Plan& p, int stage);

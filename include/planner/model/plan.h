@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "planner/model/hardware.h"
 
@@ -31,6 +32,11 @@ struct Plan {
   int virtual_stages = 1;     ///< model chunks per pipeline rank (interleaved 1F1B when > 1)
   int first_stage_layers = 0;  ///< 0: layers split evenly; else layers on the first stage
   int last_stage_layers = 0;   ///< 0: layers split evenly; else layers on the last stage
+  /// With full recomputation: the layers of each pipeline stage (of each model chunk when
+  /// interleaved) that are checkpointed at their input and recomputed in backward, the first
+  /// ones; the rest keep all their activations (Megatron --recompute-method block
+  /// --recompute-num-layers N). 0: every layer (--recompute-method uniform, 1 layer a group).
+  int recompute_layers = 0;
 
   bool operator==(const Plan&) const = default;
 };
@@ -64,6 +70,15 @@ struct TrainingSetup {
 };
 
 const char* RecomputeName(Recompute r);
+/// Layers of a stage of `stage_layers` layers that the plan recomputes: all with full
+/// recomputation of every layer, recompute_layers per model chunk (at most all) with the
+/// block method, 0 otherwise.
+int64_t RecomputedLayers(const Plan& p, int64_t stage_layers);
+/// "full (5 of 32 layers)" when the plan recomputes some layers of a `stage_layers`-layer
+/// stage, else the recomputation's name.
+std::string RecomputeLabel(const Plan& p, int64_t stage_layers);
+/// RecomputeLabel for a table cell: "full 5/32".
+std::string RecomputeCell(const Plan& p, int64_t stage_layers);
 const char* ScheduleName(Schedule s);
 const char* OptimizerName(Optimizer o);
 

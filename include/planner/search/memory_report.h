@@ -24,6 +24,7 @@ struct MemoryQuery {
   int64_t batch = 1;               ///< sequences per micro-batch, or in flight when serving
   TrainingSetup setup;             ///< training and fine-tuning: precision, optimizer, ...
   Recompute recompute = Recompute::kSelective;
+  int recompute_layers = 0;        ///< full recompute: layers recomputed (Plan); 0: all
   double weight_bytes = 2;         ///< inference: bytes per weight (the quick rule's Q / 8)
   WeightFormat weights = WeightFormat::kBf16;  ///< inference: as the engines store them
   Precision kv = Precision::kBf16;             ///< inference: KV-cache values
