@@ -40,7 +40,8 @@ double RecomputedShare(const Plan& p, double stage_layers) {
 }
 
 int FewestRecomputedLayers(const Model& m, const Plan& full, const TrainingSetup& s,
-                           double headroom_bytes) {
+                           double used_bytes, double capacity_bytes) {
+  const double headroom_bytes = (1.0 - kFittedRecomputeMargin) * capacity_bytes - used_bytes;
   const FrameworkFacts& facts = FactsOf(s.framework);
   if (!facts.block_recompute || full.recompute != Recompute::kFull ||
       full.recompute_layers != 0 || headroom_bytes <= 0) {

@@ -13,6 +13,7 @@
 #include "planner/cost/framework.h"
 #include "planner/cost/step_time.h"
 #include "planner/cost/memory_model.h"
+#include "planner/cost/recompute_layers.h"
 #include "planner/search/plan_rules.h"
 #include "planner/search/training_space.h"
 
@@ -35,7 +36,8 @@ void Offer(std::vector<Evaluation>& best, const Evaluation& e, size_t k) {
 auto Key(const Plan& p) {
   return std::make_tuple(p.tp, p.cp, p.pp, p.dp, p.ep, p.micro_batch, p.grad_accum,
                          static_cast<int>(p.recompute), p.zero_stage, p.sequence_parallel,
-                         p.virtual_stages, p.first_stage_layers, p.last_stage_layers);
+                         p.virtual_stages, p.first_stage_layers, p.last_stage_layers,
+                         p.recompute_layers);
 }
 
 // Keeps in `slot` whichever of it and `e` is closer to passing: less memory over capacity, then
@@ -125,6 +127,19 @@ void Record(Partial& acc, const Evaluation& e, size_t k) {
   }
 }
 
+// A plan that fits recomputing every layer also runs recomputing only as many as its free
+// memory needs (the block method): one more plan, its count computed, not enumerated.
+void ScorePartialRecompute(const SearchContext& x, const Evaluation& full, Reason structure,
+                           const PlanTerms& terms, Partial& acc) {
+  const int layers =
+      FewestRecomputedLayers(x.m, full.plan, x.s, full.memory.total(), full.capacity_bytes);
+  if (layers == 0) return;
+  Plan partial = full.plan;
+  partial.recompute_layers = layers;
+  ++acc.stats.evaluated;
+  Record(acc, EvaluateFrom(x.m, x.c, partial, x.s, structure, terms), x.k);
+}
+
 // The recomputation x ZeRO variants of one plan. Neither changes the plan's structure (ZeRO >= 2
 // with pipelines, and ZeRO 0 with an offloaded optimizer, aside: counted here), so it is checked
 // once for all of them.
@@ -151,7 +166,11 @@ void ScoreVariants(const SearchContext& x, Plan plan, PlanTerms& terms,
                      Evaluation{.plan = plan, .reason = Reason::kUnsupported});
         continue;
       }
-      Record(acc, EvaluateFrom(x.m, x.c, plan, x.s, structure, terms), x.k);
+      const Evaluation e = EvaluateFrom(x.m, x.c, plan, x.s, structure, terms);
+      Record(acc, e, x.k);
+      if (x.o.fit_recompute_layers && r == Recompute::kFull && e.feasible()) {
+        ScorePartialRecompute(x, e, structure, terms, acc);
+      }
     }
   }
 }

@@ -10,8 +10,10 @@
 
 #include "emit_fixtures.h"
 #include "planner/cost/memory_model.h"
+#include "planner/cost/recompute_layers.h"
 #include "planner/cost/step_time.h"
 #include "planner/input/published_runs.h"
+#include "planner/search/search.h"
 
 namespace planner {
 namespace {
@@ -107,6 +109,44 @@ TEST(RecomputeLayers, PlanLineSaysHowManyOfTheStagesLayers) {
   EXPECT_EQ(RecomputeCell(p, 32), "full 5/32");
   EXPECT_EQ(RecomputeLabel(Plan{.recompute = Recompute::kFull}, 32), "full");
   EXPECT_EQ(RecomputeCell(Plan{.recompute = Recompute::kSelective}, 32), "selective");
+}
+
+TEST(RecomputeLayers, FewestThatFitLeaveTheMargin) {
+  // Each of kTiny's layers stored whole instead of checkpointed adds 32sbh - 2sbh = 30sbh, times
+  // 1 micro-batch in flight (pp 1), times 1.10 for the allocator (FrameworkFacts::fragmentation):
+  // 30 x 2^20 x 1.1 = 34,603,008 bytes. With 95 % of the capacity (kFittedRecomputeMargin)
+  // 3.5 layers above what recomputing all 8 needs, 3 can be stored: 5 of 8 recomputed.
+  const double layer = 30.0 * 1024 * 1024 * 1.1;
+  const Plan full = TinyPlan(Recompute::kFull, 0);
+  const double used = 1e9;
+  const double capacity = (used + 3.5 * layer) / 0.95;
+  EXPECT_EQ(FewestRecomputedLayers(kTiny, full, kTinySetup, used, capacity), 5);
+  // Room for under one layer, or for all eight (no recomputation fits): no partial plan.
+  EXPECT_EQ(FewestRecomputedLayers(kTiny, full, kTinySetup, used, (used + 0.5 * layer) / 0.95), 0);
+  EXPECT_EQ(FewestRecomputedLayers(kTiny, full, kTinySetup, used, (used + 9 * layer) / 0.95), 0);
+  // The plan it names fits: its memory grew by at most the 3 layers counted.
+  Plan partial = full;
+  partial.recompute_layers = 5;
+  const double grown = StageMemory(kTiny, partial, kTinySetup, 0).total() -
+                       StageMemory(kTiny, full, kTinySetup, 0).total();
+  EXPECT_DOUBLE_EQ(grown, 3 * layer);
+}
+
+TEST(RecomputeLayers, SearchCanFitTheRecomputedLayersToMemory) {
+  const Specs s = MakeSpecs("llama2-70b", "rtx-4090", 2048);
+  const SearchResult plain = Search(s.model, s.cluster, s.setup, SearchOptions{.top = 20});
+  for (const Evaluation& e : plain.plans) EXPECT_EQ(e.plan.recompute_layers, 0);
+  const SearchResult fitted =
+      Search(s.model, s.cluster, s.setup, SearchOptions{.top = 20, .fit_recompute_layers = true});
+  int partial = 0;
+  for (const Evaluation& e : fitted.plans) {
+    if (e.plan.recompute_layers == 0) continue;
+    ++partial;
+    EXPECT_LE(e.memory.total(), 0.95 * e.capacity_bytes);
+  }
+  EXPECT_GT(partial, 0);
+  // Fewer layers recomputed than all, and never a slower best plan.
+  EXPECT_LE(fitted.plans.front().time.step(), plain.plans.front().time.step());
 }
 
 TEST(RecomputeLayers, PublishedRunStatingBlockFiveBecomesFiveLayers) {

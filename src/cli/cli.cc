@@ -104,6 +104,9 @@ void AddSearchOptions(po::options_description& d, SearchFlags& f) {
        "keep TP sizes below the compute/communication ratio (formulas.md section 6)")
       ("max-cp", po::value(&f.options.max_context_parallel), "largest context-parallel size searched")
       ("wide", po::bool_switch(&f.wide), "every column (the default table fits 80 columns)")
+      ("fit-recompute-layers", po::bool_switch(&f.options.fit_recompute_layers),
+       "where recomputing every layer fits, also try recomputing only as many layers as memory "
+       "needs (Megatron's --recompute-method block), leaving 5% of memory free")
       ("max-gpus", PositiveValue(&f.max_gpus, "--max-gpus"),
        "search every cluster size up to this (instead of --gpus); the most tokens/s per GPU wins");
   for (size_t i = 0; i < 5; ++i) {

@@ -24,6 +24,11 @@ struct SearchOptions {
   bool search_zero = true;
   bool search_sp = true;
   bool search_vp = true;
+  /// For each plan that fits recomputing every layer, also score the fewest recomputed layers
+  /// that fit (FewestRecomputedLayers; --fit-recompute-layers). Off by default: such plans sit
+  /// near the memory limit by construction, and the count is computed, not searched, so the
+  /// search is no longer exhaustive over it.
+  bool fit_recompute_layers = false;
   int max_virtual_stages = 128;  ///< up to one layer per model chunk
   int max_context_parallel = 32;  ///< largest cp searched (with at least 2048 tokens per rank)
   int max_micro_batch = 64;
