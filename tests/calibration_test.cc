@@ -63,7 +63,7 @@ TEST(Calibration, FinetuneAndServeSayWhereTheirConstantsComeFrom) {
                                 "4090"});
   ASSERT_EQ(borrowed.rc, 0) << borrowed.err;
   EXPECT_TRUE(Has(borrowed.out, "Constants: BORROWED from a100")) << borrowed.out;
-  EXPECT_TRUE(Has(borrowed.out, "Plan 1 within +/-36%")) << borrowed.out;
+  EXPECT_TRUE(Has(borrowed.out, "Plan 1 within +/-48%")) << borrowed.out;
   const Outcome fitted = Cli({"finetune", "--model", "llama3-8b", "--gpu", "h100-sxm",
                               "--format", "json"});
   ASSERT_EQ(fitted.rc, 0) << fitted.err;
@@ -88,7 +88,7 @@ TEST(Calibration, CatalogGpuWithoutConstantsBorrowsAndSaysSo) {
       Cli({"--model", "llama2-7b", "--gpu", "my-gpu", "--gpus", "8", "--catalog", path});
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_TRUE(Has(r.out, "Constants: BORROWED from a100 (no arch given), no published run of "
-                         "my-gpu; ranges +/-36%.")) << r.out;
+                         "my-gpu; ranges +/-48%.")) << r.out;
 }
 
 TEST(Calibration, ListGpusSaysWhereEachGpusConstantsComeFrom) {

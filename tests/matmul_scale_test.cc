@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -62,6 +63,20 @@ TEST(MatmulScale, B200IsPowerBoundBelowTheH100sShare) {
   const Calibration c = BuiltinCalibration(Builtin("b200"));
   EXPECT_NEAR(c.provenance.matmul_scale, 0.94832, 1e-5);
   EXPECT_NEAR(c.eff.gemm, 0.70 * 0.94832, 1e-5);
+}
+
+TEST(MatmulScale, BorrowedBandIsTwiceTheWorstFittedError) {
+  // include/planner/cost/calibration.h: a borrowed set's band is twice the largest max error of
+  // the fitted GPUs, rounded up to the next hundredth.
+  double worst = 0;
+  for (const Gpu& g : BuiltinCatalog().gpus) {
+    const Calibration c = BuiltinCalibration(g);
+    if (c.provenance.source == CalibrationSource::kFitted) {
+      worst = std::max(worst, c.provenance.max_error);
+    }
+  }
+  EXPECT_GT(worst, 0.0);
+  EXPECT_DOUBLE_EQ(kBorrowedBand, std::ceil(200.0 * worst) / 100.0);
 }
 
 TEST(MatmulScale, FittedAndUnmeasuredGpusKeepTheirSet) {

@@ -27,9 +27,9 @@ Efficiency EfficiencyOf(const Cluster& c);
 Calibration BuiltinCalibration(const Gpu& gpu);
 
 /// Band half-width (share of step time) of constants borrowed with no run of the GPU to check
-/// them: twice the largest max error of the fitted GPUs (h100-sxm, 17.9%), rounded up
-/// (README: "Calibration").
-inline constexpr double kBorrowedBand = 0.36;
+/// them: twice the largest max error of the fitted GPUs (h100-sxm, 23.8%), rounded up
+/// (README: "Calibration"); a test holds it to that rule.
+inline constexpr double kBorrowedBand = 0.48;
 /// The widest band quoted; beyond it low step times would approach zero.
 inline constexpr double kMaxBand = 0.60;
 
