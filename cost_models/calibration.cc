@@ -48,10 +48,14 @@ const MeasuredGpu* MeasuredOf(const std::string& name) {
 constexpr double kA100MatmulShare = (246.33 + 264.53) / 2.0 / 312.0;
 constexpr double kH100MatmulShare = 786.45 / 989.4;
 
-// A borrowing GPU whose matmul rate was measured runs its tensor cores at a different share of
-// its datasheet peak than the donor (GeForce cards clock above their rated boost; some
-// data-centre parts are power-bound below it): the donor's tensor-core constants are scaled by
-// the ratio of the two shares. Element-wise, link and overhead constants are kept.
+}  // namespace
+
+double DonorMatmulShare(Arch arch) {
+  return HopperFamily(arch) ? kH100MatmulShare : kA100MatmulShare;
+}
+
+namespace {
+
 // FlashAttention-2 on an A100, causal, head dim 128, in the model's accounting (forward FLOPs
 // 4 s^2 b h d uncounted for the mask, backward twice the forward: layer_cost.cc). Measured:
 // forward 156.27 TFLOPs/s at 4096 tokens (liangan1/GPU_travel performance/flash-attn/README.md
@@ -62,10 +66,13 @@ constexpr double kH100MatmulShare = 786.45 / 989.4;
 // model's 3 F / eff: eff = 3 / (0.5 / e_f + 1.25 / e_b) = 0.625.
 constexpr double kA100FlashAttention = 0.625;
 
+// A borrowing GPU whose matmul rate was measured runs its tensor cores at a different share of
+// its datasheet peak than the donor (GeForce cards clock above their rated boost; some
+// data-centre parts are power-bound below it): the donor's tensor-core constants are scaled by
+// the ratio of the two shares. Element-wise, link and overhead constants are kept.
 double MatmulScale(const Gpu& gpu) {
   if (gpu.matmul_flops <= 0 || gpu.bf16_flops <= 0) return 1.0;
-  const double donor = HopperFamily(gpu.arch) ? kH100MatmulShare : kA100MatmulShare;
-  return gpu.matmul_flops / gpu.bf16_flops / donor;
+  return gpu.matmul_flops / gpu.bf16_flops / DonorMatmulShare(gpu.arch);
 }
 
 Efficiency Scaled(Efficiency e, double scale) {
@@ -77,10 +84,6 @@ Efficiency Scaled(Efficiency e, double scale) {
 
 }  // namespace
 
-double DonorMatmulShare(Arch arch) {
-  return HopperFamily(arch) ? kH100MatmulShare : kA100MatmulShare;
-}
-
 Efficiency EfficiencyFor(const Gpu& gpu) {
   // One set per architecture family, fitted once over all published runs of its GPUs; never
   // per run or per paper.
@@ -91,7 +94,7 @@ Efficiency EfficiencyFor(const Gpu& gpu) {
   // Volta, Ada, CDNA2/3/4, Gaudi 3 and GPUs without a stated architecture have no published runs
   // to fit: they borrow the A100's set. No A100 run of the fit uses fused attention (2020-22
   // Megatron), so `attention` comes from FlashAttention-2 kernel measurements instead (see
-  // kA100FlashAttention below), not from a fit.
+  // kA100FlashAttention above), not from a fit.
   return Efficiency{.gemm = 0.81, .gemm_fp8 = 0.81, .gemm_half_dim = 96,
                     .attention = kA100FlashAttention,
                     .hbm = 0.80, .link = 0.75, .step_overhead = 0.09};

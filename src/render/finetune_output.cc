@@ -193,8 +193,9 @@ std::string HostBoundNote(const FinetuneContext& ctx, const FinetuneResult& r,
   if (tokens >= kHostBoundTokens) return "";
   return label + " runs " + std::to_string(tokens) +
          " tokens a micro-batch: its time leaves out the fixed host cost of each step "
-         "(Python, kernel launches), which dominates below about 2048 tokens; measured runs "
-         "at 256 tokens took 2.2x the figure.";
+         "(Python, kernel launches), which dominates below about " +
+         std::to_string(kHostBoundTokens) +
+         " tokens; measured runs at 256 tokens took 2.2x the figure.";
 }
 
 }  // namespace
@@ -223,10 +224,10 @@ void PrintFinetuneTable(std::ostream& out, const FinetuneContext& ctx, const Fin
            "the planner does not score: the choice is yours.\n";
   }
   if (!r.plans.empty()) {
+    const std::string label = one_plan ? "The plan" : "Plan 1";
     PrintBreakdown(out, ctx, r.plans.front(), one_plan ? "The plan's" : "Plan 1");
-    out << Wrap(
-        FinetuneRangesLine(ctx.cluster, r.plans.front(), one_plan ? "The plan" : "Plan 1"));
-    const std::string note = HostBoundNote(ctx, r, one_plan ? "The plan" : "Plan 1");
+    out << Wrap(FinetuneRangesLine(ctx.cluster, r.plans.front(), label));
+    const std::string note = HostBoundNote(ctx, r, label);
     if (!note.empty()) out << Wrap(note + "\n");
   } else if (r.smallest.memory.peak() > 0) {
     const FinetunePlan& p = r.smallest.plan;
