@@ -41,11 +41,15 @@ Path RingPath(const Cluster& c, int n, int64_t stride, double link_eff) {
     }
     return {c.intra.one_way_bytes_per_s * link_eff, c.intra.latency_s};
   }
-  const int64_t members_in_node =
-      std::clamp<int64_t>(c.gpus_per_node / std::max<int64_t>(1, stride), 1, n);
-  const double rings_in_node = static_cast<double>(c.gpus_per_node) / members_in_node;
-  const double nic_share =
-      static_cast<double>(c.nics_per_node) * c.inter.one_way_bytes_per_s / rings_in_node;
+  // A ring leaving the domain crosses it once per channel, each channel at a different member's
+  // NIC, so the domain's NICs carry it together, shared with the other rings of its kind there.
+  // NCCL treats a multi-node NVLink domain as one node (2.20.3 release notes: inter-node NVLink),
+  // so an NVL72 rack pools its 18 trays' NICs as a DGX pools its eight.
+  const double domain_nics = static_cast<double>(c.nics_per_node) *
+                             static_cast<double>(c.ScaleUpDomain()) /
+                             static_cast<double>(c.gpus_per_node);
+  const double rings_in_domain = static_cast<double>(c.ScaleUpDomain()) / members_in_domain;
+  const double nic_share = domain_nics * c.inter.one_way_bytes_per_s / rings_in_domain;
   return {std::min(c.intra.one_way_bytes_per_s, nic_share) * link_eff, c.inter.latency_s};
 }
 
