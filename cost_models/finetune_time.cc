@@ -82,6 +82,7 @@ double DequantSeconds(const FinetunePlan& p, const FinetuneParams& n, const Devi
 }  // namespace
 
 double HostLinkBytesPerS(const Gpu& gpu) {
+  if (gpu.host_link_bytes_per_s > 0) return gpu.host_link_bytes_per_s * 0.8;
   const bool gen5 = gpu.arch == Arch::kHopper || gpu.arch == Arch::kBlackwell;
   return (gen5 ? 63e9 : 31.5e9) * 0.8;
 }

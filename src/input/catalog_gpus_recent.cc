@@ -32,10 +32,14 @@ std::vector<Gpu> RecentGpus() {
        .intra_link = "nvlink5",
        .inter_link = "ib-ndr",
        .arch = Arch::kBlackwell,
+       // NVLink-C2C joins a Grace CPU to two B200s at 900 GB/s both ways together: 225 GB/s
+       // one way a GPU when both copy at once.
+       .host_link_bytes_per_s = 225 * kGB,
        .scale_up_gpus = 72,
        .source = "NVIDIA GB200 NVL72 datasheet, rack figures / 72: FP32 5,760 TFLOPS, TF32 180, "
                  "BF16 360, FP8 720 PFLOPS sparse (halved for dense), 13.4 TB HBM3e at 576 "
-                 "TB/s; NVLink 5 130 TB/s (1.8 TB/s per GPU) over all 72 GPUs"},
+                 "TB/s; NVLink 5 130 TB/s (1.8 TB/s per GPU) over all 72 GPUs; NVLink-C2C "
+                 "900 GB/s bidirectional per Grace and two GPUs"},
       {.name = "h20",
        .hbm_bytes = 96 * kGB,
        .reserved_bytes = kContextBytes,

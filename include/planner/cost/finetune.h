@@ -87,8 +87,9 @@ struct FinetuneFloor {
 };
 FinetuneFloor FinetuneFloorOf(const Model& m, const FinetunePlan& p, const FinetuneSetup& s);
 
-/// Host-to-GPU bytes/s of one GPU's PCIe link: gen5 x16 (63 GB/s) on Hopper and Blackwell,
-/// gen4 x16 (31.5 GB/s) otherwise (PCI-SIG), at 80 % for pinned copies.
+/// Host-to-GPU bytes/s of one GPU's link to host memory: the GPU's own (Gpu::
+/// host_link_bytes_per_s, GB200's NVLink-C2C), else PCIe gen5 x16 (63 GB/s) on Hopper and
+/// Blackwell, gen4 x16 (31.5 GB/s) otherwise (PCI-SIG); at 80 % for pinned copies.
 double HostLinkBytesPerS(const Gpu& gpu);
 
 }  // namespace planner

@@ -49,6 +49,9 @@ struct Gpu {
   /// GPUs of one node reach each other's memory directly (NVLink, or PCIe peer-to-peer). False:
   /// collectives inside a node are staged through host memory (NCCL's SHM transport).
   bool p2p = true;
+  /// Bytes/s one way between the GPU and host memory when every GPU copies at once; 0: the
+  /// PCIe link of its generation (HostLinkBytesPerS). GB200: NVLink-C2C.
+  double host_link_bytes_per_s = 0;
   int64_t scale_up_gpus = 0;       ///< GPUs its NVLink domain joins by default (NVL72: 72);
                                    ///< 0: one node
   std::string source{};            ///< datasheet
