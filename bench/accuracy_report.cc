@@ -38,6 +38,7 @@ Plan PlanFromJson(const nlohmann::json& j) {
   p.virtual_stages = j.at("virtual_stages");
   p.first_stage_layers = j.at("first_stage_layers");
   p.last_stage_layers = j.at("last_stage_layers");
+  p.offload_activation_layers = j.at("offload_activation_layers");
   return p;
 }
 

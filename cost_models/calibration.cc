@@ -23,7 +23,7 @@ constexpr MeasuredGpu kMeasured[] = {
     {"h100-sxm", 18, 0.060, 0.238},
     {"v100-32gb", 4, 0.063, 0.125},
     {"b200", 8, 0.090, 0.205},
-    {"gb200", 12, 0.107, 0.273},
+    {"gb200", 12, 0.111, 0.273},
 };
 
 bool HopperFamily(Arch a) { return a == Arch::kHopper || a == Arch::kBlackwell; }

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "planner/cost/framework.h"
+#include "planner/cost/activation_offload.h"
 #include "planner/cost/recompute_layers.h"
 #include "planner/cost/zero3.h"
 #include "planner/model/units.h"
@@ -236,6 +237,8 @@ MemoryBreakdown StageMemoryFrom(const Model& m, const Plan& p, const TrainingSet
   const int64_t seq = s.seq_len / p.cp;
   const double in_flight = InFlightOnStage(s, p, stage);
   double act = StageLayerActivationBytes(m, p, s, layers, per_layer) * in_flight;
+  act -= OffloadedActivationBytes(p, layers, per_layer) * in_flight;
+  mem.host = HostActivationBytes(p, layers, per_layer) * in_flight;
   const double sb = static_cast<double>(seq) * p.micro_batch;
   const double sbh = sb * static_cast<double>(m.hidden);
   if (stage == 0) {

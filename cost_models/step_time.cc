@@ -4,6 +4,7 @@
 #include <cmath>
 #include <optional>
 
+#include "planner/cost/activation_offload.h"
 #include "planner/cost/collectives.h"
 #include "planner/cost/framework.h"
 #include "device.h"
@@ -247,6 +248,12 @@ TimeBreakdown StepTimeFrom(const Model& m, const Cluster& c, const Plan& p,
                                   ZeroStageOf(m, p, s, stage));
   t.optimizer = s.offload_optimizer ? OffloadedOptimizerSeconds(c, p, per_param, params)
                                     : OptimizerSeconds(c, p, f.eff, per_param, params);
+  if (p.offload_activation_layers > 0 && stage.layers > 0) {
+    const double layer_forward_s = (stage.Compute() - stage.logits) / stage.layers;
+    t.offload = accum * ActivationOffloadSeconds(c.gpu, p, static_cast<int64_t>(stage.layers),
+                                                 PlanLayerActivationBytes(m, p, s),
+                                                 layer_forward_s);
+  }
   return t;
 }
 

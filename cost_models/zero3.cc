@@ -239,7 +239,7 @@ void MoveOptimizerToHost(const Plan& p, MemoryBreakdown& mem) {
   // offload_optimizer keeps the fp32 master weights and moments in host memory, and with
   // ZeRO-2/3 the gradient shard too (stage3.py grad_partitions_flat_buffer on the offload
   // device; stage_1_and_2.py cpu_offload).
-  mem.host = mem.optimizer;
+  mem.host += mem.optimizer;
   mem.optimizer = 0;
   if (p.zero_stage >= 2) {
     mem.host += mem.gradients;

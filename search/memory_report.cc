@@ -72,12 +72,14 @@ void TrainingParts(const Model& m, const MemoryQuery& q, MemoryReport& r) {
   setup.seq_len = q.seq_len;
   setup.global_batch = q.batch;
   const Plan plan{.micro_batch = static_cast<int>(q.batch), .recompute = q.recompute,
-                  .recompute_layers = q.recompute_layers};
+                  .recompute_layers = q.recompute_layers,
+                  .offload_activation_layers = q.offload_activation_layers};
   const MemoryBreakdown mem = TrainingMemory(m, plan, setup);
   r.parts = {{"weights", mem.weights},     {"gradients", mem.gradients},
              {"optimizer", mem.optimizer}, {"activations", mem.activations},
              {"overhead", mem.overhead},   {"total", mem.total()}};
-  // --offload optimizer: what leaves the GPU for host memory (not in the total).
+  // --offload optimizer or --offload-activations: what leaves the GPU for host memory (not in
+  // the total).
   if (mem.host > 0) r.parts.insert(r.parts.end() - 1, {"host", mem.host});
   const StateBytes b = StateBytesPerParam(setup);
   char line[256];
@@ -93,6 +95,10 @@ void TrainingParts(const Model& m, const MemoryQuery& q, MemoryReport& r) {
     r.formulas.push_back("recompute " + RecomputeLabel(plan, m.layers) +
                          ": those layers keep their input (2sbh), the rest all their "
                          "activations, + the layer being recomputed");
+  }
+  if (plan.offload_activation_layers > 0) {
+    r.formulas.push_back("offload " + std::to_string(plan.offload_activation_layers) +
+                         " layers: their activations in host memory, less the one in flight");
   }
 }
 

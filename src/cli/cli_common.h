@@ -81,6 +81,9 @@ void ValidatePlanFlags(const Plan& p, int64_t dp, const Specs& specs);
 /// --recompute-layers against the plan: only with --recompute full, a framework with the block
 /// method, and 1 to the layers of the largest stage's model chunk; throws InputError naming it.
 void CheckRecomputeLayers(const Plan& p, const Model& m, Framework framework);
+/// --offload-activations against the plan: Megatron-core's rules (megatron or nemo, pp 1, no
+/// recomputation, fewer layers than the model's); throws InputError naming it.
+void CheckActivationOffload(const Plan& p, const Model& m, Framework framework);
 
 /// --report FILE (search, evaluate, sweep, merge; src/cli/cli_report.cc).
 void AddReportOption(boost::program_options::options_description& d, std::string& report);

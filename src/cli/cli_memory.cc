@@ -107,6 +107,7 @@ int RunMemory(const std::vector<std::string>& args, std::ostream& out) {
   std::string mode = "training";
   std::string recompute = "selective";
   int recompute_layers = 0;
+  int offload_layers = 0;
   std::string kv_precision = "bf16";
   int64_t batch = 1;
   double memory_fraction = 0.9;
@@ -119,6 +120,8 @@ int RunMemory(const std::vector<std::string>& args, std::ostream& out) {
       ("recompute", po::value(&recompute), "none, selective (default), full")
       ("recompute-layers", PositiveValue(&recompute_layers, "--recompute-layers"),
        "with --recompute full: recompute only the first N layers (Megatron's block method)")
+      ("offload-activations", PositiveValue(&offload_layers, "--offload-activations"),
+       "with --recompute none: the first N layers' activations in host memory (Megatron-core)")
       ("kv-precision", po::value(&kv_precision), "KV cache precision when serving: bf16 (default) or fp8")
       ("memory-fraction", BoundedValue(&memory_fraction, 1.0, "--memory-fraction"),
        "inference: share of each GPU the engine takes (default 0.9)");
@@ -152,6 +155,10 @@ int RunMemory(const std::vector<std::string>& args, std::ostream& out) {
     q.recompute_layers = recompute_layers;
     CheckRecomputeLayers(Plan{.recompute = q.recompute, .recompute_layers = recompute_layers},
                          model, q.setup.framework);
+    q.offload_activation_layers = offload_layers;
+    CheckActivationOffload(
+        Plan{.recompute = q.recompute, .offload_activation_layers = offload_layers}, model,
+        q.setup.framework);
   }
   if (!in.gpu.empty()) q.gpu = FindGpu(catalog, in.gpu, "--gpu");
   // Memory does not depend on the efficiency constants; a bad file is still an error.

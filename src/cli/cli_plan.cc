@@ -21,6 +21,9 @@ void AddPlanOptions(po::options_description& d, PlanInput& in) {
       ("recompute-layers", PositiveValue(&p.recompute_layers, "--recompute-layers"),
        "with --recompute full: recompute only the first N layers of each stage (Megatron's "
        "--recompute-method block); default every layer")
+      ("offload-activations", PositiveValue(&p.offload_activation_layers, "--offload-activations"),
+       "move the first N layers' activations to host memory during the forward, back for the "
+       "backward (Megatron-core cpu_offloading_num_layers; megatron, nemo; pp 1, no recompute)")
       ("sequence-parallel", po::bool_switch(&p.sequence_parallel), "sequence parallelism")
       ("zero", po::value(&p.zero_stage), "ZeRO stage 0-3 (1 = distributed optimizer)")
       ("virtual-stages", PositiveValue(&p.virtual_stages, "--virtual-stages"),
@@ -105,6 +108,28 @@ void CheckRecomputeLayers(const Plan& p, const Model& m, Framework framework) {
   }
 }
 
+void CheckActivationOffload(const Plan& p, const Model& m, Framework framework) {
+  if (p.offload_activation_layers == 0) return;
+  const char* flag = "--offload-activations";
+  // Megatron-core's TransformerConfig.__post_init__ refuses the rest (transformer_config.py:
+  // "no support for Pipeline parallelism with CPU offloading", "CPU offloading does not work
+  // when activation recomputation is enabled", num_layers bound).
+  if (framework != Framework::kMegatron && framework != Framework::kNemo) {
+    throw InputError(flag, std::string(FrameworkName(framework)) +
+                               " has no layer-wise activation offload; megatron and nemo do "
+                               "(TransformerConfig cpu_offloading)");
+  }
+  if (p.pp != 1) throw InputError(flag, "needs --pp 1: Megatron-core offloads without pipelines");
+  if (p.recompute != Recompute::kNone) {
+    throw InputError(flag, "needs --recompute none: Megatron-core refuses it with recomputation");
+  }
+  if (p.offload_activation_layers < 1 || p.offload_activation_layers >= m.layers) {
+    throw InputError(flag, "must be 1 to " + std::to_string(m.layers - 1) +
+                               " (fewer than the model's layers), got " +
+                               std::to_string(p.offload_activation_layers));
+  }
+}
+
 Plan ResolvePlan(const PlanInput& in, const Specs& specs, const SearchLimits& limits) {
   Plan p = in.plan;
   ValidatePlanFlags(p, in.dp, specs);
@@ -124,6 +149,7 @@ Plan ResolvePlan(const PlanInput& in, const Specs& specs, const SearchLimits& li
     throw InputError(broken->flag, broken->explain(rule_input));
   }
   CheckRecomputeLayers(p, specs.model, specs.setup.framework);
+  CheckActivationOffload(p, specs.model, specs.setup.framework);
   return p;
 }
 

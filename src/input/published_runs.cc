@@ -228,6 +228,13 @@ json RunPlan(const json& r, const Software& sw) {
     p["recompute_layers"] = std::stoi(layers_match[1].str());
   }
   if (Has(recompute, "selective")) how = "selective";
+  // "offloads 40 layers' activations to CPU memory": Megatron-core's cpu_offloading_num_layers
+  // (Megatron-Bridge's GB200 FSDP recipes).
+  static const std::regex offloads("offloads ([0-9]+) layers' activations", std::regex::icase);
+  std::smatch offload_match;
+  if (std::regex_search(recompute, offload_match, offloads)) {
+    p["offload_activation_layers"] = std::stoi(offload_match[1].str());
+  }
   if (Has(recompute, "not stated") || recompute.empty()) {
     if (sw.megatron_2020) how = "full";
   }

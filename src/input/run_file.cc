@@ -65,7 +65,7 @@ RunFilePlan ReadPlan(const json& obj, const std::string& where) {
   const Fields f(obj, where);
   f.Only({"tp", "pp", "dp", "cp", "ep", "micro_batch", "recompute", "recompute_layers",
           "sequence_parallel", "zero", "virtual_stages", "first_stage_layers",
-          "last_stage_layers"});
+          "last_stage_layers", "offload_activation_layers"});
   RunFilePlan out;
   Plan& p = out.plan;
   f.Integer("tp", p.tp);
@@ -81,6 +81,7 @@ RunFilePlan ReadPlan(const json& obj, const std::string& where) {
   f.Integer("virtual_stages", p.virtual_stages);
   f.Integer("first_stage_layers", p.first_stage_layers);
   f.Integer("last_stage_layers", p.last_stage_layers);
+  f.Integer("offload_activation_layers", p.offload_activation_layers);
   return out;
 }
 

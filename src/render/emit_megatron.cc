@@ -237,6 +237,15 @@ std::string MegatronNotes(const Specs& s, const Plan& p) {
          "runs the distributed optimizer (ZeRO-1) and needs more memory per GPU than the plan\n"
          "counts. DeepSpeed's pipeline engine stops at ZeRO-1 as well (deepspeed.sh).\n";
   }
+  if (p.offload_activation_layers > 0) {
+    // Not a flag of the Megatron-LM parser the emitter is checked against (b4788af, 2025-02).
+    n += "WARNING: the plan offloads the activations of " +
+         std::to_string(p.offload_activation_layers) +
+         " layers to host memory, which this command line\n"
+         "cannot say: set TransformerConfig cpu_offloading=True, cpu_offloading_num_layers=" +
+         std::to_string(p.offload_activation_layers) +
+         "\n(Megatron-Bridge: model.cpu_offloading), or the run needs the memory without it.\n";
+  }
   if (s.setup.optimizer == Optimizer::kAdamW8bit) {
     n += "NOTE: Megatron-LM has no 8-bit AdamW; Adam keeps 32-bit moments here, more memory than\n"
          "the plan counts.\n";

@@ -27,7 +27,8 @@ ordered_json MemoryJson(const MemoryBreakdown& m) {
 ordered_json TimeJson(const TimeBreakdown& t) {
   return {{"compute", t.compute},   {"recompute", t.recompute}, {"tp_comm", t.tp_comm},
           {"pp_comm", t.pp_comm},   {"dp_comm", t.dp_comm},     {"ep_comm", t.ep_comm},
-          {"bubble", t.bubble},     {"optimizer", t.optimizer}, {"total", t.step()}};
+          {"bubble", t.bubble},     {"optimizer", t.optimizer}, {"offload", t.offload},
+          {"total", t.step()}};
 }
 
 ordered_json PlanJson(const Specs& specs, const Evaluation& e, const CostInput& cost,
@@ -48,6 +49,8 @@ ordered_json PlanJson(const Specs& specs, const Evaluation& e, const CostInput& 
                     {"virtual_stages", p.virtual_stages},
                     {"first_stage_layers", p.first_stage_layers},
                     {"last_stage_layers", p.last_stage_layers},
+                    // Megatron-core activation offload: layers (Plan::offload_activation_layers)
+                    {"offload_activation_layers", p.offload_activation_layers},
                     {"feasible", e.feasible()},
                     {"reason", ReasonName(e.reason)}};
   j["memory_bytes"] = MemoryJson(e.memory);

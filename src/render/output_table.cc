@@ -114,7 +114,8 @@ void PrintSearchFooter(std::ostream& out, const Specs& specs, const SearchResult
     for (const auto& [name, s] : {std::pair{"compute", t.compute}, {"recompute", t.recompute},
                                   {"bubble", t.bubble}, {"TP comm", t.tp_comm},
                                   {"PP comm", t.pp_comm}, {"DP comm", t.dp_comm},
-                                  {"EP comm", t.ep_comm}, {"optimizer", t.optimizer}}) {
+                                  {"EP comm", t.ep_comm}, {"optimizer", t.optimizer},
+                                  {"offload", t.offload}}) {
       if (s > 0) terms.push_back(std::string(name) + " " + Duration(s));
     }
     out << Wrap("Best plan's step: " + Join(terms, ", ") + ".")
@@ -222,8 +223,12 @@ void PrintEvaluationTable(std::ostream& out, const Specs& specs, const Evaluatio
                      {"total", Gib(m.total())},
                      {"usable", Gib(e.capacity_bytes)}});
   if (m.host > 0) {
-    out << "Offloaded to host memory: " << Gib(m.host)
-        << " GiB per GPU (optimizer states, fp32 master weights, gradient shard).\n";
+    const Plan& p = e.plan;
+    const std::string what =
+        p.offload_activation_layers > 0
+            ? "the activations of " + std::to_string(p.offload_activation_layers) + " layers"
+            : "optimizer states, fp32 master weights, gradient shard";
+    out << "Offloaded to host memory: " << Gib(m.host) << " GiB per GPU (" << what << ").\n";
   }
   const TimeBreakdown& t = e.time;
   out << "\nStep time:\n";
@@ -235,6 +240,7 @@ void PrintEvaluationTable(std::ostream& out, const Specs& specs, const Evaluatio
                      {"DP comm", Duration(t.dp_comm)},
                      {"EP comm", Duration(t.ep_comm)},
                      {"optimizer", Duration(t.optimizer)},
+                     {"offload", Duration(t.offload)},
                      {"step", Duration(t.step())}});
   out << "\n" << Printf("%.6g", e.tokens_per_s) << " tokens/s ("
       << Printf("%.5g", e.tokens_per_s / static_cast<double>(specs.cluster.gpus)) << " per GPU), MFU "

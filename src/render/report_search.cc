@@ -92,7 +92,8 @@ BarChart TimeChart(const std::vector<Evaluation>& plans) {
                                 {"PP comm", t.pp_comm},
                                 {"DP comm", t.dp_comm},
                                 {"EP comm", t.ep_comm},
-                                {"optimizer", t.optimizer}}});
+                                {"optimizer", t.optimizer},
+                                {"offload", t.offload}}});
   }
   return c;
 }

@@ -16,8 +16,10 @@ struct TimeBreakdown {
   double ep_comm = 0;     ///< expert-parallel all-to-all
   double bubble = 0;      ///< pipeline fill and drain
   double optimizer = 0;   ///< the optimizer's update
+  double offload = 0;     ///< activation copies to and from host memory not hidden by compute
   double step() const {
-    return compute + recompute + tp_comm + pp_comm + dp_comm + ep_comm + bubble + optimizer;
+    return compute + recompute + tp_comm + pp_comm + dp_comm + ep_comm + bubble + optimizer +
+           offload;
   }
   bool operator==(const TimeBreakdown&) const = default;
 };

@@ -37,6 +37,10 @@ struct Plan {
   /// ones; the rest keep all their activations (Megatron --recompute-method block
   /// --recompute-num-layers N). 0: every layer (--recompute-method uniform, 1 layer a group).
   int recompute_layers = 0;
+  /// Megatron-core's activation offload (TransformerConfig cpu_offloading_num_layers): the
+  /// first N layers' activations go to host memory during the forward and come back for the
+  /// backward. Needs pp 1 and no recomputation; never searched. 0: none.
+  int offload_activation_layers = 0;
 
   bool operator==(const Plan&) const = default;
 };

@@ -25,6 +25,7 @@ struct MemoryQuery {
   TrainingSetup setup;             ///< training and fine-tuning: precision, optimizer, ...
   Recompute recompute = Recompute::kSelective;
   int recompute_layers = 0;        ///< full recompute: layers recomputed (Plan); 0: all
+  int offload_activation_layers = 0;  ///< layers whose activations go to host memory (Plan)
   double weight_bytes = 2;         ///< inference: bytes per weight (the quick rule's Q / 8)
   WeightFormat weights = WeightFormat::kBf16;  ///< inference: as the engines store them
   Precision kv = Precision::kBf16;             ///< inference: KV-cache values
