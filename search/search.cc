@@ -181,7 +181,7 @@ void ScoreVariants(const SearchContext& x, Plan plan, PlanTerms& terms,
 void ScoreShape(const SearchContext& x, const Shape& sh, Partial& acc) {
   Plan plan = PlanOf(sh, x.c, x.s);
   const std::vector<int> depths = InterleavingDepths(x.m, plan, x.o);
-  const std::span<const Recompute> recomputes = RecomputeChoices(x.s);
+  const std::span<const Recompute> recomputes = RecomputeChoices(x.s, x.o);
   const std::span<const int> zeros = ZeroStages(plan.dp, x.o);
   for (const int ep : ExpertParallelSizes(x.m, plan.dp)) {
     plan.ep = ep;

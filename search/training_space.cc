@@ -59,6 +59,7 @@ std::vector<Shape> OuterShapes(const Model& m, const Cluster& c, const TrainingS
         if (s.global_batch % dp != 0 || !o.pp.Allows(pp) || !o.dp.Allows(dp)) continue;
         for (const auto& [first, last] : StageSplits(m.layers, pp)) {
           for (int mb : Divisors(s.global_batch / dp, o.max_micro_batch)) {
+            if (!o.micro_batch.Allows(mb)) continue;
             shapes.push_back(Shape{tp, cp, pp, mb, first, last});
           }
         }
@@ -103,9 +104,11 @@ std::span<const bool> SequenceParallelChoices(int tp, const SearchOptions& o) {
   return std::span(kBoth).first(o.search_sp && tp > 1 ? 2 : 1);
 }
 
-std::span<const Recompute> RecomputeChoices(const TrainingSetup& s) {
+std::span<const Recompute> RecomputeChoices(const TrainingSetup& s, const SearchOptions& o) {
   static constexpr Recompute kFused[] = {Recompute::kNone, Recompute::kFull};
   static constexpr Recompute kAll[] = {Recompute::kNone, Recompute::kSelective, Recompute::kFull};
+  // --recompute: that one only (kAll is in the enum's order).
+  if (o.recompute) return std::span(kAll).subspan(static_cast<size_t>(*o.recompute), 1);
   if (s.flash_attention) return kFused;
   return kAll;
 }

@@ -59,6 +59,15 @@ const std::vector<BadInputRow> kRows = {
       {{"memory", "--model", "llama2-7b", "--recompute", "selective", "--recompute-layers", "4"},
        "--recompute-layers",
        "needs --recompute full"},
+      // search's fixed recomputation and micro-batch.
+      {{"search", "--model", "llama2-7b", "--gpu", "h100-sxm", "--gpus", "8", "--recompute",
+        "sometimes"},
+       "--recompute",
+       "unknown value 'sometimes'; expected one of: none, selective, full"},
+      {{"search", "--model", "llama2-7b", "--gpu", "h100-sxm", "--gpus", "8", "--micro-batch",
+        "0"},
+       "--micro-batch",
+       "must be a positive integer, got 0"},
       // --offload-activations: Megatron-core's rules (transformer_config.py __post_init__).
       {{"evaluate", "--model", "llama2-7b", "--gpu", "h100-sxm", "--gpus", "8", "--pp", "2",
         "--recompute", "none", "--offload-activations", "8"},

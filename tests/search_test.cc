@@ -166,5 +166,22 @@ TEST(Search, NoFeasiblePlanReportsTheShortfall) {
   EXPECT_GT(r.stats.min_shortfall_bytes, 0);
 }
 
+// --recompute and --micro-batch fix those choices as --tp fixes TP: every plan kept has them,
+// and selective is searched when asked even though flash attention makes it none's twin.
+TEST(Search, FixedRecomputeAndMicroBatchAreTheOnlyOnesSearched) {
+  const Specs s = MakeSpecs("llama2-70b", 64, "h100-sxm");
+  for (const Recompute r : {Recompute::kNone, Recompute::kSelective, Recompute::kFull}) {
+    SearchOptions o{.top = 20};
+    o.recompute = r;
+    o.micro_batch.least = o.micro_batch.most = 2;
+    const SearchResult result = Search(s.model, s.cluster, s.setup, o);
+    ASSERT_FALSE(result.plans.empty()) << RecomputeName(r);
+    for (const Evaluation& e : result.plans) {
+      EXPECT_EQ(e.plan.recompute, r);
+      EXPECT_EQ(e.plan.micro_batch, 2);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace planner

@@ -90,6 +90,8 @@ struct SearchFlags {
   std::array<int, 5> fixed{}, most{};
   bool wide = false;
   int64_t max_gpus = 0;  ///< --max-gpus; 0: search --gpus only
+  std::string recompute;  ///< --recompute; empty: all
+  int micro_batch = 0;    ///< --micro-batch; 0: all
 };
 constexpr const char* kDims[] = {"tp", "cp", "pp", "dp", "zero"};
 
@@ -108,7 +110,10 @@ void AddSearchOptions(po::options_description& d, SearchFlags& f) {
        "where recomputing every layer fits, also try recomputing only as many layers as memory "
        "needs (Megatron's --recompute-method block), leaving 5% of memory free")
       ("max-gpus", PositiveValue(&f.max_gpus, "--max-gpus"),
-       "search every cluster size up to this (instead of --gpus); the most tokens/s per GPU wins");
+       "search every cluster size up to this (instead of --gpus); the most tokens/s per GPU wins")
+      ("recompute", po::value(&f.recompute), "search only this recomputation: none, selective, full")
+      ("micro-batch", PositiveValue(&f.micro_batch, "--micro-batch"),
+       "search only this micro-batch size");
   for (size_t i = 0; i < 5; ++i) {
     const std::string name = kDims[i];
     d.add_options()((name).c_str(), po::value(&f.fixed[i]), ("search only this " + name).c_str());
@@ -130,6 +135,16 @@ void ApplySearchFlags(const std::vector<std::string>& args, SearchFlags& f) {
     throw InputError("--threads", "must be 1 to 1024, got " + std::to_string(options.threads));
   }
   if (options.max_context_parallel < 1) throw InputError("--max-cp", "must be at least 1");
+  if (!f.recompute.empty()) options.recompute = ParseRecompute(f.recompute, "--recompute");
+  if (f.micro_batch > 0) {
+    if (f.micro_batch > ModelLimits::kGlobalBatch) {
+      throw InputError("--micro-batch", "must be 1 to " +
+                                            std::to_string(ModelLimits::kGlobalBatch) + ", got " +
+                                            std::to_string(f.micro_batch));
+    }
+    options.micro_batch.least = options.micro_batch.most = f.micro_batch;
+    options.max_micro_batch = std::max(options.max_micro_batch, f.micro_batch);
+  }
   const auto args_have = [&](const std::string& flag) {
     return std::any_of(args.begin(), args.end(), [&](const std::string& a) {
       return a == flag || a.rfind(flag + "=", 0) == 0;

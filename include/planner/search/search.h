@@ -33,6 +33,8 @@ struct SearchOptions {
   int max_context_parallel = 32;  ///< largest cp searched (with at least 2048 tokens per rank)
   int max_micro_batch = 64;
   Bounds tp, cp, pp, dp, zero;  ///< constraints from the command line; all sizes by default
+  Bounds micro_batch;           ///< --micro-batch: only this size; all divisors by default
+  std::optional<Recompute> recompute;  ///< --recompute: only this; the schedule's set by default
 };
 
 struct SearchStats {

@@ -44,7 +44,8 @@ std::span<const bool> SequenceParallelChoices(int tp, const SearchOptions& o);
 
 /// Recomputation choices. Selective recomputation redoes the attention core, which fused
 /// attention never stores: with flash attention it is the same plan as none, so it is left out.
-std::span<const Recompute> RecomputeChoices(const TrainingSetup& s);
+/// --recompute (SearchOptions::recompute) searches that one only.
+std::span<const Recompute> RecomputeChoices(const TrainingSetup& s, const SearchOptions& o);
 
 /// ZeRO stages searched for `dp` data-parallel ranks.
 std::span<const int> ZeroStages(int dp, const SearchOptions& o);
