@@ -93,8 +93,8 @@ MicroBatchTime MicroBatchOf(const Plan& p, const TrainingSetup& s, const StageFo
     recompute = stage.Mix(&LayerCost::attention);
   }
   // Backward does twice the forward's work and repeats its collectives. Launch gaps and host
-  // work stretch the compute by a share fitted per architecture.
-  const double overhead = 1.0 + stage.f.eff.step_overhead;
+  // work stretch the compute by a share fitted per architecture, unless CUDA graphs replay it.
+  const double overhead = 1.0 + (s.cuda_graphs ? 0.0 : stage.f.eff.step_overhead);
   return MicroBatchTime{.compute = 3.0 * fwd_compute * overhead,
                         .recompute = recompute * overhead,
                         .comm = 2.0 * fwd_comm + recompute_comm,

@@ -59,6 +59,15 @@ const std::vector<BadInputRow> kRows = {
       {{"memory", "--model", "llama2-7b", "--recompute", "selective", "--recompute-layers", "4"},
        "--recompute-layers",
        "needs --recompute full"},
+      // --cuda-graphs: Megatron's capture; not with Megatron-core's activation offload.
+      {{"evaluate", "--model", "llama2-7b", "--gpu", "h100-sxm", "--gpus", "8", "--framework",
+        "deepspeed", "--cuda-graphs"},
+       "--cuda-graphs",
+       "deepspeed has no CUDA-graph capture of training in the planner; megatron and nemo do"},
+      {{"evaluate", "--model", "llama2-7b", "--gpu", "h100-sxm", "--gpus", "8", "--recompute",
+        "none", "--offload-activations", "8", "--cuda-graphs"},
+       "--offload-activations",
+       "Megatron-core refuses it with CUDA graphs (--cuda-graphs)"},
       // search's fixed recomputation and micro-batch.
       {{"search", "--model", "llama2-7b", "--gpu", "h100-sxm", "--gpus", "8", "--recompute",
         "sometimes"},

@@ -270,6 +270,7 @@ int RunEvaluate(const std::vector<std::string>& args, std::ostream& out) {
     in.comm_overlap = in.comm_overlap || run->spec.comm_overlap;
     in.no_comm_overlap = in.no_comm_overlap || run->spec.no_comm_overlap;
     in.eager = in.eager || run->spec.eager;
+    in.cuda_graphs = in.cuda_graphs || run->spec.cuda_graphs;
     plan_input.plan.sequence_parallel =
         plan_input.plan.sequence_parallel || run->plan.plan.sequence_parallel;
   }

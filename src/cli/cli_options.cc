@@ -44,6 +44,9 @@ void AddSpecOptions(po::options_description& d, SpecInput& in) {
       ("attention", po::value(&in.attention), "flash (default) or standard")
       ("comm-overlap", po::bool_switch(&in.comm_overlap),
        "overlap TP collectives and pipeline sends with matmuls (Megatron --tp-comm-overlap)")
+      ("cuda-graphs", po::bool_switch(&in.cuda_graphs),
+       "kernels replayed from CUDA graphs: no launch gaps (Megatron --enable-cuda-graph; megatron, "
+       "nemo)")
       ("eager", po::bool_switch(&in.eager),
        "PyTorch eager: element-wise operators unfused (torchtitan without torch.compile)")
       ("no-comm-overlap", po::bool_switch(&in.no_comm_overlap),

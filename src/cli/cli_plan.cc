@@ -150,6 +150,10 @@ Plan ResolvePlan(const PlanInput& in, const Specs& specs, const SearchLimits& li
   }
   CheckRecomputeLayers(p, specs.model, specs.setup.framework);
   CheckActivationOffload(p, specs.model, specs.setup.framework);
+  if (p.offload_activation_layers > 0 && specs.setup.cuda_graphs) {
+    throw InputError("--offload-activations",
+                     "Megatron-core refuses it with CUDA graphs (--cuda-graphs)");
+  }
   return p;
 }
 

@@ -281,6 +281,8 @@ void RunSetup(const json& r, const Software& sw, json& run) {
     if (sw.year > 0 && sw.year < 2025) run["eager_loss"] = true;
   }
   if (sw.fsdp1 && Has(zero, "composer")) run["eager"] = true;
+  // "Recipe: CUDA graphs (full iteration)" (Megatron-Bridge's B200/GB200 Llama 3 8B recipes).
+  if (Has(Text(r, "notes"), "cuda graphs")) run["cuda_graphs"] = true;
   run["seq_len"] = Int(r, "seq_len", 2048);
   run["global_batch"] = Int(r, "global_batch_seqs", 1);
   RunOffload(zero, run);

@@ -105,7 +105,7 @@ RunFile ParseRunFile(const std::string& text, const std::string& where) {
   f.Only({"description", "source", "model", "gpu", "gpu_hbm_GB", "gpu_hbm_TB_per_s",
           "gpu_peak_scale", "gpus", "gpus_per_node", "intra_link", "inter_link",
           "nics_per_node", "seq_len", "global_batch", "framework", "precision", "grad_precision",
-          "attention", "comm_overlap", "overlap_grad_reduce", "eager", "eager_loss", "offload",
+          "attention", "comm_overlap", "overlap_grad_reduce", "eager", "eager_loss", "cuda_graphs", "offload",
           "zero3_max_live_params", "plan", "measured"});
   RunFile run;
   f.String("description", run.description);
@@ -146,6 +146,7 @@ RunFile ParseRunFile(const std::string& text, const std::string& where) {
     in.overlap_grad_reduce = on ? "on" : "off";
   }
   f.Bool("eager", in.eager);
+  f.Bool("cuda_graphs", in.cuda_graphs);
   f.String("offload", in.offload);
   f.Number("zero3_max_live_params", in.zero3_max_live_params);
   f.Bool("eager_loss", in.eager_loss);

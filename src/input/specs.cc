@@ -219,6 +219,12 @@ TrainingSetup BuildSetup(const SpecInput& in, const Model& model, const Gpu& gpu
       ParseChoice<bool>(in.attention, "--attention", {{"flash", true}, {"standard", false}});
   s.fused_elementwise = !in.eager;
   s.compiled_loss = !in.eager_loss;
+  if (in.cuda_graphs && s.framework != Framework::kMegatron && s.framework != Framework::kNemo) {
+    throw InputError("--cuda-graphs", std::string(facts.name) +
+                                          " has no CUDA-graph capture of training in the planner; "
+                                          "megatron and nemo do");
+  }
+  s.cuda_graphs = in.cuda_graphs;
   // Without peer-to-peer, Transformer Engine's userbuffers (which map peers' memory) cannot run.
   if (in.comm_overlap && !gpu.p2p) {
     throw InputError("--comm-overlap", gpu.name + " has no peer-to-peer access between GPUs; "

@@ -191,6 +191,7 @@ std::vector<FlagValue> MegatronArgs(const Specs& s, const Plan& p) {
   // Transformer Engine's userbuffer overlap of TP collectives (--comm-overlap); the interleaved
   // schedule's pipeline sends overlap by default in this Megatron-LM.
   if (s.setup.comm_overlap && p.tp > 1) Add(a, "--tp-comm-overlap");
+  if (s.setup.cuda_graphs) Add(a, "--enable-cuda-graph");
   Add(a, "--micro-batch-size", p.micro_batch);
   Add(a, "--global-batch-size", s.setup.global_batch);
   AddMemory(a, p);

@@ -97,7 +97,8 @@ ordered_json InputsJson(const Specs& s) {
                     {"framework", FrameworkName(s.setup.framework)},
                     {"grad_precision", s.setup.fp32_grads ? "fp32" : "16bit"},
                     {"comm_overlap", s.setup.comm_overlap},
-                    {"overlap_grad_reduce", s.setup.overlap_grad_reduce}};
+                    {"overlap_grad_reduce", s.setup.overlap_grad_reduce},
+                    {"cuda_graphs", s.setup.cuda_graphs}};
   // Only when the sequence length defaulted below the model's maximum context.
   if (!s.seq_len_note.empty()) j["seq_len_note"] = s.seq_len_note;
   return j;

@@ -50,6 +50,7 @@ struct SpecInput {
   bool no_comm_overlap = false;  ///< turns off a framework's default overlap
   std::string offload;  ///< "optimizer" or "none"; empty: none
   double zero3_max_live_params = 0;  ///< stage3_max_live_parameters, elements; 0: default
+  bool cuda_graphs = false;  ///< kernels replayed from CUDA graphs (Megatron --enable-cuda-graph)
   bool eager = false;  ///< PyTorch eager: element-wise operators unfused (torchtitan without compile)
   bool eager_loss = false;  ///< the loss left uncompiled under torch.compile (torchtitan, 2024)
   /// A calibration file (`planner calibrate --out`); empty: the GPU's built-in constants.

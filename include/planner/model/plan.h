@@ -70,6 +70,9 @@ struct TrainingSetup {
   /// torchtitan compiles its cross-entropy with the model (components/loss.py, 2025); its
   /// releases of 2024 left the loss eager even with torch.compile on.
   bool compiled_loss = true;
+  /// Kernels replayed from CUDA graphs (Megatron --enable-cuda-graph, NeMo/Megatron-Bridge
+  /// cuda_graph_impl): no launch gaps between them, so Efficiency::step_overhead does not apply.
+  bool cuda_graphs = false;
   bool operator==(const TrainingSetup&) const = default;
 };
 
