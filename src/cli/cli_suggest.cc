@@ -67,6 +67,10 @@ ordered_json RunLine(const SpecInput& in, const Specs& s, const Plan& p, const s
                {"sequence_parallel", p.sequence_parallel},
                {"zero", p.zero_stage},
                {"virtual_stages", p.virtual_stages}};
+  // The rest of the plan where the search set it: a run file without them is another plan.
+  if (p.recompute_layers > 0) j["plan"]["recompute_layers"] = p.recompute_layers;
+  if (p.first_stage_layers > 0) j["plan"]["first_stage_layers"] = p.first_stage_layers;
+  if (p.last_stage_layers > 0) j["plan"]["last_stage_layers"] = p.last_stage_layers;
   j["measured"] = {{"iter_time_s", nullptr}};
   return j;
 }
