@@ -14,7 +14,7 @@
 //   - int8wo: int8 per output channel, bf16 scale, int64 zero (quant_api.py:462) -> int8-wo;
 //     int4wo-G: 4 bits, bf16 scale and bf16 zero per group of G (quant_api.py:422-457) ->
 //     int4-wo --weight-group G; int8dq: int8 weights and per-token int8 activations
-//     (quant_api.py:485) -> int8 (W8A8). The GPTQ rows are int4 with group 64 -> int4-gptq.
+//     (quant_api.py:485) -> int8 (W8A8). The GPTQ rows run int4wo-64 -> int4-wo.
 //   - "Model Size" is get_model_size_in_bytes(model, ignore_embeddings=True) / 1e9
 //     (generate.py:295, utils.py:209): every parameter and buffer but the embedding, counted
 //     before the KV cache exists. Compared with the planner's weights minus its embedding.
@@ -50,9 +50,11 @@ std::vector<std::string> WeightFlags(const std::string& technique) {
   if (technique == "int8dq") return {"--weights", "int8", "--quantize-output"};
   if (technique == "int8wo") return {"--weights", "int8-wo", "--quantize-output"};
   if (technique.rfind("int4wo-", 0) == 0) {
-    const bool gptq = technique.find("GPTQ") != std::string::npos;
-    return {"--weights", gptq ? "int4-gptq" : "int4-wo", "--weight-group", group,
-            "--quantize-output"};
+    // GPTQ changes the values, not the kernel: Int4WeightOnlyGPTQQuantizer packs its result
+    // for tinygemm and swaps in WeightOnlyInt4Linear (GPTQ.py:750-816 at 03d01adc, calling
+    // _weight_int4pack_mm at :539), the int4wo kernel. int4-gptq names the engines' GPTQ
+    // checkpoints, which vLLM runs with Marlin.
+    return {"--weights", "int4-wo", "--weight-group", group, "--quantize-output"};
   }
   return {};  // Base (bfloat16)
 }

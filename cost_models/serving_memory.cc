@@ -57,6 +57,25 @@ double WeightBytesPerGpu(const Model& m, const ServePlan& p, const ServeSetup& s
          (p.tp * p.pp);
 }
 
+double QuantizedWeightsPerGpu(const Model& m, const ServePlan& p, const ServeSetup& s) {
+  const ParamCounts c = CountParameters(m);
+  const double sixteen_bit = c.embedding + (s.output_quantized ? 0.0 : c.output);
+  return (c.total - sixteen_bit) / (p.tp * p.pp);
+}
+
+double DequantOpsPerWeight(WeightFormat w) {
+  // Fitted once on torchao's Llama-2-7B rows on an A100 (README's generate.py table, batch 1:
+  // int8wo 171 and int4wo-64 201 tokens/s; bench/serve_accuracy_torchao.cc): the time each
+  // step took beyond reading the weights at the bf16 row's rate, over 6.607e9 weights, at the
+  // A100's 19.5 TFLOP/s of fp32: int8 3.3 operations a weight (convert, scale), int4 6.2
+  // (shift, mask, convert, zero point, scale). Its Llama-3-8B rows are held out.
+  switch (w) {
+    case WeightFormat::kInt8Wo: return 3.3;
+    case WeightFormat::kInt4Wo: return 6.2;
+    default: return 0.0;
+  }
+}
+
 double KvBytesPerTokenPerGpu(const Model& m, const ServePlan& p, int64_t context) {
   const double split =
       m.kv_lora_rank > 0 ? 1.0 : std::min<double>(p.tp, static_cast<double>(m.kv_heads));

@@ -127,7 +127,12 @@ DecodeStep DecodeSeconds(const Model& m, const Cluster& c, const ServePlan& p,
   // The matmuls and the attention are separate kernels, one after the other: each is bound by
   // its own roofline (the matmuls by the weights or their FLOPs, the attention by the KV cache),
   // so a step whose matmuls are compute-bound still pays the KV reads in full.
-  const double weights = DecodeWeightBytes(m, p, s, batch) / d.hbm;
+  // Weight-only kernels that dequantize on the CUDA cores add that work to the reading, once
+  // per weight whatever the batch (the share of a MoE's weights the batch touches).
+  const double read = DecodeWeightBytes(m, p, s, batch);
+  const double dequant = DequantOpsPerWeight(p.weights) * QuantizedWeightsPerGpu(m, p, s) *
+                         read / WeightBytesPerGpu(m, p, s) / c.gpu.fp32_flops;
+  const double weights = read / d.hbm + dequant;
   const double matmuls = 2.0 * ActiveParams(m) * batch / (p.tp * p.pp) / d.matmul_flops;
   const double kv_bytes = batch * context *
                           KvBytesPerTokenPerGpu(m, p, static_cast<int64_t>(context)) *

@@ -68,6 +68,15 @@ double KvBytesPerToken(const Model& m, Precision kv, int64_t context);
 /// format, embeddings in 16 bits, the output layer in 16 bits or (s.output_quantized) at the
 /// format, all split over tp (vocabulary-parallel embedding) and pp.
 double WeightBytesPerGpu(const Model& m, const ServePlan& p, const ServeSetup& s);
+/// Of those, the weights stored at the chosen format (linear layers, and the output layer when
+/// s.output_quantized), per GPU.
+double QuantizedWeightsPerGpu(const Model& m, const ServePlan& p, const ServeSetup& s);
+
+/// ALU operations per weight a decode step spends unpacking and scaling it before use, where
+/// the kernel does so on the CUDA cores: torchao's weight-only kernels (int8-wo: a dequantizing
+/// matmul; int4-wo: tinygemm). 0 for formats the tensor cores read as stored (bf16, fp8, int8
+/// W8A8) and for the 4-bit kernels engines ship (Marlin, TensorRT-LLM), taken at the roofline.
+double DequantOpsPerWeight(WeightFormat w);
 
 /// KV bytes per token on one GPU: split over tensor-parallel ranks by KV head; with fewer KV
 /// heads than ranks each head is replicated (vLLM, TensorRT-LLM); MLA's latent is one per token
