@@ -98,12 +98,8 @@ TrainingSetup MemorySetup(const SpecInput& in) {
   return setup;
 }
 
-}  // namespace
-
-int RunMemory(const std::vector<std::string>& args, std::ostream& out) {
-  if (IsFinetuneMemory(args)) return RunFinetuneMemory(args, out);
-  SpecInput in;
-  OutputInput o;
+// `planner memory`'s own flags, as typed.
+struct MemoryFlags {
   std::string mode = "training";
   std::string recompute = "selective";
   int recompute_layers = 0;
@@ -111,34 +107,26 @@ int RunMemory(const std::vector<std::string>& args, std::ostream& out) {
   std::string kv_precision = "bf16";
   int64_t batch = 1;
   double memory_fraction = 0.9;
-  po::options_description d("planner memory options");
-  AddSpecOptions(d, in);
-  AddOutputOptions(d, o, {Format::kTable, Format::kJson});
+};
+
+void AddMemoryOptions(po::options_description& d, MemoryFlags& f) {
   d.add_options()
-      ("mode", po::value(&mode), "training (default), finetune (planner finetune's flags), inference")
-      ("batch", po::value(&batch), "sequences per micro-batch (training) or in flight (inference)")
-      ("recompute", po::value(&recompute), "none, selective (default), full")
-      ("recompute-layers", PositiveValue(&recompute_layers, "--recompute-layers"),
+      ("mode", po::value(&f.mode), "training (default), finetune (planner finetune's flags), inference")
+      ("batch", po::value(&f.batch), "sequences per micro-batch (training) or in flight (inference)")
+      ("recompute", po::value(&f.recompute), "none, selective (default), full")
+      ("recompute-layers", PositiveValue(&f.recompute_layers, "--recompute-layers"),
        "with --recompute full: recompute only the first N layers (Megatron's block method)")
-      ("offload-activations", PositiveValue(&offload_layers, "--offload-activations"),
+      ("offload-activations", PositiveValue(&f.offload_layers, "--offload-activations"),
        "with --recompute none: the first N layers' activations in host memory (Megatron-core)")
-      ("kv-precision", po::value(&kv_precision), "KV cache precision when serving: bf16 (default) or fp8")
-      ("memory-fraction", BoundedValue(&memory_fraction, 1.0, "--memory-fraction"),
+      ("kv-precision", po::value(&f.kv_precision), "KV cache precision when serving: bf16 (default) or fp8")
+      ("memory-fraction", BoundedValue(&f.memory_fraction, 1.0, "--memory-fraction"),
        "inference: share of each GPU the engine takes (default 0.9)");
-  ParseOptions(args, d, nullptr);
-  if (o.help) {
-    out << d;
-    return 0;
-  }
-  MemoryQuery q{.mode = ParseMemoryMode(mode), .batch = batch};
-  if (batch < 1 || batch > ModelLimits::kGlobalBatch) {
-    throw InputError("--batch", "must be 1 to " + std::to_string(ModelLimits::kGlobalBatch) +
-                                    ", got " + std::to_string(batch));
-  }
-  const Format format = CheckedFormat(o.format, {Format::kTable, Format::kJson});
-  const Catalog catalog = LoadCatalog(in);
-  if (in.model.empty()) throw InputError("--model", "is required");
-  const Model model = FindModel(catalog, in.model, "--model");
+}
+
+// The question the flags ask of `model`, checked.
+MemoryQuery MemoryQueryOf(const SpecInput& in, const MemoryFlags& f, MemoryMode mode,
+                          const Model& model) {
+  MemoryQuery q{.mode = mode, .batch = f.batch};
   q.seq_len = in.seq_len == 0 ? model.seq_len : in.seq_len;
   if (q.seq_len < 1 || q.seq_len > ModelLimits::kSeqLen) {
     throw InputError("--seq-len", "must be 1 to " + std::to_string(ModelLimits::kSeqLen) +
@@ -147,19 +135,47 @@ int RunMemory(const std::vector<std::string>& args, std::ostream& out) {
   if (q.mode == MemoryMode::kInference) {
     q.weight_bytes = WeightBytes(in.precision);
     q.weights = ServingWeights(in.precision);
-    q.kv = ServingKv(kv_precision);
-    q.memory_fraction = memory_fraction;
-  } else {
-    q.setup = MemorySetup(in);
-    q.recompute = ParseRecompute(recompute, "--recompute");
-    q.recompute_layers = recompute_layers;
-    CheckRecomputeLayers(Plan{.recompute = q.recompute, .recompute_layers = recompute_layers},
-                         model, q.setup.framework);
-    q.offload_activation_layers = offload_layers;
-    CheckActivationOffload(
-        Plan{.recompute = q.recompute, .offload_activation_layers = offload_layers}, model,
-        q.setup.framework);
+    q.kv = ServingKv(f.kv_precision);
+    q.memory_fraction = f.memory_fraction;
+    return q;
   }
+  q.setup = MemorySetup(in);
+  q.recompute = ParseRecompute(f.recompute, "--recompute");
+  q.recompute_layers = f.recompute_layers;
+  q.offload_activation_layers = f.offload_layers;
+  const Plan plan{.recompute = q.recompute, .recompute_layers = f.recompute_layers,
+                  .offload_activation_layers = f.offload_layers};
+  CheckRecomputeLayers(plan, model, q.setup.framework);
+  CheckActivationOffload(plan, model, q.setup.framework);
+  return q;
+}
+
+}  // namespace
+
+int RunMemory(const std::vector<std::string>& args, std::ostream& out) {
+  if (IsFinetuneMemory(args)) return RunFinetuneMemory(args, out);
+  SpecInput in;
+  OutputInput o;
+  MemoryFlags f;
+  po::options_description d("planner memory options");
+  AddSpecOptions(d, in);
+  AddOutputOptions(d, o, {Format::kTable, Format::kJson});
+  AddMemoryOptions(d, f);
+  ParseOptions(args, d, nullptr);
+  if (o.help) {
+    out << d;
+    return 0;
+  }
+  const MemoryMode mode = ParseMemoryMode(f.mode);
+  if (f.batch < 1 || f.batch > ModelLimits::kGlobalBatch) {
+    throw InputError("--batch", "must be 1 to " + std::to_string(ModelLimits::kGlobalBatch) +
+                                    ", got " + std::to_string(f.batch));
+  }
+  const Format format = CheckedFormat(o.format, {Format::kTable, Format::kJson});
+  const Catalog catalog = LoadCatalog(in);
+  if (in.model.empty()) throw InputError("--model", "is required");
+  const Model model = FindModel(catalog, in.model, "--model");
+  MemoryQuery q = MemoryQueryOf(in, f, mode, model);
   if (!in.gpu.empty()) q.gpu = FindGpu(catalog, in.gpu, "--gpu");
   // Memory does not depend on the efficiency constants; a bad file is still an error.
   if (!in.calibration.empty()) (void)LoadCalibrationFile(in.calibration);
