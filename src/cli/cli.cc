@@ -240,6 +240,16 @@ std::string RunFileArg(const std::vector<std::string>& args) {
   return "";
 }
 
+// Switches reset to false when parsed: keep what the run file turned on.
+void KeepRunSwitches(const RunFile& run, SpecInput& in, PlanInput& plan_input) {
+  in.comm_overlap = in.comm_overlap || run.spec.comm_overlap;
+  in.no_comm_overlap = in.no_comm_overlap || run.spec.no_comm_overlap;
+  in.eager = in.eager || run.spec.eager;
+  in.cuda_graphs = in.cuda_graphs || run.spec.cuda_graphs;
+  plan_input.plan.sequence_parallel =
+      plan_input.plan.sequence_parallel || run.plan.plan.sequence_parallel;
+}
+
 int RunEvaluate(const std::vector<std::string>& args, std::ostream& out) {
   // A fine-tuning method makes it a fine-tuning plan (planner finetune's flags, all fixed).
   for (const std::string& a : args) {
@@ -266,14 +276,7 @@ int RunEvaluate(const std::vector<std::string>& args, std::ostream& out) {
   AddReportOption(d, report);
   AddPlanOptions(d, plan_input);
   ParseOptions(args, d, nullptr);
-  if (run) {  // switches reset to false when parsed; keep what the file turned on
-    in.comm_overlap = in.comm_overlap || run->spec.comm_overlap;
-    in.no_comm_overlap = in.no_comm_overlap || run->spec.no_comm_overlap;
-    in.eager = in.eager || run->spec.eager;
-    in.cuda_graphs = in.cuda_graphs || run->spec.cuda_graphs;
-    plan_input.plan.sequence_parallel =
-        plan_input.plan.sequence_parallel || run->plan.plan.sequence_parallel;
-  }
+  if (run) KeepRunSwitches(*run, in, plan_input);
   if (o.help) {
     out << d;
     return 0;
