@@ -173,12 +173,13 @@ Arch ParseArch(const Entry& e) {
 // Required: name, hbm_gib, fp32_tflops, bf16_tflops, hbm_gb_per_s, intra_link, inter_link.
 // Optional: aliases, arch, source, reserved_gib, tf32_tflops and fp8_tflops (0: none, no TF32/fp8),
 // scale_up_gpus (GPUs one NVLink domain joins, 0: a node), matmul_tflops (a measured 16-bit
-// matmul rate, 0: none; scales constants borrowed from another GPU).
+// matmul rate, 0: none; scales constants borrowed from another GPU), host_link_gb_per_s (one way
+// to host memory per GPU, e.g. NVLink-C2C; 0: PCIe of the GPU's generation).
 Gpu ParseGpu(const json& obj, const std::string& path) {
   const Entry e(obj, path,
                 {"name", "aliases", "hbm_gib", "reserved_gib", "fp32_tflops", "tf32_tflops",
                  "bf16_tflops", "fp8_tflops", "matmul_tflops", "hbm_gb_per_s", "intra_link",
-                 "inter_link", "arch", "scale_up_gpus", "source"});
+                 "inter_link", "arch", "scale_up_gpus", "host_link_gb_per_s", "source"});
   Gpu gpu{.name = e.String("name", true),
           .aliases = e.String("aliases", false),
           .hbm_bytes = e.Positive("hbm_gib") * kGiB,
@@ -192,6 +193,7 @@ Gpu ParseGpu(const json& obj, const std::string& path) {
           .intra_link = e.String("intra_link", true),
           .inter_link = e.String("inter_link", true),
           .arch = ParseArch(e),
+          .host_link_bytes_per_s = e.NonNegative("host_link_gb_per_s", 0) * kGB,
           .source = e.String("source", false)};
   const double domain = e.NonNegative("scale_up_gpus", 0);
   if (domain != std::floor(domain) || domain > 1e6) {
