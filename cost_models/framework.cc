@@ -15,6 +15,7 @@ constexpr FrameworkFacts kFacts[] = {
      .max_zero_with_pp = 1,
      .max_zero = 3,
      .block_recompute = true,
+     .megatron_core = true,
      .source = "NVIDIA/Megatron-LM megatron/training/arguments.py"},
     {.framework = Framework::kNemo,
      .name = "nemo",
@@ -28,6 +29,7 @@ constexpr FrameworkFacts kFacts[] = {
      .max_zero_with_pp = 1,
      .max_zero = 3,
      .block_recompute = true,
+     .megatron_core = true,
      .source = "NVIDIA/NeMo-Framework-Launcher conf/training; NVIDIA-NeMo/Megatron-Bridge "
                "recipes (comm_overlap)"},
     {.framework = Framework::kDeepSpeed,

@@ -4,8 +4,8 @@
 #include <cassert>
 #include <cmath>
 
-#include "planner/cost/framework.h"
 #include "planner/cost/activation_offload.h"
+#include "planner/cost/framework.h"
 #include "planner/cost/recompute_layers.h"
 #include "planner/cost/zero3.h"
 #include "planner/model/units.h"

@@ -130,9 +130,11 @@ DecodeStep DecodeSeconds(const Model& m, const Cluster& c, const ServePlan& p,
   // Weight-only kernels that dequantize on the CUDA cores add that work to the reading, once
   // per weight whatever the batch (the share of a MoE's weights the batch touches).
   const double read = DecodeWeightBytes(m, p, s, batch);
-  const double dequant = DequantOpsPerWeight(p.weights) * QuantizedWeightsPerGpu(m, p, s) *
-                         read / WeightBytesPerGpu(m, p, s) / c.gpu.fp32_flops;
-  const double weights = read / d.hbm + dequant;
+  double weights = read / d.hbm;
+  if (const double ops = DequantOpsPerWeight(p.weights); ops > 0) {
+    weights += ops * QuantizedWeightsPerGpu(m, p, s) * read / WeightBytesPerGpu(m, p, s) /
+               c.gpu.fp32_flops;
+  }
   const double matmuls = 2.0 * ActiveParams(m) * batch / (p.tp * p.pp) / d.matmul_flops;
   const double kv_bytes = batch * context *
                           KvBytesPerTokenPerGpu(m, p, static_cast<int64_t>(context)) *

@@ -111,7 +111,8 @@ void AddSearchOptions(po::options_description& d, SearchFlags& f) {
        "needs (Megatron's --recompute-method block), leaving 5% of memory free")
       ("max-gpus", PositiveValue(&f.max_gpus, "--max-gpus"),
        "search every cluster size up to this (instead of --gpus); the most tokens/s per GPU wins")
-      ("recompute", po::value(&f.recompute), "search only this recomputation: none, selective, full")
+      ("recompute", po::value(&f.recompute),
+       "search only this recomputation: none, selective, full")
       ("micro-batch", PositiveValue(&f.micro_batch, "--micro-batch"),
        "search only this micro-batch size");
   for (size_t i = 0; i < 5; ++i) {

@@ -114,7 +114,7 @@ void CheckActivationOffload(const Plan& p, const Model& m, Framework framework) 
   // Megatron-core's TransformerConfig.__post_init__ refuses the rest (transformer_config.py:
   // "no support for Pipeline parallelism with CPU offloading", "CPU offloading does not work
   // when activation recomputation is enabled", num_layers bound).
-  if (framework != Framework::kMegatron && framework != Framework::kNemo) {
+  if (!FactsOf(framework).megatron_core) {
     throw InputError(flag, std::string(FrameworkName(framework)) +
                                " has no layer-wise activation offload; megatron and nemo do "
                                "(TransformerConfig cpu_offloading)");

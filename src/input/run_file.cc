@@ -105,8 +105,8 @@ RunFile ParseRunFile(const std::string& text, const std::string& where) {
   f.Only({"description", "source", "model", "gpu", "gpu_hbm_GB", "gpu_hbm_TB_per_s",
           "gpu_peak_scale", "gpus", "gpus_per_node", "intra_link", "inter_link",
           "nics_per_node", "seq_len", "global_batch", "framework", "precision", "grad_precision",
-          "attention", "comm_overlap", "overlap_grad_reduce", "eager", "eager_loss", "cuda_graphs", "offload",
-          "zero3_max_live_params", "plan", "measured"});
+          "attention", "comm_overlap", "overlap_grad_reduce", "eager", "eager_loss",
+          "cuda_graphs", "offload", "zero3_max_live_params", "plan", "measured"});
   RunFile run;
   f.String("description", run.description);
   f.String("source", run.source);

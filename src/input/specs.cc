@@ -219,7 +219,7 @@ TrainingSetup BuildSetup(const SpecInput& in, const Model& model, const Gpu& gpu
       ParseChoice<bool>(in.attention, "--attention", {{"flash", true}, {"standard", false}});
   s.fused_elementwise = !in.eager;
   s.compiled_loss = !in.eager_loss;
-  if (in.cuda_graphs && s.framework != Framework::kMegatron && s.framework != Framework::kNemo) {
+  if (in.cuda_graphs && !facts.megatron_core) {
     throw InputError("--cuda-graphs", std::string(facts.name) +
                                           " has no CUDA-graph capture of training in the planner; "
                                           "megatron and nemo do");

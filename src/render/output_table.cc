@@ -189,7 +189,8 @@ void PrintSearchCsv(std::ostream& out, const Specs& specs, const SearchResult& r
     const Plan& p = e.plan;
     out << rank++ << "," << p.tp << "," << p.cp << "," << p.pp << "," << p.dp << "," << p.ep
         << "," << p.micro_batch << "," << p.grad_accum << "," << RecomputeName(p.recompute) << ","
-        << p.recompute_layers << "," << p.zero_stage << "," << (p.sequence_parallel ? "true" : "false") << ","
+        << p.recompute_layers << "," << p.zero_stage << ","
+        << (p.sequence_parallel ? "true" : "false") << ","
         << p.virtual_stages << "," << Printf("%.0f", e.memory.total()) << ","
         << Printf("%.0f", e.capacity_bytes) << "," << Printf("%.6g", e.time.step()) << ","
         << Printf("%.6g", e.tokens_per_s) << "," << Printf("%.4f", e.mfu);
@@ -210,7 +211,8 @@ void PrintEvaluationTable(std::ostream& out, const Specs& specs, const Evaluatio
               std::to_string(p.pp) + ", dp " + std::to_string(p.dp) + ", ep " +
               std::to_string(p.ep) + ", micro-batch " + std::to_string(p.micro_batch) +
               ", accumulation " + std::to_string(p.grad_accum) + ", recompute " +
-              RecomputeLabel(p, LargestStageLayers(specs.model, p)) + ", ZeRO " + std::to_string(p.zero_stage) + ", SP " +
+              RecomputeLabel(p, LargestStageLayers(specs.model, p)) + ", ZeRO " +
+              std::to_string(p.zero_stage) + ", SP " +
               (p.sequence_parallel ? "yes" : "no") + ", virtual stages " +
               std::to_string(p.virtual_stages));
   const MemoryBreakdown& m = e.memory;
@@ -275,7 +277,8 @@ std::string Describe(const Model& m, const Plan& p) {
   return "tp " + std::to_string(p.tp) + ", cp " + std::to_string(p.cp) + ", pp " +
          std::to_string(p.pp) + ", dp " + std::to_string(p.dp) + ", ep " + std::to_string(p.ep) +
          ", micro-batch " + std::to_string(p.micro_batch) + ", ZeRO " +
-         std::to_string(p.zero_stage) + ", recompute " + RecomputeLabel(p, LargestStageLayers(m, p)) +
+         std::to_string(p.zero_stage) + ", recompute " +
+         RecomputeLabel(p, LargestStageLayers(m, p)) +
          (p.virtual_stages > 1 ? ", virtual stages " + std::to_string(p.virtual_stages) : "");
 }
 
@@ -290,7 +293,8 @@ void PrintSearchExplanation(std::ostream& out, const Specs& specs, const SearchR
     if (!any) out << "\nPlans set aside, by reason (the example is the closest to passing):\n";
     any = true;
     out << Wrap("- " + std::string(ReasonName(static_cast<Reason>(i))) + ": " +
-                std::to_string(r.stats.pruned[i]) + " plans; e.g. " + Describe(specs.model, example->plan) +
+                std::to_string(r.stats.pruned[i]) + " plans; e.g. " +
+                Describe(specs.model, example->plan) +
                 ": " + Explain(specs.model, specs.cluster, *example, specs.setup));
   }
 }

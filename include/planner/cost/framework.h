@@ -62,6 +62,9 @@ struct FrameworkFacts {
   /// Can recompute only the first N layers of each stage (Megatron --recompute-method block;
   /// Megatron-DeepSpeed has it too). torchtitan's and FSDP's checkpointing wrap every block.
   bool block_recompute = false;
+  /// Built on Megatron-core's TransformerConfig: layer-wise activation offload to host memory
+  /// (cpu_offloading_num_layers) and CUDA-graph capture of training (--enable-cuda-graph).
+  bool megatron_core = false;
   const char* source = "";
 };
 
