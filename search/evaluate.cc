@@ -19,9 +19,14 @@ const char* ReasonName(Reason r) {
     case Reason::kTpCrossNode: return "tp_cross_node";
     case Reason::kCommBound: return "comm_bound";
     case Reason::kOutOfMemory: return "out_of_memory";
+    case Reason::kHostMemory: return "host_memory";
     case Reason::kCount: break;
   }
   return "?";
+}
+
+double HostBytesUsedPerNode(const Cluster& c, const MemoryBreakdown& mem) {
+  return mem.host * static_cast<double>(std::min(c.gpus, c.gpus_per_node));
 }
 
 Reason CheckStructure(const Model& m, const Cluster& c, const Plan& p, const TrainingSetup& s,
@@ -56,6 +61,9 @@ Evaluation EvaluateFrom(const Model& m, const Cluster& c, const Plan& p, const T
   e.memory = TrainingMemoryFrom(m, p, s, terms.params, terms.layer_activation_bytes);
   if (e.reason == Reason::kFeasible && e.memory.total() > e.capacity_bytes) {
     e.reason = Reason::kOutOfMemory;
+  } else if (e.reason == Reason::kFeasible &&
+             HostBytesUsedPerNode(c, e.memory) > c.HostBytesPerNode()) {
+    e.reason = Reason::kHostMemory;
   }
   e.time = StepTimeFrom(m, c, p, s, terms.forward,
                         std::max({terms.params.first, terms.params.second, terms.params.last}));
@@ -79,6 +87,13 @@ std::string Explain(const Model& m, const Cluster& c, const Evaluation& e,
                     "out of memory: needs %.2f GiB per GPU, %.2f GiB usable (short by %.2f GiB)",
                     e.memory.total() / kGiB, e.capacity_bytes / kGiB,
                     (e.memory.total() - e.capacity_bytes) / kGiB);
+      return line;
+    case Reason::kHostMemory:
+      std::snprintf(line, sizeof line,
+                    "out of host memory: offloads %.2f GiB per node (%.2f GiB per GPU), the node "
+                    "has %.2f GiB (--host-memory)",
+                    HostBytesUsedPerNode(c, e.memory) / kGiB, e.memory.host / kGiB,
+                    c.HostBytesPerNode() / kGiB);
       return line;
     default: break;
   }

@@ -136,11 +136,6 @@ const char* FinetuneReasonName(FinetuneReason r) {
   return "?";
 }
 
-double DefaultHostBytesPerNode(const Cluster& c) {
-  if (c.gpus_per_node >= 8 && c.gpu.hbm_bytes >= 80e9) return 1024.0 * kGiB;
-  return 4.0 * c.gpu.hbm_bytes * static_cast<double>(c.gpus_per_node);
-}
-
 FinetuneEvaluation EvaluateFinetunePlan(const Model& m, const Cluster& c, const FinetunePlan& p,
                                         const FinetuneQuery& q) {
   FinetuneEvaluation e{.plan = p};
@@ -155,7 +150,7 @@ FinetuneEvaluation EvaluateFinetunePlan(const Model& m, const Cluster& c, const 
     return e;
   }
   e.memory = FinetuneMemoryOf(m, c, p, s);
-  const double host = s.host_bytes_per_node > 0 ? s.host_bytes_per_node : DefaultHostBytesPerNode(c);
+  const double host = s.host_bytes_per_node > 0 ? s.host_bytes_per_node : c.HostBytesPerNode();
   if (e.memory.peak() > c.gpu.usable_bytes()) {
     e.reason = FinetuneReason::kOutOfMemory;
   } else if (e.memory.host_bytes > host) {

@@ -88,13 +88,6 @@ TEST(ActivationOffload, StepTimeCountsTheExposedCopiesPerMicroBatch) {
   EXPECT_DOUBLE_EQ(b.step() - a.step(), b.offload);
 }
 
-int RunPlanner(const std::vector<std::string>& args, std::string& out) {
-  std::ostringstream o, e;
-  const int rc = RunCli(args, o, e);
-  out = o.str() + e.str();
-  return rc;
-}
-
 TEST(ActivationOffload, EvaluateReportsItAndTheScriptWarnsMegatronLmCannotSayIt) {
   const std::vector<std::string> args = {
       "evaluate", "--model", "llama3-70b", "--gpu", "gb200", "--gpus", "64", "--seq-len",

@@ -8,7 +8,9 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <vector>
 
+#include "planner/cli/cli.h"
 #include "planner/input/catalog.h"
 #include "planner/render/emit.h"
 #include "planner/input/specs.h"
@@ -89,6 +91,14 @@ inline Specs MakeSpecs(const std::string& model, const std::string& gpu, int64_t
                        const std::string& precision = "bf16") {
   return BuildSpecs(SpecInput{.model = model, .gpu = gpu, .gpus = gpus, .precision = precision},
                     BuiltinCatalog());
+}
+
+/// Runs the planner's command line in-process: its exit code, with stdout and stderr in `out`.
+inline int RunPlanner(const std::vector<std::string>& args, std::string& out) {
+  std::ostringstream o, e;
+  const int rc = RunCli(args, o, e);
+  out = o.str() + e.str();
+  return rc;
 }
 
 /// Fills dp and grad_accum as `planner evaluate` does.

@@ -84,7 +84,9 @@ void AddFinetuneOptions(po::options_description& d, FinetuneInput& in, FinetuneQ
       ("logits-copy", po::bool_switch(&s.logits_copy), "the training loop keeps a shifted fp32 copy of the logits through backward (logits[..., :-1, :].contiguous(), as torchtune 0.1)")
       ("compile", po::bool_switch(&s.compile), "torch.compile (element-wise operators fused)")
       ("optimizer-in-backward", po::bool_switch(&s.optimizer_in_backward), "torchtune: optimizer step fused into backward (one GPU)")
-      ("host-memory", po::value(&in.host_memory), "host memory per node, e.g. 512Gi (default: 1 TiB on 8-GPU servers)")
+      ("host-memory", po::value(&in.host_memory),
+       "host memory per node, e.g. 512Gi (default: the GPU's server's, else 1 TiB on 8-GPU "
+       "servers)")
       ("price", BoundedValue(&q.price_per_gpu_hour, 1e6, "--price"), "price of one GPU-hour: rank by cost")
       ("top", PositiveValue(&q.top, "--top"), "plans to show (default 8)")
       ("format", po::value(&in.format), "table (default), json or csv")
@@ -198,12 +200,7 @@ void ResolveNames(const FinetuneInput& in, FinetuneQuery& q) {
     throw InputError("--logits-copy", "chunked cross-entropy never holds the whole logits; give "
                                       "one of --logits-copy and --chunked-loss");
   }
-  if (!in.host_memory.empty()) {
-    q.setup.host_bytes_per_node = ParseSize(in.host_memory, "--host-memory", SiBase::kBinary);
-    if (!(q.setup.host_bytes_per_node >= 1 && q.setup.host_bytes_per_node <= 1e15)) {
-      throw InputError("--host-memory", "expected a size such as 512Gi, got " + in.host_memory);
-    }
-  }
+  if (!in.host_memory.empty()) q.setup.host_bytes_per_node = HostMemoryBytes(in.host_memory);
 }
 
 // Batch and data: the global batch is the user's (64 sequences of 2048 tokens unless given).

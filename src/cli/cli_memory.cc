@@ -167,6 +167,10 @@ int RunMemory(const std::vector<std::string>& args, std::ostream& out) {
     return 0;
   }
   const MemoryMode mode = ParseMemoryMode(f.mode);
+  if (!in.host_memory.empty()) {
+    // One unsplit model's host bytes say nothing about a node's; plans are checked against it.
+    throw InputError("--host-memory", "is a limit on plans: give it to evaluate or search");
+  }
   if (f.batch < 1 || f.batch > ModelLimits::kGlobalBatch) {
     throw InputError("--batch", "must be 1 to " + std::to_string(ModelLimits::kGlobalBatch) +
                                     ", got " + std::to_string(f.batch));

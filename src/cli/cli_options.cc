@@ -28,6 +28,9 @@ void AddSpecOptions(po::options_description& d, SpecInput& in) {
        "NICs per node (default: GPUs per node)")
       ("scale-up-domain", PositiveValue(&in.scale_up_domain, "--scale-up-domain"),
        "GPUs the intra link joins, e.g. 72 for GB200 NVL72 (default: the GPU's, else a node)")
+      ("host-memory", po::value(&in.host_memory),
+       "host memory per node for offloaded state, e.g. 2Ti (default: the GPU's server's, else "
+       "1 TiB for 8 x 80 GB+ GPUs, else 4x the node's GPU memory)")
       ("seq-len", SizeValue(&in.seq_len, "--seq-len", SiBase::kBinary),
        "tokens per sequence, e.g. 4096 or 128k = 131072 (default: the model's)")
       ("global-batch", PositiveValue(&in.global_batch, "--global-batch"),

@@ -174,12 +174,14 @@ Arch ParseArch(const Entry& e) {
 // Optional: aliases, arch, source, reserved_gib, tf32_tflops and fp8_tflops (0: none, no TF32/fp8),
 // scale_up_gpus (GPUs one NVLink domain joins, 0: a node), matmul_tflops (a measured 16-bit
 // matmul rate, 0: none; scales constants borrowed from another GPU), host_link_gb_per_s (one way
-// to host memory per GPU, e.g. NVLink-C2C; 0: PCIe of the GPU's generation).
+// to host memory per GPU, e.g. NVLink-C2C; 0: PCIe of the GPU's generation), host_memory_gb
+// (host memory per GPU in its usual server; 0: the default rule of Cluster::HostBytesPerNode).
 Gpu ParseGpu(const json& obj, const std::string& path) {
   const Entry e(obj, path,
                 {"name", "aliases", "hbm_gib", "reserved_gib", "fp32_tflops", "tf32_tflops",
                  "bf16_tflops", "fp8_tflops", "matmul_tflops", "hbm_gb_per_s", "intra_link",
-                 "inter_link", "arch", "scale_up_gpus", "host_link_gb_per_s", "source"});
+                 "inter_link", "arch", "scale_up_gpus", "host_link_gb_per_s", "host_memory_gb",
+                 "source"});
   Gpu gpu{.name = e.String("name", true),
           .aliases = e.String("aliases", false),
           .hbm_bytes = e.Positive("hbm_gib") * kGiB,
@@ -194,6 +196,7 @@ Gpu ParseGpu(const json& obj, const std::string& path) {
           .inter_link = e.String("inter_link", true),
           .arch = ParseArch(e),
           .host_link_bytes_per_s = e.NonNegative("host_link_gb_per_s", 0) * kGB,
+          .host_bytes = e.NonNegative("host_memory_gb", 0) * kGB,
           .source = e.String("source", false)};
   const double domain = e.NonNegative("scale_up_gpus", 0);
   if (domain != std::floor(domain) || domain > 1e6) {

@@ -35,11 +35,15 @@ std::vector<Gpu> RecentGpus() {
        // NVLink-C2C joins a Grace CPU to two B200s at 900 GB/s both ways together: 225 GB/s
        // one way a GPU when both copy at once.
        .host_link_bytes_per_s = 225 * kGB,
+       // Each Grace has up to 480 GB of LPDDR5X for its two GPUs (36 x 480 GB = the rack's
+       // "up to 17 TB").
+       .host_bytes = 240 * kGB,
        .scale_up_gpus = 72,
        .source = "NVIDIA GB200 NVL72 datasheet, rack figures / 72: FP32 5,760 TFLOPS, TF32 180, "
                  "BF16 360, FP8 720 PFLOPS sparse (halved for dense), 13.4 TB HBM3e at 576 "
                  "TB/s; NVLink 5 130 TB/s (1.8 TB/s per GPU) over all 72 GPUs; NVLink-C2C "
-                 "900 GB/s bidirectional per Grace and two GPUs"},
+                 "900 GB/s bidirectional per Grace and two GPUs; up to 17 TB LPDDR5X (480 GB "
+                 "per Grace)"},
       {.name = "h20",
        .hbm_bytes = 96 * kGB,
        .reserved_bytes = kContextBytes,

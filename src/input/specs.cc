@@ -4,6 +4,7 @@
 #include "planner/cost/framework.h"
 #include "planner/input/calibration_file.h"
 #include "planner/input/model_loader.h"
+#include "planner/input/sizes.h"
 #include "planner/model/error.h"
 #include "planner/model/text.h"
 
@@ -144,6 +145,7 @@ Cluster BuildCluster(const SpecInput& in, const Catalog& catalog) {
   RequirePositive(c.nics_per_node, "--nics-per-node");
   AtMost(c.nics_per_node, kMaxGpusPerNode, "--nics-per-node");
   CheckNodes(c, in.gpus_per_node != 0);
+  if (!in.host_memory.empty()) c.host_bytes_per_node = HostMemoryBytes(in.host_memory);
   // The intra link's reach: the flag, else the GPU's own domain (GB200 NVL72), else a node.
   c.scale_up_gpus = in.scale_up_domain != 0 ? in.scale_up_domain : c.gpu.scale_up_gpus;
   if (c.scale_up_gpus != 0) {
@@ -258,6 +260,14 @@ std::string SeqLenNote(const SpecInput& in, const Model& model, int64_t seq_len)
 }
 
 }  // namespace
+
+double HostMemoryBytes(const std::string& typed) {
+  const double bytes = ParseSize(typed, "--host-memory", SiBase::kBinary);
+  if (!(bytes >= 1 && bytes <= 1e15)) {
+    throw InputError("--host-memory", "expected a size such as 512Gi, got " + typed);
+  }
+  return bytes;
+}
 
 Specs BuildSpecs(const SpecInput& in, const Catalog& catalog) {
   if (in.model.empty() && in.model_json.empty()) throw InputError("--model", "is required (a catalog name or a JSON file)");

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "planner/model/units.h"
+
 namespace planner {
 
 double Gpu::PeakFlops(Precision p) const {
@@ -20,6 +22,14 @@ double Cluster::inter_bytes_per_s_per_gpu() const {
   const double share = static_cast<double>(nics_per_node) /
                        static_cast<double>(std::max<int64_t>(1, std::min(gpus, gpus_per_node)));
   return inter.one_way_bytes_per_s * std::min(1.0, share);
+}
+
+double Cluster::HostBytesPerNode() const {
+  if (host_bytes_per_node > 0) return host_bytes_per_node;
+  const double gpus_here = static_cast<double>(gpus_per_node);
+  if (gpu.host_bytes > 0) return gpu.host_bytes * gpus_here;
+  if (gpus_per_node >= 8 && gpu.hbm_bytes >= 80e9) return 1024.0 * kGiB;
+  return 4.0 * gpu.hbm_bytes * gpus_here;
 }
 
 const char* PrecisionName(Precision p) {

@@ -55,6 +55,11 @@ ordered_json PlanJson(const Specs& specs, const Evaluation& e, const CostInput& 
                     {"reason", ReasonName(e.reason)}};
   j["memory_bytes"] = MemoryJson(e.memory);
   j["capacity_bytes"] = Bytes(e.capacity_bytes);
+  if (e.memory.host > 0) {
+    // What a node's host memory holds for the plan, and what it has (--host-memory).
+    j["host_bytes_per_node"] = Bytes(HostBytesUsedPerNode(specs.cluster, e.memory));
+    j["host_capacity_bytes_per_node"] = Bytes(specs.cluster.HostBytesPerNode());
+  }
   j["step_s"] = e.time.step();
   j["time_s"] = TimeJson(e.time);
   j["tokens_per_s"] = e.tokens_per_s;

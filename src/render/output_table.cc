@@ -230,7 +230,9 @@ void PrintEvaluationTable(std::ostream& out, const Specs& specs, const Evaluatio
         p.offload_activation_layers > 0
             ? "the activations of " + std::to_string(p.offload_activation_layers) + " layers"
             : "optimizer states, fp32 master weights, gradient shard";
-    out << "Offloaded to host memory: " << Gib(m.host) << " GiB per GPU (" << what << ").\n";
+    out << Wrap("Offloaded to host memory: " + Gib(m.host) + " GiB per GPU (" + what + "); " +
+                Gib(HostBytesUsedPerNode(specs.cluster, m)) + " GiB per node, of " +
+                Gib(specs.cluster.HostBytesPerNode()) + " GiB (--host-memory).");
   }
   const TimeBreakdown& t = e.time;
   out << "\nStep time:\n";

@@ -30,6 +30,7 @@ struct SpecInput {
   std::string inter_link;
   int64_t nics_per_node = 0;
   int64_t scale_up_domain = 0;  ///< GPUs the intra link joins; 0: the GPU's default, else a node
+  std::string host_memory;  ///< host memory per node as typed ("512Gi"); empty: the default
   int64_t seq_len = 0;
   int64_t global_batch = 0;
   int64_t tokens_per_batch = 0;
@@ -72,6 +73,9 @@ Specs BuildSpecs(const SpecInput& in, const Catalog& catalog);
 /// The GPU's built-in constants, or those of in.calibration (a `planner calibrate --out` file),
 /// which must have been fitted on the same GPU; InputError("--calibration") otherwise.
 Calibration ChooseCalibration(const SpecInput& in, const Gpu& gpu);
+/// --host-memory as typed ("512Gi", "2Ti"), in bytes; InputError("--host-memory") unless a size
+/// from 1 byte to 1 PB.
+double HostMemoryBytes(const std::string& typed);
 
 Precision ParsePrecision(const std::string& s, const std::string& where);
 Recompute ParseRecompute(const std::string& s, const std::string& where);

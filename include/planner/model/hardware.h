@@ -52,6 +52,9 @@ struct Gpu {
   /// Bytes/s one way between the GPU and host memory when every GPU copies at once; 0: the
   /// PCIe link of its generation (HostLinkBytesPerS). GB200: NVLink-C2C.
   double host_link_bytes_per_s = 0;
+  /// Host (CPU) memory per GPU in the GPU's usual server, bytes; 0: unstated (the rule of
+  /// Cluster::HostBytesPerNode). GB200: one Grace's 480 GB LPDDR5X for two GPUs.
+  double host_bytes = 0;
   int64_t scale_up_gpus = 0;       ///< GPUs its NVLink domain joins by default (NVL72: 72);
                                    ///< 0: one node
   std::string source{};            ///< datasheet
@@ -85,6 +88,13 @@ struct Cluster {
   /// The efficiency constants and their provenance, chosen when the specs are built; kNone
   /// (a cluster made by hand): the cost models use the GPU architecture's built-in set.
   Calibration calibration{};
+  /// Host memory per node, bytes (--host-memory); 0: HostBytesPerNode's default.
+  double host_bytes_per_node = 0;
+
+  /// Host memory a node offers offloaded state: host_bytes_per_node, else the GPU's stated
+  /// host memory per GPU x GPUs per node, else 1 TiB for a node of eight 80 GB+ GPUs (DGX
+  /// H100: 2 TB) and 4x the node's GPU memory otherwise.
+  double HostBytesPerNode() const;
 
   /// GPUs one `intra` link joins: scale_up_gpus, else gpus_per_node.
   int64_t ScaleUpDomain() const { return scale_up_gpus > 0 ? scale_up_gpus : gpus_per_node; }

@@ -20,6 +20,7 @@ enum class Reason {
   kTpCrossNode,     ///< tp larger than a node without --allow-cross-node-tp
   kCommBound,       ///< formulas.md section 6: ratio(t) below peak / one-way link bandwidth
   kOutOfMemory,
+  kHostMemory,      ///< offloaded state (activations, optimizer) over the node's host memory
   kCount
 };
 const char* ReasonName(Reason r);
@@ -41,11 +42,14 @@ struct Evaluation {
   bool feasible() const { return reason == Reason::kFeasible; }
 };
 
+/// Host memory one node gives the plan's offloaded state: per GPU x the node's GPUs in use.
+double HostBytesUsedPerNode(const Cluster& c, const MemoryBreakdown& mem);
+
 /// Checks a plan's structure; kFeasible or the first failing reason (no memory/time work).
 Reason CheckStructure(const Model& m, const Cluster& c, const Plan& p, const TrainingSetup& s,
                       const SearchLimits& limits);
 
-/// Full scoring: structure, memory against capacity, then time.
+/// Full scoring: structure, memory against capacity (GPU, then host), then time.
 Evaluation Evaluate(const Model& m, const Cluster& c, const Plan& p, const TrainingSetup& s,
                     const SearchLimits& limits);
 

@@ -65,8 +65,4 @@ FinetuneEvaluation EvaluateFinetunePlan(const Model& m, const Cluster& c, const 
 
 FinetuneResult SearchFinetune(const Model& m, const Cluster& c, const FinetuneQuery& q);
 
-/// The host memory of one node the planner assumes when the user gives none: 1 TiB on a
-/// server of 8 GPUs with 80 GB or more, else 4 x the node's GPU memory (workstations).
-double DefaultHostBytesPerNode(const Cluster& c);
-
 }  // namespace planner
