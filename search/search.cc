@@ -121,6 +121,8 @@ void Record(Partial& acc, const Evaluation& e, size_t k) {
   }
   ++acc.stats.pruned[static_cast<int>(e.reason)];
   OfferExample(acc.stats.examples[static_cast<int>(e.reason)], e);
+  // Only a plan over the GPU's memory has a shortfall; a comm-bound or host-bound one fits it.
+  if (e.reason != Reason::kOutOfMemory) return;
   const double short_by = e.memory.total() - e.capacity_bytes;
   if (acc.stats.min_shortfall_bytes < 0 || short_by < acc.stats.min_shortfall_bytes) {
     acc.stats.min_shortfall_bytes = short_by;

@@ -14,7 +14,9 @@
 #include "planner/input/catalog.h"
 #include "planner/model/error.h"
 #include "planner/model/units.h"
+#include "planner/render/output.h"
 #include "planner/search/evaluate.h"
+#include "planner/search/search.h"
 
 namespace planner {
 namespace {
@@ -114,6 +116,45 @@ TEST(HostMemory, DeepSpeedOptimizerOffloadIsCheckedToo) {
   ASSERT_EQ(RunPlanner(small, out), 1) << out;  // evaluate's exit code for a plan that fails
   plan = nlohmann::json::parse(out).at("plan");
   EXPECT_EQ(plan.at("reason"), "host_memory");
+}
+
+// Llama 2 70B on 8 A100s with DeepSpeed's optimizer on the CPU: the ZeRO-3 plans that fit the
+// GPUs offload 128.48 GiB per GPU, 1027.83 GiB a node, just over its default 1 TiB.
+Specs DeepSpeed70bOffload() {
+  Specs s = SpecsOf({.model = "llama2-70b", .gpu = "a100-80gb", .gpus = 8,
+                     .framework = "deepspeed", .offload = "optimizer"});
+  return s;
+}
+
+TEST(HostMemory, SearchCountsHostBoundPlansApartAndSaysSo) {
+  const Specs s = DeepSpeed70bOffload();
+  const SearchResult r = Search(s.model, s.cluster, s.setup, SearchOptions{});
+  ASSERT_TRUE(r.plans.empty());
+  const int64_t host_bound = r.stats.pruned[static_cast<int>(Reason::kHostMemory)];
+  EXPECT_GT(host_bound, 0);
+  EXPECT_NE(NoPlanSummary(r).find(std::to_string(host_bound) +
+                                  " plans fit the GPUs but offload more than a node's host "
+                                  "memory (--host-memory)"),
+            std::string::npos)
+      << NoPlanSummary(r);
+}
+
+TEST(HostMemory, ShortfallIsTheClosestOutOfMemoryPlansWhateverTheThreads) {
+  // The shortfall comes from out-of-memory plans only: host-bound and comm-bound plans fit the
+  // GPU, and counting their negative overshoot made the figure depend on the order plans were
+  // met in (54.35 GiB reported where the closest plan is 0.45 GiB short). It is the overshoot of
+  // the out-of-memory example, which is the closest plan, on any number of threads.
+  const Specs s = DeepSpeed70bOffload();
+  for (const int threads : {1, 2}) {
+    const SearchResult r =
+        Search(s.model, s.cluster, s.setup, SearchOptions{.threads = threads});
+    const std::optional<Evaluation>& closest =
+        r.stats.examples[static_cast<int>(Reason::kOutOfMemory)];
+    ASSERT_TRUE(closest.has_value());
+    EXPECT_DOUBLE_EQ(r.stats.min_shortfall_bytes,
+                     closest->memory.total() - closest->capacity_bytes);
+    EXPECT_GT(r.stats.min_shortfall_bytes, 0.0);
+  }
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include "planner/model/error.h"
 #include "planner/render/output.h"
 #include "planner/model/text.h"
+#include "planner/render/columns.h"
 #include "planner/render/report.h"
 #include "planner/model/units.h"
 
@@ -180,7 +181,7 @@ void PrintSearch(std::ostream& out, Format format, const SpecInput& in, const Ca
     return;
   }
   PrintSearchTable(out, specs, r, o.cost, f.wide);
-  if (r.plans.empty()) out << NoPlanSummary(r) << "\n";
+  if (r.plans.empty()) out << Wrap(NoPlanSummary(r));
   if (r.plans.empty() && r.stats.evaluated == 0) {
     const std::string nearest = NearestWorkingCounts(in, catalog, f.options);
     if (!nearest.empty()) out << nearest << "\n";

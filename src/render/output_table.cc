@@ -317,6 +317,11 @@ std::string NoPlanSummary(const SearchResult& r) {
     s += "; the plan closest to fitting needs " + Gib(r.stats.min_shortfall_bytes) +
          " GiB more per GPU";
   }
+  const int64_t host_bound = r.stats.pruned[static_cast<int>(Reason::kHostMemory)];
+  if (host_bound > 0) {
+    s += "; " + std::to_string(host_bound) +
+         " plans fit the GPUs but offload more than a node's host memory (--host-memory)";
+  }
   return s + ".";
 }
 
