@@ -105,8 +105,9 @@ TEST(EmitFiles, OutAloneWritesEverySnippetForEveryPlan) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(Names(dir), (std::vector<std::string>{"plan-1", "plan-2", "plan-3"}));
   EXPECT_EQ(Names(dir / "plan-3"),
-            (std::vector<std::string>{"deepspeed.sh", "ds_config.json", "launch.sh",
-                                      "megatron.args", "megatron.sh", "plan.json"}));
+            (std::vector<std::string>{"bridge.overrides", "bridge.sh", "deepspeed.sh",
+                                      "ds_config.json", "launch.sh", "megatron.args",
+                                      "megatron.sh", "plan.json"}));
   const CliRun e =
       RunPlanner({"evaluate", "--model", "llama2-7b", "--gpu", "a100-80gb", "--gpus", "64",
                   "--zero", "1", "--emit", "deepspeed", "--out", (dir / "evaluate").string()});

@@ -220,7 +220,7 @@ TEST(Emit, TensorAndPipelineParallelRunThroughMegatronDeepSpeed) {
 }
 
 TEST(Emit, ParsesTheEmitList) {
-  EXPECT_EQ(ParseEmitSet("megatron,deepspeed,launch", "--emit"), kEmitAll);
+  EXPECT_EQ(ParseEmitSet("megatron,deepspeed,launch,bridge", "--emit"), kEmitAll);
   EXPECT_EQ(ParseEmitSet("launch", "--emit"), (EmitSet{.launch = true}));
   try {
     ParseEmitSet("megatron,slurm", "--emit");

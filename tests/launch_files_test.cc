@@ -67,6 +67,7 @@ TEST(LaunchFiles, CardsWithoutPeerToPeerDisableNcclP2p) {
   const Snippets consumer = Consumer2048();
   EXPECT_TRUE(Contains(consumer.megatron_sh, "export NCCL_P2P_DISABLE=1")) << consumer.megatron_sh;
   EXPECT_TRUE(Contains(consumer.deepspeed_sh, "export NCCL_P2P_DISABLE=1"));
+  EXPECT_TRUE(Contains(consumer.bridge_sh, "export NCCL_P2P_DISABLE=1"));
   EXPECT_FALSE(Contains(FourNodesH100().megatron_sh, "NCCL_P2P_DISABLE"));
 }
 
@@ -83,7 +84,8 @@ TEST(LaunchFiles, EveryScriptParsesAsBash) {
   const fs::path dir = fs::path(testing::TempDir()) / "launch_files_bash";
   fs::create_directories(dir);
   for (const Snippets& n : {Consumer2048(), OneNodeH100(), FourNodesH100()}) {
-    for (const std::string* script : {&n.megatron_sh, &n.deepspeed_sh, &n.launch_sh}) {
+    for (const std::string* script :
+         {&n.megatron_sh, &n.deepspeed_sh, &n.launch_sh, &n.bridge_sh}) {
       const fs::path path = dir / "script.sh";
       std::ofstream(path) << *script;
       // bash -n reads the whole script (the arrays with comments inside) without running it.

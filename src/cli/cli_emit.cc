@@ -10,7 +10,8 @@ namespace po = boost::program_options;
 void AddEmitOptions(po::options_description& d, EmitInput& e) {
   d.add_options()
       ("emit", po::value(&e.emit),
-       "write configuration for each plan: megatron,deepspeed,launch (any of them; needs --out)")
+       "write configuration for each plan: megatron,deepspeed,launch,bridge (any of them; needs "
+       "--out)")
       ("out", po::value(&e.out), "directory for --emit: DIR/plan-N/ (default --emit: all)");
 }
 

@@ -1,5 +1,6 @@
 // Snippets of a plan, and writing them as files: DIR/plan-N/{megatron.args, megatron.sh,
-// ds_config.json, deepspeed.sh, launch.sh, plan.json}, each whole or not at all.
+// ds_config.json, deepspeed.sh, launch.sh, bridge.overrides, bridge.sh, plan.json}, each whole
+// or not at all.
 #include "planner/render/emit.h"
 
 #include <nlohmann/json.hpp>
@@ -31,10 +32,12 @@ EmitSet ParseEmitSet(const std::string& list, const std::string& where) {
       set.deepspeed = true;
     } else if (name == "launch") {
       set.launch = true;
+    } else if (name == "bridge") {
+      set.bridge = true;
     } else {
-      throw InputError(where,
-                       "unknown snippet '" + name +
-                           "'; expected a comma-separated list of megatron, deepspeed, launch");
+      throw InputError(where, "unknown snippet '" + name +
+                                  "'; expected a comma-separated list of megatron, deepspeed, "
+                                  "launch, bridge");
     }
     start = comma + 1;
   }
@@ -121,13 +124,16 @@ Snippets Emit(const Specs& s, const Evaluation& e) {
                   .ds_config_json = DeepSpeedConfig(s, p),
                   .deepspeed_sh = DeepSpeedScript(s, p),
                   .launch_sh = LaunchScript(s, p),
+                  .bridge_overrides = BridgeOverridesFile(s, p),
+                  .bridge_sh = BridgeScript(s, p),
                   .plan_json = PlanFileJson(s, e)};
 }
 
 namespace {
 
-constexpr const char* kPlanFileNames[] = {"megatron.args",  "megatron.sh", "ds_config.json",
-                                          "deepspeed.sh",   "launch.sh",   "plan.json"};
+constexpr const char* kPlanFileNames[] = {"megatron.args", "megatron.sh",      "ds_config.json",
+                                          "deepspeed.sh",  "launch.sh",        "plan.json",
+                                          "bridge.sh",     "bridge.overrides"};
 
 // "plan-N" holding only regular files of the names WritePlanFiles writes: what an earlier
 // --emit left, safe to replace.
@@ -192,6 +198,10 @@ void WritePlanFiles(const std::string& out_dir, const Specs& s,
         WriteWhole(dir, "deepspeed.sh", n.deepspeed_sh);
       }
       if (set.launch) WriteWhole(dir, "launch.sh", n.launch_sh);
+      if (set.bridge) {
+        WriteWhole(dir, "bridge.overrides", n.bridge_overrides);
+        WriteWhole(dir, "bridge.sh", n.bridge_sh);
+      }
       WriteWhole(dir, "plan.json", n.plan_json);
       SyncDirectory(dir);
     }

@@ -91,7 +91,8 @@ constexpr const char* kLaunchScript = R"sh(#!/bin/bash
 # Slurm launch of
 # @summary@.
 # sbatch launch.sh from this directory: every node runs megatron.sh (Megatron-LM) or, with
-# FRAMEWORK=deepspeed, deepspeed.sh (Megatron-DeepSpeed and ds_config.json).
+# FRAMEWORK=deepspeed, deepspeed.sh (Megatron-DeepSpeed and ds_config.json) or, with
+# FRAMEWORK=bridge, bridge.sh (Megatron-Bridge and bridge.overrides).
 @batch@#SBATCH --job-name=@job@
 #SBATCH --nodes=@nnodes@
 #SBATCH --ntasks-per-node=1
@@ -106,7 +107,7 @@ MASTER_ADDR=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)
 
 # torchrun's own flags: one process per GPU, rendezvous on the first node.
 export TORCHRUN_ARGS="--nnodes @nnodes@ --nproc_per_node @nproc@ --rdzv_id $SLURM_JOB_ID --rdzv_backend c10d --rdzv_endpoint $MASTER_ADDR:29500"
-# Each node runs: torchrun $TORCHRUN_ARGS pretrain_gpt.py <arguments of $FRAMEWORK.sh>
+# Each node runs: torchrun $TORCHRUN_ARGS <the training script of $FRAMEWORK.sh>
 srun bash "$FRAMEWORK.sh"
 )sh";
 

@@ -80,7 +80,9 @@ ordered_json PlanJson(const Specs& specs, const Evaluation& e, const CostInput& 
                    {"megatron_sh", MegatronScript(specs, p)},
                    {"ds_config", ordered_json::parse(DeepSpeedConfig(specs, p))},
                    {"deepspeed_sh", DeepSpeedScript(specs, p)},
-                   {"launch", LaunchScript(specs, p)}};
+                   {"launch", LaunchScript(specs, p)},
+                   {"bridge_overrides", BridgeOverrideArgv(specs, p)},
+                   {"bridge_sh", BridgeScript(specs, p)}};
   return j;
 }
 

@@ -52,29 +52,48 @@ void PrintCost(std::ostream& out, const Specs& s, const Evaluation& e, const Cos
   out << Wrap(text);
 }
 
-// Pasteable: flags wrapped to 80 columns with shell line continuations.
+// Pasteable: words wrapped to 80 columns with shell line continuations.
+void PrintShellWords(std::ostream& out, const std::vector<std::string>& words) {
+  std::string line;
+  for (const std::string& word : words) {
+    if (!line.empty() && line.size() + 1 + word.size() > 76) {
+      out << "  " << line << " \\\n";
+      line.clear();
+    }
+    if (!line.empty()) line += ' ';
+    line += word;
+  }
+  out << "  " << line << "\n";
+}
+
 void PrintMegatronArgs(std::ostream& out, const Specs& s, const Plan& p) {
   out << "\n"
       << Wrap("Megatron-LM arguments of plan 1 (all files: --emit megatron,deepspeed,launch "
               "--out DIR):");
-  std::string line;
+  std::vector<std::string> items;
   for (const auto& [flag, value] : MegatronArgs(s, p)) {
     // Values with shell syntax in them (--moe-layer-freq's list expression) are quoted.
     const bool plain = value.find_first_of("()[]*+ ") == std::string::npos;
     std::string item = flag;
     if (!value.empty()) item += plain ? " " + value : " '" + value + "'";
-    if (!line.empty() && line.size() + 1 + item.size() > 76) {
-      out << "  " << line << " \\\n";
-      line.clear();
-    }
-    if (!line.empty()) line += ' ';
-    line += item;
+    items.push_back(std::move(item));
   }
-  out << "  " << line << "\n";
+  PrintShellWords(out, items);
 }
 
-// Plan 1 as the chosen framework takes it: Megatron-LM flags (megatron, nemo), the DeepSpeed
-// config, or a note where no emitter exists yet (torchtitan).
+// NeMo's Megatron-Bridge: run_recipe.py's recipe and the plan's overrides, wrapped as pasteable
+// shell words.
+void PrintBridgeOverrides(std::ostream& out, const Specs& s, const Plan& p) {
+  const char* recipe = BridgeRecipe(s.model);
+  out << "\n"
+      << Wrap("Megatron-Bridge run_recipe.py overrides of plan 1" +
+              std::string(recipe ? " (--recipe " + std::string(recipe) + ")" : "") +
+              " (all files: --emit bridge,launch --out DIR):");
+  PrintShellWords(out, BridgeOverrideArgv(s, p));
+}
+
+// Plan 1 as the chosen framework takes it: Megatron-LM flags (megatron), Megatron-Bridge
+// overrides (nemo), the DeepSpeed config, or a note where no emitter exists yet (torchtitan).
 void PrintPlanPreview(std::ostream& out, const Specs& s, const Plan& p) {
   if (s.setup.framework == Framework::kDeepSpeed) {
     out << "\n"
@@ -90,6 +109,8 @@ void PrintPlanPreview(std::ostream& out, const Specs& s, const Plan& p) {
         << Wrap("No FSDP emitter yet: in Composer's fsdp_config set sharding_strategy "
                 "FULL_SHARD (zero 3) or SHARD_GRAD_OP (zero 2) and "
                 "device_train_microbatch_size to the plan's.");
+  } else if (s.setup.framework == Framework::kNemo) {
+    PrintBridgeOverrides(out, s, p);
   } else {
     PrintMegatronArgs(out, s, p);
   }

@@ -15,11 +15,14 @@ struct EmitSet {
   bool megatron = false;   ///< megatron.args, megatron.sh
   bool deepspeed = false;  ///< ds_config.json, deepspeed.sh
   bool launch = false;     ///< launch.sh
+  bool bridge = false;     ///< bridge.overrides, bridge.sh
   bool operator==(const EmitSet&) const = default;
 };
-inline constexpr EmitSet kEmitAll{.megatron = true, .deepspeed = true, .launch = true};
+inline constexpr EmitSet kEmitAll{.megatron = true, .deepspeed = true, .launch = true,
+                                  .bridge = true};
 
-/// Parses a comma-separated subset of "megatron,deepspeed,launch". Throws InputError(where).
+/// Parses a comma-separated subset of "megatron,deepspeed,launch,bridge". Throws
+/// InputError(where).
 EmitSet ParseEmitSet(const std::string& list, const std::string& where);
 
 /// One Megatron-LM command-line flag and its value ("" for a switch).
@@ -45,6 +48,8 @@ struct Snippets {
   std::string ds_config_json;  ///< ds_config.json: batch, ZeRO, precision, checkpointing
   std::string deepspeed_sh;    ///< deepspeed.sh: Megatron-DeepSpeed reading ds_config.json
   std::string launch_sh;       ///< launch.sh: Slurm sbatch script running torchrun on each node
+  std::string bridge_overrides;  ///< bridge.overrides: Megatron-Bridge `section.field=value` lines
+  std::string bridge_sh;       ///< bridge.sh: Megatron-Bridge run_recipe.py with the overrides
   std::string plan_json;       ///< plan.json: `planner evaluate --format json` for the plan
 };
 
@@ -53,6 +58,18 @@ std::string MegatronScript(const Specs& s, const Plan& p);
 std::string DeepSpeedConfig(const Specs& s, const Plan& p);
 std::string DeepSpeedScript(const Specs& s, const Plan& p);
 std::string LaunchScript(const Specs& s, const Plan& p);
+
+/// Megatron-Bridge (NeMo): the plan as overrides of a recipe's ConfigContainer, in order, each
+/// a key ("model.tensor_model_parallel_size") and its value as run_recipe.py parses it.
+std::vector<FlagValue> BridgeOverrides(const Specs& s, const Plan& p);
+/// The same as run_recipe.py's words: "key=value".
+std::vector<std::string> BridgeOverrideArgv(const Specs& s, const Plan& p);
+std::string BridgeOverridesFile(const Specs& s, const Plan& p);
+std::string BridgeScript(const Specs& s, const Plan& p);
+/// The megatron.bridge.recipes function of a catalog model with a recipe of its own, else null.
+const char* BridgeRecipe(const Model& m);
+/// Every recipe name BridgeRecipe can give.
+std::vector<std::string> BridgeRecipeNames();
 
 /// Every snippet of one scored plan.
 Snippets Emit(const Specs& s, const Evaluation& e);

@@ -2,7 +2,8 @@
 # Slurm launch of
 # llama2-70b on 2048 x rtx-4090: TP 2, PP 16 x 5 virtual stages, DP 64, micro-batch 1 x 16 accumulation steps, recompute full, ZeRO-1, sequence parallel.
 # sbatch launch.sh from this directory: every node runs megatron.sh (Megatron-LM) or, with
-# FRAMEWORK=deepspeed, deepspeed.sh (Megatron-DeepSpeed and ds_config.json).
+# FRAMEWORK=deepspeed, deepspeed.sh (Megatron-DeepSpeed and ds_config.json) or, with
+# FRAMEWORK=bridge, bridge.sh (Megatron-Bridge and bridge.overrides).
 # Batch: global batch = micro-batch x data-parallel size x accumulation steps
 #   1024 = 1 x 64 x 16
 #   data-parallel size 64 = 2048 GPUs / (TP 2 x PP 16 x CP 1)
@@ -20,5 +21,5 @@ MASTER_ADDR=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)
 
 # torchrun's own flags: one process per GPU, rendezvous on the first node.
 export TORCHRUN_ARGS="--nnodes 256 --nproc_per_node 8 --rdzv_id $SLURM_JOB_ID --rdzv_backend c10d --rdzv_endpoint $MASTER_ADDR:29500"
-# Each node runs: torchrun $TORCHRUN_ARGS pretrain_gpt.py <arguments of $FRAMEWORK.sh>
+# Each node runs: torchrun $TORCHRUN_ARGS <the training script of $FRAMEWORK.sh>
 srun bash "$FRAMEWORK.sh"
