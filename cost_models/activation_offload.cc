@@ -1,6 +1,7 @@
 #include "planner/cost/activation_offload.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "planner/cost/finetune.h"
 
@@ -30,6 +31,14 @@ double ActivationOffloadSeconds(const Gpu& gpu, const Plan& p, int64_t stage_lay
   const double copy = per_layer / HostLinkBytesPerS(gpu);
   return layers * (std::max(0.0, copy - layer_forward_s) +
                    std::max(0.0, copy - 2.0 * layer_forward_s));
+}
+
+int FewestOffloadedLayers(int64_t layers, double over_bytes, double per_layer, double in_flight,
+                          double fragmentation) {
+  const double freed_per_layer = per_layer * in_flight * (1.0 + fragmentation);
+  if (over_bytes <= 0 || freed_per_layer <= 0) return 0;
+  const double n = std::ceil(over_bytes / freed_per_layer) + 1.0;
+  return n < static_cast<double>(layers) ? static_cast<int>(n) : 0;
 }
 
 }  // namespace planner

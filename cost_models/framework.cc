@@ -30,6 +30,7 @@ constexpr FrameworkFacts kFacts[] = {
      .max_zero = 3,
      .block_recompute = true,
      .megatron_core = true,
+     .searches_activation_offload = true,
      .source = "NVIDIA/NeMo-Framework-Launcher conf/training; NVIDIA-NeMo/Megatron-Bridge "
                "recipes (comm_overlap)"},
     {.framework = Framework::kDeepSpeed,

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <tuple>
 
+#include "planner/cost/activation_offload.h"
 #include "planner/cost/compute_model.h"
 #include "planner/cost/framework.h"
 #include "planner/cost/step_time.h"
@@ -37,7 +38,7 @@ auto Key(const Plan& p) {
   return std::make_tuple(p.tp, p.cp, p.pp, p.dp, p.ep, p.micro_batch, p.grad_accum,
                          static_cast<int>(p.recompute), p.zero_stage, p.sequence_parallel,
                          p.virtual_stages, p.first_stage_layers, p.last_stage_layers,
-                         p.recompute_layers);
+                         p.recompute_layers, p.offload_activation_layers);
 }
 
 // Keeps in `slot` whichever of it and `e` is closer to passing: less memory over capacity, then
@@ -142,6 +143,34 @@ void ScorePartialRecompute(const SearchContext& x, const Evaluation& full, Reaso
   Record(acc, EvaluateFrom(x.m, x.c, partial, x.s, structure, terms), x.k);
 }
 
+// A plan that keeps every activation and does not fit may fit with the first N layers'
+// activations in host memory, where the framework's emitted files can say so (Megatron-Bridge):
+// one more plan, the fewest layers that fit, computed, not enumerated (N + 1 if rounding left
+// it short).
+void ScoreActivationOffload(const SearchContext& x, const Evaluation& kept, Reason structure,
+                            const PlanTerms& terms, Partial& acc) {
+  const FrameworkFacts& facts = FactsOf(x.s.framework);
+  const Plan& p = kept.plan;
+  if (!facts.searches_activation_offload || p.pp != 1 || p.recompute != Recompute::kNone ||
+      x.s.cuda_graphs || kept.reason != Reason::kOutOfMemory) {
+    return;
+  }
+  const double in_flight = InFlightMicroBatches(x.s.schedule, p.pp, p.virtual_stages, p.grad_accum);
+  int layers = FewestOffloadedLayers(x.m.layers, kept.memory.total() - kept.capacity_bytes,
+                                     terms.layer_activation_bytes, in_flight, facts.fragmentation);
+  if (layers == 0) return;
+  Plan offloaded = p;
+  offloaded.offload_activation_layers = layers;
+  ++acc.stats.evaluated;
+  Evaluation e = EvaluateFrom(x.m, x.c, offloaded, x.s, structure, terms);
+  if (e.reason == Reason::kOutOfMemory && layers + 1 < x.m.layers) {
+    offloaded.offload_activation_layers = layers + 1;
+    ++acc.stats.evaluated;
+    e = EvaluateFrom(x.m, x.c, offloaded, x.s, structure, terms);
+  }
+  Record(acc, e, x.k);
+}
+
 // The recomputation x ZeRO variants of one plan. Neither changes the plan's structure (ZeRO >= 2
 // with pipelines, and ZeRO 0 with an offloaded optimizer, aside: counted here), so it is checked
 // once for all of them.
@@ -173,6 +202,7 @@ void ScoreVariants(const SearchContext& x, Plan plan, PlanTerms& terms,
       if (x.o.fit_recompute_layers && r == Recompute::kFull && e.feasible()) {
         ScorePartialRecompute(x, e, structure, terms, acc);
       }
+      ScoreActivationOffload(x, e, structure, terms, acc);
     }
   }
 }

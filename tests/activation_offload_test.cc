@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <sstream>
 
 #include "emit_fixtures.h"
@@ -15,6 +16,9 @@
 #include "planner/cost/step_time.h"
 #include "planner/input/catalog.h"
 #include "planner/input/published_runs.h"
+#include "planner/model/units.h"
+#include "planner/search/evaluate.h"
+#include "planner/search/search.h"
 
 namespace planner {
 namespace {
@@ -129,6 +133,53 @@ TEST(ActivationOffload, CatalogFileStatesAGpusHostLink) {
                     "my.json");
   EXPECT_DOUBLE_EQ(HostLinkBytesPerS(FindGpu(c, "gh", "--gpu")), 360e9);
   EXPECT_DOUBLE_EQ(HostLinkBytesPerS(FindGpu(c, "h100-sxm", "--gpu")), 50.4e9);
+}
+
+
+TEST(ActivationOffloadSearch, FewestLayersThatFit) {
+  // 10 GiB over, 3.375 GiB a layer and micro-batch, 1 in flight, 10 % fragmentation: a layer
+  // past the first frees 3.7125 GiB, so ceil(10 / 3.7125) = 3 layers past the first: 4.
+  EXPECT_EQ(FewestOffloadedLayers(80, 10 * kGiB, 3.375 * kGiB, 1, 0.10), 4);
+  EXPECT_EQ(FewestOffloadedLayers(80, 0, 3.375 * kGiB, 1, 0.10), 0);  // nothing over
+  // 300 GiB would need 82 layers of 80: Megatron-core allows fewer than the model's.
+  EXPECT_EQ(FewestOffloadedLayers(80, 300 * kGiB, 3.375 * kGiB, 1, 0.10), 0);
+}
+
+// NVIDIA's GB200 FSDP layout (TP 1, DP 64, micro-batch 2, 256 x 8192 tokens, fp8) keeps 187 GiB
+// per GPU without offload. With nemo the search offloads the fewest layers that fit; with
+// megatron, whose command line cannot say it, never.
+SearchResult SearchGb200Fsdp(Framework framework) {
+  Specs s = Llama70bFp8("gb200");
+  s.cluster.gpus_per_node = 4;
+  s.setup.global_batch = 256;
+  s.setup.framework = framework;
+  SearchOptions o{.top = 1000};
+  o.tp.least = o.tp.most = 1;
+  o.cp.least = o.cp.most = 1;
+  o.micro_batch.least = o.micro_batch.most = 2;
+  return Search(s.model, s.cluster, s.setup, o);
+}
+
+TEST(ActivationOffloadSearch, NemoPlansOffloadTheFewestLayersThatFit) {
+  const SearchResult r = SearchGb200Fsdp(Framework::kNemo);
+  const auto offloads = [](const Evaluation& e) { return e.plan.offload_activation_layers > 0; };
+  const auto it = std::find_if(r.plans.begin(), r.plans.end(), offloads);
+  ASSERT_NE(it, r.plans.end());
+  EXPECT_EQ(it, r.plans.begin()) << "offloading beats recomputing every layer on NVLink-C2C";
+  EXPECT_EQ(it->plan.zero_stage, 3);
+  Specs s = Llama70bFp8("gb200");
+  s.cluster.gpus_per_node = 4;
+  s.setup.global_batch = 256;
+  Plan fewer = it->plan;
+  --fewer.offload_activation_layers;
+  EXPECT_EQ(Evaluate(s.model, s.cluster, fewer, s.setup, SearchLimits{}).reason,
+            Reason::kOutOfMemory)
+      << "one layer fewer (" << fewer.offload_activation_layers << ") would have fit";
+}
+
+TEST(ActivationOffloadSearch, MegatronPlansNeverOffload) {
+  const SearchResult r = SearchGb200Fsdp(Framework::kMegatron);
+  for (const Evaluation& e : r.plans) EXPECT_EQ(e.plan.offload_activation_layers, 0);
 }
 
 }  // namespace

@@ -28,6 +28,12 @@ std::string RecomputeLabel(const Plan& p, int64_t stage_layers) {
 }
 
 std::string RecomputeCell(const Plan& p, int64_t stage_layers) {
+  // Offload is the alternative to recomputing: "off 40/80", the layers whose activations go to
+  // host memory.
+  if (p.offload_activation_layers > 0) {
+    return "off " + std::to_string(p.offload_activation_layers) + "/" +
+           std::to_string(stage_layers);
+  }
   if (p.recompute != Recompute::kFull || p.recompute_layers <= 0) return RecomputeName(p.recompute);
   return "full " + std::to_string(RecomputedLayers(p, stage_layers)) + "/" +
          std::to_string(stage_layers);

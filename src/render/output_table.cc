@@ -200,7 +200,8 @@ void PrintSearchTable(std::ostream& out, const Specs& specs, const SearchResult&
 
 void PrintSearchCsv(std::ostream& out, const Specs& specs, const SearchResult& r,
                     const CostInput& cost) {
-  out << "rank,tp,cp,pp,dp,ep,micro_batch,grad_accum_steps,recompute,recompute_layers,zero_stage,"
+  out << "rank,tp,cp,pp,dp,ep,micro_batch,grad_accum_steps,recompute,recompute_layers,"
+         "offload_activation_layers,zero_stage,"
          "sequence_parallel,virtual_stages,memory_bytes,capacity_bytes,step_s,tokens_per_s,mfu,"
          "step_s_low,step_s_high,calibration";
   if (cost.train_tokens > 0) out << ",train_days";
@@ -210,7 +211,7 @@ void PrintSearchCsv(std::ostream& out, const Specs& specs, const SearchResult& r
     const Plan& p = e.plan;
     out << rank++ << "," << p.tp << "," << p.cp << "," << p.pp << "," << p.dp << "," << p.ep
         << "," << p.micro_batch << "," << p.grad_accum << "," << RecomputeName(p.recompute) << ","
-        << p.recompute_layers << "," << p.zero_stage << ","
+        << p.recompute_layers << "," << p.offload_activation_layers << "," << p.zero_stage << ","
         << (p.sequence_parallel ? "true" : "false") << ","
         << p.virtual_stages << "," << Printf("%.0f", e.memory.total()) << ","
         << Printf("%.0f", e.capacity_bytes) << "," << Printf("%.6g", e.time.step()) << ","

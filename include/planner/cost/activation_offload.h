@@ -23,4 +23,11 @@ double HostActivationBytes(const Plan& p, int64_t stage_layers, double per_layer
 double ActivationOffloadSeconds(const Gpu& gpu, const Plan& p, int64_t stage_layers,
                                 double per_layer, double layer_forward_s);
 
+/// The fewest layers whose offload brings a plan `over_bytes` over the GPU's memory within it:
+/// each layer offloaded past the first takes `per_layer` bytes for each of `in_flight`
+/// micro-batches, and the allocator's `fragmentation` share of them, off the GPU. 0 when that
+/// needs as many layers as the model's `layers` (Megatron-core wants fewer) or nothing is over.
+int FewestOffloadedLayers(int64_t layers, double over_bytes, double per_layer, double in_flight,
+                          double fragmentation);
+
 }  // namespace planner

@@ -65,6 +65,10 @@ struct FrameworkFacts {
   /// Built on Megatron-core's TransformerConfig: layer-wise activation offload to host memory
   /// (cpu_offloading_num_layers) and CUDA-graph capture of training (--enable-cuda-graph).
   bool megatron_core = false;
+  /// The search may choose activation offload for a plan that does not fit: Megatron-Bridge's
+  /// GB200 recipes set cpu_offloading_num_layers and its overrides state it (emit_bridge.cc).
+  /// Megatron-LM's command line of the checked flag list cannot, so its plans never offload.
+  bool searches_activation_offload = false;
   const char* source = "";
 };
 

@@ -39,7 +39,8 @@ struct Plan {
   int recompute_layers = 0;
   /// Megatron-core's activation offload (TransformerConfig cpu_offloading_num_layers): the
   /// first N layers' activations go to host memory during the forward and come back for the
-  /// backward. Needs pp 1 and no recomputation; never searched. 0: none.
+  /// backward. Needs pp 1 and no recomputation; searched for nemo only, as the fewest layers
+  /// that make a plan fit (FrameworkFacts::searches_activation_offload). 0: none.
   int offload_activation_layers = 0;
 
   bool operator==(const Plan&) const = default;
