@@ -8,6 +8,8 @@
 #include <fstream>
 #include <string>
 
+#include <sys/wait.h>
+
 #include "emit_fixtures.h"
 
 namespace planner {
@@ -77,6 +79,26 @@ TEST(LaunchFiles, SbatchAsksForCoresAndWholeNodes) {
   EXPECT_TRUE(Contains(n.launch_sh, "\n#SBATCH --nodes=4\n")) << n.launch_sh;
   EXPECT_TRUE(Contains(n.launch_sh, "\n#SBATCH --cpus-per-task=64  # placeholder")) << n.launch_sh;
   EXPECT_TRUE(Contains(n.launch_sh, "\n#SBATCH --exclusive\n")) << n.launch_sh;
+}
+
+TEST(LaunchFiles, RunsTheFrameworksOwnScriptAndStopsWhenItIsMissing) {
+  // NeMo's files are Megatron-Bridge's, DeepSpeed's deepspeed.sh, the rest Megatron-LM's.
+  Specs s = MakeSpecs("llama3-8b", "h100-sxm", 8);
+  const Plan p = Complete(s, {.tp = 2});
+  EXPECT_TRUE(Contains(LaunchScript(s, p), "FRAMEWORK=${FRAMEWORK:-megatron}\n"));
+  s.setup.framework = Framework::kNemo;
+  EXPECT_TRUE(Contains(LaunchScript(s, p), "FRAMEWORK=${FRAMEWORK:-bridge}\n"));
+  s.setup.framework = Framework::kDeepSpeed;
+  EXPECT_TRUE(Contains(LaunchScript(s, p), "FRAMEWORK=${FRAMEWORK:-deepspeed}\n"));
+  // Alone in a directory (no deepspeed.sh), it says so and exits 2 before asking Slurm anything.
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::path(testing::TempDir()) / "launch_alone";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir / "launch.sh") << LaunchScript(s, p);
+  const std::string run = "cd " + dir.string() + " && bash launch.sh 2> err.txt";
+  EXPECT_EQ(WEXITSTATUS(std::system(run.c_str())), 2);
+  EXPECT_TRUE(Contains(ReadText((dir / "err.txt").string()), "launch.sh: no deepspeed.sh in "));
 }
 
 TEST(LaunchFiles, EveryScriptParsesAsBash) {

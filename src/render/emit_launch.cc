@@ -90,9 +90,9 @@ constexpr int64_t kCpusPerGpu = 8;
 constexpr const char* kLaunchScript = R"sh(#!/bin/bash
 # Slurm launch of
 # @summary@.
-# sbatch launch.sh from this directory: every node runs megatron.sh (Megatron-LM) or, with
-# FRAMEWORK=deepspeed, deepspeed.sh (Megatron-DeepSpeed and ds_config.json) or, with
-# FRAMEWORK=bridge, bridge.sh (Megatron-Bridge and bridge.overrides).
+# sbatch launch.sh from this directory: every node runs @framework@.sh, or with FRAMEWORK=megatron
+# megatron.sh (Megatron-LM), FRAMEWORK=deepspeed deepspeed.sh (Megatron-DeepSpeed and
+# ds_config.json), FRAMEWORK=bridge bridge.sh (Megatron-Bridge and bridge.overrides).
 @batch@#SBATCH --job-name=@job@
 #SBATCH --nodes=@nnodes@
 #SBATCH --ntasks-per-node=1
@@ -102,7 +102,11 @@ constexpr const char* kLaunchScript = R"sh(#!/bin/bash
 #SBATCH --time=24:00:00  # placeholder: your time limit
 set -euo pipefail
 cd "${SLURM_SUBMIT_DIR:-.}"
-FRAMEWORK=${FRAMEWORK:-megatron}
+FRAMEWORK=${FRAMEWORK:-@framework@}
+if [[ ! -f "$FRAMEWORK.sh" ]]; then
+  echo "launch.sh: no $FRAMEWORK.sh in $PWD; have the planner emit it, or set FRAMEWORK" >&2
+  exit 2
+fi
 MASTER_ADDR=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)
 
 # torchrun's own flags: one process per GPU, rendezvous on the first node.
@@ -119,7 +123,12 @@ std::string LaunchScript(const Specs& s, const Plan& p) {
              std::to_string(s.cluster.gpus_per_node) + ": " + std::to_string(n.nproc_per_node) +
              " processes on each of " + std::to_string(n.nnodes) + " nodes.\n";
   }
+  // NeMo's own files are Megatron-Bridge's; DeepSpeed plans run deepspeed.sh.
+  const char* framework = s.setup.framework == Framework::kNemo        ? "bridge"
+                          : s.setup.framework == Framework::kDeepSpeed ? "deepspeed"
+                                                                       : "megatron";
   return Fill(kLaunchScript, {{"summary", PlanSummary(s, p)},
+                              {"framework", framework},
                               {"batch", Commented(batch)},
                               {"job", JobName(s.model.name)},
                               {"nnodes", std::to_string(n.nnodes)},

@@ -1,9 +1,9 @@
 #!/bin/bash
 # Slurm launch of
 # llama3-70b on 64 x gb200: TP 1, PP 1, DP 64, micro-batch 1 x 4 accumulation steps, recompute none, ZeRO-3.
-# sbatch launch.sh from this directory: every node runs megatron.sh (Megatron-LM) or, with
-# FRAMEWORK=deepspeed, deepspeed.sh (Megatron-DeepSpeed and ds_config.json) or, with
-# FRAMEWORK=bridge, bridge.sh (Megatron-Bridge and bridge.overrides).
+# sbatch launch.sh from this directory: every node runs bridge.sh, or with FRAMEWORK=megatron
+# megatron.sh (Megatron-LM), FRAMEWORK=deepspeed deepspeed.sh (Megatron-DeepSpeed and
+# ds_config.json), FRAMEWORK=bridge bridge.sh (Megatron-Bridge and bridge.overrides).
 # Batch: global batch = micro-batch x data-parallel size x accumulation steps
 #   256 = 1 x 64 x 4
 #   data-parallel size 64 = 64 GPUs / (TP 1 x PP 1 x CP 1)
@@ -18,7 +18,11 @@
 #SBATCH --time=24:00:00  # placeholder: your time limit
 set -euo pipefail
 cd "${SLURM_SUBMIT_DIR:-.}"
-FRAMEWORK=${FRAMEWORK:-megatron}
+FRAMEWORK=${FRAMEWORK:-bridge}
+if [[ ! -f "$FRAMEWORK.sh" ]]; then
+  echo "launch.sh: no $FRAMEWORK.sh in $PWD; have the planner emit it, or set FRAMEWORK" >&2
+  exit 2
+fi
 MASTER_ADDR=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)
 
 # torchrun's own flags: one process per GPU, rendezvous on the first node.
