@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <map>
 #include <sstream>
 
 #include "emit_fixtures.h"
@@ -108,19 +109,21 @@ TEST(ActivationOffload, EvaluateReportsItAndTheScriptWarnsMegatronLmCannotSayIt)
 }
 
 TEST(ActivationOffload, PublishedRunStatingOffloadedLayersBecomesThem) {
-  // Only Megatron-Bridge 25.11's Llama 3 70B GB200 FSDP row states "offloads 40 layers'
-  // activations" (its recipe: cpu_offloading_num_layers = 40); it becomes the run file's field.
-  int rows = 0;
+  // Two rows state "offloads N layers' activations": Megatron-Bridge 25.11's Llama 3 70B GB200
+  // FSDP run (its recipe: cpu_offloading_num_layers = 40), and NeMo 25.07's 405B GB200 FSDP
+  // run, assumed from the v0.2.0 recipe of its layout (92). Each becomes the run file's field.
+  std::map<std::string, int> offloaded;
   for (const PublishedRun& run :
        LoadPublishedRuns(PLANNER_SOURCE_DIR "/bench/validation/more-runs.jsonl")) {
     const nlohmann::json plan = nlohmann::json::parse(run.run_file_json).at("plan");
     if (!plan.contains("offload_activation_layers")) continue;
-    ++rows;
-    EXPECT_EQ(plan.at("offload_activation_layers"), 40);
+    offloaded[run.id] = plan.at("offload_activation_layers");
     EXPECT_EQ(plan.at("recompute"), "none");
     EXPECT_EQ(plan.at("pp"), 1);
   }
-  EXPECT_EQ(rows, 1);
+  EXPECT_EQ(offloaded, (std::map<std::string, int>{
+                           {"mbridge2511-gb200-llama3-70b-fsdp", 40},
+                           {"nemo2507-gb200-LLAMA3.1-405B-128gpu-fsdp", 92}}));
 }
 
 TEST(ActivationOffload, CatalogFileStatesAGpusHostLink) {
