@@ -84,7 +84,10 @@ render "$work/search.html" search
 expect search "plan rows" "$plans" '<tr class="plan-row"'
 expect search "memory bars" "$plans" '<g class="bar mem-bar"'
 expect search "step-time bars" "$plans" '<g class="bar time-bar"'
-expect search "funnel bars" 7 '<g class="bar funnel-bar"'
+# One bar for the candidates, one per removal reason of the JSON's "pruned", one for the feasible.
+reasons=$(awk '/"pruned": \{/ { inside = 1; next } inside && /\}/ { exit } inside && /:/ { n++ }
+  END { print n }' "$work/search.json")
+expect search "funnel bars" $((reasons + 2)) '<g class="bar funnel-bar"'
 sorts search.html plan-row "MFU %"
 
 # Evaluate: one plan.
