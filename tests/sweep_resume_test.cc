@@ -229,6 +229,8 @@ TEST(SweepRun, ResultsLineWithMissingOrMistypedFieldsIsRefusedNamingLineAndPath)
       {[](nlohmann::json& j) { j["best"] = 1; }, "line 3: best: expected an object or null"},
       {[](nlohmann::json& j) { j["best"] = {{"tokens_per_s", nullptr}}; },
        "line 3: best.tokens_per_s: expected a number, got null"},
+      {[](nlohmann::json& j) { j["best"] = {{"offload_activation_layers", "40"}}; },
+       "line 3: best.offload_activation_layers: expected an integer, got \"40\""},
   };
   for (const Case& c : cases) {
     const std::string dir = FreshDir("bad_line");
@@ -374,6 +376,23 @@ TEST(SweepRun, KilledPartWayAndRestartedEqualsAnUninterruptedRun) {
   EXPECT_EQ(expected.size(), 288u);
   EXPECT_EQ(SortedLines(results), expected);
   EXPECT_EQ(Read(fs::path(killed) / "summary.csv"), Read(fs::path(whole) / "summary.csv"));
+}
+
+TEST(SweepRun, BestPlanLabelNamesOffloadedLayers) {
+  // A nemo plan that offloads 40 layers' activations reads "... off40" in the ranking.
+  const Small small;
+  const std::string dir = FreshDir("offload_label");
+  small.Run(dir);
+  std::istringstream lines(Read(fs::path(dir) / "results.jsonl"));
+  std::string line;
+  std::getline(lines, line);
+  nlohmann::json j = nlohmann::json::parse(line);
+  ASSERT_TRUE(j.at("best").is_object()) << line;
+  j["best"]["recompute"] = "none";  // offload runs without recomputation
+  const std::string before = SweepRows({{.scenario = j.at("scenario"), .text = j.dump()}})[0].plan;
+  j["best"]["offload_activation_layers"] = 40;
+  const std::vector<SweepRow> rows = SweepRows({{.scenario = j.at("scenario"), .text = j.dump()}});
+  EXPECT_EQ(rows[0].plan, before + " off40");
 }
 
 }  // namespace

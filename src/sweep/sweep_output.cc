@@ -65,6 +65,9 @@ std::string Plan(const json& best) {
   if (best.value("zero_stage", 0) > 0) s += " zero" + std::to_string(best.value("zero_stage", 0));
   if (best.value("sequence_parallel", false)) s += " sp";
   const std::string recompute = best.value("recompute", "none");
+  // Megatron-core's activation offload (nemo plans): "off40", the layers on the host.
+  const int offloaded = best.value("offload_activation_layers", 0);
+  if (offloaded > 0) s += " off" + std::to_string(offloaded);
   return recompute == "none" ? s : s + " rc:" + recompute;
 }
 
@@ -147,6 +150,7 @@ constexpr Field kBestFields[] = {
     {"/ep", Type::kInteger},          {"/micro_batch", Type::kInteger},
     {"/virtual_stages", Type::kInteger}, {"/zero_stage", Type::kInteger},
     {"/sequence_parallel", Type::kBool}, {"/recompute", Type::kString},
+    {"/offload_activation_layers", Type::kInteger},
     {"/tokens_per_s", Type::kNumber}, {"/train_days", Type::kNumber},
     {"/train_cost", Type::kNumber}};
 
