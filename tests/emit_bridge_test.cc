@@ -45,9 +45,10 @@ Specs Setup(const std::string& model, const std::string& gpu, int64_t gpus, int6
 std::vector<std::pair<Specs, Plan>> Cases() {
   std::vector<std::pair<Specs, Plan>> cases;
   Specs dense = Setup("llama3-70b", "h100-sxm", 64, 128, "fp8");
-  cases.emplace_back(dense, Complete(dense, {.tp = 4, .pp = 4, .cp = 2, .recompute = Recompute::kFull,
-                                             .zero_stage = 1, .sequence_parallel = true,
-                                             .virtual_stages = 5, .recompute_layers = 2}));
+  cases.emplace_back(dense, Complete(dense, {.tp = 4, .pp = 4, .cp = 2,
+                                             .recompute = Recompute::kFull, .zero_stage = 1,
+                                             .sequence_parallel = true, .virtual_stages = 5,
+                                             .recompute_layers = 2}));
   // 80 layers + embedding + loss over 2 x 41: the two slots Megatron counts.
   cases.emplace_back(dense, Complete(dense, {.tp = 8, .pp = 2, .recompute = Recompute::kSelective,
                                              .zero_stage = 1, .first_stage_layers = 40,

@@ -212,8 +212,10 @@ constexpr const char* kBridgeScript = R"sh(#!/bin/bash
 # Megatron-Bridge scripts/training/run_recipe.py for
 # @summary@.
 # Set BRIDGE_DIR (a Megatron-Bridge checkout), DATA_PATH (an indexed dataset prefix) and
-# TOKENIZER_MODEL, or MOCK_DATA=1 for a smoke test without data. Start it on every node with NODE_RANK and
-# MASTER_ADDR set, or through launch.sh (FRAMEWORK=bridge), which sets TORCHRUN_ARGS.
+# TOKENIZER_MODEL, or MOCK_DATA=1 for a smoke test without data. Start it on every node with
+# NODE_RANK and MASTER_ADDR set, or through launch.sh (FRAMEWORK=bridge), which sets
+# TORCHRUN_ARGS. Iterations, learning-rate schedule and checkpoints are the recipe's: add
+# overrides (train.train_iters=..., checkpoint.save=...) to change them.
 @notes@set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 @env@@recipe@
@@ -231,9 +233,9 @@ fi
 
 # torchrun's own flags (not run_recipe.py's).
 TORCHRUN_ARGS=${TORCHRUN_ARGS:-"@torchrun@"}
+RUNNER="${BRIDGE_DIR:?set BRIDGE_DIR to a Megatron-Bridge checkout}/scripts/training/run_recipe.py"
 # shellcheck disable=SC2086  # TORCHRUN_ARGS splits into words on purpose
-torchrun $TORCHRUN_ARGS "${BRIDGE_DIR:?set BRIDGE_DIR to a Megatron-Bridge checkout}/scripts/training/run_recipe.py" \
-  --recipe "$RECIPE" "${DATA_ARGS[@]}" "${OVERRIDES[@]}"
+torchrun $TORCHRUN_ARGS "$RUNNER" --recipe "$RECIPE" "${DATA_ARGS[@]}" "${OVERRIDES[@]}"
 )sh";
 
 std::string BridgeScript(const Specs& s, const Plan& p) {
