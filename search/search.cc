@@ -145,8 +145,8 @@ void ScorePartialRecompute(const SearchContext& x, const Evaluation& full, Reaso
 
 // A plan that keeps every activation and does not fit may fit with the first N layers'
 // activations in host memory, where the framework's emitted files can say so (Megatron-Bridge):
-// one more plan, the fewest layers that fit, computed, not enumerated (N + 1 if rounding left
-// it short).
+// one more plan, the fewest layers that fit with a margin, computed, not enumerated (N + 1 if
+// rounding left it short).
 void ScoreActivationOffload(const SearchContext& x, const Evaluation& kept, Reason structure,
                             const PlanTerms& terms, Partial& acc) {
   const FrameworkFacts& facts = FactsOf(x.s.framework);
@@ -156,7 +156,10 @@ void ScoreActivationOffload(const SearchContext& x, const Evaluation& kept, Reas
     return;
   }
   const double in_flight = InFlightMicroBatches(x.s.schedule, p.pp, p.virtual_stages, p.grad_accum);
-  int layers = FewestOffloadedLayers(x.m.layers, kept.memory.total() - kept.capacity_bytes,
+  // Counted to fit, such a plan sits at the edge by construction: it keeps the margin a
+  // partial-recompute plan keeps (kFittedRecomputeMargin).
+  const double target = (1.0 - kFittedRecomputeMargin) * kept.capacity_bytes;
+  int layers = FewestOffloadedLayers(x.m.layers, kept.memory.total() - target,
                                      terms.layer_activation_bytes, in_flight, facts.fragmentation);
   if (layers == 0) return;
   Plan offloaded = p;
