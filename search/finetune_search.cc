@@ -9,7 +9,6 @@
 namespace planner {
 namespace {
 
-constexpr double kGiB = 1073741824.0;
 constexpr int64_t kMostGpus = 1024;
 constexpr int kOffloadOptimizer = 1;
 constexpr int kOffloadParams = 2;
