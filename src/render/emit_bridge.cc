@@ -244,15 +244,9 @@ std::string BridgeScript(const Specs& s, const Plan& p) {
       recipe ? "RECIPE=${RECIPE:-" + std::string(recipe) + "}"
              : "RECIPE=${RECIPE:?set RECIPE to a Megatron-Bridge recipe such as "
                "llama3_8b_pretrain_config}";
-  std::string env;
-  if (UsesMegatronFsdp(p)) {
-    env = "unset CUDA_DEVICE_MAX_CONNECTIONS  # Megatron FSDP wants it unset\n";
-  } else if (p.tp > 1 || p.cp > 1) {
-    env = "export CUDA_DEVICE_MAX_CONNECTIONS=1  # Megatron-core wants it with TP or CP > 1\n";
-  }
   return Fill(kBridgeScript, {{"summary", PlanSummary(s, p)},
                               {"notes", Commented(BridgeNotes(s, p))},
-                              {"env", env + NcclEnv(s.cluster)},
+                              {"env", CudaConnectionsEnv(p) + NcclEnv(s.cluster)},
                               {"recipe", recipe_line},
                               {"torchrun", ManualTorchrunArgs(s.cluster)}});
 }

@@ -26,6 +26,11 @@ int64_t PaddedVocab(int64_t vocab, int tp);
 /// environment): the default of TORCHRUN_ARGS in megatron.sh and deepspeed.sh.
 std::string ManualTorchrunArgs(const Cluster& c);
 
+/// CUDA_DEVICE_MAX_CONNECTIONS as Megatron-core wants it for the plan: unset with its FSDP, 1
+/// with TP or CP > 1 (so TP/CP communication kernels are queued before the compute they
+/// overlap); "" otherwise. Shared by megatron.sh and bridge.sh.
+std::string CudaConnectionsEnv(const Plan& p);
+
 /// NCCL settings for the scripts every node runs: across nodes, NCCL_IB_HCA and
 /// NCCL_SOCKET_IFNAME as placeholders that stop the script until set; NCCL_P2P_DISABLE=1 on GPUs
 /// without peer-to-peer. "" when nothing applies.

@@ -23,6 +23,16 @@ std::string ManualTorchrunArgs(const Cluster& c) {
          " --master_port ${MASTER_PORT:-29500}";
 }
 
+std::string CudaConnectionsEnv(const Plan& p) {
+  if (UsesMegatronFsdp(p)) {
+    return "unset CUDA_DEVICE_MAX_CONNECTIONS  # Megatron-core's FSDP wants it unset\n";
+  }
+  if (p.tp > 1 || p.cp > 1) {
+    return "export CUDA_DEVICE_MAX_CONNECTIONS=1  # Megatron-core requires it with TP or CP > 1\n";
+  }
+  return "";
+}
+
 std::string NcclEnv(const Cluster& c) {
   std::string env;
   if (NodesFor(c).nnodes > 1) {

@@ -305,15 +305,9 @@ torchrun $TORCHRUN_ARGS "${MEGATRON_DIR:?set MEGATRON_DIR to a Megatron-LM check
 )sh";
 
 std::string MegatronScript(const Specs& s, const Plan& p) {
-  std::string env;
-  if (UsesMegatronFsdp(p)) {
-    env = "unset CUDA_DEVICE_MAX_CONNECTIONS  # Megatron-LM's FSDP wants it unset\n";
-  } else if (p.tp > 1 || p.cp > 1) {
-    env = "export CUDA_DEVICE_MAX_CONNECTIONS=1  # Megatron-LM requires it with TP or CP > 1\n";
-  }
   return Fill(kMegatronScript, {{"summary", PlanSummary(s, p)},
                                 {"notes", Commented(MegatronNotes(s, p))},
-                                {"env", env + NcclEnv(s.cluster)},
+                                {"env", CudaConnectionsEnv(p) + NcclEnv(s.cluster)},
                                 {"vocab", std::to_string(s.model.vocab)},
                                 {"torchrun", ManualTorchrunArgs(s.cluster)}});
 }

@@ -7,7 +7,7 @@
 # Vocabulary: 32000 tokens from the tokenizer, padded by Megatron-LM to a multiple of 128 x TP: 32000 rows.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-export CUDA_DEVICE_MAX_CONNECTIONS=1  # Megatron-LM requires it with TP or CP > 1
+export CUDA_DEVICE_MAX_CONNECTIONS=1  # Megatron-core requires it with TP or CP > 1
 # Placeholders your site fills: InfiniBand/RoCE HCAs (ibv_devinfo) and the interface
 # NCCL bootstraps on (ip -br addr).
 export NCCL_IB_HCA=${NCCL_IB_HCA:?placeholder: set NCCL_IB_HCA, e.g. mlx5_0,mlx5_1}

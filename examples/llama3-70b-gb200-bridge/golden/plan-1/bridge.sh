@@ -8,7 +8,7 @@
 # overrides (train.train_iters=..., checkpoint.save=...) to change them.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-unset CUDA_DEVICE_MAX_CONNECTIONS  # Megatron FSDP wants it unset
+unset CUDA_DEVICE_MAX_CONNECTIONS  # Megatron-core's FSDP wants it unset
 # Placeholders your site fills: InfiniBand/RoCE HCAs (ibv_devinfo) and the interface
 # NCCL bootstraps on (ip -br addr).
 export NCCL_IB_HCA=${NCCL_IB_HCA:?placeholder: set NCCL_IB_HCA, e.g. mlx5_0,mlx5_1}
