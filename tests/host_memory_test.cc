@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <map>
 #include <sstream>
 
 #include "emit_fixtures.h"
@@ -155,6 +156,22 @@ TEST(HostMemory, ShortfallIsTheClosestOutOfMemoryPlansWhateverTheThreads) {
                      closest->memory.total() - closest->capacity_bytes);
     EXPECT_GT(r.stats.min_shortfall_bytes, 0.0);
   }
+}
+
+TEST(HostMemory, ListGpusShowsWhatTheDefaultsReadFromTheCatalog) {
+  // planner list gpus --format json: GB200's 240 GB of host memory a GPU, its 225 GB/s
+  // NVLink-C2C and its 72-GPU domain; the RTX 4090 without peer-to-peer and with nothing stated
+  // (0: the default rules).
+  std::string out;
+  ASSERT_EQ(RunPlanner({"list", "gpus", "--format", "json"}, out), 0) << out;
+  std::map<std::string, nlohmann::json> gpus;
+  for (const nlohmann::json& g : nlohmann::json::parse(out)) gpus[g.at("name")] = g;
+  EXPECT_EQ(gpus.at("gb200").at("host_memory_bytes").get<double>(), 240e9);
+  EXPECT_EQ(gpus.at("gb200").at("host_link_bytes_per_s").get<double>(), 225e9);
+  EXPECT_EQ(gpus.at("gb200").at("scale_up_gpus"), 72);
+  EXPECT_EQ(gpus.at("gb200").at("arch"), "blackwell");
+  EXPECT_EQ(gpus.at("rtx-4090").at("p2p"), false);
+  EXPECT_EQ(gpus.at("rtx-4090").at("host_memory_bytes").get<double>(), 0.0);
 }
 
 }  // namespace

@@ -55,6 +55,12 @@ void ListGpus(const Catalog& c, nlohmann::ordered_json& j, Rows& rows) {
                  {"fp8_flops", g.fp8_flops}, {"matmul_flops", g.matmul_flops},
                  {"hbm_bytes_per_s", g.hbm_bytes_per_s},
                  {"intra_link", g.intra_link}, {"inter_link", g.inter_link},
+                 {"arch", ArchName(g.arch)}, {"p2p", g.p2p},
+                 // 0: a node (scale_up_gpus), PCIe of the generation (host link), the default
+                 // rule of Cluster::HostBytesPerNode (host memory).
+                 {"scale_up_gpus", g.scale_up_gpus},
+                 {"host_link_bytes_per_s", g.host_link_bytes_per_s},
+                 {"host_memory_bytes", g.host_bytes},
                  {"source", g.source}});
     const Cluster cluster{.gpu = g, .calibration = BuiltinCalibration(g)};
     j.back()["calibration"] = CalibrationJson(cluster);
