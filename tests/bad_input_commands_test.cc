@@ -68,6 +68,10 @@ const std::vector<BadInputRow> kRows = {
         "none", "--offload-activations", "8", "--cuda-graphs"},
        "--offload-activations",
        "Megatron-core refuses it with CUDA graphs (--cuda-graphs)"},
+      {{"memory", "--model", "llama2-7b", "--recompute", "none", "--offload-activations", "8",
+        "--cuda-graphs"},
+       "--offload-activations",
+       "Megatron-core refuses it with CUDA graphs (--cuda-graphs)"},
       // search's fixed recomputation and micro-batch.
       {{"search", "--model", "llama2-7b", "--gpu", "h100-sxm", "--gpus", "8", "--recompute",
         "sometimes"},

@@ -82,8 +82,8 @@ void ValidatePlanFlags(const Plan& p, int64_t dp, const Specs& specs);
 /// method, and 1 to the layers of the largest stage's model chunk; throws InputError naming it.
 void CheckRecomputeLayers(const Plan& p, const Model& m, Framework framework);
 /// --offload-activations against the plan: Megatron-core's rules (megatron or nemo, pp 1, no
-/// recomputation, fewer layers than the model's); throws InputError naming it.
-void CheckActivationOffload(const Plan& p, const Model& m, Framework framework);
+/// recomputation, fewer layers than the model's, no CUDA graphs); throws InputError naming it.
+void CheckActivationOffload(const Plan& p, const Model& m, const TrainingSetup& s);
 
 /// --report FILE (search, evaluate, sweep, merge; src/cli/cli_report.cc).
 void AddReportOption(boost::program_options::options_description& d, std::string& report);

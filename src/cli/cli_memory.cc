@@ -95,6 +95,7 @@ TrainingSetup MemorySetup(const SpecInput& in) {
                                                : in.grad_precision == "fp32";
   setup.optimizer = ParseOptimizer(in.optimizer, "--optimizer");
   setup.flash_attention = in.attention != "standard";
+  setup.cuda_graphs = in.cuda_graphs;  // for the offload rule; graphs' pools are not counted
   return setup;
 }
 
@@ -146,7 +147,7 @@ MemoryQuery MemoryQueryOf(const SpecInput& in, const MemoryFlags& f, MemoryMode 
   const Plan plan{.recompute = q.recompute, .recompute_layers = f.recompute_layers,
                   .offload_activation_layers = f.offload_layers};
   CheckRecomputeLayers(plan, model, q.setup.framework);
-  CheckActivationOffload(plan, model, q.setup.framework);
+  CheckActivationOffload(plan, model, q.setup);
   return q;
 }
 

@@ -108,14 +108,14 @@ void CheckRecomputeLayers(const Plan& p, const Model& m, Framework framework) {
   }
 }
 
-void CheckActivationOffload(const Plan& p, const Model& m, Framework framework) {
+void CheckActivationOffload(const Plan& p, const Model& m, const TrainingSetup& s) {
   if (p.offload_activation_layers == 0) return;
   const char* flag = "--offload-activations";
   // Megatron-core's TransformerConfig.__post_init__ refuses the rest (transformer_config.py:
   // "no support for Pipeline parallelism with CPU offloading", "CPU offloading does not work
   // when activation recomputation is enabled", num_layers bound).
-  if (!FactsOf(framework).megatron_core) {
-    throw InputError(flag, std::string(FrameworkName(framework)) +
+  if (!FactsOf(s.framework).megatron_core) {
+    throw InputError(flag, std::string(FrameworkName(s.framework)) +
                                " has no layer-wise activation offload; megatron and nemo do "
                                "(TransformerConfig cpu_offloading)");
   }
@@ -127,6 +127,9 @@ void CheckActivationOffload(const Plan& p, const Model& m, Framework framework) 
     throw InputError(flag, "must be 1 to " + std::to_string(m.layers - 1) +
                                " (fewer than the model's layers), got " +
                                std::to_string(p.offload_activation_layers));
+  }
+  if (s.cuda_graphs) {
+    throw InputError(flag, "Megatron-core refuses it with CUDA graphs (--cuda-graphs)");
   }
 }
 
@@ -149,11 +152,7 @@ Plan ResolvePlan(const PlanInput& in, const Specs& specs, const SearchLimits& li
     throw InputError(broken->flag, broken->explain(rule_input));
   }
   CheckRecomputeLayers(p, specs.model, specs.setup.framework);
-  CheckActivationOffload(p, specs.model, specs.setup.framework);
-  if (p.offload_activation_layers > 0 && specs.setup.cuda_graphs) {
-    throw InputError("--offload-activations",
-                     "Megatron-core refuses it with CUDA graphs (--cuda-graphs)");
-  }
+  CheckActivationOffload(p, specs.model, specs.setup);
   return p;
 }
 
