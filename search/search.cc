@@ -112,6 +112,9 @@ struct SearchContext {
   ParamCounts counts;
   double model_flops = 0;
   size_t k = 1;
+  /// Plans that do not fit may offload activations: the framework's files can say so and no
+  /// CUDA graphs forbid it (FrameworkFacts::searches_activation_offload).
+  bool offload_activations = false;
 };
 
 void Record(Partial& acc, const Evaluation& e, size_t k) {
@@ -149,18 +152,17 @@ void ScorePartialRecompute(const SearchContext& x, const Evaluation& full, Reaso
 // rounding left it short).
 void ScoreActivationOffload(const SearchContext& x, const Evaluation& kept, Reason structure,
                             const PlanTerms& terms, Partial& acc) {
-  const FrameworkFacts& facts = FactsOf(x.s.framework);
   const Plan& p = kept.plan;
-  if (!facts.searches_activation_offload || p.pp != 1 || p.recompute != Recompute::kNone ||
-      x.s.cuda_graphs || kept.reason != Reason::kOutOfMemory) {
-    return;
-  }
-  const double in_flight = InFlightMicroBatches(x.s.schedule, p.pp, p.virtual_stages, p.grad_accum);
+  if (p.pp != 1) return;
+  const FrameworkFacts& facts = FactsOf(x.s.framework);
+  const double in_flight =
+      InFlightMicroBatches(x.s.schedule, p.pp, p.virtual_stages, p.grad_accum);
   // Counted to fit, such a plan sits at the edge by construction: it keeps the margin a
   // partial-recompute plan keeps (kFittedRecomputeMargin).
   const double target = (1.0 - kFittedRecomputeMargin) * kept.capacity_bytes;
-  int layers = FewestOffloadedLayers(x.m.layers, kept.memory.total() - target,
-                                     terms.layer_activation_bytes, in_flight, facts.fragmentation);
+  const int layers =
+      FewestOffloadedLayers(x.m.layers, kept.memory.total() - target,
+                            terms.layer_activation_bytes, in_flight, facts.fragmentation);
   if (layers == 0) return;
   Plan offloaded = p;
   offloaded.offload_activation_layers = layers;
@@ -205,7 +207,9 @@ void ScoreVariants(const SearchContext& x, Plan plan, PlanTerms& terms,
       if (x.o.fit_recompute_layers && r == Recompute::kFull && e.feasible()) {
         ScorePartialRecompute(x, e, structure, terms, acc);
       }
-      ScoreActivationOffload(x, e, structure, terms, acc);
+      if (x.offload_activations && r == Recompute::kNone && e.reason == Reason::kOutOfMemory) {
+        ScoreActivationOffload(x, e, structure, terms, acc);
+      }
     }
   }
 }
@@ -241,7 +245,9 @@ SearchResult Search(const Model& m, const Cluster& c, const TrainingSetup& s,
   const SearchContext x{.m = m, .c = c, .s = s, .o = o,
                         .counts = CountParameters(m),
                         .model_flops = ModelFlopsPerStep(m, s.seq_len, s.global_batch),
-                        .k = static_cast<size_t>(std::max(1, o.top))};
+                        .k = static_cast<size_t>(std::max(1, o.top)),
+                        .offload_activations =
+                            FactsOf(s.framework).searches_activation_offload && !s.cuda_graphs};
   // More workers than cores only adds switching (and TBB warns about it), so the count is
   // bounded by the cores; stats.threads reports the count used.
   const int cores = tbb::info::default_concurrency();
