@@ -64,6 +64,21 @@ bool UsesMegatronFsdp(const Plan& p) { return p.zero_stage >= 2 && p.pp == 1; }
 
 bool ZeroBeyondPipelineLimit(const Plan& p) { return p.zero_stage >= 2 && p.pp > 1; }
 
+StageSplitFlags StageSplitOf(const Model& m, const Plan& p) {
+  const int64_t first = p.first_stage_layers;
+  const int64_t last = p.last_stage_layers;
+  const int64_t stages = static_cast<int64_t>(p.pp) * p.virtual_stages;
+  if (first > 0 && first == last && first == (m.layers + 2) / p.pp - 1 &&
+      (m.layers + 2) % stages == 0) {
+    return {.embedding_slot = true, .loss_slot = true};
+  }
+  if ((first > 0) != (last > 0) && std::max(first, last) == (m.layers + 1) / p.pp - 1 &&
+      (m.layers + 1) % stages == 0) {
+    return {.embedding_slot = first > 0, .loss_slot = last > 0};
+  }
+  return {.first_stage_layers = p.first_stage_layers};
+}
+
 int64_t PaddedVocab(int64_t vocab, int tp) {
   const int64_t multiple = 128 * static_cast<int64_t>(tp);
   return (vocab + multiple - 1) / multiple * multiple;

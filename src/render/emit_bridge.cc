@@ -59,21 +59,11 @@ void SetParallel(std::vector<FlagValue>& o, const Model& m, const Plan& p) {
   Set(o, "model.context_parallel_size", int64_t{p.cp});
   Set(o, "model.expert_model_parallel_size", int64_t{p.ep});
   Set(o, "model.sequence_parallel", p.sequence_parallel);
-  // The split as the Megatron-LM emitter writes it (emit_megatron.cc AddParallel).
-  const int64_t first = p.first_stage_layers;
-  const int64_t last = p.last_stage_layers;
-  const int64_t stages = static_cast<int64_t>(p.pp) * p.virtual_stages;
-  if (first > 0 && first == last && first == (m.layers + 2) / p.pp - 1 &&
-      (m.layers + 2) % stages == 0) {
-    Set(o, "model.account_for_embedding_in_pipeline_split", true);
-    Set(o, "model.account_for_loss_in_pipeline_split", true);
-  } else if ((first > 0) != (last > 0) && std::max(first, last) == (m.layers + 1) / p.pp - 1 &&
-             (m.layers + 1) % stages == 0) {
-    Set(o, first > 0 ? "model.account_for_embedding_in_pipeline_split"
-                     : "model.account_for_loss_in_pipeline_split",
-        true);
-  } else if (first > 0) {
-    Set(o, "model.num_layers_in_first_pipeline_stage", first);
+  const StageSplitFlags split = StageSplitOf(m, p);
+  if (split.embedding_slot) Set(o, "model.account_for_embedding_in_pipeline_split", true);
+  if (split.loss_slot) Set(o, "model.account_for_loss_in_pipeline_split", true);
+  if (split.first_stage_layers > 0) {
+    Set(o, "model.num_layers_in_first_pipeline_stage", int64_t{split.first_stage_layers});
   }
 }
 

@@ -11,6 +11,17 @@ namespace planner {
 /// "llama2-70b on 2048 x rtx-4090: TP 2, PP 8 x 5 virtual stages, DP 128, ..." for comments.
 std::string PlanSummary(const Specs& s, const Plan& p);
 
+/// How Megatron-core states a plan's stage split (LayersSplit in search/evaluate.cc reads it the
+/// same way): the embedding and/or the loss taking one layer's slot, or a first stage of its
+/// own size with the rest even. A last stage of its own size has no setting; the search never
+/// proposes one.
+struct StageSplitFlags {
+  bool embedding_slot = false;  ///< --account-for-embedding-in-pipeline-split
+  bool loss_slot = false;       ///< --account-for-loss-in-pipeline-split
+  int first_stage_layers = 0;   ///< --decoder-first-pipeline-num-layers; 0: none
+};
+StageSplitFlags StageSplitOf(const Model& m, const Plan& p);
+
 /// Megatron-LM shards gradients (ZeRO-2) and weights (ZeRO-3) only through its custom FSDP,
 /// which runs with TP, CP and EP but not with pipeline parallelism.
 bool UsesMegatronFsdp(const Plan& p);

@@ -34,23 +34,12 @@ void AddParallel(std::vector<FlagValue>& a, const Model& m, const Plan& p) {
           m.layers / (static_cast<int64_t>(p.pp) * p.virtual_stages));
     }
   }
-  // The split as LayersSplit (search/evaluate.cc) reads it: the embedding and/or the loss taking
-  // one layer's slot, else a first stage of its own size with the rest even.
-  const int64_t first = p.first_stage_layers;
-  const int64_t last = p.last_stage_layers;
-  if (first > 0 && first == last && first == (m.layers + 2) / p.pp - 1 &&
-      (m.layers + 2) % (static_cast<int64_t>(p.pp) * p.virtual_stages) == 0) {
-    Add(a, "--account-for-embedding-in-pipeline-split");
-    Add(a, "--account-for-loss-in-pipeline-split");
-  } else if ((first > 0) != (last > 0) && std::max(first, last) == (m.layers + 1) / p.pp - 1 &&
-             (m.layers + 1) % (static_cast<int64_t>(p.pp) * p.virtual_stages) == 0) {
-    Add(a, first > 0 ? "--account-for-embedding-in-pipeline-split"
-                     : "--account-for-loss-in-pipeline-split");
-  } else if (first > 0) {
-    Add(a, "--decoder-first-pipeline-num-layers", p.first_stage_layers);
+  const StageSplitFlags split = StageSplitOf(m, p);
+  if (split.embedding_slot) Add(a, "--account-for-embedding-in-pipeline-split");
+  if (split.loss_slot) Add(a, "--account-for-loss-in-pipeline-split");
+  if (split.first_stage_layers > 0) {
+    Add(a, "--decoder-first-pipeline-num-layers", split.first_stage_layers);
   }
-  // A last stage of its own size has no flag in Megatron-LM of the fixture's version; the search
-  // never proposes one (planner evaluate --last-stage-layers can still score it).
   if (p.ep > 1) Add(a, "--expert-model-parallel-size", p.ep);
 }
 
