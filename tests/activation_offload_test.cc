@@ -131,10 +131,7 @@ TEST(ActivationOffload, CatalogFileStatesAGpusHostLink) {
   // A Grace Hopper-like part added by a user: 450 GB/s one way over NVLink-C2C, copies at 80 %
   // (360 GB/s), where an H100 without the key copies over PCIe gen5 (63 GB/s at 80 %).
   Catalog c = BuiltinCatalog();
-  ExtendCatalogJson(c, R"({"gpus": [{"name": "gh", "hbm_gib": 96, "fp32_tflops": 67,
-      "bf16_tflops": 989, "hbm_gb_per_s": 4000, "intra_link": "nvlink4", "inter_link": "ib-ndr",
-      "arch": "Hopper", "host_link_gb_per_s": 450}]})",
-                    "my.json");
+  AddGraceHopperLike(c, "gh", R"("host_link_gb_per_s": 450)");
   EXPECT_DOUBLE_EQ(HostLinkBytesPerS(FindGpu(c, "gh", "--gpu")), 360e9);
   EXPECT_DOUBLE_EQ(HostLinkBytesPerS(FindGpu(c, "h100-sxm", "--gpu")), 50.4e9);
 }

@@ -101,6 +101,15 @@ inline int RunPlanner(const std::vector<std::string>& args, std::string& out) {
   return rc;
 }
 
+/// Adds to `c`, as a user's catalog file would, a Grace Hopper-like GPU named `name` (H100
+/// figures, 96 GiB) with the JSON members `extra` beside them, e.g. `"host_memory_gb": 480`.
+inline void AddGraceHopperLike(Catalog& c, const std::string& name, const std::string& extra) {
+  ExtendCatalogJson(c, R"({"gpus": [{"name": ")" + name + R"(", "hbm_gib": 96,
+      "fp32_tflops": 67, "bf16_tflops": 989, "hbm_gb_per_s": 4000, "intra_link": "nvlink4",
+      "inter_link": "ib-ndr", "arch": "Hopper", )" + extra + "}]}",
+                    "my.json");
+}
+
 /// Fills dp and grad_accum as `planner evaluate` does.
 inline Plan Complete(const Specs& s, Plan p) {
   p.dp = static_cast<int>(s.cluster.gpus / (static_cast<int64_t>(p.tp) * p.cp * p.pp));

@@ -79,17 +79,11 @@ TEST(HostMemory, CatalogFileStatesAGpusHostMemory) {
   // A Grace Hopper-like part added by a user: one Grace's 480 GB for one GPU; a node of 4
   // offers 4 x 480 GB. A negative figure is refused with its JSON path.
   Catalog c = BuiltinCatalog();
-  ExtendCatalogJson(c, R"({"gpus": [{"name": "gh", "hbm_gib": 96, "fp32_tflops": 67,
-      "bf16_tflops": 989, "hbm_gb_per_s": 4000, "intra_link": "nvlink4", "inter_link": "ib-ndr",
-      "arch": "Hopper", "host_memory_gb": 480}]})",
-                    "my.json");
+  AddGraceHopperLike(c, "gh", R"("host_memory_gb": 480)");
   Cluster cluster{.gpu = FindGpu(c, "gh", "--gpu"), .gpus = 8, .gpus_per_node = 4};
   EXPECT_DOUBLE_EQ(cluster.HostBytesPerNode(), 1920e9);
   try {
-    ExtendCatalogJson(c, R"({"gpus": [{"name": "bad", "hbm_gib": 96, "fp32_tflops": 67,
-        "bf16_tflops": 989, "hbm_gb_per_s": 4000, "intra_link": "nvlink4",
-        "inter_link": "ib-ndr", "host_memory_gb": -1}]})",
-                      "my.json");
+    AddGraceHopperLike(c, "bad", R"("host_memory_gb": -1)");
     FAIL() << "a negative host_memory_gb was accepted";
   } catch (const InputError& e) {
     EXPECT_NE(e.where().find("host_memory_gb"), std::string::npos) << e.where();
