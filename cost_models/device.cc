@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "planner/cost/calibration.h"
+#include "planner/cost/framework.h"
+
 namespace planner {
 namespace {
 
@@ -10,7 +13,8 @@ constexpr double kHostCopyLatencyS = 10e-6;
 }  // namespace
 
 Device DeviceFor(const Cluster& c, const TrainingSetup& s) {
-  const Efficiency eff = EfficiencyOf(c);
+  Efficiency eff = EfficiencyOf(c);
+  if (FactsOf(s.framework).te_attention) eff.attention *= FusedAttentionGain(c.gpu.arch);
   const bool fp8 = s.precision == Precision::kFp8;
   return Device{.gemm_peak = c.gpu.PeakFlops(s.precision),
                 .half_peak = fp8 ? c.gpu.bf16_flops : c.gpu.PeakFlops(s.precision),

@@ -16,6 +16,7 @@ constexpr FrameworkFacts kFacts[] = {
      .max_zero = 3,
      .block_recompute = true,
      .megatron_core = true,
+     .te_attention = true,
      .source = "NVIDIA/Megatron-LM megatron/training/arguments.py"},
     {.framework = Framework::kNemo,
      .name = "nemo",
@@ -31,6 +32,7 @@ constexpr FrameworkFacts kFacts[] = {
      .block_recompute = true,
      .megatron_core = true,
      .searches_activation_offload = true,
+     .te_attention = true,
      .source = "NVIDIA/NeMo-Framework-Launcher conf/training; NVIDIA-NeMo/Megatron-Bridge "
                "recipes (comm_overlap)"},
     {.framework = Framework::kDeepSpeed,

@@ -64,7 +64,7 @@ TEST(Calibration, FinetuneAndServeSayWhereTheirConstantsComeFrom) {
                                 "4090"});
   ASSERT_EQ(borrowed.rc, 0) << borrowed.err;
   EXPECT_TRUE(Has(borrowed.out, "Constants: BORROWED from a100")) << borrowed.out;
-  EXPECT_TRUE(Has(borrowed.out, "Plan 1 within +/-48%")) << borrowed.out;
+  EXPECT_TRUE(Has(borrowed.out, "Plan 1 within +/-26%")) << borrowed.out;
   const Outcome fitted = Cli({"finetune", "--model", "llama3-8b", "--gpu", "h100-sxm",
                               "--format", "json"});
   ASSERT_EQ(fitted.rc, 0) << fitted.err;
@@ -89,7 +89,7 @@ TEST(Calibration, CatalogGpuWithoutConstantsBorrowsAndSaysSo) {
       Cli({"--model", "llama2-7b", "--gpu", "my-gpu", "--gpus", "8", "--catalog", path});
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_TRUE(Has(r.out, "Constants: BORROWED from a100 (no arch given), no published run of "
-                         "my-gpu; ranges +/-48%.")) << r.out;
+                         "my-gpu; ranges +/-26%.")) << r.out;
 }
 
 TEST(Calibration, ListGpusSaysWhereEachGpusConstantsComeFrom) {
@@ -273,7 +273,7 @@ TEST(Calibration, FitRecoversKnownConstantsFromNoisyRuns) {
               "leave-one-out max %.4f, %zu runs\n", fit.eff.gemm, fit.eff.attention, fit.eff.link,
               fit.eff.step_overhead, fit.max_error, fit.loo_max_error, runs.size());
   // Stated tolerance (README: "Calibration"), given 1% noise and the pull towards the built-in
-  // set (0.70, 0.50, 0.80, 0.05) that keeps some bias: gemm within 0.03, attention within 0.05,
+  // set (0.69, 0.52, 0.80, 0.05) that keeps some bias: gemm within 0.03, attention within 0.05,
   // link within 0.08 (traffic is a small, partly overlapped share of these steps) and
   // step_overhead within 0.04 of the constants the runs were made with. Measured: 0.600, 0.412,
   // 0.660, 0.096.
@@ -316,12 +316,14 @@ std::pair<double, double> HeldOutErrors(const std::vector<CalibrationRun>& runs,
 
 TEST(Calibration, HalfOfTheH100RunsPredictTheOtherHalfBetterThanBuiltin) {
   // The built-in Hopper set was fitted on all 18 runs, so it is in-sample on both halves; the
-  // calibration sees only the other half and still does better (measured: 5.7% -> 5.6% and
-  // 5.6% -> 5.3% mean |error|).
+  // calibration sees only the other half and still does better (measured: 5.6% -> 5.1% and
+  // 5.7% -> 4.9% mean |error|).
   const std::vector<CalibrationRun> runs = PublishedRunsOf("h100-sxm");
   ASSERT_EQ(runs.size(), 18u);  // accuracy report: 18 h100-sxm runs
   for (const size_t parity : {0u, 1u}) {
     const auto [builtin_error, fitted_error] = HeldOutErrors(runs, parity);
+    std::printf("held-out parity %zu: built-in %.4f, fitted on the other half %.4f\n", parity,
+                builtin_error, fitted_error);
     EXPECT_LT(fitted_error, builtin_error) << "held-out parity " << parity;
   }
 }

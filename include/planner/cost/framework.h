@@ -69,6 +69,10 @@ struct FrameworkFacts {
   /// GB200 recipes set cpu_offloading_num_layers and its overrides state it (emit_bridge.cc).
   /// Megatron-LM's command line of the checked flag list cannot, so its plans never offload.
   bool searches_activation_offload = false;
+  /// Fused attention goes through Transformer Engine, which prefers cuDNN's fused attention
+  /// over FlashAttention on Hopper and newer (calibration.h: FusedAttentionGain). The others run
+  /// FlashAttention-2 (flash-attn, or PyTorch's SDPA flash backend) everywhere.
+  bool te_attention = false;
   const char* source = "";
 };
 
