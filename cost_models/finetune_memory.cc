@@ -125,8 +125,8 @@ double TrainableStateBytes(const Model& m, const FinetunePlan& p, const Finetune
 
 double FinetuneMemory::peak() const {
   const double saved = activations - recomputed;
-  const double loss = saved + logits_loss + loss_grads;
-  const double backward = recomputed + logits_held +
+  const double loss = saved + logits_loss + loss_grads + loss_weights + root_grads;
+  const double backward = recomputed + logits_held + root_grads +
                           (grads_freed ? saved + gradients : std::max(saved, gradients));
   return base_weights + quant_constants + adapters + optimizer + dequant_buffer + overhead +
          std::max(loss, backward);
@@ -185,6 +185,35 @@ void AddActivations(const Model& m, const FinetunePlan& p, const FinetuneSetup& 
   mem.logits_loss = values * per_value + mem.logits_held;
 }
 
+// What FSDP keeps outside its per-layer units. The root unit (the parameters no decoder layer
+// holds) is gathered for the forward and kept until backward ends: FSDP1 does not reshard the
+// root after forward (torch/distributed/fsdp/_runtime_utils.py, _post_forward_reshard), and
+// fully_shard's root gets reshard_after_forward=False (torchtune training/_distributed.py,
+// shard_model). Hugging Face's TRANSFORMER_BASED_WRAP leaves the embeddings, final norm and
+// LM head in it, so their unsharded copy, and with full fine-tuning the root's whole flat
+// gradient from the loss on, stay for the step. torchtune's files as the planner writes them
+// shard an untied model's embeddings and output on their own (ShardsEmbeddingsApart): the
+// output layer is gathered for the loss, next to the one decoder layer prefetched for backward.
+void AddFsdpRoot(const Model& m, const FinetunePlan& p, const FinetuneSetup& s,
+                 double layer_weights, FinetuneMemory& mem) {
+  const ParamCounts c = CountParameters(m);
+  const TrainBytes b = TrainBytesOf(p, s);
+  const bool trained = TrainsBase(p.method) || p.method == FinetuneMethod::kFreeze;
+  const double bytes = (trained ? b.weights : 2.0) / p.tp;
+  const double unsharded = 1.0 - 1.0 / static_cast<double>(p.dp);
+  if (ShardsEmbeddingsApart(s.framework, m.tied_embeddings)) {
+    mem.loss_weights = std::max(0.0, c.output * bytes * unsharded - layer_weights);
+    return;
+  }
+  const double root = c.embedding + c.output + c.final_norm;
+  // With parameters offloaded the shard is on the host, so the whole gathered copy is new.
+  mem.base_weights += root * bytes * (p.offload_params ? 1.0 : unsharded);
+  if (trained && !mem.grads_freed) {
+    mem.root_grads = root * b.gradients / p.tp * unsharded;  // its shard comes after
+    mem.loss_grads = 0.0;  // the output layer's gradient is part of the root's
+  }
+}
+
 // Weights, gradients and optimizer states of one GPU under the plan's sharding and offload.
 void AddStates(const Model& m, const FinetunePlan& p, const FinetuneSetup& s,
                const FinetuneParams& n, double gpus_in_node, FinetuneMemory& mem) {
@@ -236,6 +265,7 @@ void AddStates(const Model& m, const FinetunePlan& p, const FinetuneSetup& s,
   } else {
     mem.base_weights = resident + gathered;
   }
+  if (p.sharding == Sharding::kFsdp && dp > 1) AddFsdpRoot(m, p, s, layer_weights, mem);
 }
 
 }  // namespace

@@ -73,6 +73,12 @@ TEST(EmitFinetuneTorchtune, DistributedRecipesTakeNprocPerNode) {
       FileText(lora, "tune_run.sh").find("tune run --nproc_per_node 2 lora_finetune_distributed"),
       std::string::npos);
   EXPECT_EQ(YamlKeys(FileText(lora, "torchtune.yaml")).at("fsdp_cpu_offload"), "False");
+  // Llama 3's untied embeddings and output sharded as units of their own, as the memory model
+  // counts them (finetune_fsdp_root_test.cc); one GPU has nothing to shard.
+  EXPECT_EQ(YamlKeys(FileText(lora, "torchtune.yaml")).at("custom_sharded_layers"),
+            "['tok_embeddings', 'output']");
+  EXPECT_FALSE(YamlKeys(FileText(Tt(FinetuneCases()[0]), "torchtune.yaml"))
+                   .contains("custom_sharded_layers"));
   EXPECT_TRUE(lora.notes.empty());  // FSDP full sharding is what torchtune runs
   const FinetuneFiles full = Tt(FinetuneCases()[2]);
   const std::string run = FileText(full, "tune_run.sh");

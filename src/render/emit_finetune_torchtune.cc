@@ -191,7 +191,7 @@ std::string DataSection(const FinetunePlan& p, const FinetuneSetup& s, const Tor
   return y + "  packed: " + (p.packing ? "True" : "False") + "\n";
 }
 
-std::string TrainingSection(const FinetunePlan& p, const FinetuneSetup& s) {
+std::string TrainingSection(const Model& m, const FinetunePlan& p, const FinetuneSetup& s) {
   std::string y = "seed: null\nshuffle: True\n";
   y += "batch_size: " + std::to_string(p.micro_batch) + "\n";
   y += "gradient_accumulation_steps: " + std::to_string(p.grad_accum) + "\n";
@@ -206,6 +206,11 @@ std::string TrainingSection(const FinetunePlan& p, const FinetuneSetup& s) {
     // FSDP2's CPU offload moves parameters, gradients and optimizer states together.
     y += std::string("fsdp_cpu_offload: ") +
          (p.offload_optimizer || p.offload_params ? "True" : "False") + "\n";
+    // The embeddings and output as units of their own, not held whole in the root for the step
+    // (cost_models/finetune_memory.cc: AddFsdpRoot).
+    if (ShardsEmbeddingsApart(FinetuneFramework::kTorchtune, m.tied_embeddings)) {
+      y += "custom_sharded_layers: ['tok_embeddings', 'output']\n";
+    }
   }
   if (!UsesAdapters(p)) y += "optimizer_in_bwd: False\n";
   y += "device: cuda\n";
@@ -236,7 +241,7 @@ std::string TorchtuneYaml(const Model& m, const Cluster& c, const FinetunePlan& 
       WrappedComment("torchtune " + Recipe(p) + " config for " + FinetuneSummary(m, c, p) + ".") +
       "# Written by `planner finetune`; tune_run.sh runs it.\n";
   for (const std::string& n : notes) y += WrappedComment("NOTE: " + n);
-  y += ModelSection(p, t) + DataSection(p, s, t) + TrainingSection(p, s) +
+  y += ModelSection(p, t) + DataSection(p, s, t) + TrainingSection(m, p, s) +
        OptimizerSection(p, s.optimizer);
   if (UsesAdapters(p)) y += "save_adapter_weights_only: False\n";
   return y + Fill(kTrailer, {{"model_type", t.model_type}, {"builder", t.builder}});

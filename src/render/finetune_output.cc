@@ -98,6 +98,10 @@ void PrintBreakdown(std::ostream& out, const FinetuneContext& ctx, const Finetun
       << Wrap("(peak = the rest + the larger of the loss phase, saved activations + logits "
               "+ loss, and backward, the layer being recomputed (+ logits a loop holds) + the "
               "larger of saved activations and gradients):");
+  if (m.loss_weights > 0 || m.root_grads > 0) {
+    out << Wrap("(FSDP: a gathered output unit counts in the loss phase, the root's gradient "
+                "in both.)");
+  }
   const std::vector<std::tuple<const char*, double, std::string>> terms = {
       {"base weights", m.base_weights, BaseWeightsName(p.base_weights)},
       {"quant constants", m.quant_constants, p.double_quant ? "double-quantized" : ""},
@@ -112,6 +116,8 @@ void PrintBreakdown(std::ostream& out, const FinetuneContext& ctx, const Finetun
        ctx.query.setup.chunked_loss ? "chunked"
        : m.logits_held > 0          ? Gib(m.logits_held) + " of it held through backward"
                                     : ""},
+      {"output gathered", m.loss_weights, "FSDP unit, for the loss"},
+      {"root gradient", m.root_grads, "FSDP root, unsharded until backward ends"},
       {"dequant buffer", m.dequant_buffer, ""},
       {"overhead", m.overhead, "allocator, workspaces, NCCL"}};
   std::vector<std::vector<std::string>> rows;
@@ -273,6 +279,8 @@ nlohmann::ordered_json PlanJson(const FinetuneEvaluation& e) {
             {"logits_loss", std::llround(m.logits_loss)},
             {"loss_grads", std::llround(m.loss_grads)},
             {"logits_held", std::llround(m.logits_held)},
+            {"loss_weights", std::llround(m.loss_weights)},
+            {"root_grads", std::llround(m.root_grads)},
             {"dequant_buffer", std::llround(m.dequant_buffer)},
             {"overhead", std::llround(m.overhead)},
             {"peak", std::llround(m.peak())}}},

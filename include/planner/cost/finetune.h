@@ -48,16 +48,23 @@ struct FinetuneMemory {
   double logits_loss = 0;      ///< logits and the loss's fp32 buffers of one micro-batch
   double loss_grads = 0;       ///< the trained output layer's gradient, made in the loss phase
   double logits_held = 0;      ///< of logits_loss, a copy the loop holds through backward
+  /// FSDP: an output layer sharded on its own, gathered for the loss beyond the decoder layers
+  /// the other phases gather (torchtune's custom_sharded_layers)
+  double loss_weights = 0;
+  /// FSDP: the root unit's unsharded gradient (embeddings, final norm, output layer), made in
+  /// the loss phase and reduced when backward ends (FSDP1's root flat parameter)
+  double root_grads = 0;
   bool grads_freed = false;    ///< optimizer in backward: each gradient applied and freed
   double dequant_buffer = 0;   ///< QLoRA: a dequantized bf16 copy of the weights in use
   double overhead = 0;         ///< cuBLAS workspaces, NCCL buffers, allocator slack
   double host_bytes = 0;       ///< offloaded states and activations, per node
   double host_activations = 0;  ///< of which this GPU's offloaded activations
   /// The larger of two phases. The loss: saved activations, logits and loss buffers (and the
-  /// output layer's gradient where it trains). Backward, after the logits are freed: the layer
-  /// being recomputed and any logits the loop still holds, plus the larger of saved activations
-  /// and gradients (backward frees the one while it writes the other), or both when each
-  /// gradient is applied and freed at once.
+  /// output layer's gradient where it trains, its weights where FSDP gathers them apart).
+  /// Backward, after the logits are freed: the layer being recomputed and any logits the loop
+  /// still holds, plus the larger of saved activations and gradients (backward frees the one
+  /// while it writes the other), or both when each gradient is applied and freed at once. The
+  /// root's unsharded gradient counts in both.
   double peak() const;
 };
 FinetuneMemory FinetuneMemoryOf(const Model& m, const Cluster& c, const FinetunePlan& p,

@@ -120,6 +120,14 @@ struct FinetuneSetup {
   bool operator==(const FinetuneSetup&) const = default;
 };
 
+/// torchtune with FSDP shards an untied model's embeddings and output layer as units of their
+/// own (custom_sharded_layers, as its Llama 3 full configs do: "useful for large vocab size
+/// models"), so the root keeps only the final norm. A tied output reads the embedding's weight
+/// without calling its module, which FSDP's hooks would not gather: those stay in the root.
+inline bool ShardsEmbeddingsApart(FinetuneFramework f, bool tied_embeddings) {
+  return f == FinetuneFramework::kTorchtune && !tied_embeddings;
+}
+
 const char* FinetuneMethodName(FinetuneMethod m);
 const char* BaseWeightsName(BaseWeights b);
 const char* FinetuneOptimizerName(FinetuneOptimizer o);
