@@ -8,6 +8,7 @@
 
 #include "planner/model/error.h"
 #include "planner/sweep/sweep.h"
+#include "planner/sweep/sweep_store.h"
 #include "test_util.h"
 
 namespace planner {
@@ -135,6 +136,15 @@ TEST(SweepInput, BadEntriesNameTheirJsonPath) {
       {R"({"scenarios": [{"model": "llama3-8b", "gpu": "h200", "gpus": 8,
                           "price_per_gpu_hour": 1e300}]})",
        "t.json: scenarios[0].price_per_gpu_hour", "up to 1e+06"},
+      {R"({"models": ["llama3-8b"], "gpus": ["gb200"], "gpu_counts": [64],
+           "host_memory": "lots"})",
+       "t.json: host_memory", "lots"},
+      {R"({"scenarios": [{"model": "llama3-8b", "gpu": "gb200", "gpus": 64, "gpus_per_node": 4,
+                          "scale_up_domain": 6}]})",
+       "t.json: scenarios[0].scale_up_domain", "multiple of --gpus-per-node (4)"},
+      {R"({"scenarios": [{"model": "llama3-8b", "gpu": "gb200", "gpus": 64,
+                          "host_memory": 960}]})",
+       "t.json: scenarios[0].host_memory", "expected"},
       {R"({"description": "nothing to do"})", "t.json", "no scenarios"},
       {R"({"models": ["llama3-8b"],)", "t.json", "malformed JSON"},
   };
@@ -199,6 +209,32 @@ TEST(SweepShard, ThreePartsAreDisjointAndCoverEveryScenario) {
   for (const char* bad : {"0/3", "4/3", "3", "1/0", "a/b", "1/3x", "-1/3", ""}) {
     EXPECT_EQ(ErrorOf([&] { ParseShard(bad); }).where(), "--shard") << bad;
   }
+}
+
+// Host memory and the NVLink domain, which no grid axis states, are settings of the file or of
+// a listed scenario: they reach the cluster, tell two scenarios apart and are in the results.
+TEST(SweepInput, HostMemoryAndScaleUpDomainReachTheCluster) {
+  const SweepSpec spec = ParseSweepJson(R"({
+    "host_memory": "480Gi",
+    "scenarios": [
+      {"model": "llama3-70b", "gpu": "gb200", "gpus": 64, "gpus_per_node": 4},
+      {"model": "llama3-70b", "gpu": "gb200", "gpus": 64, "gpus_per_node": 4,
+       "host_memory": "960Gi", "scale_up_domain": 8}]})",
+                                        "t.json");
+  const std::vector<Scenario> s = Expand(spec);
+  ASSERT_EQ(s.size(), 2u);
+  constexpr double kGi = 1073741824.0;
+  EXPECT_DOUBLE_EQ(s[0].specs.cluster.HostBytesPerNode(), 480 * kGi);
+  EXPECT_EQ(s[0].specs.cluster.ScaleUpDomain(), 72);  // the GB200's own NVL72 domain
+  EXPECT_DOUBLE_EQ(s[1].specs.cluster.HostBytesPerNode(), 960 * kGi);
+  EXPECT_EQ(s[1].specs.cluster.ScaleUpDomain(), 8);
+  const auto line = nlohmann::json::parse(ScenarioLine(
+      spec, s[1], Search(s[1].specs.model, s[1].specs.cluster, s[1].specs.setup, spec.options)));
+  EXPECT_EQ(line["inputs"]["scale_up_gpus"], 8);
+  EXPECT_EQ(line["inputs"]["host_bytes_per_node"], 960 * kGi);
+  const std::string csv = SummaryCsv({ResultLine{.text = line.dump()}});
+  EXPECT_NE(csv.find("nics_per_node,scale_up_gpus,host_bytes_per_node,"), std::string::npos);
+  EXPECT_NE(csv.find(",4,8,1030792151040.0,"), std::string::npos) << csv;
 }
 
 TEST(SweepLine, CarriesInputsAndBestOrReasonButNoTimings) {

@@ -95,6 +95,8 @@ ordered_json InputsJson(const Specs& s) {
                     {"intra_link", c.intra.name},
                     {"inter_link", c.inter.name},
                     {"nics_per_node", c.nics_per_node},
+                    {"scale_up_gpus", c.ScaleUpDomain()},
+                    {"host_bytes_per_node", c.HostBytesPerNode()},
                     {"seq_len", s.setup.seq_len},
                     {"global_batch", s.setup.global_batch},
                     {"precision", PrecisionName(s.setup.precision)},

@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "planner/model/error.h"
+#include "planner/model/text.h"
 #include "planner/sweep/sweep.h"
 #include "sweep_grid.h"
 
@@ -63,6 +64,9 @@ void AddSettingPlaces(Places& places, const SpecInput& in, const SpecInput& defa
   place("--schedule", in.schedule, defaults.schedule, "schedule");
   place("--attention", in.attention, defaults.attention, "attention");
   place("--framework", in.framework, defaults.framework, "framework");
+  place("--host-memory", in.host_memory, defaults.host_memory, "host_memory");
+  place("--scale-up-domain", std::to_string(in.scale_up_domain),
+        std::to_string(defaults.scale_up_domain), "scale_up_domain");
 }
 
 // Everything the search depends on, resolved; equal keys would give equal lines.
@@ -75,7 +79,8 @@ std::string Key(const Specs& s) {
          n(t.global_batch) + "|" + PrecisionName(t.precision) + "|" +
          (t.fp32_grads ? "fp32" : "16") + "|" + OptimizerName(t.optimizer) + "|" +
          ScheduleName(t.schedule) + "|" + (t.flash_attention ? "flash" : "standard") + "|" +
-         (t.comm_overlap ? "overlap" : "") + "|" + std::to_string(static_cast<int>(t.framework));
+         (t.comm_overlap ? "overlap" : "") + "|" + std::to_string(static_cast<int>(t.framework)) +
+         "|" + n(c.ScaleUpDomain()) + "|" + Printf("%.17g", c.HostBytesPerNode());
 }
 
 // Each name of a grid axis resolved once: unknown names and two spellings of one entry fail here.

@@ -28,12 +28,13 @@ constexpr double kMaxPricePerGpuHour = 1e6;
 const std::vector<std::string> kSettingKeys = {
     "precision", "grad_precision", "optimizer",           "schedule",         "attention",
     "framework", "catalogs",  "top",            "train_tokens",        "prices",           "max_cp",
-    "scenarios", "description",    "allow_cross_node_tp", "allow_comm_bound"};
+    "scenarios", "description",    "allow_cross_node_tp", "allow_comm_bound", "host_memory",
+    "scale_up_domain"};
 const std::vector<std::string> kScenarioKeys = {
     "model",        "gpu",        "gpus",          "gpus_per_node", "intra_link",
     "inter_link",   "nics_per_node", "seq_len",    "global_batch",  "precision",
     "grad_precision", "optimizer", "schedule",     "attention",     "framework",
-    "price_per_gpu_hour"};
+    "price_per_gpu_hour", "host_memory", "scale_up_domain"};
 
 // A key as typed, or quoted and escaped when it holds control characters: errors are one line.
 std::string KeyName(const std::string& key) {
@@ -138,6 +139,10 @@ void ReadSettings(const Reader& r, const json& obj, const std::string& prefix, S
   r.OptionalName(obj, prefix, "schedule", in.schedule);
   r.OptionalName(obj, prefix, "attention", in.attention);
   r.OptionalName(obj, prefix, "framework", in.framework);
+  // The cluster's facts a grid has no axis for: host memory per node ("960G", as the flag) and
+  // the GPUs one NVLink domain joins (72 for an NVL72 rack).
+  r.OptionalName(obj, prefix, "host_memory", in.host_memory);
+  r.OptionalCount(obj, prefix, "scale_up_domain", in.scale_up_domain);
 }
 
 Scenario ReadScenario(const Reader& r, const json& obj, const std::string& path,

@@ -25,7 +25,8 @@ constexpr Column kColumns[] = {
     {"model", "/inputs/model"},        {"gpu", "/inputs/gpu"},
     {"gpus", "/inputs/gpus"},          {"gpus_per_node", "/inputs/gpus_per_node"},
     {"intra_link", "/inputs/intra_link"}, {"inter_link", "/inputs/inter_link"},
-    {"nics_per_node", "/inputs/nics_per_node"}, {"seq_len", "/inputs/seq_len"},
+    {"nics_per_node", "/inputs/nics_per_node"}, {"scale_up_gpus", "/inputs/scale_up_gpus"},
+    {"host_bytes_per_node", "/inputs/host_bytes_per_node"}, {"seq_len", "/inputs/seq_len"},
     {"global_batch", "/inputs/global_batch"}, {"precision", "/inputs/precision"},
     {"price_per_gpu_hour", "/inputs/price_per_gpu_hour"}, {"feasible", ""},
     {"tp", "/best/tp"},                {"pp", "/best/pp"},
@@ -141,7 +142,8 @@ constexpr Field kInputFields[] = {
     {"/model", Type::kString},         {"/gpu", Type::kString},
     {"/intra_link", Type::kString},    {"/inter_link", Type::kString},
     {"/gpus", Type::kInteger},         {"/gpus_per_node", Type::kInteger},
-    {"/nics_per_node", Type::kInteger}, {"/seq_len", Type::kInteger},
+    {"/nics_per_node", Type::kInteger}, {"/scale_up_gpus", Type::kInteger},
+    {"/host_bytes_per_node", Type::kNumber}, {"/seq_len", Type::kInteger},
     {"/global_batch", Type::kInteger}, {"/price_per_gpu_hour", Type::kNumber},
     {"/train_tokens", Type::kNumber}};
 constexpr Field kBestFields[] = {
