@@ -111,6 +111,8 @@ TEST(MoreRuns, DeepSpeedAndFsdpRunsKeepTheirFrameworkAndSharding) {
   EXPECT_EQ(bloom.at("plan").at("zero"), 1);
   EXPECT_EQ(bloom.at("inter_link"), "roce-100");
   EXPECT_EQ(bloom.at("nics_per_node"), 4);
+  // Its source names no year but cites arXiv 2211.05100 (YYMM: 2022): before FlashAttention.
+  EXPECT_EQ(bloom.at("attention"), "standard");
   const nlohmann::json& azure = files.at("dsazure-175b-zero3-256gpu-mb32-s512");
   EXPECT_EQ(azure.at("framework"), "deepspeed");
   EXPECT_EQ(azure.at("plan").at("zero"), 3);

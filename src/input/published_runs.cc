@@ -40,12 +40,16 @@ int64_t Int(const json& j, const char* key, int64_t fallback) {
   return i < s.size() ? std::stoll(s.substr(i)) : fallback;
 }
 
-// The first year the source names ("Narayanan et al. 2021 ...", "README Sept-2020"): the era of
-// the software that produced the run.
+// The first year the source names ("Narayanan et al. 2021 ...", "README Sept-2020"), else the
+// year of an arXiv identifier it cites ("arXiv 2211.05100": YYMM, so 2022): the era of the
+// software that produced the run.
 int SourceYear(const std::string& source) {
   static const std::regex year("(^|[^0-9])(20[0-9]{2})([^0-9]|$)");
+  static const std::regex arxiv("arXiv:? ?([0-9]{2})(0[1-9]|1[0-2])\\.[0-9]{4,5}",
+                                std::regex::icase);
   std::smatch m;
-  return std::regex_search(source, m, year) ? std::stoi(m[2].str()) : 0;
+  if (std::regex_search(source, m, year)) return std::stoi(m[2].str());
+  return std::regex_search(source, m, arxiv) ? 2000 + std::stoi(m[1].str()) : 0;
 }
 
 // The software a run's source names.
