@@ -113,6 +113,20 @@ TEST(HostMemory, DeepSpeedOptimizerOffloadIsCheckedToo) {
   EXPECT_EQ(plan.at("reason"), "host_memory");
 }
 
+// `planner memory` states the same offload (it ignored --offload before): the optimizer's
+// 12 bytes a parameter of Llama 2 7B, 6,738,415,616 x 12 = 80,860,987,392 bytes, on the host.
+TEST(HostMemory, MemoryCommandMovesTheOptimizerToTheHost) {
+  std::string out;
+  ASSERT_EQ(RunPlanner({"memory", "--model", "llama2-7b", "--framework", "deepspeed",
+                        "--offload", "optimizer", "--format", "json"},
+                       out),
+            0)
+      << out;
+  const nlohmann::json mem = nlohmann::json::parse(out).at("memory_bytes");
+  EXPECT_EQ(mem.at("optimizer"), 0);
+  EXPECT_EQ(mem.at("host"), 6738415616LL * 12);
+}
+
 // Llama 2 70B on 8 A100s with DeepSpeed's optimizer on the CPU: the ZeRO-3 plans that fit the
 // GPUs offload 128.48 GiB per GPU, 1027.83 GiB a node, just over its default 1 TiB.
 Specs DeepSpeed70bOffload() {

@@ -81,22 +81,11 @@ MemoryMode ParseMemoryMode(const std::string& mode) {
                    "unknown value '" + mode + "'; expected one of: training, finetune, inference");
 }
 
-// The training numerics a memory question states: precision, gradients, optimizer, attention.
-TrainingSetup MemorySetup(const SpecInput& in) {
-  TrainingSetup setup;
-  setup.precision = ParsePrecision(in.precision, "--precision");
-  setup.framework = ParseFramework(in.framework, "--framework");
-  if (!in.grad_precision.empty() && in.grad_precision != "fp32" && in.grad_precision != "16bit" &&
-      in.grad_precision != "bf16") {
-    throw InputError("--grad-precision", "unknown value '" + in.grad_precision +
-                                             "'; expected one of: fp32, 16bit, bf16");
-  }
-  setup.fp32_grads = in.grad_precision.empty() ? FactsOf(setup.framework).fp32_grads_default
-                                               : in.grad_precision == "fp32";
-  setup.optimizer = ParseOptimizer(in.optimizer, "--optimizer");
-  setup.flash_attention = in.attention != "standard";
-  setup.cuda_graphs = in.cuda_graphs;  // for the offload rule; graphs' pools are not counted
-  return setup;
+// The training numerics a memory question states, every flag checked as search and evaluate
+// check it (framework rules included); without --gpu, against no GPU's limits.
+TrainingSetup MemorySetup(const SpecInput& in, const Model& model, const std::optional<Gpu>& gpu) {
+  const Gpu any{.name = "the GPU", .fp8_flops = 1.0};
+  return BuildTrainingSetup(in, model, gpu ? *gpu : any);
 }
 
 // `planner memory`'s own flags, as typed.
@@ -126,8 +115,8 @@ void AddMemoryOptions(po::options_description& d, MemoryFlags& f) {
 
 // The question the flags ask of `model`, checked.
 MemoryQuery MemoryQueryOf(const SpecInput& in, const MemoryFlags& f, MemoryMode mode,
-                          const Model& model) {
-  MemoryQuery q{.mode = mode, .batch = f.batch};
+                          const Model& model, const std::optional<Gpu>& gpu) {
+  MemoryQuery q{.mode = mode, .batch = f.batch, .gpu = gpu};
   q.seq_len = in.seq_len == 0 ? model.seq_len : in.seq_len;
   if (q.seq_len < 1 || q.seq_len > ModelLimits::kSeqLen) {
     throw InputError("--seq-len", "must be 1 to " + std::to_string(ModelLimits::kSeqLen) +
@@ -140,7 +129,7 @@ MemoryQuery MemoryQueryOf(const SpecInput& in, const MemoryFlags& f, MemoryMode 
     q.memory_fraction = f.memory_fraction;
     return q;
   }
-  q.setup = MemorySetup(in);
+  q.setup = MemorySetup(in, model, gpu);
   q.recompute = ParseRecompute(f.recompute, "--recompute");
   q.recompute_layers = f.recompute_layers;
   q.offload_activation_layers = f.offload_layers;
@@ -180,8 +169,9 @@ int RunMemory(const std::vector<std::string>& args, std::ostream& out) {
   const Catalog catalog = LoadCatalog(in);
   if (in.model.empty()) throw InputError("--model", "is required");
   const Model model = FindModel(catalog, in.model, "--model");
-  MemoryQuery q = MemoryQueryOf(in, f, mode, model);
-  if (!in.gpu.empty()) q.gpu = FindGpu(catalog, in.gpu, "--gpu");
+  std::optional<Gpu> gpu;
+  if (!in.gpu.empty()) gpu = FindGpu(catalog, in.gpu, "--gpu");
+  const MemoryQuery q = MemoryQueryOf(in, f, mode, model, gpu);
   // Memory does not depend on the efficiency constants; a bad file is still an error.
   if (!in.calibration.empty()) (void)LoadCalibrationFile(in.calibration);
   const MemoryReport report = ComputeMemoryReport(model, q);

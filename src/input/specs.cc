@@ -261,6 +261,10 @@ std::string SeqLenNote(const SpecInput& in, const Model& model, int64_t seq_len)
 
 }  // namespace
 
+TrainingSetup BuildTrainingSetup(const SpecInput& in, const Model& model, const Gpu& gpu) {
+  return BuildSetup(in, model, gpu);
+}
+
 double HostMemoryBytes(const std::string& typed) {
   const double bytes = ParseSize(typed, "--host-memory", SiBase::kBinary);
   if (!(bytes >= 1 && bytes <= 1e15)) {

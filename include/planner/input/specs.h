@@ -70,6 +70,9 @@ struct Specs {
 
 /// Validates and resolves names against the catalog. Throws InputError naming the flag.
 Specs BuildSpecs(const SpecInput& in, const Catalog& catalog);
+/// The training setup the flags state (sequence, batch, precisions, optimizer, schedule, kernels,
+/// framework rules), checked against `gpu` as the search checks it; `planner memory` uses it.
+TrainingSetup BuildTrainingSetup(const SpecInput& in, const Model& model, const Gpu& gpu);
 /// The GPU's built-in constants, or those of in.calibration (a `planner calibrate --out` file),
 /// which must have been fitted on the same GPU; InputError("--calibration") otherwise.
 Calibration ChooseCalibration(const SpecInput& in, const Gpu& gpu);
