@@ -70,7 +70,10 @@ constexpr double kA100FlashAttention = 0.625;
 // flash-attn's benchmark counts them (Shah et al. 2024, FlashAttention-3, Figs. 5-6: forward
 // FA2 335, cuDNN 539; backward without the mask FA2 322, cuDNN 516, the causal backward taken at
 // the forward's causal / non-causal ratio, 335/370 and 539/595). Converted as for the A100
-// above (eff = 3 / (0.5 / e_f + 1.25 / e_b)): FlashAttention-2 0.525, cuDNN 0.842.
+// above (eff = 3 / (0.5 / e_f + 1.25 / e_b)): FlashAttention-2 0.525, cuDNN 0.842, 1.60x. Later
+// measurements agree: cuDNN's kernels 1.7-2.3x faster than SDPA's FlashAttention-2 for training
+// shapes on Hopper (huggingface/transformers PR #48163, 2026), and SDPA still tries
+// FlashAttention first (pytorch/pytorch issue #142132), so frameworks on SDPA keep its rate.
 constexpr double kH100Peak = 989.4;
 constexpr double kH100FlashAttention2 =
     3.0 / (0.5 / (335.0 / kH100Peak) + 1.25 / (322.0 * 335.0 / 370.0 / kH100Peak));
