@@ -126,7 +126,7 @@ double TrainableStateBytes(const Model& m, const FinetunePlan& p, const Finetune
 double FinetuneMemory::peak() const {
   const double saved = activations - recomputed;
   const double loss = saved + logits_loss + loss_grads + loss_weights + root_grads;
-  const double backward = recomputed + logits_held + root_grads +
+  const double backward = recomputed + logits_held + root_grads + layer_grads +
                           (grads_freed ? saved + gradients : std::max(saved, gradients));
   return base_weights + quant_constants + adapters + optimizer + dequant_buffer + overhead +
          std::max(loss, backward);
@@ -201,6 +201,11 @@ void AddFsdpRoot(const Model& m, const FinetunePlan& p, const FinetuneSetup& s,
   const bool trained = TrainsBase(p.method) || p.method == FinetuneMethod::kFreeze;
   const double bytes = (trained ? b.weights : 2.0) / p.tp;
   const double unsharded = 1.0 - 1.0 / static_cast<double>(p.dp);
+  // Backward makes each trained layer's gradient whole before reduce-scattering it, in its own
+  // stream while the next layer's backward runs: two layers' unsharded gradients at a time.
+  if (trained && !mem.grads_freed) {
+    mem.layer_grads = 2.0 * layer_weights / b.weights * b.gradients;
+  }
   if (ShardsEmbeddingsApart(s.framework, m.tied_embeddings)) {
     mem.loss_weights = std::max(0.0, c.output * bytes * unsharded - layer_weights);
     return;

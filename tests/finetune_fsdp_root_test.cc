@@ -37,6 +37,11 @@ TEST(FinetuneFsdpRoot, HuggingFaceKeepsTheRootGatheredWithItsGradient) {
   EXPECT_EQ(fsdp.loss_grads, 0.0);
   EXPECT_NEAR(zero3.loss_grads, kVocabMatrix * 2.0, 1.0);
   EXPECT_EQ(zero3.root_grads, 0.0);
+  // Backward: the layer whose gradient is being written and the one being reduce-scattered,
+  // unsharded, 2 x 8.03e9 / 32 parameters x 2 bytes (ZeRO-3 reduces in its own buckets).
+  const double total = CountParameters(CatalogModel("llama3-8b")).total;
+  EXPECT_NEAR(fsdp.layer_grads, 2.0 * total / 32.0 * 2.0, 1.0);
+  EXPECT_EQ(zero3.layer_grads, 0.0);
   // LoRA: the root is frozen bf16, gathered the same way, and has no gradient.
   const FinetuneMemory lora = Memory("llama3-8b", FinetuneFramework::kHuggingFace,
                                      FinetuneMethod::kLora, Sharding::kFsdp, 8);
@@ -44,6 +49,7 @@ TEST(FinetuneFsdpRoot, HuggingFaceKeepsTheRootGatheredWithItsGradient) {
                                            FinetuneMethod::kLora, Sharding::kZero3, 8);
   EXPECT_NEAR(lora.base_weights - lora_zero3.base_weights, kRoot * 2.0 * 7.0 / 8.0, 1.0);
   EXPECT_EQ(lora.root_grads, 0.0);
+  EXPECT_EQ(lora.layer_grads, 0.0);
 }
 
 TEST(FinetuneFsdpRoot, TorchtuneGathersItsOutputUnitForTheLossOnly) {
@@ -77,6 +83,14 @@ TEST(FinetuneFsdpRoot, TiedEmbeddingsStayInTorchtunesRoot) {
   EXPECT_NEAR(tt.base_weights - none.base_weights,
               (c.embedding + c.final_norm) * 2.0 * 3.0 / 4.0, 1.0);
   EXPECT_EQ(tt.loss_weights, 0.0);
+}
+
+TEST(FinetuneFsdpRoot, LayerGradientsCountInBackwardOnly) {
+  // Loss phase 1 + 2 = 3 against backward 0.8 + 1.5 + max(1, 0.2) = 3.3: backward counts.
+  constexpr double kGiB = 1073741824.0;
+  FinetuneMemory m{.gradients = 0.2 * kGiB, .activations = 1.8 * kGiB, .recomputed = 0.8 * kGiB,
+                   .logits_loss = 2 * kGiB, .layer_grads = 1.5 * kGiB};
+  EXPECT_NEAR(m.peak() / kGiB, 3.3, 1e-9);
 }
 
 TEST(FinetuneFsdpRoot, TheRootsGradientCountsInBothPhases) {

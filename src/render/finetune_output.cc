@@ -98,9 +98,9 @@ void PrintBreakdown(std::ostream& out, const FinetuneContext& ctx, const Finetun
       << Wrap("(peak = the rest + the larger of the loss phase, saved activations + logits "
               "+ loss, and backward, the layer being recomputed (+ logits a loop holds) + the "
               "larger of saved activations and gradients):");
-  if (m.loss_weights > 0 || m.root_grads > 0) {
-    out << Wrap("(FSDP: a gathered output unit counts in the loss phase, the root's gradient "
-                "in both.)");
+  if (m.loss_weights > 0 || m.root_grads > 0 || m.layer_grads > 0) {
+    out << Wrap("(FSDP: a gathered output unit counts in the loss phase, unsharded layer "
+                "gradients in backward, the root's gradient in both.)");
   }
   const std::vector<std::tuple<const char*, double, std::string>> terms = {
       {"base weights", m.base_weights, BaseWeightsName(p.base_weights)},
@@ -118,6 +118,7 @@ void PrintBreakdown(std::ostream& out, const FinetuneContext& ctx, const Finetun
                                     : ""},
       {"output gathered", m.loss_weights, "FSDP unit, for the loss"},
       {"root gradient", m.root_grads, "FSDP root, unsharded until backward ends"},
+      {"layer gradients", m.layer_grads, "FSDP, two layers unsharded in backward"},
       {"dequant buffer", m.dequant_buffer, ""},
       {"overhead", m.overhead, "allocator, workspaces, NCCL"}};
   std::vector<std::vector<std::string>> rows;
@@ -281,6 +282,7 @@ nlohmann::ordered_json PlanJson(const FinetuneEvaluation& e) {
             {"logits_held", std::llround(m.logits_held)},
             {"loss_weights", std::llround(m.loss_weights)},
             {"root_grads", std::llround(m.root_grads)},
+            {"layer_grads", std::llround(m.layer_grads)},
             {"dequant_buffer", std::llround(m.dequant_buffer)},
             {"overhead", std::llround(m.overhead)},
             {"peak", std::llround(m.peak())}}},

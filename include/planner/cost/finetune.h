@@ -54,6 +54,9 @@ struct FinetuneMemory {
   /// FSDP: the root unit's unsharded gradient (embeddings, final norm, output layer), made in
   /// the loss phase and reduced when backward ends (FSDP1's root flat parameter)
   double root_grads = 0;
+  /// FSDP: two trained layers' unsharded gradients, the one backward writes and the one being
+  /// reduce-scattered (backward phase)
+  double layer_grads = 0;
   bool grads_freed = false;    ///< optimizer in backward: each gradient applied and freed
   double dequant_buffer = 0;   ///< QLoRA: a dequantized bf16 copy of the weights in use
   double overhead = 0;         ///< cuBLAS workspaces, NCCL buffers, allocator slack
@@ -64,7 +67,7 @@ struct FinetuneMemory {
   /// Backward, after the logits are freed: the layer being recomputed and any logits the loop
   /// still holds, plus the larger of saved activations and gradients (backward frees the one
   /// while it writes the other), or both when each gradient is applied and freed at once. The
-  /// root's unsharded gradient counts in both.
+  /// root's unsharded gradient counts in both, FSDP's unsharded layer gradients in backward.
   double peak() const;
 };
 FinetuneMemory FinetuneMemoryOf(const Model& m, const Cluster& c, const FinetunePlan& p,
