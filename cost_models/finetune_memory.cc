@@ -185,7 +185,7 @@ void AddActivations(const Model& m, const FinetunePlan& p, const FinetuneSetup& 
   mem.logits_loss = values * per_value + mem.logits_held;
 }
 
-// What FSDP keeps outside its per-layer units. The root unit (the parameters no decoder layer
+// What FSDP holds beyond the shards and the two gathered layers. The root unit (the parameters no decoder layer
 // holds) is gathered for the forward and kept until backward ends: FSDP1 does not reshard the
 // root after forward (torch/distributed/fsdp/_runtime_utils.py, _post_forward_reshard), and
 // fully_shard's root gets reshard_after_forward=False (torchtune training/_distributed.py,
@@ -194,7 +194,7 @@ void AddActivations(const Model& m, const FinetunePlan& p, const FinetuneSetup& 
 // gradient from the loss on, stay for the step. torchtune's files as the planner writes them
 // shard an untied model's embeddings and output on their own (ShardsEmbeddingsApart): the
 // output layer is gathered for the loss, next to the one decoder layer prefetched for backward.
-void AddFsdpRoot(const Model& m, const FinetunePlan& p, const FinetuneSetup& s,
+void AddFsdpUnits(const Model& m, const FinetunePlan& p, const FinetuneSetup& s,
                  double layer_weights, FinetuneMemory& mem) {
   const ParamCounts c = CountParameters(m);
   const TrainBytes b = TrainBytesOf(p, s);
@@ -270,7 +270,7 @@ void AddStates(const Model& m, const FinetunePlan& p, const FinetuneSetup& s,
   } else {
     mem.base_weights = resident + gathered;
   }
-  if (p.sharding == Sharding::kFsdp && dp > 1) AddFsdpRoot(m, p, s, layer_weights, mem);
+  if (p.sharding == Sharding::kFsdp && dp > 1) AddFsdpUnits(m, p, s, layer_weights, mem);
 }
 
 }  // namespace

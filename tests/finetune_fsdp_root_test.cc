@@ -1,4 +1,4 @@
-// FSDP's root unit in fine-tuning memory (cost_models/finetune_memory.cc, AddFsdpRoot): what no
+// FSDP's root unit in fine-tuning memory (cost_models/finetune_memory.cc, AddFsdpUnits): what no
 // decoder-layer unit holds is gathered for the forward and kept until backward ends (FSDP1's
 // _post_forward_reshard, fully_shard's root reshard_after_forward=False), unless torchtune's
 // custom_sharded_layers makes the embeddings and output units of their own.

@@ -207,7 +207,7 @@ std::string TrainingSection(const Model& m, const FinetunePlan& p, const Finetun
     y += std::string("fsdp_cpu_offload: ") +
          (p.offload_optimizer || p.offload_params ? "True" : "False") + "\n";
     // The embeddings and output as units of their own, not held whole in the root for the step
-    // (cost_models/finetune_memory.cc: AddFsdpRoot).
+    // (cost_models/finetune_memory.cc: AddFsdpUnits).
     if (ShardsEmbeddingsApart(FinetuneFramework::kTorchtune, m.tied_embeddings)) {
       y += "custom_sharded_layers: ['tok_embeddings', 'output']\n";
     }
