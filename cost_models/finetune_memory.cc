@@ -185,15 +185,16 @@ void AddActivations(const Model& m, const FinetunePlan& p, const FinetuneSetup& 
   mem.logits_loss = values * per_value + mem.logits_held;
 }
 
-// What FSDP holds beyond the shards and the two gathered layers. The root unit (the parameters no decoder layer
-// holds) is gathered for the forward and kept until backward ends: FSDP1 does not reshard the
-// root after forward (torch/distributed/fsdp/_runtime_utils.py, _post_forward_reshard), and
-// fully_shard's root gets reshard_after_forward=False (torchtune training/_distributed.py,
-// shard_model). Hugging Face's TRANSFORMER_BASED_WRAP leaves the embeddings, final norm and
-// LM head in it, so their unsharded copy, and with full fine-tuning the root's whole flat
-// gradient from the loss on, stay for the step. torchtune's files as the planner writes them
-// shard an untied model's embeddings and output on their own (ShardsEmbeddingsApart): the
-// output layer is gathered for the loss, next to the one decoder layer prefetched for backward.
+// What FSDP holds beyond the shards and the two gathered layers. The root unit (the parameters
+// no decoder layer holds) is gathered for the forward and kept until backward ends: FSDP1 does
+// not reshard the root after forward (torch/distributed/fsdp/_runtime_utils.py,
+// _post_forward_reshard), and fully_shard's root gets reshard_after_forward=False (torchtune
+// training/_distributed.py, shard_model). Hugging Face's TRANSFORMER_BASED_WRAP leaves the
+// embeddings, final norm and LM head in it, so their unsharded copy, and with full fine-tuning
+// the root's whole flat gradient from the loss on, stay for the step. torchtune's files as the
+// planner writes them shard an untied model's embeddings and output on their own
+// (ShardsEmbeddingsApart): the output layer is gathered for the loss, next to the one decoder
+// layer prefetched for backward.
 void AddFsdpUnits(const Model& m, const FinetunePlan& p, const FinetuneSetup& s,
                  double layer_weights, FinetuneMemory& mem) {
   const ParamCounts c = CountParameters(m);
