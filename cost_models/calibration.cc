@@ -74,7 +74,7 @@ constexpr double kA100FlashAttention = 0.625;
 // measurements agree: cuDNN's kernels 1.7-2.3x faster than SDPA's FlashAttention-2 for training
 // shapes on Hopper (huggingface/transformers PR #48163, 2026), and SDPA still tries
 // FlashAttention first (pytorch/pytorch issue #142132), so frameworks on SDPA keep its rate.
-constexpr double kH100Peak = 989.4;
+constexpr double kH100Peak = 989.4;  // dense bf16 TFLOPS of the H100 SXM datasheet (catalog)
 constexpr double kH100FlashAttention2 =
     3.0 / (0.5 / (335.0 / kH100Peak) + 1.25 / (322.0 * 335.0 / 370.0 / kH100Peak));
 constexpr double kH100CudnnAttention =

@@ -202,11 +202,10 @@ void AddFsdpUnits(const Model& m, const FinetunePlan& p, const FinetuneSetup& s,
   const bool trained = TrainsBase(p.method) || p.method == FinetuneMethod::kFreeze;
   const double bytes = (trained ? b.weights : 2.0) / p.tp;
   const double unsharded = 1.0 - 1.0 / static_cast<double>(p.dp);
+  const bool grads_held = trained && !mem.grads_freed;
   // Backward makes each trained layer's gradient whole before reduce-scattering it, in its own
   // stream while the next layer's backward runs: two layers' unsharded gradients at a time.
-  if (trained && !mem.grads_freed) {
-    mem.layer_grads = 2.0 * layer_weights / b.weights * b.gradients;
-  }
+  if (grads_held) mem.layer_grads = 2.0 * layer_weights / b.weights * b.gradients;
   if (ShardsEmbeddingsApart(s.framework, m.tied_embeddings)) {
     mem.loss_weights = std::max(0.0, c.output * bytes * unsharded - layer_weights);
     return;
@@ -214,7 +213,7 @@ void AddFsdpUnits(const Model& m, const FinetunePlan& p, const FinetuneSetup& s,
   const double root = c.embedding + c.output + c.final_norm;
   // With parameters offloaded the shard is on the host, so the whole gathered copy is new.
   mem.base_weights += root * bytes * (p.offload_params ? 1.0 : unsharded);
-  if (trained && !mem.grads_freed) {
+  if (grads_held) {
     mem.root_grads = root * b.gradients / p.tp * unsharded;  // its shard comes after
     mem.loss_grads = 0.0;  // the output layer's gradient is part of the root's
   }

@@ -195,8 +195,18 @@ int64_t GlobalBatch(const SpecInput& in, const Model& model, int64_t seq_len) {
   return batch;
 }
 
+
+// A default sequence length below the model's reach is a choice the user should see made.
+std::string SeqLenNote(const SpecInput& in, const Model& model, int64_t seq_len) {
+  if (in.seq_len != 0 || model.max_context <= 0 || seq_len == model.max_context) return "";
+  return "trains at " + std::to_string(seq_len) + " tokens, the model's default; its maximum "
+         "context is " + std::to_string(model.max_context) + " (--seq-len to change)";
+}
+
+}  // namespace
+
 // Sequence length, batch, precisions, optimizer, schedule and kernels.
-TrainingSetup BuildSetup(const SpecInput& in, const Model& model, const Gpu& gpu) {
+TrainingSetup BuildTrainingSetup(const SpecInput& in, const Model& model, const Gpu& gpu) {
   TrainingSetup s;
   s.seq_len = in.seq_len == 0 ? model.seq_len : in.seq_len;
   RequirePositive(s.seq_len, "--seq-len");
@@ -252,19 +262,6 @@ TrainingSetup BuildSetup(const SpecInput& in, const Model& model, const Gpu& gpu
   return s;
 }
 
-// A default sequence length below the model's reach is a choice the user should see made.
-std::string SeqLenNote(const SpecInput& in, const Model& model, int64_t seq_len) {
-  if (in.seq_len != 0 || model.max_context <= 0 || seq_len == model.max_context) return "";
-  return "trains at " + std::to_string(seq_len) + " tokens, the model's default; its maximum "
-         "context is " + std::to_string(model.max_context) + " (--seq-len to change)";
-}
-
-}  // namespace
-
-TrainingSetup BuildTrainingSetup(const SpecInput& in, const Model& model, const Gpu& gpu) {
-  return BuildSetup(in, model, gpu);
-}
-
 double HostMemoryBytes(const std::string& typed) {
   const double bytes = ParseSize(typed, "--host-memory", SiBase::kBinary);
   if (!(bytes >= 1 && bytes <= 1e15)) {
@@ -279,7 +276,7 @@ Specs BuildSpecs(const SpecInput& in, const Catalog& catalog) {
   specs.model = in.model_json.empty() ? FindModel(catalog, in.model, "--model")
                                       : ParseModelJson(in.model_json, "model");
   specs.cluster = BuildCluster(in, catalog);
-  specs.setup = BuildSetup(in, specs.model, specs.cluster.gpu);
+  specs.setup = BuildTrainingSetup(in, specs.model, specs.cluster.gpu);
   specs.seq_len_note = SeqLenNote(in, specs.model, specs.setup.seq_len);
   return specs;
 }

@@ -139,7 +139,7 @@ void ReadSettings(const Reader& r, const json& obj, const std::string& prefix, S
   r.OptionalName(obj, prefix, "schedule", in.schedule);
   r.OptionalName(obj, prefix, "attention", in.attention);
   r.OptionalName(obj, prefix, "framework", in.framework);
-  // The cluster's facts a grid has no axis for: host memory per node ("960G", as the flag) and
+  // The cluster's facts a grid has no axis for: host memory per node ("960Gi", as the flag) and
   // the GPUs one NVLink domain joins (72 for an NVL72 rack).
   r.OptionalName(obj, prefix, "host_memory", in.host_memory);
   r.OptionalCount(obj, prefix, "scale_up_domain", in.scale_up_domain);
